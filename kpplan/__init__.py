@@ -1,0 +1,104 @@
+"""kpplan: planning and follow-up for the Khartoum Process secretariat."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, redirect, request, url_for
+from flask_login import current_user
+
+from kpplan.config import load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """Build the web application. Never migrates the database and never starts the scheduler."""
+    app = Flask(
+        __name__,
+        instance_path=instance_path or str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    load_config(app, test_config)
+
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_templating(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    import kpplan.models  # noqa: F401 - the full metadata, for migrations
+    from kpplan.core import errors, security
+    from kpplan.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(_load_user)
+    security.init_app(app)
+    errors.init_app(app)
+
+    @app.before_request
+    def password_change_first():
+        """A one-time password leads straight to choosing one's own."""
+        if (
+            current_user.is_authenticated
+            and current_user.must_change_password
+            and request.endpoint not in ("auth.account", "auth.logout", "static", "core.healthz")
+        ):
+            return redirect(url_for("auth.account"))
+        return None
+
+
+def _load_user(session_id: str):
+    """Load the signed-in user from ``id:token``; a deactivated account or a changed token
+    (password reset, role change) ends the session."""
+    from kpplan.directory.models import User
+    from kpplan.extensions import db
+
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user
+
+
+def register_blueprints(app: Flask) -> None:
+    from kpplan.audit.views import bp as audit_bp
+    from kpplan.auth.views import bp as auth_bp
+    from kpplan.core.views import bp as core_bp
+    from kpplan.directory.views import bp as directory_bp
+
+    for blueprint in (core_bp, auth_bp, directory_bp, audit_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_commands(app: Flask) -> None:
+    from kpplan.cli import kpplan_group
+
+    app.cli.add_command(kpplan_group)
+
+
+def register_templating(app: Flask) -> None:
+    from kpplan.permissions import can
+
+    app.jinja_env.globals["can"] = can
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

@@ -1,0 +1,1 @@
+"""The trace every change leaves: who, when, what before and after."""

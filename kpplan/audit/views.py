@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user, login_required
+
+from kpplan import permissions
+from kpplan.audit import queries
+from kpplan.views import page_arg
+
+bp = Blueprint("audit", __name__)
+
+
+@bp.route("/history/")
+@login_required
+def history():
+    permissions.require(permissions.can_view_history(current_user))
+    object_type = request.args.get("type", "")[:40] or None
+    object_id = request.args.get("id", type=int)
+    pagination = queries.history_page(
+        page_arg(), current_app.config["PAGE_SIZE"], object_type, object_id
+    )
+    return render_template(
+        "audit/history.html",
+        pagination=pagination,
+        object_type=object_type,
+        object_id=object_id,
+        object_types=queries.object_types(),
+    )

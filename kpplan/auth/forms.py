@@ -1,0 +1,27 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("E-mail address", validators=[DataRequired("Enter your e-mail address.")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    next = HiddenField()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired("Enter your current password.")]
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired("Choose a new password."), Length(max=200)],
+        description="At least 10 characters. A few unrelated words make a strong password.",
+    )
+    confirm = PasswordField(
+        "New password, again",
+        validators=[
+            DataRequired("Type the new password a second time."),
+            EqualTo("new_password", "The two new passwords differ."),
+        ],
+    )

@@ -1,0 +1,47 @@
+"""Password hashing with argon2id (argon2-cffi)."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher, profiles
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+
+_PROFILES = {
+    # RFC 9106's second recommendation: argon2id, t=3, 64 MiB.
+    "default": profiles.RFC_9106_LOW_MEMORY,
+    # Only for the test suite, where thousands of hashes would otherwise take minutes.
+    "test": profiles.CHEAPEST,
+}
+
+
+def _hasher() -> PasswordHasher:
+    name = current_app.config["PASSWORD_HASH_PROFILE"]
+    return PasswordHasher.from_parameters(_PROFILES[name])
+
+
+def hash_password(password: str) -> str:
+    """Hash ``password`` with argon2id and a fresh salt."""
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True when ``password`` matches ``password_hash``; never raises for a wrong password."""
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher().check_needs_rehash(password_hash)
+
+
+_DUMMY: dict[str, str] = {}
+
+
+def burn_time(password: str) -> None:
+    """Spend as long as a real verification, so that unknown addresses cannot be told apart."""
+    profile = current_app.config["PASSWORD_HASH_PROFILE"]
+    if profile not in _DUMMY:
+        _DUMMY[profile] = hash_password("not-a-real-password")
+    verify_password(_DUMMY[profile], password)

@@ -1,0 +1,148 @@
+"""Signing in with throttling, and changing passwords."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, delete, or_, select, update
+
+from kpplan.audit import services as audit
+from kpplan.auth.models import SignInThrottle
+from kpplan.auth.passwords import burn_time, hash_password, needs_rehash, verify_password
+from kpplan.db import insert_ignoring_conflicts
+from kpplan.directory.models import User, new_session_token
+from kpplan.errors import DomainError
+from kpplan.extensions import db
+
+
+class SignInRefused(DomainError):
+    status_code = 200  # the form is shown again with the message
+
+
+class SignInThrottled(DomainError):
+    status_code = 429
+
+    def __init__(self, wait_seconds: int) -> None:
+        minutes = max(1, math.ceil(wait_seconds / 60))
+        unit = "minute" if minutes == 1 else "minutes"
+        super().__init__(
+            f"Too many failed sign-ins. For your security, please wait {minutes} {unit} "
+            "and try again."
+        )
+        self.wait_seconds = wait_seconds
+
+
+WRONG_CREDENTIALS = "That e-mail address and password do not match an active account."
+
+
+def _throttle_keys(email: str, address: str | None) -> list[tuple[str, str]]:
+    keys = [("account", email)]
+    if address:
+        keys.append(("address", address))
+    return keys
+
+
+def _check_throttle(keys: list[tuple[str, str]], now: datetime) -> None:
+    rows = db.session.scalars(
+        select(SignInThrottle).where(
+            or_(*(and_(SignInThrottle.scope == s, SignInThrottle.key == k) for s, k in keys))
+        )
+    ).all()
+    waits = [
+        (row.blocked_until - now).total_seconds()
+        for row in rows
+        if row.blocked_until is not None and row.blocked_until > now
+    ]
+    if waits:
+        raise SignInThrottled(math.ceil(max(waits)))
+
+
+def _count_failure(scope: str, key: str, now: datetime) -> None:
+    config = current_app.config
+    db.session.execute(
+        insert_ignoring_conflicts(
+            SignInThrottle,
+            ["scope", "key"],
+            scope=scope,
+            key=key,
+            failures=0,
+            first_failure_at=now,
+        )
+    )
+    row = db.session.scalars(
+        select(SignInThrottle)
+        .where(SignInThrottle.scope == scope, SignInThrottle.key == key)
+        .with_for_update()
+    ).one()
+    if (now - row.first_failure_at).total_seconds() > config["LOGIN_FAILURE_WINDOW"]:
+        row.failures = 0
+        row.first_failure_at = now
+    row.failures += 1
+    excess = row.failures - config["LOGIN_MAX_FAILURES"]
+    if excess >= 0:
+        delay = min(config["LOGIN_BASE_DELAY"] * 2**excess, config["LOGIN_MAX_DELAY"])
+        row.blocked_until = now + timedelta(seconds=delay)
+        # A block outlives the window of failures that caused it.
+        row.first_failure_at = now
+
+
+def authenticate(email: str, password: str, address: str | None, now: datetime) -> User:
+    """Return the active user with these credentials, counting failures.
+
+    Raises ``SignInThrottled`` while the account or the address is blocked (the password
+    is then not even checked) and ``SignInRefused`` for wrong credentials or a deactivated
+    account. The caller commits, so that failures are counted even though sign-in fails.
+    """
+    email = email.strip().lower()
+    keys = _throttle_keys(email, address)
+    _check_throttle(keys, now)
+
+    user = db.session.scalars(select(User).where(User.email == email)).one_or_none()
+    if user is None:
+        burn_time(password)
+        ok = False
+    else:
+        ok = verify_password(user.password_hash, password) and user.active
+    if not ok:
+        for scope, key in keys:
+            _count_failure(scope, key, now)
+        raise SignInRefused(WRONG_CREDENTIALS)
+
+    db.session.execute(
+        delete(SignInThrottle).where(SignInThrottle.scope == "account", SignInThrottle.key == email)
+    )
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    # Not audited as a change: a sign-in is not an edit. Kept without bumping the version,
+    # so that an administrator editing the account meanwhile is not refused as stale.
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(last_sign_in_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return user
+
+
+def check_password_strength(password: str) -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise DomainError(f"Choose a password of at least {minimum} characters.", "new_password")
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change the user's own password; the current one is required.
+
+    Ends the user's other sessions (the caller signs the current one in again).
+    """
+    if not verify_password(user.password_hash, current):
+        raise DomainError("That is not your current password.", "current_password")
+    check_password_strength(new)
+    if verify_password(user.password_hash, new):
+        raise DomainError("The new password must differ from the current one.", "new_password")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    user.session_token = new_session_token()
+    audit.record(user, "password_changed", user, f"{user.email} changed their password")

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from kpplan.auth import services
+from kpplan.auth.forms import ChangePasswordForm, SignInForm
+from kpplan.auth.redirects import safe_next
+from kpplan.db import utcnow
+from kpplan.errors import DomainError
+from kpplan.extensions import db
+from kpplan.forms import attach_error
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    target = safe_next(request.values.get("next"))
+    if current_user.is_authenticated:
+        return redirect(target or url_for("core.home"))
+    form = SignInForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(
+                form.email.data, form.password.data, request.remote_addr, utcnow()
+            )
+        except services.SignInThrottled as error:
+            db.session.commit()
+            flash(error.message, "error")
+            status = error.status_code
+        except services.SignInRefused as error:
+            db.session.commit()  # keep the failure count
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            session.clear()  # a fresh session: nothing carried over from before sign-in
+            login_user(user)
+            if user.must_change_password:
+                flash("Please choose a new password before you go on.", "info")
+                return redirect(url_for("auth.account"))
+            return redirect(target or url_for("core.home"))
+    form.next.data = target or ""
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            # The session token changed: keep this session, end all others.
+            login_user(current_user)
+            flash("Your password has been changed. Other sessions have been signed out.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form)

@@ -1,0 +1,101 @@
+"""The ``flask --app wsgi kpplan ...`` commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy import func, select
+
+from kpplan.directory.models import Role, State
+from kpplan.errors import DomainError
+from kpplan.extensions import db
+
+
+@click.group("kpplan", help="Manage kpplan: accounts, reference and demo data.")
+def kpplan_group() -> None:
+    pass
+
+
+@kpplan_group.command("create-user")
+@click.argument("email")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([r.value for r in Role]),
+    help="What the person does in the Process.",
+)
+@click.option("--state", "state_name", help="The state of a focal point or the Chair's delegate.")
+@click.option("--name", help="The person's name (defaults to the part of EMAIL before the @).")
+@click.option("--alternate", is_flag=True, help="Mark a focal point as their state's alternate.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input instead of asking for it.",
+)
+def create_user(
+    email: str,
+    role: str,
+    state_name: str | None,
+    name: str | None,
+    alternate: bool,
+    password_stdin: bool,
+) -> None:
+    """Create an account that signs in with EMAIL.
+
+    Example: flask --app wsgi kpplan create-user ana@example.org --role focal_point --state Kenya
+    """
+    from kpplan.directory import services
+
+    state = None
+    if state_name:
+        state = db.session.scalar(
+            select(State).where(func.lower(State.name) == state_name.strip().lower())
+        )
+        if state is None:
+            raise click.BadParameter(
+                f"No state called {state_name!r}; the names are those on the States page.",
+                param_hint="--state",
+            )
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = services.create_user(
+            None,
+            name=name or email.split("@")[0],
+            email=email,
+            role=Role(role),
+            password=password,
+            state=state,
+            is_alternate=alternate,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    where = f" for {user.state.name}" if user.state else ""
+    click.echo(f"Created {user.email}: {user.role.label}{where}.")
+
+
+@kpplan_group.command("seed")
+@click.option("--demo", is_flag=True, help="Also load the demo accounts and demo records.")
+def seed_command(demo: bool) -> None:
+    """Load the member states and organisations; with --demo, the demo data as well.
+
+    Safe to run again: what exists already is left as it is.
+    """
+    from kpplan.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed
+
+    added = seed(demo=demo)
+    click.echo(
+        f"Reference data: {added['states']} states and {added['organisations']} organisations "
+        "added."
+    )
+    if demo:
+        click.echo(f"Demo accounts: {added['accounts']} added. Sign in with any of these:")
+        for email, _name, role, state, _alt in DEMO_ACCOUNTS:
+            where = f" ({state})" if state else ""
+            click.echo(f"  {email:<34} {role.label}{where}")
+        click.echo(f"  password for all of them: {DEMO_PASSWORD}")

@@ -1,0 +1,86 @@
+"""Configuration in three layers: defaults, then ``instance/config.py``, then ``KPPLAN_*``.
+
+Environment variables win, so that a deployment can set ``KPPLAN_DATABASE_URL`` or
+``KPPLAN_SECRET_KEY`` without touching a file. Values are read as JSON where they parse
+as such (``KPPLAN_LOGIN_MAX_FAILURES=10``), otherwise as strings.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+
+class Defaults:
+    # Empty means: SQLite file instance/kpplan.db.
+    DATABASE_URL = ""
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # When true, cookies are always marked Secure; they are anyway on HTTPS requests.
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    # Set when gunicorn runs behind a reverse proxy that sets X-Forwarded-* headers.
+    PROXY_FIX = False
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    # Sign-in throttling: after this many failures for one account or one address,
+    # each further attempt waits, the wait doubling up to LOGIN_MAX_DELAY seconds.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_BASE_DELAY = 30
+    LOGIN_MAX_DELAY = 15 * 60
+    LOGIN_FAILURE_WINDOW = 60 * 60
+
+    # Argon2id parameters: "default" is argon2-cffi's RFC 9106 low-memory profile.
+    PASSWORD_HASH_PROFILE = "default"  # noqa: S105 - a profile name, not a password
+    PASSWORD_MIN_LENGTH = 10
+
+    PAGE_SIZE = 50
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain PostgreSQL URLs at psycopg 3, the driver kpplan ships with."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(app: Flask, test_config: dict | None = None) -> None:
+    app.config.from_object(Defaults)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("KPPLAN")
+    else:
+        app.config.update(test_config)
+
+    url = app.config.get("DATABASE_URL") or app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not url:
+        url = "sqlite:///" + os.path.join(app.instance_path, "kpplan.db")
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+
+
+def instance_secret_key(instance: Path) -> str:
+    """Read the secret key kept under ``instance/``, writing a new random one on first run."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: two workers starting at once must not each write a different key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from kpplan import permissions
+from kpplan.directory import queries as directory_queries
+from kpplan.extensions import db
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/")
+@login_required
+def home():
+    counts = directory_queries.directory_counts()
+    missing = (
+        directory_queries.member_states_without_focal_point()
+        if permissions.can_edit_directory(current_user)
+        else []
+    )
+    return render_template("core/home.html", counts=counts, states_without_focal_point=missing)
+
+
+@bp.route("/healthz")
+def healthz():
+    """For load balancers and monitors: is the app up and can it reach its database?"""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure to reach the database is "down"
+        db.session.rollback()
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")

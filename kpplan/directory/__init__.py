@@ -1,0 +1,1 @@
+"""Who is who: member states, organisations and the people who use kpplan."""

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from wtforms import BooleanField, EmailField, SelectField, StringField, URLField
+from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
+
+from kpplan.directory.models import OrganisationKind, Region, Role
+from kpplan.forms import VersionedForm
+
+
+def _enum_choices(enum_class):
+    return [(member.value, member.label) for member in enum_class]
+
+
+class StateForm(VersionedForm):
+    name = StringField(
+        "Name", validators=[DataRequired("Give the country's name."), Length(max=120)]
+    )
+    iso_code = StringField(
+        "ISO code",
+        validators=[
+            Optional(),
+            Regexp(r"^[A-Za-z]{2}$", message="Two letters, as in ISO 3166-1 (KE for Kenya)."),
+        ],
+        description="Two letters, as in ISO 3166-1.",
+    )
+    region = SelectField("Region", choices=_enum_choices(Region))
+    is_member = BooleanField("Member state of the Khartoum Process")
+    on_steering_committee = BooleanField("Sits on the Steering Committee")
+
+
+class NewStateForm(StateForm):
+    version = None  # a new record has no version yet
+
+
+class OrganisationForm(VersionedForm):
+    name = StringField(
+        "Name", validators=[DataRequired("Give the organisation's name."), Length(max=200)]
+    )
+    acronym = StringField("Acronym", validators=[Optional(), Length(max=40)])
+    kind = SelectField("Kind", choices=_enum_choices(OrganisationKind))
+    website = URLField(
+        "Website",
+        validators=[
+            Optional(),
+            URL(message="A full address, starting with https://."),
+            Length(max=300),
+        ],
+    )
+
+
+class NewOrganisationForm(OrganisationForm):
+    version = None
+
+
+class UserForm(VersionedForm):
+    name = StringField(
+        "Name", validators=[DataRequired("Give the person's name."), Length(max=120)]
+    )
+    email = EmailField(
+        "E-mail address",
+        validators=[
+            DataRequired("Give an e-mail address."),
+            Email("That does not look like an e-mail address.", check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+    role = SelectField("Role", choices=_enum_choices(Role))
+    state = SelectField(
+        "State",
+        coerce=int,
+        description="For focal points and the Chair's delegates only.",
+    )
+    is_alternate = BooleanField("Alternate focal point of this state")
+
+    def set_state_choices(self, states) -> None:
+        self.state.choices = [(0, "—")] + [(s.id, s.name) for s in states]
+
+
+class NewUserForm(UserForm):
+    version = None
+    password = StringField(
+        "First password",
+        validators=[
+            DataRequired("Give a first password."),
+            Length(min=10, max=200, message="At least 10 characters."),
+        ],
+        description="Pass it on safely; the person must change it at first sign-in.",
+    )

@@ -1,0 +1,189 @@
+"""States, organisations and users."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kpplan.db import Base, Timestamped, UTCDateTime, Versioned
+
+
+def enum_column(enum_class: type[enum.Enum], name: str) -> Enum:
+    """Store an enum by its value, as a VARCHAR with a named CHECK constraint."""
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Region(enum.Enum):
+    AFRICA = "africa"
+    EUROPE = "europe"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {"africa": "Africa", "europe": "Europe", "other": "Elsewhere"}[self.value]
+
+
+class OrganisationKind(enum.Enum):
+    INTERNATIONAL = "international"
+    EU_INSTITUTION = "eu_institution"
+    REGIONAL = "regional"
+    NGO = "ngo"
+    ACADEMIA = "academia"
+
+    @property
+    def label(self) -> str:
+        return {
+            "international": "International organisation",
+            "eu_institution": "EU institution",
+            "regional": "Regional organisation",
+            "ngo": "NGO",
+            "academia": "Academia",
+        }[self.value]
+
+
+class Role(enum.Enum):
+    ADMIN = "admin"
+    SECRETARIAT = "secretariat"
+    CHAIR = "chair"
+    FOCAL_POINT = "focal_point"
+    OBSERVER = "observer"
+
+    @property
+    def label(self) -> str:
+        return {
+            "admin": "Administrator",
+            "secretariat": "Secretariat",
+            "chair": "Chair's delegate",
+            "focal_point": "National focal point",
+            "observer": "Observer",
+        }[self.value]
+
+    @property
+    def needs_state(self) -> bool:
+        return self in (Role.CHAIR, Role.FOCAL_POINT)
+
+
+class State(Versioned, Timestamped, Base):
+    """A country: one of the 40 member states, or another country where activities happen."""
+
+    __tablename__ = "states"
+    __audit_label__ = "States"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    # ISO 3166-1 alpha-2, for calendars and exports; optional for places without one.
+    iso_code: Mapped[str | None] = mapped_column(String(2), unique=True)
+    region: Mapped[Region] = mapped_column(enum_column(Region, "region"))
+    is_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    on_steering_committee: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    users: Mapped[list[User]] = relationship(back_populates="state", order_by="User.name")
+
+    __table_args__ = (
+        CheckConstraint(
+            "on_steering_committee = false OR is_member = true", name="committee_members_only"
+        ),
+    )
+
+    def __repr__(self) -> str:
+        return f"<State {self.name}>"
+
+    @property
+    def active_focal_points(self) -> list[User]:
+        return [u for u in self.users if u.is_active and u.role is Role.FOCAL_POINT]
+
+
+class Organisation(Versioned, Timestamped, Base):
+    """An organisation that takes part in, presents at or implements activities."""
+
+    __tablename__ = "organisations"
+    __audit_label__ = "Organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    acronym: Mapped[str | None] = mapped_column(String(40))
+    kind: Mapped[OrganisationKind] = mapped_column(enum_column(OrganisationKind, "org_kind"))
+    website: Mapped[str | None] = mapped_column(String(300))
+
+    __table_args__ = (Index("ix_organisations_acronym", "acronym"),)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.name} ({self.acronym})" if self.acronym else self.name
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(Versioned, Timestamped, Base):
+    """A person who signs in. Deactivated, never deleted, so that history keeps its authors."""
+
+    __tablename__ = "users"
+    __audit_label__ = "User accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # Stored lower-cased (checked below), so that uniqueness ignores case.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    state_id: Mapped[int | None] = mapped_column(ForeignKey("states.id"))
+    is_alternate: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Part of the session cookie: changing it ends every open session of this user.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    state: Mapped[State | None] = relationship(back_populates="users")
+
+    __table_args__ = (
+        CheckConstraint("email = lower(email)", name="email_lower_case"),
+        Index("ix_users_state_id_role", "state_id", "role"),
+        CheckConstraint(
+            "(role IN ('chair', 'focal_point')) = (state_id IS NOT NULL)",
+            name="state_matches_role",
+        ),
+        CheckConstraint(
+            "is_alternate = false OR role = 'focal_point'", name="alternate_is_focal_point"
+        ),
+    )
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role.value}>"
+
+    # Flask-Login protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"

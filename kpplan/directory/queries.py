@@ -1,0 +1,133 @@
+"""Read paths of the directory, each eager-loading what its page shows."""
+
+from __future__ import annotations
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from kpplan.directory.models import Organisation, OrganisationKind, Region, Role, State, User
+from kpplan.extensions import db
+
+
+def _has_active_focal_point():
+    return exists().where(
+        User.state_id == State.id, User.role == Role.FOCAL_POINT, User.active.is_(True)
+    )
+
+
+def states_with_focal_points(region: Region | None = None, members_only: bool = False):
+    """States in display order (members first), each with its active focal points loaded.
+
+    Two queries whatever the number of states or users.
+    """
+    query = (
+        select(State)
+        .options(
+            selectinload(State.users.and_(User.role == Role.FOCAL_POINT, User.active.is_(True))),
+        )
+        .order_by(State.is_member.desc(), State.name)
+    )
+    if region is not None:
+        query = query.where(State.region == region)
+    if members_only:
+        query = query.where(State.is_member.is_(True))
+    return db.session.scalars(query).all()
+
+
+def member_states_without_focal_point() -> list[State]:
+    """Member states with no active focal point, which the secretariat must fill."""
+    return db.session.scalars(
+        select(State)
+        .where(State.is_member.is_(True), ~_has_active_focal_point())
+        .order_by(State.name)
+    ).all()
+
+
+def directory_counts() -> dict[str, int]:
+    """Figures for the home page, in one query."""
+    row = db.session.execute(
+        select(
+            func.count(State.id).filter(State.is_member.is_(True)),
+            func.count(State.id).filter(State.is_member.is_(True), State.region == Region.AFRICA),
+            func.count(State.id).filter(State.is_member.is_(True), State.region == Region.EUROPE),
+            func.count(State.id).filter(State.on_steering_committee.is_(True)),
+            func.count(State.id).filter(State.is_member.is_(True), ~_has_active_focal_point()),
+        )
+    ).one()
+    return dict(
+        zip(
+            ("members", "africa", "europe", "steering_committee", "without_focal_point"),
+            row,
+            strict=True,
+        )
+    )
+
+
+def state_page(state_id: int) -> State | None:
+    """A state with all its users (active or not), for its own page."""
+    return db.session.scalar(
+        select(State)
+        .where(State.id == state_id)
+        .options(selectinload(State.users))
+        .execution_options(populate_existing=True)
+    )
+
+
+def member_state_choices() -> list[State]:
+    return db.session.scalars(
+        select(State).where(State.is_member.is_(True)).order_by(State.name)
+    ).all()
+
+
+def organisations_page(
+    page: int, per_page: int, kind: OrganisationKind | None = None, words: str = ""
+) -> Pagination:
+    """Organisations by name, filtered by kind and words in the name or acronym."""
+    query = select(Organisation).order_by(Organisation.name)
+    if kind is not None:
+        query = query.where(Organisation.kind == kind)
+    if words:
+        pattern = f"%{words.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Organisation.name).like(pattern),
+                func.lower(Organisation.acronym).like(pattern),
+            )
+        )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def users_page(
+    page: int,
+    per_page: int,
+    role: Role | None = None,
+    state_id: int | None = None,
+    status: str = "active",
+    words: str = "",
+) -> Pagination:
+    """Accounts for user administration, with their state loaded in the same query."""
+    query = (
+        select(User)
+        .outerjoin(User.state)
+        .options(contains_eager(User.state))
+        .order_by(case((User.active.is_(True), 0), else_=1), User.name, User.id)
+    )
+    if role is not None:
+        query = query.where(User.role == role)
+    if state_id:
+        query = query.where(User.state_id == state_id)
+    if status == "active":
+        query = query.where(User.active.is_(True))
+    elif status == "deactivated":
+        query = query.where(User.active.is_(False))
+    if words:
+        pattern = f"%{words.lower()}%"
+        query = query.where(
+            or_(func.lower(User.name).like(pattern), func.lower(User.email).like(pattern))
+        )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def user_with_state(user_id: int) -> User | None:
+    return db.session.scalar(select(User).where(User.id == user_id).options(joinedload(User.state)))

@@ -1,0 +1,336 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from kpplan import permissions
+from kpplan.audit import queries as audit_queries
+from kpplan.directory import queries, services
+from kpplan.directory.forms import (
+    NewOrganisationForm,
+    NewStateForm,
+    NewUserForm,
+    OrganisationForm,
+    StateForm,
+    UserForm,
+)
+from kpplan.directory.models import Organisation, OrganisationKind, Region, Role, State, User
+from kpplan.errors import DomainError
+from kpplan.extensions import db
+from kpplan.forms import attach_error
+from kpplan.views import enum_arg, page_arg
+
+bp = Blueprint("directory", __name__)
+
+
+@bp.before_request
+@login_required
+def signed_in_only():
+    """Every page of the directory is for signed-in users."""
+
+
+def _get_or_404(model, object_id):
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+# States -----------------------------------------------------------------------------
+
+
+@bp.route("/states/")
+def states():
+    region = enum_arg(Region, "region")
+    rows = queries.states_with_focal_points(region=region)
+    return render_template(
+        "directory/states.html", states=rows, region=region, regions=list(Region)
+    )
+
+
+@bp.route("/states/<int:state_id>")
+def state(state_id: int):
+    state = queries.state_page(state_id)
+    if state is None:
+        abort(404)
+    history = (
+        audit_queries.history_of(state, limit=10)
+        if permissions.can_view_history(current_user)
+        else []
+    )
+    return render_template("directory/state.html", state=state, history=history)
+
+
+@bp.route("/states/new", methods=["GET", "POST"])
+def new_state():
+    permissions.require(permissions.can_edit_directory(current_user))
+    form = NewStateForm()
+    if form.validate_on_submit():
+        try:
+            state = services.create_state(
+                current_user,
+                name=form.name.data,
+                iso_code=form.iso_code.data,
+                region=Region(form.region.data),
+                is_member=form.is_member.data,
+                on_steering_committee=form.on_steering_committee.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{state.name} has been added.", "success")
+            return redirect(url_for("directory.state", state_id=state.id))
+    return render_template("directory/state_form.html", form=form, state=None)
+
+
+@bp.route("/states/<int:state_id>/edit", methods=["GET", "POST"])
+def edit_state(state_id: int):
+    permissions.require(permissions.can_edit_directory(current_user))
+    state = _get_or_404(State, state_id)
+    form = StateForm(obj=state, region=state.region.value)
+    if form.validate_on_submit():
+        try:
+            services.update_state(
+                current_user,
+                state,
+                form.version.data,
+                name=form.name.data,
+                iso_code=form.iso_code.data,
+                region=Region(form.region.data),
+                is_member=form.is_member.data,
+                on_steering_committee=form.on_steering_committee.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+            return render_template("directory/state_form.html", form=form, state=state), (
+                error.status_code
+            )
+        db.session.commit()
+        flash(f"{state.name} has been saved.", "success")
+        return redirect(url_for("directory.state", state_id=state.id))
+    return render_template("directory/state_form.html", form=form, state=state)
+
+
+# Organisations ---------------------------------------------------------------------
+
+
+@bp.route("/organisations/")
+def organisations():
+    kind = enum_arg(OrganisationKind, "kind")
+    words = request.args.get("q", "").strip()[:100]
+    pagination = queries.organisations_page(
+        page_arg(), current_app.config["PAGE_SIZE"], kind=kind, words=words
+    )
+    return render_template(
+        "directory/organisations.html",
+        pagination=pagination,
+        kind=kind,
+        kinds=list(OrganisationKind),
+        words=words,
+    )
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+def new_organisation():
+    permissions.require(permissions.can_edit_directory(current_user))
+    form = NewOrganisationForm()
+    if form.validate_on_submit():
+        try:
+            org = services.create_organisation(
+                current_user,
+                name=form.name.data,
+                acronym=form.acronym.data,
+                kind=OrganisationKind(form.kind.data),
+                website=form.website.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{org.display_name} has been added.", "success")
+            return redirect(url_for("directory.organisations"))
+    return render_template("directory/organisation_form.html", form=form, organisation=None)
+
+
+@bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+def edit_organisation(organisation_id: int):
+    permissions.require(permissions.can_edit_directory(current_user))
+    org = _get_or_404(Organisation, organisation_id)
+    form = OrganisationForm(obj=org, kind=org.kind.value)
+    if form.validate_on_submit():
+        try:
+            services.update_organisation(
+                current_user,
+                org,
+                form.version.data,
+                name=form.name.data,
+                acronym=form.acronym.data,
+                kind=OrganisationKind(form.kind.data),
+                website=form.website.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+            return render_template(
+                "directory/organisation_form.html", form=form, organisation=org
+            ), error.status_code
+        db.session.commit()
+        flash(f"{org.display_name} has been saved.", "success")
+        return redirect(url_for("directory.organisations"))
+    return render_template("directory/organisation_form.html", form=form, organisation=org)
+
+
+# Users -----------------------------------------------------------------------------
+
+
+@bp.route("/users/")
+def users():
+    permissions.require(permissions.can_manage_users(current_user))
+    role = enum_arg(Role, "role")
+    status = request.args.get("status", "active")
+    if status not in ("active", "deactivated", "all"):
+        status = "active"
+    state_id = request.args.get("state", type=int)
+    words = request.args.get("q", "").strip()[:100]
+    pagination = queries.users_page(
+        page_arg(),
+        current_app.config["PAGE_SIZE"],
+        role=role,
+        state_id=state_id,
+        status=status,
+        words=words,
+    )
+    return render_template(
+        "directory/users.html",
+        pagination=pagination,
+        role=role,
+        roles=list(Role),
+        status=status,
+        state_id=state_id,
+        states=queries.member_state_choices(),
+        words=words,
+    )
+
+
+def _state_from_form(form) -> State | None:
+    return db.session.get(State, form.state.data) if form.state.data else None
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    permissions.require(permissions.can_manage_users(current_user))
+    form = NewUserForm()
+    form.set_state_choices(queries.member_state_choices())
+    if request.method == "GET" and request.args.get("state", type=int):
+        form.state.data = request.args.get("state", type=int)
+        form.role.data = Role.FOCAL_POINT.value
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                current_user,
+                name=form.name.data,
+                email=form.email.data,
+                role=Role(form.role.data),
+                state=_state_from_form(form),
+                is_alternate=form.is_alternate.data,
+                password=form.password.data,
+                must_change_password=True,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"The account of {user.name} has been created.", "success")
+            return redirect(url_for("directory.user", user_id=user.id))
+    return render_template("directory/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int):
+    permissions.require(permissions.can_manage_users(current_user))
+    target = queries.user_with_state(user_id)
+    if target is None:
+        abort(404)
+    may_edit = permissions.can_manage_user(current_user, target)
+    form = UserForm(obj=target, role=target.role.value, state=target.state_id or 0)
+    form.set_state_choices(queries.member_state_choices())
+    status = 200
+    if request.method == "POST":
+        permissions.require(may_edit)
+        if form.validate_on_submit():
+            try:
+                services.update_user(
+                    current_user,
+                    target,
+                    form.version.data,
+                    name=form.name.data,
+                    email=form.email.data,
+                    role=Role(form.role.data),
+                    state=_state_from_form(form),
+                    is_alternate=form.is_alternate.data,
+                )
+            except DomainError as error:
+                db.session.rollback()
+                attach_error(form, error)
+                status = error.status_code
+            else:
+                db.session.commit()
+                flash(f"The account of {target.name} has been saved.", "success")
+                return redirect(url_for("directory.user", user_id=target.id))
+    history = audit_queries.history_of(target, limit=20)
+    return render_template(
+        "directory/user_form.html", form=form, user=target, may_edit=may_edit, history=history
+    ), status
+
+
+def _account_action(user_id: int, action):
+    permissions.require(permissions.can_manage_users(current_user))
+    target = _get_or_404(User, user_id)
+    permissions.require(permissions.can_manage_user(current_user, target))
+    try:
+        message = action(target)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("directory.user", user_id=target.id))
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+def deactivate_user(user_id: int):
+    def action(target: User) -> str:
+        services.set_active(current_user, target, False)
+        return f"{target.name} has been deactivated and signed out everywhere."
+
+    return _account_action(user_id, action)
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+def reactivate_user(user_id: int):
+    def action(target: User) -> str:
+        services.set_active(current_user, target, True)
+        return f"{target.name} can sign in again."
+
+    return _account_action(user_id, action)
+
+
+@bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
+def reset_password(user_id: int):
+    permissions.require(permissions.can_manage_users(current_user))
+    target = _get_or_404(User, user_id)
+    permissions.require(permissions.can_manage_user(current_user, target))
+    temporary = services.reset_password(current_user, target)
+    db.session.commit()
+    # Shown once in this response, never put in the session cookie or a log.
+    response = current_app.make_response(
+        render_template("directory/password_reset.html", user=target, temporary=temporary)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

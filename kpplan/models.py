@@ -1,0 +1,8 @@
+"""Every model of every feature, imported in one place so that the metadata is complete
+for migrations and ``db check`` whichever blueprints are loaded."""
+
+from kpplan.audit.models import AuditEntry
+from kpplan.auth.models import SignInThrottle
+from kpplan.directory.models import Organisation, State, User
+
+__all__ = ["AuditEntry", "Organisation", "SignInThrottle", "State", "User"]

@@ -1,0 +1,85 @@
+"""Who may do what: small predicates that views and templates share.
+
+Each takes the current user (possibly anonymous) and, where it matters, the object at
+stake. Views call them through ``require``; templates through the ``can`` namespace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort
+from flask_login import current_user
+
+from kpplan.directory.models import Role, User
+
+STAFF = (Role.ADMIN, Role.SECRETARIAT)
+
+
+def _role(user: Any) -> Role | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user.role
+
+
+def is_signed_in(user: Any) -> bool:
+    return _role(user) is not None
+
+
+def is_admin(user: Any) -> bool:
+    return _role(user) is Role.ADMIN
+
+
+def is_staff(user: Any) -> bool:
+    """Admins and the secretariat: those who plan, record and administer."""
+    return _role(user) in STAFF
+
+
+def can_view_directory(user: Any) -> bool:
+    return is_signed_in(user)
+
+
+def can_edit_directory(user: Any) -> bool:
+    """Edit states (Steering Committee membership, other countries) and organisations."""
+    return is_staff(user)
+
+
+def can_manage_users(user: Any) -> bool:
+    """Open user administration: list, create, edit, deactivate, reset passwords."""
+    return is_staff(user)
+
+
+def can_manage_user(user: Any, target: User) -> bool:
+    """The secretariat manages every account but administrators'; admins manage all."""
+    if is_admin(user):
+        return True
+    return can_manage_users(user) and target.role is not Role.ADMIN
+
+
+def can_grant_role(user: Any, role: Role) -> bool:
+    if is_admin(user):
+        return True
+    return can_manage_users(user) and role is not Role.ADMIN
+
+
+def can_view_history(user: Any) -> bool:
+    return is_staff(user)
+
+
+def require(allowed: bool) -> None:
+    """Stop the request with 403 unless ``allowed``."""
+    if not allowed:
+        abort(403)
+
+
+class _Can:
+    """``can.edit_directory`` in templates reads ``can_edit_directory(current_user)``."""
+
+    def __getattr__(self, name: str):
+        predicate = globals().get(f"can_{name}") or globals().get(f"is_{name}")
+        if predicate is None:
+            raise AttributeError(name)
+        return lambda *args: predicate(current_user, *args)
+
+
+can = _Can()

@@ -1,0 +1,54 @@
+"""Reference data every installation needs, and demo data for trying kpplan out."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from kpplan.directory import services as directory
+from kpplan.directory.models import Role, State, User
+from kpplan.directory.reference import load_reference_data
+from kpplan.extensions import db
+
+# The demo password: these accounts exist only where `kpplan seed --demo` was run.
+DEMO_PASSWORD = "khartoum-demo"  # noqa: S105 - printed for the demo on purpose
+
+# (e-mail, name, role, state, alternate)
+DEMO_ACCOUNTS: list[tuple[str, str, Role, str | None, bool]] = [
+    ("admin@kpplan.example", "Amina Admin", Role.ADMIN, None, False),
+    ("secretariat@kpplan.example", "Sara Secretariat", Role.SECRETARIAT, None, False),
+    ("chair@kpplan.example", "Chol Chair", Role.CHAIR, "South Sudan", False),
+    ("focal.kenya@kpplan.example", "Kamau Focal", Role.FOCAL_POINT, "Kenya", False),
+    ("alternate.kenya@kpplan.example", "Wanjiru Alternate", Role.FOCAL_POINT, "Kenya", True),
+    ("focal.italy@kpplan.example", "Giulia Focal", Role.FOCAL_POINT, "Italy", False),
+    ("observer@kpplan.example", "Olu Observer", Role.OBSERVER, None, False),
+]
+
+
+def seed(demo: bool = False) -> dict[str, int]:
+    """Load reference data and, with ``demo``, the demo accounts. Idempotent; commits."""
+    added = load_reference_data()
+    added["accounts"] = 0
+    if demo:
+        added["accounts"] = _demo_accounts()
+    db.session.commit()
+    return added
+
+
+def _demo_accounts() -> int:
+    states = {s.name: s for s in db.session.scalars(select(State))}
+    added = 0
+    for email, name, role, state_name, alternate in DEMO_ACCOUNTS:
+        exists = db.session.scalar(select(User.id).where(User.email == email))
+        if exists:
+            continue
+        directory.create_user(
+            None,
+            name=name,
+            email=email,
+            role=role,
+            password=DEMO_PASSWORD,
+            state=states[state_name] if state_name else None,
+            is_alternate=alternate,
+        )
+        added += 1
+    return added
