@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from wtforms import BooleanField, EmailField, SelectField, StringField, URLField
+from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, URLField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
 
 from kpplan.directory.models import OrganisationKind, Region, Role
@@ -8,7 +8,7 @@ from kpplan.forms import VersionedForm
 
 
 def _enum_choices(enum_class):
-    return [(member.value, member.label) for member in enum_class]
+    return [SelectChoice(member.value, member.label) for member in enum_class]
 
 
 class StateForm(VersionedForm):
@@ -73,7 +73,7 @@ class UserForm(VersionedForm):
     is_alternate = BooleanField("Alternate focal point of this state")
 
     def set_state_choices(self, states) -> None:
-        self.state.choices = [(0, "—")] + [(s.id, s.name) for s in states]
+        self.state.choices = [SelectChoice(0, "—")] + [SelectChoice(s.id, s.name) for s in states]
 
 
 class NewUserForm(UserForm):

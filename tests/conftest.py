@@ -1,0 +1,256 @@
+"""Fixtures: an app per test on SQLite (and on PostgreSQL when KPPLAN_TEST_POSTGRES_URL is
+set), a client, a CLI runner, factories, sign-in as any role, and a query counter."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from kpplan import create_app
+from kpplan.auth.passwords import hash_password
+from kpplan.config import normalise_database_url
+from kpplan.directory.models import Organisation, OrganisationKind, Region, Role, State, User
+from kpplan.directory.reference import load_reference_data
+from kpplan.extensions import db
+
+PASSWORD = "correct horse battery"
+POSTGRES_URL = os.environ.get("KPPLAN_TEST_POSTGRES_URL")
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _backends() -> list:
+    backends = [pytest.param("sqlite", id="sqlite")]
+    if POSTGRES_URL or IN_CI:
+        backends.append(pytest.param("postgres", id="postgres", marks=pytest.mark.postgres))
+    return backends
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A database of its own for this test run, on the server KPPLAN_TEST_POSTGRES_URL names."""
+    if not POSTGRES_URL:
+        pytest.fail("CI=true but KPPLAN_TEST_POSTGRES_URL is not set: .ci/run must set it.")
+    server = sa.make_url(normalise_database_url(POSTGRES_URL))
+    name = f"kpplan_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_schema(postgres_server_url) -> str:
+    """The test database with every table created once; each test empties it afterwards."""
+    app = create_app(_test_config(postgres_server_url))
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return postgres_server_url
+
+
+def _test_config(url: str, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "PASSWORD_HASH_PROFILE": "test",
+        **extra,
+    }
+
+
+@pytest.fixture(params=_backends())
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, tmp_path, request) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'kpplan-test.db'}"
+    return request.getfixturevalue("postgres_schema")
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override in a test module to change the configuration of its app."""
+    return {}
+
+
+@pytest.fixture
+def app(backend, database_url, tmp_path, app_config):
+    # No app context stays pushed while the test runs: requests would share it (and its
+    # ``g``) instead of getting their own, as they do in production.
+    app = create_app(_test_config(database_url, **app_config), instance_path=str(tmp_path))
+    with app.app_context():
+        if backend == "sqlite":
+            db.create_all()
+        load_reference_data()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        if backend == "postgres":
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as connection:
+                connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def state_named(name: str) -> State:
+    return db.session.scalars(sa.select(State).where(State.name == name)).one()
+
+
+class Factory:
+    """Builds records straight in the database, for the arrange step of tests.
+
+    Each record comes back detached with its columns loaded, usable outside an app context.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.count = 0
+
+    def _save(self, obj):
+        db.session.add(obj)
+        db.session.commit()
+        db.session.refresh(obj)
+        db.session.expunge(obj)
+        return obj
+
+    def user(
+        self,
+        role: Role = Role.OBSERVER,
+        state: str | State | None = None,
+        email: str | None = None,
+        name: str | None = None,
+        active: bool = True,
+        is_alternate: bool = False,
+        password: str = PASSWORD,
+    ) -> User:
+        self.count += 1
+        with self.app.app_context():
+            if isinstance(state, str):
+                state = state_named(state)
+            user = User(
+                name=name or f"{role.label} {self.count}",
+                email=email or f"{role.value}.{self.count}@kpplan.test",
+                role=role,
+                state_id=state.id if state else None,
+                active=active,
+                is_alternate=is_alternate,
+                password_hash=hash_password(password),
+            )
+            return self._save(user)
+
+    def organisation(self, name: str | None = None) -> Organisation:
+        self.count += 1
+        with self.app.app_context():
+            org = Organisation(
+                name=name or f"Organisation {self.count}", kind=OrganisationKind.NGO
+            )
+            return self._save(org)
+
+    def country(self, name: str, region: Region = Region.OTHER) -> State:
+        with self.app.app_context():
+            return self._save(State(name=name, region=region, is_member=False))
+
+
+@pytest.fixture
+def factory(app) -> Factory:
+    return Factory(app)
+
+
+# The roles of the permission table: focal points of two different states.
+STATE_A = "Kenya"
+STATE_B = "Italy"
+CHAIR_STATE = "South Sudan"
+
+
+@pytest.fixture
+def people(factory) -> dict[str, User]:
+    """One account per role, as the permission table names them."""
+    return {
+        "admin": factory.user(Role.ADMIN, email="admin@kpplan.test"),
+        "secretariat": factory.user(Role.SECRETARIAT, email="secretariat@kpplan.test"),
+        "chair": factory.user(Role.CHAIR, state=CHAIR_STATE, email="chair@kpplan.test"),
+        "fp_a": factory.user(Role.FOCAL_POINT, state=STATE_A, email="fp.a@kpplan.test"),
+        "fp_b": factory.user(Role.FOCAL_POINT, state=STATE_B, email="fp.b@kpplan.test"),
+        "observer": factory.user(Role.OBSERVER, email="observer@kpplan.test"),
+    }
+
+
+@pytest.fixture
+def login_as(client):
+    """Sign a user in on the test client, as Flask-Login would after a real sign-in."""
+
+    def login(user: User | None):
+        with client.session_transaction() as session:
+            session.clear()
+            if user is not None:
+                session["_user_id"] = user.get_id()
+                session["_fresh"] = True
+        return user
+
+    return login
+
+
+@pytest.fixture
+def sign_in(client):
+    """Sign in through the real form."""
+
+    def submit(email: str, password: str = PASSWORD, **kwargs):
+        return client.post("/login", data={"email": email, "password": password}, **kwargs)
+
+    return submit
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as counter:`` counts the SQL statements run inside the block."""
+    with app.app_context():
+        engine = db.engine
+
+    @contextlib.contextmanager
+    def counting():
+        counter = QueryCounter()
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            counter.statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting

@@ -1,0 +1,118 @@
+"""Every route, every role: who gets what.
+
+The table below is the expected answer for each (method, endpoint) and each role. A route
+added to the app without a row here fails ``test_every_route_is_in_the_table``.
+
+Codes: a number is the HTTP status; ``L`` is a redirect to the sign-in page (not signed in).
+A POST is sent empty (CSRF is checked in test_csrf.py), so an allowed form answers 200 with
+its messages and an allowed action redirects (302).
+"""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.routing import Rule
+
+from kpplan.directory.models import Role
+
+ROLES = ("anonymous", "admin", "secretariat", "chair", "fp_a", "fp_b", "observer")
+
+
+def row(codes: str) -> dict[str, str]:
+    values = codes.split()
+    assert len(values) == len(ROLES), codes
+    return dict(zip(ROLES, values, strict=True))
+
+
+#                                              anon adm  sec  chair fpA fpB  obs
+EVERYONE = row("L 200 200 200 200 200 200")
+STAFF_ONLY = row("L 200 200 403 403 403 403")
+STAFF_ACTION = row("L 302 302 403 403 403 403")
+
+EXPECTED: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "static"): row("200 200 200 200 200 200 200"),
+    ("GET", "core.healthz"): row("200 200 200 200 200 200 200"),
+    ("GET", "core.home"): EVERYONE,
+    ("GET", "auth.login"): row("200 302 302 302 302 302 302"),
+    ("POST", "auth.login"): row("200 302 302 302 302 302 302"),
+    ("POST", "auth.logout"): row("L 302 302 302 302 302 302"),
+    ("GET", "auth.account"): EVERYONE,
+    ("POST", "auth.account"): EVERYONE,
+    ("GET", "directory.states"): EVERYONE,
+    ("GET", "directory.state"): EVERYONE,
+    ("GET", "directory.new_state"): STAFF_ONLY,
+    ("POST", "directory.new_state"): STAFF_ONLY,
+    ("GET", "directory.edit_state"): STAFF_ONLY,
+    ("POST", "directory.edit_state"): STAFF_ONLY,
+    ("GET", "directory.organisations"): EVERYONE,
+    ("GET", "directory.new_organisation"): STAFF_ONLY,
+    ("POST", "directory.new_organisation"): STAFF_ONLY,
+    ("GET", "directory.edit_organisation"): STAFF_ONLY,
+    ("POST", "directory.edit_organisation"): STAFF_ONLY,
+    ("GET", "directory.users"): STAFF_ONLY,
+    ("GET", "directory.new_user"): STAFF_ONLY,
+    ("POST", "directory.new_user"): STAFF_ONLY,
+    ("GET", "directory.user"): STAFF_ONLY,
+    ("POST", "directory.user"): STAFF_ONLY,
+    ("POST", "directory.deactivate_user"): STAFF_ACTION,
+    ("POST", "directory.reactivate_user"): STAFF_ACTION,
+    ("POST", "directory.reset_password"): STAFF_ONLY,
+    ("GET", "audit.history"): STAFF_ONLY,
+}
+
+
+def _routes(app) -> list[tuple[str, str, Rule]]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            routes.append((method, rule.endpoint, rule))
+    return routes
+
+
+def test_every_route_is_in_the_table(app):
+    found = {(method, endpoint) for method, endpoint, _ in _routes(app)}
+    assert found - EXPECTED.keys() == set(), "routes without an entry in the permission table"
+    assert EXPECTED.keys() - found == set(), "entries for routes that no longer exist"
+
+
+def _url_values(rule: Rule, objects: dict[str, int | str]) -> dict:
+    missing = rule.arguments - objects.keys()
+    assert not missing, f"no sample value for {missing} of {rule.rule}: add one to objects"
+    return {name: objects[name] for name in rule.arguments}
+
+
+def _outcome(response) -> str:
+    if response.status_code == 302 and "/login?next=" in response.headers["Location"]:
+        return "L"
+    return str(response.status_code)
+
+
+@pytest.mark.parametrize("method,endpoint", sorted(EXPECTED))
+def test_route_answers_each_role_as_expected(
+    app, client, people, factory, login_as, method, endpoint
+):
+    from kpplan.directory.models import Organisation, State
+    from kpplan.extensions import db
+    from tests.conftest import STATE_A
+
+    target = factory.user(Role.OBSERVER, email="target@kpplan.test")
+    with app.app_context():
+        objects = {
+            "state_id": db.session.scalar(db.select(State.id).where(State.name == STATE_A)),
+            "organisation_id": db.session.scalar(db.select(Organisation.id).limit(1)),
+            "user_id": target.id,
+            "filename": "kpplan.css",
+        }
+    rule = next(r for m, e, r in _routes(app) if (m, e) == (method, endpoint))
+    with app.test_request_context():
+        from flask import url_for
+
+        url = url_for(endpoint, **_url_values(rule, objects))
+
+    got = {}
+    for role in ROLES:
+        login_as(people.get(role))
+        response = client.open(url, method=method, data={})
+        got[role] = _outcome(response)
+        response.close()
+    assert got == EXPECTED[(method, endpoint)]
