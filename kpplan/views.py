@@ -6,6 +6,9 @@ import enum
 from typing import TypeVar
 
 from flask import request
+from flask_login import current_user
+
+from kpplan.directory.models import User
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -23,3 +26,8 @@ def enum_arg(enum_class: type[E], name: str) -> E | None:
         return enum_class(value) if value else None
     except ValueError:
         return None
+
+
+def acting_user() -> User:
+    """The signed-in user as a real object, to hand to services and the audit trail."""
+    return current_user._get_current_object()

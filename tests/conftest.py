@@ -166,9 +166,7 @@ class Factory:
     def organisation(self, name: str | None = None) -> Organisation:
         self.count += 1
         with self.app.app_context():
-            org = Organisation(
-                name=name or f"Organisation {self.count}", kind=OrganisationKind.NGO
-            )
+            org = Organisation(name=name or f"Organisation {self.count}", kind=OrganisationKind.NGO)
             return self._save(org)
 
     def country(self, name: str, region: Region = Region.OTHER) -> State:

@@ -10,6 +10,7 @@ from kpplan.db import utcnow
 from kpplan.errors import DomainError
 from kpplan.extensions import db
 from kpplan.forms import attach_error
+from kpplan.views import acting_user
 
 bp = Blueprint("auth", __name__)
 
@@ -61,7 +62,7 @@ def account():
     if form.validate_on_submit():
         try:
             services.change_password(
-                current_user, form.current_password.data, form.new_password.data
+                acting_user(), form.current_password.data, form.new_password.data
             )
         except DomainError as error:
             db.session.rollback()
@@ -69,7 +70,7 @@ def account():
         else:
             db.session.commit()
             # The session token changed: keep this session, end all others.
-            login_user(current_user)
+            login_user(acting_user())
             flash("Your password has been changed. Other sessions have been signed out.", "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form)

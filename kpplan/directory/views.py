@@ -18,7 +18,7 @@ from kpplan.directory.models import Organisation, OrganisationKind, Region, Role
 from kpplan.errors import DomainError
 from kpplan.extensions import db
 from kpplan.forms import attach_error
-from kpplan.views import enum_arg, page_arg
+from kpplan.views import acting_user, enum_arg, page_arg
 
 bp = Blueprint("directory", __name__)
 
@@ -68,7 +68,7 @@ def new_state():
     if form.validate_on_submit():
         try:
             state = services.create_state(
-                current_user,
+                acting_user(),
                 name=form.name.data,
                 iso_code=form.iso_code.data,
                 region=Region(form.region.data),
@@ -93,7 +93,7 @@ def edit_state(state_id: int):
     if form.validate_on_submit():
         try:
             services.update_state(
-                current_user,
+                acting_user(),
                 state,
                 form.version.data,
                 name=form.name.data,
@@ -140,7 +140,7 @@ def new_organisation():
     if form.validate_on_submit():
         try:
             org = services.create_organisation(
-                current_user,
+                acting_user(),
                 name=form.name.data,
                 acronym=form.acronym.data,
                 kind=OrganisationKind(form.kind.data),
@@ -164,7 +164,7 @@ def edit_organisation(organisation_id: int):
     if form.validate_on_submit():
         try:
             services.update_organisation(
-                current_user,
+                acting_user(),
                 org,
                 form.version.data,
                 name=form.name.data,
@@ -231,7 +231,7 @@ def new_user():
     if form.validate_on_submit():
         try:
             user = services.create_user(
-                current_user,
+                acting_user(),
                 name=form.name.data,
                 email=form.email.data,
                 role=Role(form.role.data),
@@ -265,7 +265,7 @@ def user(user_id: int):
         if form.validate_on_submit():
             try:
                 services.update_user(
-                    current_user,
+                    acting_user(),
                     target,
                     form.version.data,
                     name=form.name.data,
@@ -306,7 +306,7 @@ def _account_action(user_id: int, action):
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
 def deactivate_user(user_id: int):
     def action(target: User) -> str:
-        services.set_active(current_user, target, False)
+        services.set_active(acting_user(), target, False)
         return f"{target.name} has been deactivated and signed out everywhere."
 
     return _account_action(user_id, action)
@@ -315,7 +315,7 @@ def deactivate_user(user_id: int):
 @bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
 def reactivate_user(user_id: int):
     def action(target: User) -> str:
-        services.set_active(current_user, target, True)
+        services.set_active(acting_user(), target, True)
         return f"{target.name} can sign in again."
 
     return _account_action(user_id, action)
@@ -326,7 +326,7 @@ def reset_password(user_id: int):
     permissions.require(permissions.can_manage_users(current_user))
     target = _get_or_404(User, user_id)
     permissions.require(permissions.can_manage_user(current_user, target))
-    temporary = services.reset_password(current_user, target)
+    temporary = services.reset_password(acting_user(), target)
     db.session.commit()
     # Shown once in this response, never put in the session cookie or a log.
     response = current_app.make_response(

@@ -1,0 +1,89 @@
+"""The factory and the order of configuration: defaults, instance/config.py, KPPLAN_*."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from kpplan import create_app
+from kpplan.config import normalise_database_url
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("KPPLAN_"):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def test_defaults_use_sqlite_in_the_instance_folder(tmp_path, clean_env):
+    app = create_app(instance_path=str(tmp_path))
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/kpplan.db"
+    assert app.config["LOGIN_MAX_FAILURES"] == 5
+    assert not app.testing
+
+
+def test_instance_file_overrides_defaults_and_environment_overrides_both(tmp_path, clean_env):
+    (tmp_path / "config.py").write_text(
+        "LOGIN_MAX_FAILURES = 8\nPAGE_SIZE = 20\nDATABASE_URL = 'sqlite:////tmp/from-file.db'\n"
+    )
+    app = create_app(instance_path=str(tmp_path))
+    assert app.config["LOGIN_MAX_FAILURES"] == 8
+    assert app.config["PAGE_SIZE"] == 20
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:////tmp/from-file.db"
+
+    clean_env.setenv("KPPLAN_LOGIN_MAX_FAILURES", "3")
+    clean_env.setenv("KPPLAN_DATABASE_URL", "postgresql://kp@db.internal/kpplan")
+    clean_env.setenv("KPPLAN_SECRET_KEY", "from-the-environment")
+    app = create_app(instance_path=str(tmp_path))
+    assert app.config["LOGIN_MAX_FAILURES"] == 3  # read as JSON: a number
+    assert app.config["PAGE_SIZE"] == 20  # still from the file
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://kp@db.internal/kpplan"
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+
+
+def test_secret_key_is_written_once_under_instance(tmp_path, clean_env):
+    first = create_app(instance_path=str(tmp_path)).config["SECRET_KEY"]
+    key_file = tmp_path / "secret_key"
+    assert key_file.read_text().strip() == first
+    assert len(first) >= 64
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert create_app(instance_path=str(tmp_path)).config["SECRET_KEY"] == first
+    assert create_app(instance_path=str(tmp_path / "other")).config["SECRET_KEY"] != first
+
+
+def test_test_config_replaces_file_and_environment(tmp_path, clean_env):
+    (tmp_path / "config.py").write_text("PAGE_SIZE = 20\n")
+    clean_env.setenv("KPPLAN_PAGE_SIZE", "30")
+    app = create_app({"TESTING": True, "SECRET_KEY": "t"}, instance_path=str(tmp_path))
+    assert app.testing
+    assert app.config["PAGE_SIZE"] == 50
+
+
+@pytest.mark.parametrize(
+    "given,expected",
+    [
+        ("postgres://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgresql://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_database_urls_use_psycopg_3(given, expected):
+    assert normalise_database_url(given) == expected
+
+
+def test_factory_does_not_touch_the_database(tmp_path, clean_env):
+    """Migrations are a deploy step: building the app creates no database file."""
+    create_app(instance_path=str(tmp_path))
+    assert not (tmp_path / "kpplan.db").exists()
+
+
+def test_wsgi_module_builds_the_app():
+    import wsgi
+
+    assert wsgi.app.name == "kpplan"
+    assert "core.healthz" in wsgi.app.view_functions
