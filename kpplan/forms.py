@@ -29,3 +29,4 @@ def attach_error(form: FlaskForm, error: DomainError) -> None:
         form.stale_changes = error.changes
         if error.current_version is not None and hasattr(form, "version"):
             form.version.data = error.current_version
+            form.version.raw_data = [str(error.current_version)]

@@ -154,7 +154,7 @@ class Factory:
                 state = state_named(state)
             user = User(
                 name=name or f"{role.label} {self.count}",
-                email=email or f"{role.value}.{self.count}@kpplan.test",
+                email=email or f"{role.value}.{self.count}@kpplan.example",
                 role=role,
                 state_id=state.id if state else None,
                 active=active,
@@ -189,12 +189,12 @@ CHAIR_STATE = "South Sudan"
 def people(factory) -> dict[str, User]:
     """One account per role, as the permission table names them."""
     return {
-        "admin": factory.user(Role.ADMIN, email="admin@kpplan.test"),
-        "secretariat": factory.user(Role.SECRETARIAT, email="secretariat@kpplan.test"),
-        "chair": factory.user(Role.CHAIR, state=CHAIR_STATE, email="chair@kpplan.test"),
-        "fp_a": factory.user(Role.FOCAL_POINT, state=STATE_A, email="fp.a@kpplan.test"),
-        "fp_b": factory.user(Role.FOCAL_POINT, state=STATE_B, email="fp.b@kpplan.test"),
-        "observer": factory.user(Role.OBSERVER, email="observer@kpplan.test"),
+        "admin": factory.user(Role.ADMIN, email="admin@kpplan.example"),
+        "secretariat": factory.user(Role.SECRETARIAT, email="secretariat@kpplan.example"),
+        "chair": factory.user(Role.CHAIR, state=CHAIR_STATE, email="chair@kpplan.example"),
+        "fp_a": factory.user(Role.FOCAL_POINT, state=STATE_A, email="fp.a@kpplan.example"),
+        "fp_b": factory.user(Role.FOCAL_POINT, state=STATE_B, email="fp.b@kpplan.example"),
+        "observer": factory.user(Role.OBSERVER, email="observer@kpplan.example"),
     }
 
 

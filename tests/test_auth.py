@@ -18,11 +18,11 @@ WRONG = "That e-mail address and password do not match an active account."
 
 @pytest.fixture
 def kamau(factory):
-    return factory.user(Role.FOCAL_POINT, state="Kenya", email="kamau@kpplan.test", name="Kamau")
+    return factory.user(Role.FOCAL_POINT, state="Kenya", email="kamau@kpplan.example", name="Kamau")
 
 
 def test_sign_in_and_out(client, sign_in, kamau):
-    response = sign_in("kamau@kpplan.test")
+    response = sign_in("kamau@kpplan.example")
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     home = client.get("/")
@@ -36,17 +36,17 @@ def test_sign_in_and_out(client, sign_in, kamau):
 
 
 def test_address_is_case_insensitive(client, sign_in, kamau):
-    assert sign_in("  KAMAU@kpplan.TEST ").status_code == 302
+    assert sign_in("  KAMAU@kpplan.EXAMPLE ").status_code == 302
 
 
 def test_sign_in_records_the_moment(app, sign_in, kamau):
-    sign_in("kamau@kpplan.test")
+    sign_in("kamau@kpplan.example")
     with app.app_context():
         assert db.session.get(User, kamau.id).last_sign_in_at is not None
 
 
 @pytest.mark.parametrize(
-    "email,password", [("kamau@kpplan.test", "wrong"), ("nobody@x.org", PASSWORD)]
+    "email,password", [("kamau@kpplan.example", "wrong"), ("nobody@x.org", PASSWORD)]
 )
 def test_wrong_credentials_get_one_message(client, sign_in, kamau, email, password):
     response = sign_in(email, password)
@@ -62,14 +62,14 @@ def test_empty_form_says_what_is_missing(client):
 
 
 def test_deactivated_user_cannot_sign_in(client, sign_in, factory):
-    factory.user(Role.OBSERVER, email="gone@kpplan.test", active=False)
-    response = sign_in("gone@kpplan.test")
+    factory.user(Role.OBSERVER, email="gone@kpplan.example", active=False)
+    response = sign_in("gone@kpplan.example")
     assert WRONG in response.text
     assert client.get("/").status_code == 302
 
 
 def test_deactivation_ends_open_sessions(app, client, sign_in, people, kamau, login_as):
-    sign_in("kamau@kpplan.test")
+    sign_in("kamau@kpplan.example")
     assert client.get("/").status_code == 200
 
     admin_client = app.test_client()
@@ -84,7 +84,7 @@ def test_deactivation_ends_open_sessions(app, client, sign_in, people, kamau, lo
 
 
 def test_password_reset_ends_open_sessions(app, client, sign_in, people, kamau):
-    sign_in("kamau@kpplan.test")
+    sign_in("kamau@kpplan.example")
     admin_client = app.test_client()
     with admin_client.session_transaction() as session:
         session["_user_id"] = people["admin"].get_id()
@@ -100,9 +100,9 @@ class TestThrottling:
 
     def test_account_is_slowed_after_repeated_failures(self, app, client, sign_in, kamau):
         limit = app.config["LOGIN_MAX_FAILURES"]
-        self._fail(sign_in, "kamau@kpplan.test", limit, address="10.0.0.1")
+        self._fail(sign_in, "kamau@kpplan.example", limit, address="10.0.0.1")
         # Even the right password, from another address, must wait now.
-        response = sign_in("kamau@kpplan.test", environ_base={"REMOTE_ADDR": "10.0.0.2"})
+        response = sign_in("kamau@kpplan.example", environ_base={"REMOTE_ADDR": "10.0.0.2"})
         assert response.status_code == 429
         assert "Too many failed sign-ins" in response.text
         assert client.get("/").status_code == 302
@@ -113,7 +113,7 @@ class TestThrottling:
                 update(SignInThrottle).values(blocked_until=utcnow() - timedelta(seconds=1))
             )
             db.session.commit()
-        response = sign_in("kamau@kpplan.test", environ_base={"REMOTE_ADDR": "10.0.0.2"})
+        response = sign_in("kamau@kpplan.example", environ_base={"REMOTE_ADDR": "10.0.0.2"})
         assert response.status_code == 302
         with app.app_context():
             rows = db.session.scalars(
@@ -124,16 +124,16 @@ class TestThrottling:
     def test_address_is_slowed_across_accounts(self, app, sign_in, kamau, factory):
         limit = app.config["LOGIN_MAX_FAILURES"]
         for n in range(limit):
-            sign_in(f"guess{n}@kpplan.test", "wrong", environ_base={"REMOTE_ADDR": "10.9.9.9"})
-        response = sign_in("kamau@kpplan.test", environ_base={"REMOTE_ADDR": "10.9.9.9"})
+            sign_in(f"guess{n}@kpplan.example", "wrong", environ_base={"REMOTE_ADDR": "10.9.9.9"})
+        response = sign_in("kamau@kpplan.example", environ_base={"REMOTE_ADDR": "10.9.9.9"})
         assert response.status_code == 429
         # The same account from another address is not held back by that address.
-        response = sign_in("kamau@kpplan.test", environ_base={"REMOTE_ADDR": "10.1.1.1"})
+        response = sign_in("kamau@kpplan.example", environ_base={"REMOTE_ADDR": "10.1.1.1"})
         assert response.status_code == 302
 
     def test_wait_doubles_with_each_further_failure(self, app, sign_in, kamau):
         config = app.config
-        self._fail(sign_in, "kamau@kpplan.test", config["LOGIN_MAX_FAILURES"])
+        self._fail(sign_in, "kamau@kpplan.example", config["LOGIN_MAX_FAILURES"])
         waits = []
         for _ in range(3):
             with app.app_context():
@@ -146,7 +146,7 @@ class TestThrottling:
                     update(SignInThrottle).values(blocked_until=utcnow() - timedelta(seconds=1))
                 )
                 db.session.commit()
-            self._fail(sign_in, "kamau@kpplan.test", 1)
+            self._fail(sign_in, "kamau@kpplan.example", 1)
         assert waits == [
             config["LOGIN_BASE_DELAY"],
             config["LOGIN_BASE_DELAY"] * 2,
@@ -155,7 +155,7 @@ class TestThrottling:
 
     def test_counters_live_in_the_database(self, app, sign_in, kamau):
         """Another worker (another app on the same database) sees the same block."""
-        self._fail(sign_in, "kamau@kpplan.test", app.config["LOGIN_MAX_FAILURES"])
+        self._fail(sign_in, "kamau@kpplan.example", app.config["LOGIN_MAX_FAILURES"])
         from kpplan import create_app
 
         other_worker = create_app(
@@ -163,7 +163,7 @@ class TestThrottling:
         )
         response = other_worker.test_client().post(
             "/login",
-            data={"email": "kamau@kpplan.test", "password": PASSWORD},
+            data={"email": "kamau@kpplan.example", "password": PASSWORD},
             environ_base={"REMOTE_ADDR": "10.7.7.7"},
         )
         assert response.status_code == 429
@@ -191,7 +191,7 @@ class TestThrottling:
     ],
 )
 def test_next_never_leaves_the_site(sign_in, kamau, target):
-    response = sign_in("kamau@kpplan.test", query_string={"next": target})
+    response = sign_in("kamau@kpplan.example", query_string={"next": target})
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
 
@@ -202,14 +202,14 @@ def test_next_leads_to_a_local_page(client, sign_in, kamau):
     form = client.get(response.headers["Location"])
     assert 'value="/states/"' in form.text  # carried in the form
     response = client.post(
-        "/login", data={"email": "kamau@kpplan.test", "password": PASSWORD, "next": "/states/"}
+        "/login", data={"email": "kamau@kpplan.example", "password": PASSWORD, "next": "/states/"}
     )
     assert response.headers["Location"] == "/states/"
 
 
 class TestMyAccount:
     def test_change_password_needs_the_current_one(self, client, sign_in, kamau):
-        sign_in("kamau@kpplan.test")
+        sign_in("kamau@kpplan.example")
         response = client.post(
             "/account",
             data={
@@ -220,10 +220,10 @@ class TestMyAccount:
         )
         assert "That is not your current password." in response.text
         client.post("/logout")
-        assert sign_in("kamau@kpplan.test").status_code == 302
+        assert sign_in("kamau@kpplan.example").status_code == 302
 
     def test_change_password_checks_length_and_confirmation(self, client, sign_in, kamau):
-        sign_in("kamau@kpplan.test")
+        sign_in("kamau@kpplan.example")
         response = client.post(
             "/account",
             data={"current_password": PASSWORD, "new_password": "short", "confirm": "shorter"},
@@ -236,9 +236,9 @@ class TestMyAccount:
         assert "at least 10 characters" in response.text
 
     def test_change_password_keeps_this_session_and_ends_others(self, app, client, sign_in, kamau):
-        sign_in("kamau@kpplan.test")
+        sign_in("kamau@kpplan.example")
         other_device = app.test_client()
-        other_device.post("/login", data={"email": "kamau@kpplan.test", "password": PASSWORD})
+        other_device.post("/login", data={"email": "kamau@kpplan.example", "password": PASSWORD})
         assert other_device.get("/").status_code == 200
 
         response = client.post(
@@ -254,8 +254,8 @@ class TestMyAccount:
         assert client.get("/").status_code == 200
         assert other_device.get("/").status_code == 302
         client.post("/logout")
-        assert sign_in("kamau@kpplan.test").status_code == 200  # old one refused
-        assert sign_in("kamau@kpplan.test", "a brand new passphrase").status_code == 302
+        assert sign_in("kamau@kpplan.example").status_code == 200  # old one refused
+        assert sign_in("kamau@kpplan.example", "a brand new passphrase").status_code == 302
 
     def test_one_time_password_must_be_changed_first(self, app, client, sign_in, kamau):
         with app.app_context():
@@ -263,7 +263,7 @@ class TestMyAccount:
                 update(User).where(User.id == kamau.id).values(must_change_password=True)
             )
             db.session.commit()
-        response = sign_in("kamau@kpplan.test")
+        response = sign_in("kamau@kpplan.example")
         assert response.headers["Location"] == "/account"
         assert client.get("/states/").headers["Location"] == "/account"
         client.post(

@@ -95,7 +95,7 @@ def test_route_answers_each_role_as_expected(
     from kpplan.extensions import db
     from tests.conftest import STATE_A
 
-    target = factory.user(Role.OBSERVER, email="target@kpplan.test")
+    target = factory.user(Role.OBSERVER, email="target@kpplan.example")
     with app.app_context():
         objects = {
             "state_id": db.session.scalar(db.select(State.id).where(State.name == STATE_A)),

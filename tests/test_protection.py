@@ -36,20 +36,20 @@ def test_every_state_changing_route_refuses_a_request_without_csrf_token(
 
 
 def test_sign_in_refuses_a_post_without_csrf_token(client, factory):
-    factory.user(Role.OBSERVER, email="o@kpplan.test")
-    response = client.post("/login", data={"email": "o@kpplan.test", "password": "x" * 20})
+    factory.user(Role.OBSERVER, email="o@kpplan.example")
+    response = client.post("/login", data={"email": "o@kpplan.example", "password": "x" * 20})
     assert response.status_code == 400
 
 
 def test_form_with_its_token_is_accepted(client, factory):
     import re
 
-    factory.user(Role.OBSERVER, email="o@kpplan.test")
+    factory.user(Role.OBSERVER, email="o@kpplan.example")
     page = client.get("/login")
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
     response = client.post(
         "/login",
-        data={"email": "o@kpplan.test", "password": "correct horse battery", "csrf_token": token},
+        data={"email": "o@kpplan.example", "password": "correct horse battery", "csrf_token": token},
     )
     assert response.status_code == 302
 
