@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from kpplan.directory.models import Role, State
@@ -12,9 +13,7 @@ from kpplan.errors import DomainError
 from kpplan.extensions import db
 
 
-@click.group("kpplan", help="Manage kpplan: accounts, reference and demo data.")
-def kpplan_group() -> None:
-    pass
+kpplan_group = AppGroup("kpplan", help="Manage kpplan: accounts, reference and demo data.")
 
 
 @kpplan_group.command("create-user")

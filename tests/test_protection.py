@@ -7,6 +7,7 @@ from flask import url_for
 
 from kpplan import create_app
 from kpplan.directory.models import Role
+from tests.conftest import PASSWORD
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def test_form_with_its_token_is_accepted(client, factory):
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
     response = client.post(
         "/login",
-        data={"email": "o@kpplan.example", "password": "correct horse battery", "csrf_token": token},
+        data={"email": "o@kpplan.example", "password": PASSWORD, "csrf_token": token},
     )
     assert response.status_code == 302
 
