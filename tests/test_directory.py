@@ -426,3 +426,36 @@ def test_history_page_shows_who_changed_what(app, client, people, login_as):
     assert "Deactivated the account of" in page
     assert "active" in page
     assert client.get("/history/?type=states").status_code == 200
+
+
+def _selected(text: str, name: str) -> str:
+    """The value of the selected option of the select called ``name``."""
+    segment = text.split(f'name="{name}"', 1)[1].split("</select>", 1)[0]
+    match = re.search(
+        r'<option[^>]*\bselected\b[^>]*value="([^"]*)"|<option[^>]*value="([^"]*)"[^>]*\bselected\b',
+        segment,
+    )
+    return match.group(1) or match.group(2)
+
+
+def _checked(text: str, name: str) -> bool:
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', text).group(0)
+    return "checked" in tag
+
+
+def test_edit_forms_open_on_the_saved_values(app, client, people, login_as):
+    """What the form shows is what is saved: the role, the state, the region, the kind."""
+    login_as(people["admin"])
+    fp = people["fp_a"]
+    with app.app_context():
+        kenya = state_named("Kenya")
+        org = db.session.scalars(select(Organisation).where(Organisation.acronym == "EEAS")).one()
+    user_page = client.get(f"/users/{fp.id}").text
+    assert _selected(user_page, "role") == "focal_point"
+    assert _selected(user_page, "state") == str(kenya.id)
+    state_page = client.get(f"/states/{kenya.id}/edit").text
+    assert _selected(state_page, "region") == "africa"
+    assert _checked(state_page, "is_member")
+    assert not _checked(state_page, "on_steering_committee")
+    org_page = client.get(f"/organisations/{org.id}/edit").text
+    assert _selected(org_page, "kind") == "eu_institution"

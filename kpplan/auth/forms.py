@@ -4,19 +4,30 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("E-mail address", validators=[DataRequired("Enter your e-mail address.")])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    email = EmailField(
+        "E-mail address",
+        validators=[DataRequired("Enter your e-mail address.")],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password.")],
+        render_kw={"autocomplete": "current-password"},
+    )
     next = HiddenField()
 
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
-        "Current password", validators=[DataRequired("Enter your current password.")]
+        "Current password",
+        validators=[DataRequired("Enter your current password.")],
+        render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
         "New password",
         validators=[DataRequired("Choose a new password."), Length(max=200)],
         description="At least 10 characters. A few unrelated words make a strong password.",
+        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         "New password, again",
@@ -24,4 +35,5 @@ class ChangePasswordForm(FlaskForm):
             DataRequired("Type the new password a second time."),
             EqualTo("new_password", "The two new passwords differ."),
         ],
+        render_kw={"autocomplete": "new-password"},
     )

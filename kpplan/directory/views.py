@@ -89,7 +89,16 @@ def new_state():
 def edit_state(state_id: int):
     permissions.require(permissions.can_edit_directory(current_user))
     state = _get_or_404(State, state_id)
-    form = StateForm(obj=state, region=state.region.value)
+    form = StateForm(
+        data={
+            "name": state.name,
+            "iso_code": state.iso_code,
+            "region": state.region.value,
+            "is_member": state.is_member,
+            "on_steering_committee": state.on_steering_committee,
+            "version": state.version,
+        }
+    )
     if form.validate_on_submit():
         try:
             services.update_state(
@@ -160,7 +169,15 @@ def new_organisation():
 def edit_organisation(organisation_id: int):
     permissions.require(permissions.can_edit_directory(current_user))
     org = _get_or_404(Organisation, organisation_id)
-    form = OrganisationForm(obj=org, kind=org.kind.value)
+    form = OrganisationForm(
+        data={
+            "name": org.name,
+            "acronym": org.acronym,
+            "kind": org.kind.value,
+            "website": org.website,
+            "version": org.version,
+        }
+    )
     if form.validate_on_submit():
         try:
             services.update_organisation(
@@ -257,7 +274,16 @@ def user(user_id: int):
     if target is None:
         abort(404)
     may_edit = permissions.can_manage_user(current_user, target)
-    form = UserForm(obj=target, role=target.role.value, state=target.state_id or 0)
+    form = UserForm(
+        data={
+            "name": target.name,
+            "email": target.email,
+            "role": target.role.value,
+            "state": target.state_id or 0,
+            "is_alternate": target.is_alternate,
+            "version": target.version,
+        }
+    )
     form.set_state_choices(queries.member_state_choices())
     status = 200
     if request.method == "POST":
