@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
@@ -16,23 +18,59 @@ def _has_active_focal_point():
     )
 
 
-def states_with_focal_points(region: Region | None = None, members_only: bool = False):
-    """States in display order (members first), each with its active focal points loaded.
+@dataclass(frozen=True)
+class StateRow:
+    """A line of the states page: the state, its first few active focal points, how many."""
 
-    Two queries whatever the number of states or users.
+    state: State
+    focal_points: list[User]
+    focal_point_count: int
+
+    @property
+    def more(self) -> int:
+        return self.focal_point_count - len(self.focal_points)
+
+
+def states_with_focal_points(
+    region: Region | None = None, shown_per_state: int = 3
+) -> list[StateRow]:
+    """States in display order (members first) with their active focal points.
+
+    Two queries whatever the number of states or users: the states with their count of
+    active focal points, then the first ``shown_per_state`` of them per state (the
+    alternate last), ranked in SQL.
     """
+    active_fp = (User.role == Role.FOCAL_POINT) & User.active.is_(True)
+    counts = (
+        select(User.state_id, func.count(User.id).label("n"))
+        .where(active_fp)
+        .group_by(User.state_id)
+        .subquery()
+    )
     query = (
-        select(State)
-        .options(
-            selectinload(State.users.and_(User.role == Role.FOCAL_POINT, User.active.is_(True))),
-        )
+        select(State, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.state_id == State.id)
         .order_by(State.is_member.desc(), State.name)
     )
     if region is not None:
         query = query.where(State.region == region)
-    if members_only:
-        query = query.where(State.is_member.is_(True))
-    return db.session.scalars(query).all()
+    states = db.session.execute(query).all()
+
+    rank = (
+        func.row_number()
+        .over(partition_by=User.state_id, order_by=(User.is_alternate, User.name, User.id))
+        .label("rank")
+    )
+    ranked = select(User.id, rank).where(active_fp).subquery()
+    shown: dict[int, list[User]] = {}
+    for user in db.session.scalars(
+        select(User)
+        .join(ranked, ranked.c.id == User.id)
+        .where(ranked.c.rank <= shown_per_state)
+        .order_by(User.state_id, ranked.c.rank)
+    ):
+        shown.setdefault(user.state_id, []).append(user)
+    return [StateRow(state, shown.get(state.id, []), count) for state, count in states]
 
 
 def member_states_without_focal_point() -> list[State]:

@@ -43,9 +43,7 @@ def _get_or_404(model, object_id):
 def states():
     region = enum_arg(Region, "region")
     rows = queries.states_with_focal_points(region=region)
-    return render_template(
-        "directory/states.html", states=rows, region=region, regions=list(Region)
-    )
+    return render_template("directory/states.html", rows=rows, region=region, regions=list(Region))
 
 
 @bp.route("/states/<int:state_id>")

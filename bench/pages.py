@@ -1,0 +1,175 @@
+"""Time every directory page at 100x the Process's real volume, in the process.
+
+    .venv/bin/python bench/pages.py [--users 4000] [--history 200000] [--runs 30]
+
+Builds a scratch SQLite database (or uses KPPLAN_BENCH_DATABASE_URL, e.g. a PostgreSQL
+database that may be emptied), fills it, then renders each page through the test client
+and prints the median and 95th-percentile time and the number of queries. Exits 1 when a
+median is over the 25 ms target. A benchmark, not a test: timings depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa  # noqa: E402
+
+from kpplan import create_app  # noqa: E402
+from kpplan.audit.models import AuditEntry  # noqa: E402
+from kpplan.auth.passwords import hash_password  # noqa: E402
+from kpplan.db import utcnow  # noqa: E402
+from kpplan.directory.models import Organisation, OrganisationKind, Role, State, User  # noqa: E402
+from kpplan.directory.reference import load_reference_data  # noqa: E402
+from kpplan.extensions import db  # noqa: E402
+
+TARGET_MS = 25.0
+
+
+def fill(users: int, history: int) -> User:
+    load_reference_data()
+    states = db.session.scalars(sa.select(State).where(State.is_member)).all()
+    password = hash_password("benchmark password")
+    rows = []
+    for n in range(users):
+        state = states[n % len(states)]
+        rows.append(
+            {
+                "name": f"Focal Point {n}",
+                "email": f"fp{n}@bench.example",
+                "password_hash": password,
+                "role": Role.FOCAL_POINT,
+                "state_id": state.id,
+                "is_alternate": False,
+                "active": n % 7 != 0,
+                "must_change_password": False,
+                "session_token": f"token{n}",
+                "version": 1,
+                "created_at": utcnow(),
+                "updated_at": utcnow(),
+            }
+        )
+    db.session.execute(sa.insert(User), rows)
+    db.session.execute(
+        sa.insert(Organisation),
+        [
+            {
+                "name": f"Organisation {n}",
+                "kind": OrganisationKind.NGO,
+                "version": 1,
+                "created_at": utcnow(),
+                "updated_at": utcnow(),
+            }
+            for n in range(users // 4)
+        ],
+    )
+    admin = User(
+        name="Bench Admin",
+        email="admin@bench.example",
+        password_hash=password,
+        role=Role.ADMIN,
+    )
+    db.session.add(admin)
+    db.session.flush()
+    start = utcnow() - timedelta(days=3650)
+    for offset in range(0, history, 20000):
+        db.session.execute(
+            sa.insert(AuditEntry),
+            [
+                {
+                    "at": start + timedelta(minutes=n),
+                    "actor_id": admin.id,
+                    "action": "updated",
+                    "object_type": "users",
+                    "object_id": 1 + n % users,
+                    "summary": f"Edited an account ({n})",
+                    "before": {"name": "before", "version": 1},
+                    "after": {"name": "after", "version": 2},
+                }
+                for n in range(offset, min(history, offset + 20000))
+            ],
+        )
+    db.session.commit()
+    return admin
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=4000)
+    parser.add_argument("--history", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+
+    scratch = tempfile.mkdtemp(prefix="kpplan-bench-")
+    url = os.environ.get("KPPLAN_BENCH_DATABASE_URL", f"sqlite:///{scratch}/bench.db")
+    app = create_app(
+        {"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_PROFILE": "test"},
+        instance_path=scratch,
+    )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        started = time.perf_counter()
+        admin = fill(args.users, args.history)
+        print(f"filled in {time.perf_counter() - started:.1f} s: {args.users} users, "
+              f"{args.history} history entries")
+        kenya = db.session.scalar(sa.select(State.id).where(State.name == "Kenya"))
+        some_user = db.session.scalar(sa.select(User.id).limit(1))
+        admin_id = admin.get_id()
+
+    pages = [
+        "/",
+        "/states/",
+        f"/states/{kenya}",
+        "/organisations/",
+        "/organisations/?page=20",
+        "/users/",
+        "/users/?status=all&page=40",
+        f"/users/?state={kenya}&role=focal_point",
+        f"/users/{some_user}",
+        "/history/",
+        "/history/?page=2000",
+        "/account",
+    ]
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = admin_id
+
+    queries = []
+
+    def count(*_args):
+        queries.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+
+    failed = False
+    print(f"{'page':<40} {'median':>8} {'p95':>8} {'queries':>8}")
+    for page in pages:
+        assert client.get(page).status_code == 200, page
+        times = []
+        for _ in range(args.runs):
+            queries.clear()
+            started = time.perf_counter()
+            response = client.get(page)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        median = statistics.median(times)
+        p95 = sorted(times)[int(len(times) * 0.95) - 1]
+        flag = "" if median <= TARGET_MS else "  <-- over target"
+        failed |= median > TARGET_MS
+        print(f"{page:<40} {median:>6.1f}ms {p95:>6.1f}ms {len(queries):>8}{flag}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
