@@ -119,8 +119,10 @@ def main() -> int:
         db.create_all()
         started = time.perf_counter()
         admin = fill(args.users, args.history)
-        print(f"filled in {time.perf_counter() - started:.1f} s: {args.users} users, "
-              f"{args.history} history entries")
+        print(
+            f"filled in {time.perf_counter() - started:.1f} s: {args.users} users, "
+            f"{args.history} history entries"
+        )
         kenya = db.session.scalar(sa.select(State.id).where(State.name == "Kenya"))
         some_user = db.session.scalar(sa.select(User.id).limit(1))
         admin_id = admin.get_id()

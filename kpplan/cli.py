@@ -12,7 +12,6 @@ from kpplan.directory.models import Role, State
 from kpplan.errors import DomainError
 from kpplan.extensions import db
 
-
 kpplan_group = AppGroup("kpplan", help="Manage kpplan: accounts, reference and demo data.")
 
 
