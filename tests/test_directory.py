@@ -459,3 +459,34 @@ def test_edit_forms_open_on_the_saved_values(app, client, people, login_as):
     assert not _checked(state_page, "on_steering_committee")
     org_page = client.get(f"/organisations/{org.id}/edit").text
     assert _selected(org_page, "kind") == "eu_institution"
+
+
+def test_tampered_version_is_refused_with_a_message(app, client, people, login_as):
+    login_as(people["secretariat"])
+    with app.app_context():
+        kenya = state_named("Kenya")
+    response = client.post(
+        f"/states/{kenya.id}/edit",
+        data={"version": "abc", "name": "Renamed", "region": "africa", "is_member": "y"},
+    )
+    assert response.status_code == 200
+    assert "This form is out of date" in response.text
+    with app.app_context():
+        assert db.session.get(State, kenya.id).name == "Kenya"
+
+
+def test_a_lost_race_on_a_unique_address_is_a_message_not_a_500(app, people, monkeypatch):
+    """Two requests pass the uniqueness check at once; the database refuses the second."""
+    from kpplan.directory import services
+
+    monkeypatch.setattr(services, "_check_user", lambda *args, **kwargs: None)
+    with app.app_context():
+        actor = db.session.get(User, people["admin"].id)
+        with pytest.raises(services.DomainError, match="at the same moment"):
+            services.create_user(
+                actor,
+                name="Twin",
+                email=people["fp_a"].email,
+                role=Role.OBSERVER,
+                password="long enough password",
+            )

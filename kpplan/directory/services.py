@@ -9,6 +9,7 @@ import secrets
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from kpplan import permissions
@@ -41,9 +42,15 @@ USER_FIELDS = (
 )
 
 
-def _flush_versioned() -> None:
+def _save() -> None:
     try:
         db.session.flush()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise DomainError(
+            "Someone else saved the same name or address at the same moment. Nothing was "
+            "saved: reload the page and check."
+        ) from error
     except StaleDataError as error:
         db.session.rollback()
         raise StaleEdit(
@@ -107,7 +114,7 @@ def create_state(
         on_steering_committee=on_steering_committee,
     )
     db.session.add(state)
-    db.session.flush()
+    _save()
     audit.record(
         actor, "created", state, f"Added {name}", None, audit.snapshot(state, STATE_FIELDS)
     )
@@ -137,7 +144,7 @@ def update_state(actor: User, state: State, version: int | None, **changes: Any)
         )
     before = audit.snapshot(state, STATE_FIELDS)
     if _apply(state, STATE_FIELDS, changes):
-        _flush_versioned()
+        _save()
         audit.record(
             actor,
             "updated",
@@ -186,7 +193,7 @@ def create_organisation(
         name=name, kind=kind, acronym=(acronym or "").strip() or None, website=website or None
     )
     db.session.add(org)
-    db.session.flush()
+    _save()
     audit.record(
         actor,
         "created",
@@ -211,7 +218,7 @@ def update_organisation(
             changes[optional] = (changes[optional] or "").strip() or None
     before = audit.snapshot(org, ORGANISATION_FIELDS)
     if _apply(org, ORGANISATION_FIELDS, changes):
-        _flush_versioned()
+        _save()
         audit.record(
             actor,
             "updated",
@@ -296,7 +303,7 @@ def create_user(
         must_change_password=must_change_password,
     )
     db.session.add(user)
-    db.session.flush()
+    _save()
     audit.record(
         actor,
         "created",
@@ -338,7 +345,7 @@ def update_user(
         if before["role"] != role.value or before["state_id"] != changes["state_id"]:
             # What the person may see changes: their open sessions must start again.
             user.session_token = new_session_token()
-        _flush_versioned()
+        _save()
         audit.record(
             actor,
             "updated",
@@ -363,7 +370,7 @@ def set_active(actor: User, user: User, active: bool) -> User:
     before = audit.snapshot(user, USER_FIELDS)
     user.active = active
     user.session_token = new_session_token()
-    _flush_versioned()
+    _save()
     verb = "Reactivated" if active else "Deactivated"
     audit.record(
         actor,
@@ -388,7 +395,7 @@ def reset_password(actor: User, user: User) -> str:
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
     user.session_token = new_session_token()
-    _flush_versioned()
+    _save()
     audit.record(
         actor,
         "password_reset",
