@@ -65,8 +65,10 @@ format: install-dev  ## format the code with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: install-dev  ## time every page at 100x the real volume
+bench: install-dev  ## time every page at 100x the real volume, then throughput under gunicorn
 	$(BIN)/python bench/pages.py
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python bench/throughput.py
 
 clean:  ## remove .venv and caches (keeps instance/, the database and secret key)
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -106,10 +106,13 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=4000)
     parser.add_argument("--history", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--fill-only", metavar="URL", help="fill this database and stop")
     args = parser.parse_args()
 
     scratch = tempfile.mkdtemp(prefix="kpplan-bench-")
-    url = os.environ.get("KPPLAN_BENCH_DATABASE_URL", f"sqlite:///{scratch}/bench.db")
+    url = args.fill_only or os.environ.get(
+        "KPPLAN_BENCH_DATABASE_URL", f"sqlite:///{scratch}/bench.db"
+    )
     app = create_app(
         {"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_PROFILE": "test"},
         instance_path=scratch,
@@ -123,6 +126,8 @@ def main() -> int:
             f"filled in {time.perf_counter() - started:.1f} s: {args.users} users, "
             f"{args.history} history entries"
         )
+        if args.fill_only:
+            return 0
         kenya = db.session.scalar(sa.select(State.id).where(State.name == "Kenya"))
         some_user = db.session.scalar(sa.select(User.id).limit(1))
         admin_id = admin.get_id()

@@ -1,0 +1,126 @@
+"""Requests per second of the list pages under gunicorn, against a Flask hello-world.
+
+    .venv/bin/python bench/throughput.py [--seconds 10] [--workers 2]
+
+Needs wrk (Debian's package). Fills a scratch SQLite database at 100x the real volume
+(bench/pages.py), serves it with gunicorn on loopback, signs in as an administrator,
+and drives each page with wrk; then does the same for a one-line Flask app. The target:
+every list page keeps at least a fifth of the hello-world's throughput. Loopback only;
+each run is bounded by --seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+HELLO = """from flask import Flask
+app = Flask(__name__)
+
+@app.get("/")
+def hello():
+    return "Hello, World!"
+"""
+PAGES = ["/states/", "/organisations/", "/users/", "/history/"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(app: str, cwd: Path, env: dict, workers: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", app],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/healthz" if "wsgi" in app else base + "/")
+            return process, base
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"gunicorn did not start for {app}")
+
+
+def wrk(url: str, seconds: int, cookie: str | None = None) -> float:
+    command = ["wrk", "-t2", "-c16", f"-d{seconds}s", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def sign_in(base: str) -> str:
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode(
+        {"email": "admin@bench.example", "password": "benchmark password", "csrf_token": token}
+    ).encode()
+    opener.open(base + "/login", data)
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+
+    scratch = Path(tempfile.mkdtemp(prefix="kpplan-throughput-"))
+    url = f"sqlite:///{scratch}/bench.db"
+    subprocess.run([sys.executable, str(ROOT / "bench/pages.py"), "--fill-only", url], check=True)
+    env = {**os.environ, "KPPLAN_DATABASE_URL": url, "KPPLAN_SECRET_KEY": "bench"}
+
+    (scratch / "hello.py").write_text(HELLO)
+    hello, base = serve("hello:app", scratch, env, args.workers)
+    try:
+        baseline = wrk(base + "/", args.seconds)
+    finally:
+        hello.terminate()
+        hello.wait()
+    print(f"{'hello-world':<20} {baseline:>9.0f} req/s")
+
+    kpplan, base = serve("wsgi:app", ROOT, env, args.workers)
+    failed = False
+    try:
+        cookie = sign_in(base)
+        for page in PAGES:
+            rate = wrk(base + page, args.seconds, cookie)
+            share = rate / baseline
+            failed |= share < 0.2
+            flag = "" if share >= 0.2 else "  <-- under a fifth"
+            print(f"{page:<20} {rate:>9.0f} req/s  {share:6.1%} of hello-world{flag}")
+    finally:
+        kpplan.terminate()
+        kpplan.wait()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
