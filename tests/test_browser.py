@@ -1,0 +1,146 @@
+"""In a real browser: Debian's Chromium driven by Playwright against the app over HTTP.
+
+The app is served with CSRF protection on, as in production, so these tests also prove
+that the real forms carry their tokens and that nothing breaks under the strict CSP.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from kpplan.directory.models import Role
+from tests.conftest import PASSWORD
+
+CHROMIUM = shutil.which("chromium") or (
+    "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+)
+
+if CHROMIUM is None:
+    if os.environ.get("CI") == "true":
+        raise RuntimeError(
+            "Browser tests need Debian's chromium package (/usr/bin/chromium); "
+            "`make test` installs it when run as root."
+        )
+    pytest.skip("Chromium is not installed: browser tests skipped", allow_module_level=True)
+
+pytestmark = pytest.mark.browser
+
+# The machine's network is closed: Chromium must not try to phone home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Playwright's own API rather than pytest-playwright, whose base_url plugin trips
+    # pytest 9's deprecation warnings (and warnings are errors here).
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def backend():
+    """The browser tests exercise the pages, not the database: SQLite is enough."""
+    return "sqlite"
+
+
+@pytest.fixture
+def app_config():
+    return {"WTF_CSRF_ENABLED": True}
+
+
+@pytest.fixture
+def live_url(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+
+
+@pytest.fixture
+def console_errors(page):
+    """Errors the page reports: a CSP violation or a failing script shows up here."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+def _sign_in(page, live_url, email):
+    page.goto(f"{live_url}/")
+    assert page.url.startswith(f"{live_url}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def test_focal_point_signs_in_and_out(page, live_url, factory, console_errors):
+    factory.user(Role.FOCAL_POINT, state="Kenya", email="kamau@kpplan.example", name="Kamau")
+    _sign_in(page, live_url, "kamau@kpplan.example")
+    assert page.url == f"{live_url}/"
+    assert page.locator(".account-menu").inner_text().startswith("Kamau")
+    assert page.locator("nav.main-nav >> text=Users").count() == 0  # not for focal points
+
+    page.click("text=Sign out")
+    assert page.url == f"{live_url}/login"
+    assert "You have signed out." in page.content()
+    assert console_errors == []
+
+
+def test_wrong_password_stays_on_the_sign_in_page(page, live_url, factory, console_errors):
+    factory.user(Role.OBSERVER, email="olu@kpplan.example")
+    page.goto(f"{live_url}/login")
+    page.fill("input[name=email]", "olu@kpplan.example")
+    page.fill("input[name=password]", "not the password")
+    page.click("button[type=submit]")
+    assert page.url.startswith(f"{live_url}/login")
+    alert = page.locator(".flash-error")
+    assert alert.inner_text() == "That e-mail address and password do not match an active account."
+    assert console_errors == []
+
+
+def test_secretariat_gives_kenya_a_focal_point(page, live_url, factory, console_errors):
+    factory.user(Role.SECRETARIAT, email="sara@kpplan.example", name="Sara")
+    _sign_in(page, live_url, "sara@kpplan.example")
+    page.click("nav.main-nav >> text=Users")
+    page.click("text=Create an account")
+    page.fill("input[name=name]", "Achieng Otieno")
+    page.fill("input[name=email]", "achieng@example.org")
+    page.select_option("select[name=role]", "focal_point")
+    page.select_option("select[name=state]", label="Kenya")
+    page.fill("input[name=password]", "a first password")
+    page.click("text=Create the account")
+    assert "The account of Achieng Otieno has been created." in page.content()
+
+    page.click("nav.main-nav >> text=States")
+    kenya_row = page.locator("tr", has=page.locator("a", has_text="Kenya"))
+    assert "Achieng Otieno" in kenya_row.inner_text()
+    assert "No active focal point" not in kenya_row.inner_text()
+    assert console_errors == []
