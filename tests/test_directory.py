@@ -490,3 +490,25 @@ def test_a_lost_race_on_a_unique_address_is_a_message_not_a_500(app, people, mon
                 role=Role.OBSERVER,
                 password="long enough password",
             )
+
+
+def test_home_and_history_query_counts_do_not_grow_with_data(
+    app, client, people, login_as, factory, count_queries
+):
+    login_as(people["admin"])
+    client.post(f"/users/{people['observer'].id}/deactivate")  # one entry of history
+    pages = ("/", "/history/", f"/states/{people['fp_a'].state_id}", "/organisations/")
+    for page in pages:
+        client.get(page)
+    with count_queries() as few:
+        for page in pages:
+            client.get(page)
+    for n in range(30):
+        factory.user(Role.FOCAL_POINT, state="Kenya", email=f"k{n}@kpplan.example")
+        factory.organisation()
+        client.post(f"/users/{people['observer'].id}/deactivate")
+        client.post(f"/users/{people['observer'].id}/reactivate")
+    with count_queries() as many:
+        for page in pages:
+            client.get(page)
+    assert many.count == few.count

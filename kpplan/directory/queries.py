@@ -105,10 +105,7 @@ def directory_counts() -> dict[str, int]:
 def state_page(state_id: int) -> State | None:
     """A state with all its users (active or not), for its own page."""
     return db.session.scalar(
-        select(State)
-        .where(State.id == state_id)
-        .options(selectinload(State.users))
-        .execution_options(populate_existing=True)
+        select(State).where(State.id == state_id).options(selectinload(State.users))
     )
 
 
