@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import enum
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import request
 from flask_login import current_user
 
 from kpplan.directory.models import User
+from kpplan.errors import DomainError, StaleEdit
+from kpplan.extensions import db
+from kpplan.forms import attach_error
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -31,3 +35,20 @@ def enum_arg(enum_class: type[E], name: str) -> E | None:
 def acting_user() -> User:
     """The signed-in user as a real object, to hand to services and the audit trail."""
     return current_user._get_current_object()
+
+
+def save_form(form: Any, operation: Callable[[], Any]) -> tuple[Any, int]:
+    """Run a service for a submitted form and commit, or show why it was refused.
+
+    Returns the service's result and 200; or, when it raised a ``DomainError``, None and
+    the status to re-render the form with (409 for a stale edit, else 200), after rolling
+    back and putting the message next to its field.
+    """
+    try:
+        result = operation()
+    except DomainError as error:
+        db.session.rollback()
+        attach_error(form, error)
+        return None, 409 if isinstance(error, StaleEdit) else 200
+    db.session.commit()
+    return result, 200

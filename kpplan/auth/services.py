@@ -132,7 +132,7 @@ def check_password_strength(password: str) -> None:
         raise DomainError(f"Choose a password of at least {minimum} characters.", "new_password")
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str) -> User:
     """Change the user's own password; the current one is required.
 
     Ends the user's other sessions (the caller signs the current one in again).
@@ -146,3 +146,4 @@ def change_password(user: User, current: str, new: str) -> None:
     user.must_change_password = False
     user.session_token = new_session_token()
     audit.record(user, "password_changed", user, f"{user.email} changed their password")
+    return user

@@ -7,10 +7,8 @@ from kpplan.auth import services
 from kpplan.auth.forms import ChangePasswordForm, SignInForm
 from kpplan.auth.redirects import safe_next
 from kpplan.db import utcnow
-from kpplan.errors import DomainError
 from kpplan.extensions import db
-from kpplan.forms import attach_error
-from kpplan.views import acting_user
+from kpplan.views import acting_user, save_form
 
 bp = Blueprint("auth", __name__)
 
@@ -59,18 +57,18 @@ def logout():
 @login_required
 def account():
     form = ChangePasswordForm()
+    status = 200
     if form.validate_on_submit():
-        try:
-            services.change_password(
-                acting_user(), form.current_password.data, form.new_password.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
+        me = acting_user()
+        changed, status = save_form(
+            form,
+            lambda: services.change_password(
+                me, form.current_password.data, form.new_password.data
+            ),
+        )
+        if changed is not None:
             # The session token changed: keep this session, end all others.
-            login_user(acting_user())
+            login_user(me)
             flash("Your password has been changed. Other sessions have been signed out.", "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form)
+    return render_template("auth/account.html", form=form), status

@@ -3,7 +3,8 @@ from __future__ import annotations
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, URLField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
 
-from kpplan.directory.models import OrganisationKind, Region, Role
+from kpplan.directory.models import OrganisationKind, Region, Role, State
+from kpplan.extensions import db
 from kpplan.forms import VersionedForm
 
 
@@ -27,6 +28,29 @@ class StateForm(VersionedForm):
     is_member = BooleanField("Member state of the Khartoum Process")
     on_steering_committee = BooleanField("Sits on the Steering Committee")
 
+    @classmethod
+    def for_record(cls, state) -> StateForm:
+        return cls(
+            data={
+                "name": state.name,
+                "iso_code": state.iso_code,
+                "region": state.region.value,
+                "is_member": state.is_member,
+                "on_steering_committee": state.on_steering_committee,
+                "version": state.version,
+            }
+        )
+
+    def values(self) -> dict:
+        """The submitted fields, as the state services take them."""
+        return {
+            "name": self.name.data,
+            "iso_code": self.iso_code.data,
+            "region": Region(self.region.data),
+            "is_member": self.is_member.data,
+            "on_steering_committee": self.on_steering_committee.data,
+        }
+
 
 class NewStateForm(StateForm):
     version = None  # a new record has no version yet
@@ -46,6 +70,27 @@ class OrganisationForm(VersionedForm):
             Length(max=300),
         ],
     )
+
+    @classmethod
+    def for_record(cls, org) -> OrganisationForm:
+        return cls(
+            data={
+                "name": org.name,
+                "acronym": org.acronym,
+                "kind": org.kind.value,
+                "website": org.website,
+                "version": org.version,
+            }
+        )
+
+    def values(self) -> dict:
+        """The submitted fields, as the organisation services take them."""
+        return {
+            "name": self.name.data,
+            "acronym": self.acronym.data,
+            "kind": OrganisationKind(self.kind.data),
+            "website": self.website.data,
+        }
 
 
 class NewOrganisationForm(OrganisationForm):
@@ -71,6 +116,29 @@ class UserForm(VersionedForm):
         description="For focal points and the Chair's delegates only.",
     )
     is_alternate = BooleanField("Alternate focal point of this state")
+
+    @classmethod
+    def for_record(cls, user) -> UserForm:
+        return cls(
+            data={
+                "name": user.name,
+                "email": user.email,
+                "role": user.role.value,
+                "state": user.state_id or 0,
+                "is_alternate": user.is_alternate,
+                "version": user.version,
+            }
+        )
+
+    def values(self) -> dict:
+        """The submitted fields, as the account services take them."""
+        return {
+            "name": self.name.data,
+            "email": self.email.data,
+            "role": Role(self.role.data),
+            "state": db.session.get(State, self.state.data) if self.state.data else None,
+            "is_alternate": self.is_alternate.data,
+        }
 
     def set_state_choices(self, states) -> None:
         self.state.choices = [SelectChoice(0, "—")] + [SelectChoice(s.id, s.name) for s in states]

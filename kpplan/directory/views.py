@@ -17,8 +17,7 @@ from kpplan.directory.forms import (
 from kpplan.directory.models import Organisation, OrganisationKind, Region, Role, State, User
 from kpplan.errors import DomainError
 from kpplan.extensions import db
-from kpplan.forms import attach_error
-from kpplan.views import acting_user, enum_arg, page_arg
+from kpplan.views import acting_user, enum_arg, page_arg, save_form
 
 bp = Blueprint("directory", __name__)
 
@@ -63,62 +62,32 @@ def state(state_id: int):
 def new_state():
     permissions.require(permissions.can_edit_directory(current_user))
     form = NewStateForm()
+    status = 200
     if form.validate_on_submit():
-        try:
-            state = services.create_state(
-                acting_user(),
-                name=form.name.data,
-                iso_code=form.iso_code.data,
-                region=Region(form.region.data),
-                is_member=form.is_member.data,
-                on_steering_committee=form.on_steering_committee.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
+        state, status = save_form(
+            form, lambda: services.create_state(acting_user(), **form.values())
+        )
+        if state is not None:
             flash(f"{state.name} has been added.", "success")
             return redirect(url_for("directory.state", state_id=state.id))
-    return render_template("directory/state_form.html", form=form, state=None)
+    return render_template("directory/state_form.html", form=form, state=None), status
 
 
 @bp.route("/states/<int:state_id>/edit", methods=["GET", "POST"])
 def edit_state(state_id: int):
     permissions.require(permissions.can_edit_directory(current_user))
     state = _get_or_404(State, state_id)
-    form = StateForm(
-        data={
-            "name": state.name,
-            "iso_code": state.iso_code,
-            "region": state.region.value,
-            "is_member": state.is_member,
-            "on_steering_committee": state.on_steering_committee,
-            "version": state.version,
-        }
-    )
+    form = StateForm.for_record(state)
+    status = 200
     if form.validate_on_submit():
-        try:
-            services.update_state(
-                acting_user(),
-                state,
-                form.version.data,
-                name=form.name.data,
-                iso_code=form.iso_code.data,
-                region=Region(form.region.data),
-                is_member=form.is_member.data,
-                on_steering_committee=form.on_steering_committee.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-            return render_template("directory/state_form.html", form=form, state=state), (
-                error.status_code
-            )
-        db.session.commit()
-        flash(f"{state.name} has been saved.", "success")
-        return redirect(url_for("directory.state", state_id=state.id))
-    return render_template("directory/state_form.html", form=form, state=state)
+        saved, status = save_form(
+            form,
+            lambda: services.update_state(acting_user(), state, form.version.data, **form.values()),
+        )
+        if saved is not None:
+            flash(f"{state.name} has been saved.", "success")
+            return redirect(url_for("directory.state", state_id=state.id))
+    return render_template("directory/state_form.html", form=form, state=state), status
 
 
 # Organisations ---------------------------------------------------------------------
@@ -144,59 +113,36 @@ def organisations():
 def new_organisation():
     permissions.require(permissions.can_edit_directory(current_user))
     form = NewOrganisationForm()
+    status = 200
     if form.validate_on_submit():
-        try:
-            org = services.create_organisation(
-                acting_user(),
-                name=form.name.data,
-                acronym=form.acronym.data,
-                kind=OrganisationKind(form.kind.data),
-                website=form.website.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
+        org, status = save_form(
+            form, lambda: services.create_organisation(acting_user(), **form.values())
+        )
+        if org is not None:
             flash(f"{org.display_name} has been added.", "success")
             return redirect(url_for("directory.organisations"))
-    return render_template("directory/organisation_form.html", form=form, organisation=None)
+    template = "directory/organisation_form.html"
+    return render_template(template, form=form, organisation=None), status
 
 
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
 def edit_organisation(organisation_id: int):
     permissions.require(permissions.can_edit_directory(current_user))
     org = _get_or_404(Organisation, organisation_id)
-    form = OrganisationForm(
-        data={
-            "name": org.name,
-            "acronym": org.acronym,
-            "kind": org.kind.value,
-            "website": org.website,
-            "version": org.version,
-        }
-    )
+    form = OrganisationForm.for_record(org)
+    status = 200
     if form.validate_on_submit():
-        try:
-            services.update_organisation(
-                acting_user(),
-                org,
-                form.version.data,
-                name=form.name.data,
-                acronym=form.acronym.data,
-                kind=OrganisationKind(form.kind.data),
-                website=form.website.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-            return render_template(
-                "directory/organisation_form.html", form=form, organisation=org
-            ), error.status_code
-        db.session.commit()
-        flash(f"{org.display_name} has been saved.", "success")
-        return redirect(url_for("directory.organisations"))
-    return render_template("directory/organisation_form.html", form=form, organisation=org)
+        saved, status = save_form(
+            form,
+            lambda: services.update_organisation(
+                acting_user(), org, form.version.data, **form.values()
+            ),
+        )
+        if saved is not None:
+            flash(f"{org.display_name} has been saved.", "success")
+            return redirect(url_for("directory.organisations"))
+    template = "directory/organisation_form.html"
+    return render_template(template, form=form, organisation=org), status
 
 
 # Users -----------------------------------------------------------------------------
@@ -231,10 +177,6 @@ def users():
     )
 
 
-def _state_from_form(form) -> State | None:
-    return db.session.get(State, form.state.data) if form.state.data else None
-
-
 @bp.route("/users/new", methods=["GET", "POST"])
 def new_user():
     permissions.require(permissions.can_manage_users(current_user))
@@ -243,26 +185,21 @@ def new_user():
     if request.method == "GET" and request.args.get("state", type=int):
         form.state.data = request.args.get("state", type=int)
         form.role.data = Role.FOCAL_POINT.value
+    status = 200
     if form.validate_on_submit():
-        try:
-            user = services.create_user(
+        user, status = save_form(
+            form,
+            lambda: services.create_user(
                 acting_user(),
-                name=form.name.data,
-                email=form.email.data,
-                role=Role(form.role.data),
-                state=_state_from_form(form),
-                is_alternate=form.is_alternate.data,
                 password=form.password.data,
                 must_change_password=True,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
+                **form.values(),
+            ),
+        )
+        if user is not None:
             flash(f"The account of {user.name} has been created.", "success")
             return redirect(url_for("directory.user", user_id=user.id))
-    return render_template("directory/user_form.html", form=form, user=None)
+    return render_template("directory/user_form.html", form=form, user=None), status
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -272,38 +209,19 @@ def user(user_id: int):
     if target is None:
         abort(404)
     may_edit = permissions.can_manage_user(current_user, target)
-    form = UserForm(
-        data={
-            "name": target.name,
-            "email": target.email,
-            "role": target.role.value,
-            "state": target.state_id or 0,
-            "is_alternate": target.is_alternate,
-            "version": target.version,
-        }
-    )
+    form = UserForm.for_record(target)
     form.set_state_choices(queries.member_state_choices())
     status = 200
     if request.method == "POST":
         permissions.require(may_edit)
         if form.validate_on_submit():
-            try:
-                services.update_user(
-                    acting_user(),
-                    target,
-                    form.version.data,
-                    name=form.name.data,
-                    email=form.email.data,
-                    role=Role(form.role.data),
-                    state=_state_from_form(form),
-                    is_alternate=form.is_alternate.data,
-                )
-            except DomainError as error:
-                db.session.rollback()
-                attach_error(form, error)
-                status = error.status_code
-            else:
-                db.session.commit()
+            saved, status = save_form(
+                form,
+                lambda: services.update_user(
+                    acting_user(), target, form.version.data, **form.values()
+                ),
+            )
+            if saved is not None:
                 flash(f"The account of {target.name} has been saved.", "success")
                 return redirect(url_for("directory.user", user_id=target.id))
     history = audit_queries.history_of(target, limit=20)
