@@ -43,6 +43,9 @@ class Defaults:
 
     PAGE_SIZE = 50
 
+    # The Process's own timezone: "today" for what is upcoming, held or late.
+    TIMEZONE = "Europe/Brussels"
+
 
 def normalise_database_url(url: str) -> str:
     """Point plain PostgreSQL URLs at psycopg 3, the driver kpplan ships with."""

@@ -4,5 +4,15 @@ for migrations and ``db check`` whichever blueprints are loaded."""
 from kpplan.audit.models import AuditEntry
 from kpplan.auth.models import SignInThrottle
 from kpplan.directory.models import Organisation, State, User
+from kpplan.meetings.models import Activity, ActivityOrganisation, ActivityStateRole
 
-__all__ = ["AuditEntry", "Organisation", "SignInThrottle", "State", "User"]
+__all__ = [
+    "Activity",
+    "ActivityOrganisation",
+    "ActivityStateRole",
+    "AuditEntry",
+    "Organisation",
+    "SignInThrottle",
+    "State",
+    "User",
+]

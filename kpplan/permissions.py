@@ -62,6 +62,15 @@ def can_grant_role(user: Any, role: Role) -> bool:
     return can_manage_users(user) and role is not Role.ADMIN
 
 
+def can_view_activities(user: Any) -> bool:
+    return is_signed_in(user)
+
+
+def can_plan_activities(user: Any) -> bool:
+    """Create and edit activities, move them through their life, record their outcomes."""
+    return is_staff(user)
+
+
 def can_view_history(user: Any) -> bool:
     return is_staff(user)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
 
 from kpplan.directory.models import User
@@ -52,3 +54,8 @@ def save_form(form: Any, operation: Callable[[], Any]) -> tuple[Any, int]:
         return None, 409 if isinstance(error, StaleEdit) else 200
     db.session.commit()
     return result, 200
+
+
+def today() -> date:
+    """Today's date where the Process works (``TIMEZONE``), for what is due, held or late."""
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()

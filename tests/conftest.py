@@ -7,6 +7,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +19,8 @@ from kpplan.config import normalise_database_url
 from kpplan.directory.models import Organisation, OrganisationKind, Region, Role, State, User
 from kpplan.directory.reference import load_reference_data
 from kpplan.extensions import db
+from kpplan.meetings.kinds import ActivityKind
+from kpplan.meetings.models import Activity, ActivityStateRole, Format, StateRole, Status
 
 PASSWORD = "correct horse battery"
 POSTGRES_URL = os.environ.get("KPPLAN_TEST_POSTGRES_URL")
@@ -168,6 +171,39 @@ class Factory:
         with self.app.app_context():
             org = Organisation(name=name or f"Organisation {self.count}", kind=OrganisationKind.NGO)
             return self._save(org)
+
+    def activity(
+        self,
+        title: str | None = None,
+        kind: ActivityKind = ActivityKind.THEMATIC_MEETING,
+        start: date = date(2026, 3, 10),
+        days: int = 2,
+        status: Status = Status.PLANNED,
+        host: str | None = None,
+        co_hosts: tuple[str, ...] = (),
+        format: Format = Format.IN_PERSON,
+        theme: str | None = None,
+    ) -> Activity:
+        self.count += 1
+        with self.app.app_context():
+            activity = Activity(
+                kind=kind,
+                title=title or f"Thematic Meeting {self.count}",
+                theme=theme,
+                start_date=start,
+                end_date=start + timedelta(days=days - 1),
+                format=format,
+                status=status,
+            )
+            if host:
+                activity.state_roles.append(
+                    ActivityStateRole(state=state_named(host), role=StateRole.HOST)
+                )
+            for name in co_hosts:
+                activity.state_roles.append(
+                    ActivityStateRole(state=state_named(name), role=StateRole.CO_HOST)
+                )
+            return self._save(activity)
 
     def country(self, name: str, region: Region = Region.OTHER) -> State:
         with self.app.app_context():

@@ -58,6 +58,14 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "directory.reactivate_user"): STAFF_ACTION,
     ("POST", "directory.reset_password"): STAFF_ONLY,
     ("GET", "audit.history"): STAFF_ONLY,
+    ("GET", "meetings.upcoming"): EVERYONE,
+    ("GET", "meetings.archive"): EVERYONE,
+    ("GET", "meetings.activity"): EVERYONE,
+    ("GET", "meetings.new_activity"): STAFF_ONLY,
+    ("POST", "meetings.new_activity"): STAFF_ONLY,
+    ("GET", "meetings.edit_activity"): STAFF_ONLY,
+    ("POST", "meetings.edit_activity"): STAFF_ONLY,
+    ("POST", "meetings.move"): STAFF_ACTION,
 }
 
 
@@ -101,6 +109,7 @@ def test_route_answers_each_role_as_expected(
             "state_id": db.session.scalar(db.select(State.id).where(State.name == STATE_A)),
             "organisation_id": db.session.scalar(db.select(Organisation.id).limit(1)),
             "user_id": target.id,
+            "activity_id": factory.activity().id,
             "filename": "kpplan.css",
         }
     rule = next(r for m, e, r in _routes(app) if (m, e) == (method, endpoint))

@@ -27,7 +27,12 @@ def test_every_state_changing_route_refuses_a_request_without_csrf_token(
     login_as(people["admin"])
     routes = list(_state_changing_routes(app))
     assert len(routes) >= 10  # the walk finds the routes, not an empty list
-    samples = {"state_id": 1, "organisation_id": 1, "user_id": people["observer"].id}
+    samples = {
+        "state_id": 1,
+        "organisation_id": 1,
+        "user_id": people["observer"].id,
+        "activity_id": 1,
+    }
     for method, rule in routes:
         with app.test_request_context():
             url = url_for(rule.endpoint, **{a: samples[a] for a in rule.arguments})
@@ -69,7 +74,17 @@ def test_security_headers_on_every_response(client):
 
 def test_pages_carry_no_inline_script_or_style(client, people, login_as):
     login_as(people["admin"])
-    for path in ("/", "/states/", "/users/", "/organisations/", "/account", "/history/"):
+    for path in (
+        "/",
+        "/states/",
+        "/users/",
+        "/organisations/",
+        "/account",
+        "/history/",
+        "/activities/",
+        "/activities/archive",
+        "/activities/new",
+    ):
         text = client.get(path).text
         assert "<script>" not in text and "<style" not in text and "style=" not in text
         assert " on" + "click=" not in text

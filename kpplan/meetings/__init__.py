@@ -1,0 +1,1 @@
+"""Activities of the Process: planned, hosted, held and recorded."""

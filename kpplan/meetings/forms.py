@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (
+    DateField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from kpplan.directory.models import Organisation, State
+from kpplan.extensions import db
+from kpplan.forms import VersionedForm
+from kpplan.meetings.kinds import ActivityKind
+from kpplan.meetings.models import Activity, Format, OrganisationRole, StateRole, Status
+
+STATE_ROLE_FIELDS = {
+    StateRole.HOST: "host",
+    StateRole.CO_HOST: "co_hosts",
+    StateRole.CHAIR: "chair",
+    StateRole.CO_CHAIR: "co_chairs",
+}
+ORGANISATION_ROLE_FIELDS = {
+    OrganisationRole.ORGANISER: "organisers",
+    OrganisationRole.PARTNER: "partners",
+    OrganisationRole.SPEAKER: "speakers",
+    OrganisationRole.IMPLEMENTING: "implementing",
+}
+DATE_FORMAT = "Give the date as year-month-day, for example 2026-07-12."
+COUNT = [Optional(), NumberRange(min=0, max=100_000, message="A number from 0 up.")]
+
+
+def _optional_text(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+class ActivityForm(VersionedForm):
+    kind = SelectField("Kind", choices=[SelectChoice(k.value, k.label) for k in ActivityKind])
+    title = StringField(
+        "Title", validators=[DataRequired("Give the activity a title."), Length(max=300)]
+    )
+    theme = StringField("Theme", validators=[Optional(), Length(max=300)])
+    objectives = TextAreaField("Objectives", validators=[Optional()])
+    start_date = DateField(
+        "Start date",
+        validators=[InputRequired("Give the start date.")],
+        invalid_value_message=DATE_FORMAT,
+    )
+    end_date = DateField(
+        "End date",
+        validators=[Optional()],
+        description="Leave empty for a one-day activity.",
+        invalid_value_message=DATE_FORMAT,
+    )
+    format = SelectField("Format", choices=[SelectChoice(f.value, f.label) for f in Format])
+    city = StringField("City", validators=[Optional(), Length(max=120)])
+    country = SelectField("Country", coerce=int)
+    venue = StringField("Venue", validators=[Optional(), Length(max=200)])
+    languages = StringField(
+        "Working languages",
+        validators=[Optional(), Length(max=200)],
+        description="For example: English, French, Arabic.",
+    )
+    host = SelectField("Host", coerce=int)
+    co_hosts = SelectMultipleField("Co-hosts", coerce=int)
+    chair = SelectField("Chair", coerce=int)
+    co_chairs = SelectMultipleField("Co-chairs", coerce=int)
+    organisers = SelectMultipleField("Organisers", coerce=int)
+    partners = SelectMultipleField("Partners", coerce=int)
+    speakers = SelectMultipleField("Speakers", coerce=int)
+    implementing = SelectMultipleField("Implementing organisations", coerce=int)
+    participants = IntegerField("Participants", validators=COUNT)
+    countries_represented = IntegerField("Countries represented", validators=COUNT)
+    organisations_represented = IntegerField("Organisations represented", validators=COUNT)
+    outcome_summary = TextAreaField("Outcome summary", validators=[Optional()])
+    conclusions = TextAreaField("Conclusions", validators=[Optional()])
+    action_points = TextAreaField("Key action points", validators=[Optional()])
+    record_note = TextAreaField(
+        "Note on the record",
+        validators=[Optional()],
+        description="Where sources disagree: the value kept here and the other one.",
+    )
+
+    def set_choices(self) -> None:
+        states = db.session.scalars(select(State).order_by(State.name)).all()
+        members = [s for s in states if s.is_member]
+        none = [SelectChoice(0, "—")]
+        self.country.choices = none + [SelectChoice(s.id, s.name) for s in states]
+        for field_name in STATE_ROLE_FIELDS.values():
+            choices = [SelectChoice(s.id, s.name) for s in members]
+            field = getattr(self, field_name)
+            field.choices = choices if isinstance(field, SelectMultipleField) else none + choices
+        organisations = db.session.scalars(select(Organisation).order_by(Organisation.name))
+        org_choices = [SelectChoice(o.id, o.display_name) for o in organisations]
+        for field_name in ORGANISATION_ROLE_FIELDS.values():
+            getattr(self, field_name).choices = org_choices
+
+    @classmethod
+    def for_record(cls, activity: Activity) -> ActivityForm:
+        data = {name: getattr(activity, name) for name in _PLAIN_FIELDS}
+        data.update(
+            kind=activity.kind.value,
+            format=activity.format.value,
+            country=activity.country_id or 0,
+            version=activity.version,
+        )
+        for role, field_name in STATE_ROLE_FIELDS.items():
+            ids = [r.state_id for r in activity.state_roles if r.role is role]
+            # The plural fields take several states; host and chair take one.
+            data[field_name] = ids if field_name.endswith("s") else (ids[0] if ids else 0)
+        for role, field_name in ORGANISATION_ROLE_FIELDS.items():
+            data[field_name] = [o.organisation_id for o in activity.organisations if o.role is role]
+        return cls(data=data)
+
+    def values(self) -> dict:
+        """The submitted activity, as the services take it (roles as objects)."""
+        state_ids = {self.host.data, self.chair.data, *self.co_hosts.data, *self.co_chairs.data}
+        states = {s.id: s for s in db.session.scalars(select(State).where(State.id.in_(state_ids)))}
+        state_roles = []
+        for role, field_name in STATE_ROLE_FIELDS.items():
+            picked = getattr(self, field_name).data
+            for state_id in picked if isinstance(picked, list) else [picked]:
+                if state_id:
+                    state_roles.append((states[state_id], role))
+        org_ids = {i for f in ORGANISATION_ROLE_FIELDS.values() for i in getattr(self, f).data}
+        orgs = {
+            o.id: o
+            for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(org_ids)))
+        }
+        organisations = [
+            (orgs[org_id], role)
+            for role, field_name in ORGANISATION_ROLE_FIELDS.items()
+            for org_id in getattr(self, field_name).data
+        ]
+        values = {
+            "kind": ActivityKind(self.kind.data),
+            "format": Format(self.format.data),
+            "country_id": self.country.data or None,
+            "start_date": self.start_date.data,
+            "end_date": self.end_date.data or self.start_date.data,
+            "participants": self.participants.data,
+            "countries_represented": self.countries_represented.data,
+            "organisations_represented": self.organisations_represented.data,
+            "state_roles": state_roles,
+            "organisations": organisations,
+        }
+        for name in _TEXT_FIELDS:
+            values[name] = _optional_text(getattr(self, name).data)
+        return values
+
+
+_TEXT_FIELDS = (
+    "title",
+    "theme",
+    "objectives",
+    "city",
+    "venue",
+    "languages",
+    "outcome_summary",
+    "conclusions",
+    "action_points",
+    "record_note",
+)
+_PLAIN_FIELDS = (
+    *_TEXT_FIELDS,
+    "start_date",
+    "end_date",
+    "participants",
+    "countries_represented",
+    "organisations_represented",
+)
+
+
+class NewActivityForm(ActivityForm):
+    version = None
+
+
+class MoveForm(FlaskForm):
+    """A change of status, with what some moves need."""
+
+    to = SelectField("New status", choices=[SelectChoice(s.value, s.label) for s in Status])
+    reason = TextAreaField("Reason", validators=[Optional(), Length(max=2000)])
+    new_start = DateField(
+        "New start date", validators=[Optional()], invalid_value_message=DATE_FORMAT
+    )
+    new_end = DateField("New end date", validators=[Optional()], invalid_value_message=DATE_FORMAT)

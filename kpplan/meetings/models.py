@@ -1,0 +1,173 @@
+"""Activities, the states and organisations that take part, and their roles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kpplan.db import Base, Timestamped, Versioned
+from kpplan.directory.models import Organisation, State, enum_column
+from kpplan.meetings.kinds import ActivityKind
+
+
+class Status(enum.Enum):
+    DRAFT = "draft"
+    PLANNED = "planned"
+    CONFIRMED = "confirmed"
+    HELD = "held"
+    CLOSED = "closed"
+    POSTPONED = "postponed"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Format(enum.Enum):
+    IN_PERSON = "in_person"
+    VIRTUAL = "virtual"
+    HYBRID = "hybrid"
+
+    @property
+    def label(self) -> str:
+        return {"in_person": "In person", "virtual": "Virtual", "hybrid": "Hybrid"}[self.value]
+
+
+class StateRole(enum.Enum):
+    HOST = "host"
+    CO_HOST = "co_host"
+    CHAIR = "chair"
+    CO_CHAIR = "co_chair"
+
+    @property
+    def label(self) -> str:
+        return {"host": "Host", "co_host": "Co-host", "chair": "Chair", "co_chair": "Co-chair"}[
+            self.value
+        ]
+
+
+class OrganisationRole(enum.Enum):
+    ORGANISER = "organiser"
+    PARTNER = "partner"
+    SPEAKER = "speaker"
+    IMPLEMENTING = "implementing"
+
+    @property
+    def label(self) -> str:
+        return {
+            "organiser": "Organiser",
+            "partner": "Partner",
+            "speaker": "Speaker",
+            "implementing": "Implementing organisation",
+        }[self.value]
+
+
+class Activity(Versioned, Timestamped, Base):
+    """A meeting, workshop, training, webinar or roundtable of the Process."""
+
+    __tablename__ = "activities"
+    __audit_label__ = "Activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ActivityKind] = mapped_column(enum_column(ActivityKind, "activity_kind"))
+    title: Mapped[str] = mapped_column(String(300))
+    theme: Mapped[str | None] = mapped_column(String(300))
+    objectives: Mapped[str | None] = mapped_column(Text)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    city: Mapped[str | None] = mapped_column(String(120))
+    country_id: Mapped[int | None] = mapped_column(ForeignKey("states.id"))
+    venue: Mapped[str | None] = mapped_column(String(200))
+    format: Mapped[Format] = mapped_column(enum_column(Format, "activity_format"))
+    languages: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[Status] = mapped_column(enum_column(Status, "activity_status"))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+
+    participants: Mapped[int | None] = mapped_column(Integer)
+    countries_represented: Mapped[int | None] = mapped_column(Integer)
+    organisations_represented: Mapped[int | None] = mapped_column(Integer)
+
+    outcome_summary: Mapped[str | None] = mapped_column(Text)
+    conclusions: Mapped[str | None] = mapped_column(Text)
+    action_points: Mapped[str | None] = mapped_column(Text)
+
+    # Where the Process's own texts disagree, the value kept and the other one noted here.
+    record_note: Mapped[str | None] = mapped_column(Text)
+
+    country: Mapped[State | None] = relationship()
+    state_roles: Mapped[list[ActivityStateRole]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="ActivityStateRole.id"
+    )
+    organisations: Mapped[list[ActivityOrganisation]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="ActivityOrganisation.id"
+    )
+
+    __table_args__ = (
+        Index("ix_activities_start_date", "start_date"),
+        Index("ix_activities_status_start_date", "status", "start_date"),
+        Index("ix_activities_kind_start_date", "kind", "start_date"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Activity {self.id} {self.title!r}>"
+
+    @property
+    def is_one_day(self) -> bool:
+        return self.start_date == self.end_date
+
+    def states_with(self, role: StateRole) -> list[State]:
+        return [r.state for r in self.state_roles if r.role is role]
+
+    @property
+    def host(self) -> State | None:
+        hosts = self.states_with(StateRole.HOST)
+        return hosts[0] if hosts else None
+
+    @property
+    def where(self) -> str:
+        if self.format is Format.VIRTUAL and not self.city:
+            return "Online"
+        parts = [p for p in (self.city, self.country.name if self.country else None) if p]
+        return ", ".join(parts)
+
+
+class ActivityStateRole(Base):
+    """A member state's role in an activity: host, co-host, chair or co-chair."""
+
+    __tablename__ = "activity_state_roles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    state_id: Mapped[int] = mapped_column(ForeignKey("states.id"))
+    role: Mapped[StateRole] = mapped_column(enum_column(StateRole, "state_role"))
+
+    activity: Mapped[Activity] = relationship(back_populates="state_roles")
+    state: Mapped[State] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("activity_id", "state_id", "role"),
+        Index("ix_activity_state_roles_state_id_role", "state_id", "role"),
+    )
+
+
+class ActivityOrganisation(Base):
+    """An organisation involved in an activity, with its role."""
+
+    __tablename__ = "activity_organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    role: Mapped[OrganisationRole] = mapped_column(enum_column(OrganisationRole, "org_role"))
+
+    activity: Mapped[Activity] = relationship(back_populates="organisations")
+    organisation: Mapped[Organisation] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("activity_id", "organisation_id", "role"),
+        Index("ix_activity_organisations_organisation_id", "organisation_id"),
+    )

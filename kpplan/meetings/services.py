@@ -1,0 +1,215 @@
+"""Planning and recording activities. Each function validates, changes, flushes and audits."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from kpplan.audit import services as audit
+from kpplan.directory.models import Organisation, State, User
+from kpplan.errors import DomainError
+from kpplan.extensions import db
+from kpplan.meetings import lifecycle
+from kpplan.meetings.models import (
+    Activity,
+    ActivityOrganisation,
+    ActivityStateRole,
+    OrganisationRole,
+    StateRole,
+    Status,
+)
+
+FIELDS = (
+    "kind",
+    "title",
+    "theme",
+    "objectives",
+    "start_date",
+    "end_date",
+    "city",
+    "country_id",
+    "venue",
+    "format",
+    "languages",
+    "participants",
+    "countries_represented",
+    "organisations_represented",
+    "outcome_summary",
+    "conclusions",
+    "action_points",
+    "record_note",
+)
+AUDITED = (*FIELDS, "status", "status_reason", "state_roles", "organisations", "version")
+
+# A state holds one role per activity, except that a host may also chair.
+COMPATIBLE = {frozenset({StateRole.HOST, StateRole.CHAIR})}
+SINGLE = (StateRole.HOST, StateRole.CHAIR)
+
+
+def _snapshot(activity: Activity) -> dict[str, Any]:
+    data = audit.snapshot(activity, (*FIELDS, "status", "status_reason", "version"))
+    data["state_roles"] = sorted(f"{r.role.value}:{r.state.name}" for r in activity.state_roles)
+    data["organisations"] = sorted(
+        f"{o.role.value}:{o.organisation.display_name}" for o in activity.organisations
+    )
+    return data
+
+
+def check_state_roles(roles: list[tuple[State, StateRole]]) -> None:
+    """Raise ``DomainError`` unless the roles follow the rules of the Process."""
+    by_state: dict[int, set[StateRole]] = {}
+    for state, role in roles:
+        if not state.is_member:
+            raise DomainError(
+                f"{state.name} is not a member state: only member states host or chair.",
+                role.value,
+            )
+        by_state.setdefault(state.id, set()).add(role)
+    for state, _role in roles:
+        held = by_state[state.id]
+        if len(held) > 1 and frozenset(held) not in COMPATIBLE:
+            labels = " and ".join(sorted(r.label.lower() for r in held))
+            raise DomainError(
+                f"{state.name} cannot be both {labels}: a state holds one role per activity "
+                "(a host may also chair).",
+                sorted(held, key=lambda r: r.value)[0].value,
+            )
+    for single in SINGLE:
+        if sum(1 for _, role in roles if role is single) > 1:
+            raise DomainError(f"An activity has one {single.label.lower()}.", single.value)
+
+
+def _check_dates(start: date | None, end: date | None) -> None:
+    if start is None:
+        raise DomainError("Give the start date.", "start_date")
+    if end is None:
+        raise DomainError("Give the end date (the start date for a one-day activity).", "end_date")
+    if end < start:
+        raise DomainError("The end date comes before the start date.", "end_date")
+
+
+def _set_roles(
+    activity: Activity,
+    state_roles: list[tuple[State, StateRole]],
+    organisations: list[tuple[Organisation, OrganisationRole]],
+) -> None:
+    check_state_roles(state_roles)
+    wanted = {(s.id, r) for s, r in state_roles}
+    for existing in list(activity.state_roles):
+        if (existing.state_id, existing.role) not in wanted:
+            activity.state_roles.remove(existing)
+    have = {(r.state_id, r.role) for r in activity.state_roles}
+    for state, role in state_roles:
+        if (state.id, role) not in have:
+            activity.state_roles.append(ActivityStateRole(state=state, role=role))
+            have.add((state.id, role))
+
+    wanted_orgs = {(o.id, r) for o, r in organisations}
+    for existing in list(activity.organisations):
+        if (existing.organisation_id, existing.role) not in wanted_orgs:
+            activity.organisations.remove(existing)
+    have_orgs = {(o.organisation_id, o.role) for o in activity.organisations}
+    for org, role in organisations:
+        if (org.id, role) not in have_orgs:
+            activity.organisations.append(ActivityOrganisation(organisation=org, role=role))
+            have_orgs.add((org.id, role))
+
+
+def create_activity(
+    actor: User,
+    *,
+    state_roles: list[tuple[State, StateRole]] = (),
+    organisations: list[tuple[Organisation, OrganisationRole]] = (),
+    status: Status = Status.DRAFT,
+    **fields: Any,
+) -> Activity:
+    """Plan a new activity (a draft unless told otherwise).
+
+    Raises ``DomainError`` for missing or inverted dates and roles that break the rules.
+    """
+    _check_dates(fields.get("start_date"), fields.get("end_date"))
+    if not (fields.get("title") or "").strip():
+        raise DomainError("Give the activity a title.", "title")
+    activity = Activity(status=status, **{k: v for k, v in fields.items() if k in FIELDS})
+    _set_roles(activity, list(state_roles), list(organisations))
+    db.session.add(activity)
+    db.session.flush()
+    audit.record(actor, "created", activity, f"Planned {activity.title}", None, _snapshot(activity))
+    return activity
+
+
+def update_activity(
+    actor: User,
+    activity: Activity,
+    version: int | None,
+    *,
+    state_roles: list[tuple[State, StateRole]],
+    organisations: list[tuple[Organisation, OrganisationRole]],
+    **fields: Any,
+) -> Activity:
+    """Change an activity's details, roles and record; raises ``StaleEdit``/``DomainError``.
+
+    Dates of an activity already confirmed change through a postponement, so that the old
+    dates stay in its history with the reason.
+    """
+    audit.ensure_current(activity, version)
+    _check_dates(fields.get("start_date"), fields.get("end_date"))
+    before = _snapshot(activity)
+    for name, value in fields.items():
+        if name not in FIELDS:
+            raise ValueError(f"{name} cannot be changed here")
+        if getattr(activity, name) != value:
+            setattr(activity, name, value)
+    _set_roles(activity, state_roles, organisations)
+    confirmed = activity.status in (Status.CONFIRMED, Status.HELD, Status.CLOSED)
+    if confirmed and activity.kind.info.needs_host_to_confirm and activity.host is None:
+        raise DomainError(
+            f"This {activity.kind.label.lower()} is {activity.status.label.lower()}: it keeps "
+            "a host.",
+            "host",
+        )
+    db.session.flush()
+    after = _snapshot(activity)
+    if after != before:
+        audit.record(actor, "updated", activity, f"Edited {activity.title}", before, after)
+    return activity
+
+
+def move(actor: User, activity: Activity, to: Status, today: date, **details: Any) -> Activity:
+    """Move the activity to another status, if the rules allow it today.
+
+    A postponement takes ``new_start`` and ``new_end``; a cancellation, a ``reason``.
+    Raises ``DomainError`` saying what is missing.
+    """
+    step = lifecycle.Move(to=to, **details)
+    lifecycle.check(activity, step, today)
+    before = _snapshot(activity)
+    activity.status = to
+    if to is Status.POSTPONED:
+        activity.start_date, activity.end_date = step.new_start, step.new_end
+    if to in (Status.CANCELLED, Status.POSTPONED):
+        activity.status_reason = (step.reason or "").strip() or None
+    db.session.flush()
+    audit.record(
+        actor,
+        f"status:{to.value}",
+        activity,
+        f"{activity.title}: {before['status']} → {to.value}",
+        before,
+        _snapshot(activity),
+    )
+    return activity
+
+
+def overlapping(activity_id: int | None, start: date, end: date) -> list[Activity]:
+    """Other activities, not cancelled, whose dates overlap ``start``–``end``."""
+    query = select(Activity).where(
+        Activity.start_date <= end,
+        Activity.end_date >= start,
+        Activity.status != Status.CANCELLED,
+    )
+    if activity_id is not None:
+        query = query.where(Activity.id != activity_id)
+    return db.session.scalars(query.order_by(Activity.start_date).limit(10)).all()

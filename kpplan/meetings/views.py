@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from kpplan import permissions
+from kpplan.audit import queries as audit_queries
+from kpplan.directory import queries as directory_queries
+from kpplan.errors import DomainError
+from kpplan.extensions import db
+from kpplan.meetings import lifecycle, queries, services
+from kpplan.meetings.forms import ActivityForm, MoveForm, NewActivityForm
+from kpplan.meetings.kinds import ActivityKind
+from kpplan.meetings.models import Activity, Format, Status
+from kpplan.views import acting_user, enum_arg, page_arg, save_form, today
+
+bp = Blueprint("meetings", __name__, url_prefix="/activities")
+
+
+@bp.before_request
+@login_required
+def signed_in_only():
+    """Every activity page is for signed-in users."""
+
+
+def _warn_overlaps(activity: Activity) -> None:
+    others = services.overlapping(activity.id, activity.start_date, activity.end_date)
+    if others:
+        names = "; ".join(f"{a.title} ({a.start_date:%d %b %Y})" for a in others[:3])
+        flash(f"Note: these dates overlap with {names}.", "warning")
+
+
+@bp.route("/")
+def upcoming():
+    pagination = queries.upcoming_page(today(), page_arg(), current_app.config["PAGE_SIZE"])
+    return render_template("meetings/upcoming.html", pagination=pagination, today=today())
+
+
+@bp.route("/archive")
+def archive():
+    filters = queries.ArchiveFilters(
+        kind=enum_arg(ActivityKind, "kind"),
+        year=request.args.get("year", type=int),
+        state_id=request.args.get("state", type=int),
+        format=enum_arg(Format, "format"),
+        status=enum_arg(Status, "status"),
+        words=request.args.get("q", "").strip()[:100],
+    )
+    pagination = queries.archive_page(filters, page_arg(), current_app.config["PAGE_SIZE"])
+    return render_template(
+        "meetings/archive.html",
+        pagination=pagination,
+        filters=filters,
+        kinds=list(ActivityKind),
+        formats=list(Format),
+        statuses=list(Status),
+        years=queries.archive_years(),
+        states=directory_queries.member_state_choices(),
+    )
+
+
+@bp.route("/<int:activity_id>")
+def activity(activity_id: int):
+    found = queries.activity_page(activity_id)
+    if found is None:
+        abort(404)
+    history = (
+        audit_queries.history_of(found, limit=20)
+        if permissions.can_view_history(current_user)
+        else []
+    )
+    return render_template(
+        "meetings/activity.html",
+        activity=found,
+        moves=lifecycle.allowed_moves(found),
+        actions=lifecycle.ACTIONS,
+        move_form=MoveForm(),
+        history=history,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_activity():
+    permissions.require(permissions.can_plan_activities(current_user))
+    form = NewActivityForm()
+    form.set_choices()
+    status = 200
+    if form.validate_on_submit():
+        created, status = save_form(
+            form, lambda: services.create_activity(acting_user(), **form.values())
+        )
+        if created is not None:
+            flash(f"{created.title} has been added as a draft.", "success")
+            _warn_overlaps(created)
+            return redirect(url_for("meetings.activity", activity_id=created.id))
+    return render_template("meetings/activity_form.html", form=form, activity=None), status
+
+
+@bp.route("/<int:activity_id>/edit", methods=["GET", "POST"])
+def edit_activity(activity_id: int):
+    permissions.require(permissions.can_plan_activities(current_user))
+    found = queries.activity_page(activity_id)
+    if found is None:
+        abort(404)
+    form = ActivityForm.for_record(found)
+    form.set_choices()
+    status = 200
+    if form.validate_on_submit():
+        saved, status = save_form(
+            form,
+            lambda: services.update_activity(
+                acting_user(), found, form.version.data, **form.values()
+            ),
+        )
+        if saved is not None:
+            flash(f"{saved.title} has been saved.", "success")
+            _warn_overlaps(saved)
+            return redirect(url_for("meetings.activity", activity_id=saved.id))
+    return render_template("meetings/activity_form.html", form=form, activity=found), status
+
+
+@bp.route("/<int:activity_id>/status", methods=["POST"])
+def move(activity_id: int):
+    permissions.require(permissions.can_plan_activities(current_user))
+    found = db.session.get(Activity, activity_id)
+    if found is None:
+        abort(404)
+    form = MoveForm()
+    if not form.validate():
+        flash("Choose a valid status and dates.", "error")
+        return redirect(url_for("meetings.activity", activity_id=found.id))
+    try:
+        services.move(
+            acting_user(),
+            found,
+            Status(form.to.data),
+            today(),
+            reason=form.reason.data,
+            new_start=form.new_start.data,
+            new_end=form.new_end.data,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{found.title} is now {found.status.label.lower()}.", "success")
+        if found.status is Status.POSTPONED:
+            _warn_overlaps(found)
+    return redirect(url_for("meetings.activity", activity_id=activity_id))

@@ -1,0 +1,366 @@
+"""Activities: their life, the roles of states, the forms and the lists."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from kpplan.audit.models import AuditEntry
+from kpplan.errors import DomainError
+from kpplan.extensions import db
+from kpplan.meetings import lifecycle, services
+from kpplan.meetings.kinds import KINDS, ActivityKind
+from kpplan.meetings.models import Activity, ActivityStateRole, Format, StateRole, Status
+from tests.conftest import state_named
+
+TODAY = date(2026, 6, 1)
+
+
+def _today(app) -> date:
+    from kpplan.views import today
+
+    with app.test_request_context():
+        return today()
+
+
+def _activity(kind=ActivityKind.THEMATIC_MEETING, status=Status.PLANNED, host=True, **extra):
+    activity = Activity(
+        kind=kind,
+        title="TM on Legal Pathways",
+        start_date=date(2026, 5, 10),
+        end_date=date(2026, 5, 11),
+        format=Format.IN_PERSON,
+        status=status,
+        **extra,
+    )
+    if host:
+        activity.state_roles.append(
+            ActivityStateRole(state=state_named("Kenya"), role=StateRole.HOST)
+        )
+    return activity
+
+
+class TestLifecycle:
+    ALL_PAIRS = [(a, b) for a in Status for b in Status if a is not b]
+
+    @pytest.mark.parametrize("start,to", ALL_PAIRS, ids=lambda s: s.value)
+    def test_every_pair_of_statuses(self, app, start, to):
+        """Each move is allowed exactly when the transition table says so."""
+        with app.app_context():
+            activity = _activity(status=start, outcome_summary="Agreed on three points.")
+            move = lifecycle.Move(
+                to=to,
+                reason="Security situation",
+                new_start=date(2026, 9, 1),
+                new_end=date(2026, 9, 2),
+            )
+            allowed = to in lifecycle.TRANSITIONS[start]
+            if allowed:
+                lifecycle.check(activity, move, TODAY)
+            else:
+                with pytest.raises(DomainError, match="cannot become"):
+                    lifecycle.check(activity, move, TODAY)
+
+    def test_closed_and_cancelled_are_final(self):
+        assert lifecycle.TRANSITIONS[Status.CLOSED] == frozenset()
+        assert lifecycle.TRANSITIONS[Status.CANCELLED] == frozenset()
+        for status in lifecycle.OPEN:
+            assert Status.CANCELLED in lifecycle.TRANSITIONS[status]
+            assert Status.POSTPONED in lifecycle.TRANSITIONS[status] or status is Status.POSTPONED
+
+    def test_held_only_from_the_end_date(self, app):
+        with app.app_context():
+            activity = _activity(status=Status.CONFIRMED)
+            with pytest.raises(DomainError, match="from that day on"):
+                lifecycle.check(activity, lifecycle.Move(Status.HELD), date(2026, 5, 10))
+            lifecycle.check(activity, lifecycle.Move(Status.HELD), date(2026, 5, 11))
+
+    def test_closed_only_with_an_outcome_summary(self, app):
+        with app.app_context():
+            activity = _activity(status=Status.HELD, outcome_summary="  ")
+            with pytest.raises(DomainError, match="outcome summary"):
+                lifecycle.check(activity, lifecycle.Move(Status.CLOSED), TODAY)
+
+    def test_cancel_needs_a_reason(self, app):
+        with app.app_context():
+            activity = _activity()
+            with pytest.raises(DomainError, match="why"):
+                lifecycle.check(activity, lifecycle.Move(Status.CANCELLED, reason=" "), TODAY)
+
+    @pytest.mark.parametrize(
+        "start,end,message",
+        [
+            (None, None, "new dates"),
+            (date(2026, 9, 2), date(2026, 9, 1), "before the new start"),
+            (date(2026, 5, 10), date(2026, 5, 11), "same as the current"),
+        ],
+    )
+    def test_postpone_needs_new_dates(self, app, start, end, message):
+        with app.app_context():
+            activity = _activity()
+            with pytest.raises(DomainError, match=message):
+                lifecycle.check(
+                    activity, lifecycle.Move(Status.POSTPONED, new_start=start, new_end=end), TODAY
+                )
+
+    @pytest.mark.parametrize("kind", list(ActivityKind), ids=lambda k: k.value)
+    def test_confirming_needs_a_host_for_technical_meetings(self, app, kind):
+        with app.app_context():
+            activity = _activity(kind=kind, host=False)
+            if KINDS[kind].needs_host_to_confirm:
+                with pytest.raises(DomainError, match="add the host first"):
+                    lifecycle.check(activity, lifecycle.Move(Status.CONFIRMED), TODAY)
+            else:
+                lifecycle.check(activity, lifecycle.Move(Status.CONFIRMED), TODAY)
+
+
+class TestStateRoles:
+    def _roles(self, *pairs):
+        return [(state_named(name), role) for name, role in pairs]
+
+    def test_a_host_may_also_chair(self, app):
+        with app.app_context():
+            services.check_state_roles(
+                self._roles(
+                    ("Egypt", StateRole.HOST),
+                    ("Egypt", StateRole.CHAIR),
+                    ("Italy", StateRole.CO_CHAIR),
+                )
+            )
+
+    @pytest.mark.parametrize(
+        "pairs,message",
+        [
+            ((("Egypt", StateRole.HOST), ("Egypt", StateRole.CO_HOST)), "cannot be both"),
+            ((("Egypt", StateRole.CHAIR), ("Egypt", StateRole.CO_CHAIR)), "cannot be both"),
+            ((("Egypt", StateRole.CO_HOST), ("Egypt", StateRole.CHAIR)), "cannot be both"),
+            ((("Egypt", StateRole.HOST), ("Kenya", StateRole.HOST)), "one host"),
+            ((("Egypt", StateRole.CHAIR), ("Kenya", StateRole.CHAIR)), "one chair"),
+            ((("Central African Republic", StateRole.HOST),), "not a member state"),
+        ],
+    )
+    def test_refused_roles(self, app, pairs, message):
+        with app.app_context(), pytest.raises(DomainError, match=message):
+            services.check_state_roles(self._roles(*pairs))
+
+
+def _form(**overrides):
+    data = {
+        "kind": "thematic_meeting",
+        "title": "Thematic Meeting on Legal Pathways",
+        "theme": "Talent and Skills Mobility Partnerships",
+        "start_date": "2026-07-12",
+        "end_date": "2026-07-13",
+        "format": "in_person",
+        "city": "Mombasa",
+        "country": "0",
+        "host": "0",
+        "chair": "0",
+    }
+    data.update(overrides)
+    return data
+
+
+class TestPlanning:
+    def test_secretariat_plans_a_thematic_meeting_with_host_and_co_host(
+        self, app, client, people, login_as
+    ):
+        login_as(people["secretariat"])
+        with app.app_context():
+            kenya, germany = state_named("Kenya").id, state_named("Germany").id
+        response = client.post(
+            "/activities/new",
+            data=_form(country=str(kenya), host=str(kenya), co_hosts=[str(germany)]),
+        )
+        assert response.status_code == 302
+        page = client.get(response.headers["Location"]).text
+        assert "Thematic Meeting on Legal Pathways" in page
+        assert "12–13 Jul 2026" in page and "Mombasa, Kenya" in page
+        assert ">Germany</a>" in page and "Co-host" in page
+        with app.app_context():
+            activity = db.session.scalars(select(Activity)).one()
+            assert activity.status is Status.DRAFT
+            assert {(r.state.name, r.role) for r in activity.state_roles} == {
+                ("Kenya", StateRole.HOST),
+                ("Germany", StateRole.CO_HOST),
+            }
+            entry = db.session.scalars(
+                select(AuditEntry).where(AuditEntry.object_type == "activities")
+            ).one()
+            assert entry.actor_id == people["secretariat"].id
+
+    def test_one_day_activity_needs_no_end_date(self, app, client, people, login_as):
+        login_as(people["secretariat"])
+        response = client.post("/activities/new", data=_form(end_date=""))
+        assert response.status_code == 302
+        with app.app_context():
+            activity = db.session.scalars(select(Activity)).one()
+            assert activity.start_date == activity.end_date == date(2026, 7, 12)
+
+    @pytest.mark.parametrize(
+        "overrides,message",
+        [
+            ({"end_date": "2026-07-01"}, "The end date comes before the start date."),
+            ({"start_date": ""}, "Give the start date."),
+            ({"start_date": "12/07/2026"}, "Give the date as year-month-day"),
+            ({"title": ""}, "Give the activity a title."),
+            ({"participants": "-3"}, "A number from 0 up."),
+            ({"host": "EGYPT", "co_hosts": ["EGYPT"]}, "cannot be both"),
+        ],
+    )
+    def test_bad_input_gets_a_message_and_nothing_is_saved(
+        self, app, client, people, login_as, overrides, message
+    ):
+        login_as(people["secretariat"])
+        with app.app_context():
+            egypt = str(state_named("Egypt").id)
+        for key, value in list(overrides.items()):
+            if value == "EGYPT":
+                overrides[key] = egypt
+            elif value == ["EGYPT"]:
+                overrides[key] = [egypt]
+        response = client.post("/activities/new", data=_form(**overrides))
+        assert response.status_code == 200
+        assert message in response.text
+        with app.app_context():
+            assert db.session.scalars(select(Activity)).all() == []
+
+    def test_overlapping_dates_warn_without_blocking(self, app, client, people, login_as, factory):
+        factory.activity(title="SC Meeting in Brussels", start=date(2026, 7, 13), days=1)
+        login_as(people["secretariat"])
+        response = client.post("/activities/new", data=_form(), follow_redirects=True)
+        assert "has been added as a draft" in response.text
+        assert "these dates overlap with SC Meeting in Brussels" in response.text
+
+    def test_edit_keeps_a_trace_and_refuses_a_stale_page(
+        self, app, client, people, login_as, factory
+    ):
+        activity = factory.activity(title="Workshop on Data", host="Uganda")
+        login_as(people["secretariat"])
+        page = client.get(f"/activities/{activity.id}/edit").text
+        assert "Workshop on Data" in page
+        with app.app_context():
+            uganda = state_named("Uganda").id
+        data = _form(
+            title="Workshop on Data and Climate", host=str(uganda), version=str(activity.version)
+        )
+        assert client.post(f"/activities/{activity.id}/edit", data=data).status_code == 302
+        stale = client.post(f"/activities/{activity.id}/edit", data={**data, "title": "Other"})
+        assert stale.status_code == 409
+        assert "Someone else changed this record" in stale.text
+        with app.app_context():
+            saved = db.session.get(Activity, activity.id)
+            assert saved.title == "Workshop on Data and Climate"
+
+    def test_moves_through_the_page(self, app, client, people, login_as, factory, monkeypatch):
+        activity = factory.activity(title="TM Cairo", host="Egypt", start=date(2026, 5, 10))
+        login_as(people["secretariat"])
+        url = f"/activities/{activity.id}/status"
+        assert "Confirm" in client.get(f"/activities/{activity.id}").text
+        response = client.post(url, data={"to": "confirmed"}, follow_redirects=True)
+        assert "TM Cairo is now confirmed." in response.text
+
+        response = client.post(
+            url,
+            data={
+                "to": "postponed",
+                "new_start": "2026-09-01",
+                "new_end": "2026-09-02",
+                "reason": "Elections",
+            },
+            follow_redirects=True,
+        )
+        assert "is now postponed" in response.text
+        with app.app_context():
+            entry = db.session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "status:postponed")
+            ).one()
+            assert entry.before["start_date"] == "2026-05-10"
+            assert entry.after["start_date"] == "2026-09-01"
+
+        response = client.post(url, data={"to": "cancelled"}, follow_redirects=True)
+        assert "Say why the activity is cancelled." in response.text
+        response = client.post(url, data={"to": "closed"}, follow_redirects=True)
+        assert "cannot become closed" in response.text
+        response = client.post(
+            url, data={"to": "cancelled", "reason": "No funding"}, follow_redirects=True
+        )
+        assert "is now cancelled" in response.text and "No funding" in response.text
+
+    def test_observer_sees_but_cannot_plan(self, client, people, login_as, factory):
+        activity = factory.activity(title="Webinar 1/4 Prevention")
+        login_as(people["observer"])
+        page = client.get(f"/activities/{activity.id}").text
+        assert "Webinar 1/4 Prevention" in page
+        assert "/edit" not in page and "Mark as" not in page and "Confirm" not in page
+
+
+class TestLists:
+    def test_upcoming_shows_what_is_not_over(
+        self, app, client, people, login_as, factory, monkeypatch
+    ):
+        today = _today(app)
+        factory.activity(title="Past meeting", start=today - timedelta(days=30))
+        factory.activity(title="Next meeting", start=today + timedelta(days=3))
+        factory.activity(
+            title="Cancelled meeting", start=today + timedelta(days=5), status=Status.CANCELLED
+        )
+        login_as(people["fp_a"])
+        page = client.get("/activities/").text
+        assert "Next meeting" in page
+        assert "Past meeting" not in page and "Cancelled meeting" not in page
+
+    def test_archive_filters(self, app, client, people, login_as, factory):
+        factory.activity(
+            title="TM Mombasa", start=date(2022, 7, 12), host="Kenya", co_hosts=("Germany",)
+        )
+        factory.activity(
+            title="Workshop Cairo",
+            kind=ActivityKind.THEMATIC_WORKSHOP,
+            start=date(2022, 11, 22),
+            host="Egypt",
+            co_hosts=("France",),
+            theme="Innovative Law Enforcement Tools",
+        )
+        factory.activity(
+            title="Webinar Prevention",
+            kind=ActivityKind.WEBINAR,
+            start=date(2021, 3, 31),
+            format=Format.VIRTUAL,
+        )
+        login_as(people["observer"])
+        with app.app_context():
+            germany = state_named("Germany").id
+
+        def titles(query):
+            page = client.get(f"/activities/archive?{query}").text
+            return {t for t in ("TM Mombasa", "Workshop Cairo", "Webinar Prevention") if t in page}
+
+        assert titles("") == {"TM Mombasa", "Workshop Cairo", "Webinar Prevention"}
+        assert titles("year=2022") == {"TM Mombasa", "Workshop Cairo"}
+        assert titles("kind=webinar") == {"Webinar Prevention"}
+        assert titles(f"state={germany}") == {"TM Mombasa"}
+        assert titles("format=virtual") == {"Webinar Prevention"}
+        assert titles("q=law+enforcement") == {"Workshop Cairo"}
+        assert titles("status=cancelled") == set()
+        assert client.get("/activities/archive?kind=nonsense&year=x&page=-1").status_code == 200
+
+    def test_list_query_counts_do_not_grow_with_activities(
+        self, client, people, login_as, factory, count_queries
+    ):
+        login_as(people["observer"])
+        start = _today(client.application) + timedelta(days=1)
+        pages = ("/activities/", "/activities/archive", f"/activities/archive?year={start.year}")
+        for n in range(10):
+            factory.activity(start=start + timedelta(days=n), host="Kenya", co_hosts=("Italy",))
+        with count_queries() as few:
+            for page in pages:
+                client.get(page)
+        for n in range(40):
+            factory.activity(start=start + timedelta(days=n), host="Egypt", co_hosts=("Malta",))
+        with count_queries() as many:
+            for page in pages:
+                client.get(page)
+        assert many.count == few.count
