@@ -92,6 +92,7 @@ def seed_command(demo: bool) -> None:
         "added."
     )
     if demo:
+        click.echo(f"Demo history: {added['activities']} past activities added.")
         click.echo(f"Demo accounts: {added['accounts']} added. Sign in with any of these:")
         for email, _name, role, state, _alt in DEMO_ACCOUNTS:
             where = f" ({state})" if state else ""

@@ -8,6 +8,7 @@ from kpplan.directory import services as directory
 from kpplan.directory.models import Role, State, User
 from kpplan.directory.reference import load_reference_data
 from kpplan.extensions import db
+from kpplan.meetings.demo import load_demo_activities
 
 # The demo password: these accounts exist only where `kpplan seed --demo` was run.
 DEMO_PASSWORD = "khartoum-demo"  # noqa: S105 - printed for the demo on purpose
@@ -27,9 +28,10 @@ DEMO_ACCOUNTS: list[tuple[str, str, Role, str | None, bool]] = [
 def seed(demo: bool = False) -> dict[str, int]:
     """Load reference data and, with ``demo``, the demo accounts. Idempotent; commits."""
     added = load_reference_data()
-    added["accounts"] = 0
+    added["accounts"] = added["activities"] = 0
     if demo:
         added["accounts"] = _demo_accounts()
+        added["activities"] = load_demo_activities()
     db.session.commit()
     return added
 

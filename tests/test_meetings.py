@@ -364,3 +364,31 @@ class TestLists:
             for page in pages:
                 client.get(page)
         assert many.count == few.count
+
+
+def test_demo_history_follows_the_record(app, runner):
+    from kpplan.meetings.demo import RECORD
+
+    result = runner.invoke(args=["kpplan", "seed", "--demo"])
+    assert f"Demo history: {len(RECORD)} past activities added." in result.output
+    again = runner.invoke(args=["kpplan", "seed", "--demo"])
+    assert "Demo history: 0 past activities added." in again.output
+    with app.app_context():
+        activities = db.session.scalars(select(Activity)).all()
+        assert len(activities) == len(RECORD) == 29
+        cairo = next(a for a in activities if "Innovative Law Enforcement" in a.title)
+        assert (cairo.start_date, cairo.end_date) == (date(2022, 11, 22), date(2022, 11, 24))
+        assert (cairo.participants, cairo.countries_represented) == (60, 19)
+        assert {(r.state.name, r.role) for r in cairo.state_roles} == {
+            ("Egypt", StateRole.HOST),
+            ("France", StateRole.CO_HOST),
+        }
+        egypt_2018 = next(a for a in activities if "Capacity Building" in a.title)
+        assert {r.role for r in egypt_2018.state_roles if r.state.name == "Egypt"} == {
+            StateRole.HOST,
+            StateRole.CHAIR,
+        }
+        juba = next(a for a in activities if a.city == "Juba")
+        assert juba.end_date == date(2022, 5, 26) and "24–25 May" in juba.record_note
+        assert sum(1 for a in activities if a.kind is ActivityKind.WEBINAR) == 4
+        assert all(a.status in (Status.HELD, Status.CLOSED) for a in activities)

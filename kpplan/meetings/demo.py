@@ -1,0 +1,323 @@
+"""The Process's own record of past activities (shared DOMAIN.md), as demo history.
+
+Where the texts give only a month or a year, a date is chosen and the record says so;
+where two texts disagree, one value is kept and the other noted on the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+
+from kpplan.directory.models import State
+from kpplan.extensions import db
+from kpplan.meetings import services
+from kpplan.meetings.kinds import ActivityKind as K
+from kpplan.meetings.models import Activity, Format, StateRole, Status
+
+H, CH, C, CC = StateRole.HOST, StateRole.CO_HOST, StateRole.CHAIR, StateRole.CO_CHAIR
+ONLINE = Format.VIRTUAL
+
+
+@dataclass
+class Past:
+    kind: K
+    title: str
+    start: date
+    end: date | None = None
+    city: str | None = None
+    country: str | None = None
+    roles: list[tuple[str, StateRole]] = field(default_factory=list)
+    format: Format = Format.IN_PERSON
+    participants: int | None = None
+    countries: int | None = None
+    organisations: int | None = None
+    outcome: str | None = None
+    note: str | None = None
+
+
+RECORD: list[Past] = [
+    Past(
+        K.MINISTERIAL,
+        "AU Regional Ministerial Conference on Human Trafficking and Smuggling of "
+        "Migrants in the Horn of Africa",
+        date(2014, 10, 13),
+        date(2014, 10, 16),
+        "Khartoum",
+        "Sudan",
+        note="Convened by the African Union; it prepared the launch of the Process.",
+    ),
+    Past(
+        K.MINISTERIAL,
+        "Ministerial Conference launching the Khartoum Process",
+        date(2014, 11, 28),
+        city="Rome",
+        country="Italy",
+        outcome="The Rome Declaration launched the EU–Horn of Africa Migration Route Initiative "
+        "(Khartoum Process).",
+    ),
+    Past(
+        K.THEMATIC_MEETING,
+        "Thematic Meeting on Return, Readmission and Reintegration",
+        date(2016, 1, 1),
+        roles=[("Ethiopia", C), ("Italy", CC)],
+        note="The texts give only the year 2016; 1 January stands for it. They name Ethiopia "
+        "and Italy as co-chairs; Ethiopia is recorded as chair, Italy as co-chair.",
+    ),
+    Past(
+        K.THEMATIC_MEETING,
+        "Thematic Meeting on International Protection and Asylum",
+        date(2017, 1, 1),
+        city="Berlin",
+        country="Germany",
+        note="The texts give only the year 2017; 1 January stands for it.",
+    ),
+    Past(
+        K.THEMATIC_MEETING,
+        "Thematic Meeting on Awareness-Raising Campaigns",
+        date(2018, 6, 19),
+        date(2018, 6, 20),
+        "The Hague",
+        "The Netherlands",
+    ),
+    Past(
+        K.THEMATIC_MEETING,
+        "Thematic Meeting on Law Enforcement and Capacity Building",
+        date(2018, 7, 10),
+        date(2018, 7, 11),
+        country="Egypt",
+        roles=[("Egypt", H), ("Egypt", C), ("Italy", CC)],
+    ),
+    Past(
+        K.THEMATIC_MEETING,
+        "Thematic Meeting on the Protection of Women and Girls on the Move from Africa to Europe",
+        date(2018, 9, 18),
+        date(2018, 9, 19),
+        country="Sweden",
+        roles=[("Sweden", H), ("Kenya", CH)],
+    ),
+    Past(
+        K.SENIOR_OFFICIALS,
+        "JVAP Senior Officials' Meeting",
+        date(2018, 11, 14),
+        date(2018, 11, 15),
+        "Addis Ababa",
+        "Ethiopia",
+        participants=280,
+        note="About 280 officials took part.",
+    ),
+    Past(
+        K.TRAINING,
+        "Regional Training on Countering Trafficking in Human Beings",
+        date(2018, 12, 1),
+        date(2018, 12, 2),
+        participants=40,
+        note="Held under the Italian Chairmanship (2018–19) over two days with more than 40 "
+        "participants; the texts give no date, so 1–2 December 2018 stands for it.",
+    ),
+    Past(
+        K.SENIOR_OFFICIALS,
+        "Senior Officials' Meeting: start of the Eritrean Chairmanship",
+        date(2019, 3, 7),
+        city="Asmara",
+        country="Eritrea",
+        outcome="Italy handed the Chairmanship of the Process over to Eritrea.",
+    ),
+    Past(
+        K.THEMATIC_MEETING,
+        "Thematic Meeting on Legal Frameworks and Policy Development: "
+        "Optimising the Benefits of Organised Labour Migration",
+        date(2019, 9, 24),
+        date(2019, 9, 25),
+        country="Egypt",
+        roles=[("Egypt", H), ("Portugal", CC)],
+    ),
+    Past(
+        K.STEERING_COMMITTEE,
+        "Steering Committee Meeting",
+        date(2020, 3, 6),
+        city="The Hague",
+        country="The Netherlands",
+        note="The texts say March 2020, beside the 7th Senior Officials' Meeting of 6 March; "
+        "6 March stands for it.",
+    ),
+    Past(
+        K.SENIOR_OFFICIALS,
+        "7th Senior Officials' Meeting: handover from Eritrea to The Netherlands",
+        date(2020, 3, 6),
+        city="The Hague",
+        country="The Netherlands",
+        outcome="Eritrea handed the Chairmanship over to The Netherlands.",
+    ),
+    Past(
+        K.THEMATIC_MEETING,
+        "First virtual meeting of the Process",
+        date(2020, 7, 2),
+        format=ONLINE,
+        participants=50,
+        note="More than 50 participants. The texts do not say which kind of meeting it was.",
+    ),
+    Past(
+        K.STEERING_COMMITTEE, "Virtual Steering Committee Meeting", date(2020, 12, 2), format=ONLINE
+    ),
+    Past(
+        K.WEBINAR,
+        "Webinar 1/4 — Trafficking in Human Beings: The 4Ps Revisited: Prevention",
+        date(2021, 3, 31),
+        format=ONLINE,
+        roles=[("The Netherlands", C)],
+        participants=100,
+        note="More than 100 attendees.",
+    ),
+    Past(
+        K.WEBINAR,
+        "Webinar 2/4 — Trafficking in Human Beings: The 4Ps Revisited: Protection",
+        date(2021, 4, 28),
+        format=ONLINE,
+        participants=140,
+        note="More than 140 attendees.",
+    ),
+    Past(
+        K.WEBINAR,
+        "Webinar 3/4 — Trafficking in Human Beings: The 4Ps Revisited: Prosecution",
+        date(2021, 5, 26),
+        format=ONLINE,
+        participants=100,
+        note="More than 100 attendees.",
+    ),
+    Past(
+        K.WEBINAR,
+        "Webinar 4/4 — Trafficking in Human Beings: The 4Ps Revisited: Partnership",
+        date(2021, 6, 30),
+        format=ONLINE,
+    ),
+    Past(
+        K.VIRTUAL_ROUNDTABLE,
+        "Virtual Roundtable: Return, Reintegration and Integration",
+        date(2021, 9, 21),
+        format=ONLINE,
+        roles=[("Switzerland", CH), ("Ethiopia", CH)],
+    ),
+    Past(
+        K.STEERING_COMMITTEE,
+        "Steering Committee Meeting, the first in person since March 2020",
+        date(2021, 9, 29),
+        city="Brussels",
+        country="Belgium",
+        note="One text gives 21 September 2021; 29 September is kept.",
+    ),
+    Past(
+        K.THEMATIC_MEETING,
+        "Thematic Meeting on Return, Reintegration and Integration: Finding Durable Solutions",
+        date(2021, 11, 24),
+        date(2021, 11, 25),
+        "Geneva",
+        "Switzerland",
+        roles=[("Switzerland", H), ("Ethiopia", CH)],
+    ),
+    Past(
+        K.STEERING_COMMITTEE,
+        "Steering Committee Meeting",
+        date(2022, 3, 22),
+        city="Kampala",
+        country="Uganda",
+        note="Held in the morning, before the 8th Senior Officials' Meeting.",
+    ),
+    Past(
+        K.SENIOR_OFFICIALS,
+        "8th Senior Officials' Meeting: handover from The Netherlands to South Sudan",
+        date(2022, 3, 22),
+        date(2022, 3, 23),
+        "Kampala",
+        "Uganda",
+        outcome="The Netherlands handed the Chairmanship over to South Sudan; the Work Plan "
+        "2022/23 was presented.",
+    ),
+    Past(
+        K.TRAINING,
+        "Regional training for border management officials on cross-border crime",
+        date(2022, 5, 24),
+        date(2022, 5, 26),
+        "Juba",
+        "South Sudan",
+        roles=[("South Sudan", H)],
+        participants=28,
+        countries=8,
+        note="One text gives 24–25 May 2022; 24–26 May is kept.",
+    ),
+    Past(
+        K.THEMATIC_MEETING,
+        "Thematic Meeting on Legal Pathways: Talent and Skills Mobility Partnerships",
+        date(2022, 7, 12),
+        date(2022, 7, 13),
+        "Mombasa",
+        "Kenya",
+        roles=[("Kenya", H), ("Germany", CH)],
+    ),
+    Past(
+        K.THEMATIC_WORKSHOP,
+        "Thematic Workshop on Innovative Law Enforcement Tools to Tackle Irregular Migration",
+        date(2022, 11, 22),
+        date(2022, 11, 24),
+        "Cairo",
+        "Egypt",
+        roles=[("Egypt", H), ("France", CH)],
+        participants=60,
+        countries=19,
+        organisations=12,
+        note="More than 60 participants.",
+    ),
+    Past(
+        K.THEMATIC_WORKSHOP,
+        "Thematic Workshop on Data on Human Mobility in the context of Climate Change",
+        date(2023, 5, 3),
+        date(2023, 5, 4),
+        "Kampala",
+        "Uganda",
+        roles=[("Uganda", H)],
+        participants=50,
+        note="More than 50 participants.",
+    ),
+    Past(
+        K.THEMATIC_WORKSHOP,
+        "Thematic Workshop on Enhancing Transnational Law Enforcement "
+        "Partnerships on Combatting Trafficking in Persons",
+        date(2024, 2, 7),
+        date(2024, 2, 8),
+        "Nairobi",
+        "Kenya",
+        roles=[("Kenya", CH), ("Germany", CH)],
+        note="The texts name Kenya and Germany as co-hosts, and no host.",
+    ),
+]
+
+
+def load_demo_activities() -> int:
+    """Add the past activities that are missing (by title and start date); returns how many."""
+    states = {s.name: s for s in db.session.scalars(select(State))}
+    known = {tuple(row) for row in db.session.execute(select(Activity.title, Activity.start_date))}
+    added = 0
+    for past in RECORD:
+        if (past.title, past.start) in known:
+            continue
+        services.create_activity(
+            None,
+            kind=past.kind,
+            title=past.title,
+            start_date=past.start,
+            end_date=past.end or past.start,
+            city=past.city,
+            country_id=states[past.country].id if past.country else None,
+            format=past.format,
+            participants=past.participants,
+            countries_represented=past.countries,
+            organisations_represented=past.organisations,
+            outcome_summary=past.outcome,
+            record_note=past.note,
+            status=Status.CLOSED if past.outcome else Status.HELD,
+            state_roles=[(states[name], role) for name, role in past.roles],
+        )
+        added += 1
+    return added
