@@ -392,3 +392,55 @@ def test_demo_history_follows_the_record(app, runner):
         assert juba.end_date == date(2022, 5, 26) and "24–25 May" in juba.record_note
         assert sum(1 for a in activities if a.kind is ActivityKind.WEBINAR) == 4
         assert all(a.status in (Status.HELD, Status.CLOSED) for a in activities)
+
+
+class TestCalendarAndLedger:
+    def test_month_calendar_shows_each_day_of_an_activity(self, client, people, login_as, factory):
+        factory.activity(title="TM Mombasa", start=date(2022, 7, 12), days=2, host="Kenya")
+        factory.activity(title="Straddling", start=date(2022, 6, 30), days=3)
+        login_as(people["fp_b"])
+        page = client.get("/activities/calendar?month=2022-07").text
+        assert "Activities in July 2022" in page
+        assert page.count(">TM Mombasa</a>") == 2
+        # 30 Jun – 2 Jul: all three days are in the weeks shown.
+        assert page.count(">Straddling</a>") == 3
+        assert "?month=2022-06" in page and "?month=2022-08" in page
+        assert ">TM Mombasa</a>" not in client.get("/activities/calendar?month=2022-09").text
+
+    @pytest.mark.parametrize("month", ["", "2022-13", "junk", "0001-01", "99999-01"])
+    def test_month_calendar_tolerates_any_month_argument(self, client, people, login_as, month):
+        login_as(people["observer"])
+        assert client.get(f"/activities/calendar?month={month}").status_code == 200
+
+    def test_calendar_query_count_does_not_grow(
+        self, client, people, login_as, factory, count_queries
+    ):
+        login_as(people["observer"])
+        factory.activity(start=date(2023, 5, 3), host="Uganda")
+        with count_queries() as few:
+            client.get("/activities/calendar?month=2023-05")
+        for n in range(25):
+            factory.activity(start=date(2023, 5, 1 + n), host="Kenya", co_hosts=("Italy",))
+        with count_queries() as many:
+            client.get("/activities/calendar?month=2023-05")
+        assert many.count == few.count
+
+    def test_hosting_ledger_counts_by_state_region_and_year(
+        self, client, people, login_as, factory
+    ):
+        factory.activity(start=date(2022, 7, 12), host="Kenya", co_hosts=("Germany",))
+        factory.activity(start=date(2024, 2, 7), co_hosts=("Kenya", "Germany"))
+        factory.activity(start=date(2022, 11, 22), host="Egypt", co_hosts=("France",))
+        factory.activity(start=date(2023, 1, 10), host="Malta", status=Status.CANCELLED)
+        login_as(people["chair"])
+        page = client.get("/activities/hosting").text
+
+        def row(name):
+            return page.split(f'<th scope="row">{name}</th>', 1)[1].split("</tr>", 1)[0]
+
+        assert "<td>2024</td>" in row("Kenya") and "1 H · 1 C" in row("Kenya")
+        assert "0 H · 2 C" in row("Germany")
+        assert "<td>Never</td>" in row("Malta")  # a cancelled activity does not count
+        assert "2 H · 1 C" in row("Africa")  # Kenya 2022, Egypt 2022; Kenya co-hosted 2024
+        assert "0 H · 3 C" in row("Europe")
+        assert ">2023<" not in page  # no year column with nothing in it

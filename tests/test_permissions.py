@@ -61,6 +61,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "meetings.upcoming"): EVERYONE,
     ("GET", "meetings.archive"): EVERYONE,
     ("GET", "meetings.activity"): EVERYONE,
+    ("GET", "meetings.month"): EVERYONE,
+    ("GET", "meetings.hosting"): EVERYONE,
     ("GET", "meetings.new_activity"): STAFF_ONLY,
     ("POST", "meetings.new_activity"): STAFF_ONLY,
     ("GET", "meetings.edit_activity"): STAFF_ONLY,

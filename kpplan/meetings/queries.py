@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import extract, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from kpplan.directory.models import State
 from kpplan.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import (
@@ -99,3 +101,97 @@ def activity_page(activity_id: int) -> Activity | None:
             selectinload(Activity.organisations).joinedload(ActivityOrganisation.organisation),
         )
     )
+
+
+@dataclass(frozen=True)
+class MonthGrid:
+    first: date
+    weeks: list[list[tuple[date, list[Activity]]]]
+
+    @property
+    def previous(self) -> date:
+        return (self.first - timedelta(days=1)).replace(day=1)
+
+    @property
+    def next(self) -> date:
+        return (self.first + timedelta(days=32)).replace(day=1)
+
+
+def month_grid(first: date) -> MonthGrid:
+    """The weeks (Monday first) around the month of ``first``, each day with its activities.
+
+    One query for the activities that overlap the weeks shown, whatever their number.
+    """
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    start, end = weeks[0][0], weeks[-1][-1]
+    activities = db.session.scalars(
+        select(Activity)
+        .where(Activity.start_date <= end, Activity.end_date >= start)
+        .options(*LIST_OPTIONS)
+        .order_by(Activity.start_date, Activity.id)
+    ).all()
+    return MonthGrid(
+        first=first,
+        weeks=[
+            [(day, [a for a in activities if a.start_date <= day <= a.end_date]) for day in week]
+            for week in weeks
+        ],
+    )
+
+
+@dataclass
+class LedgerRow:
+    name: str
+    region: str
+    hosted: dict[int, int]
+    co_hosted: dict[int, int]
+
+    @property
+    def total_hosted(self) -> int:
+        return sum(self.hosted.values())
+
+    @property
+    def total_co_hosted(self) -> int:
+        return sum(self.co_hosted.values())
+
+    @property
+    def last_year(self) -> int | None:
+        years = [y for y, n in self.hosted.items() if n] + [
+            y for y, n in self.co_hosted.items() if n
+        ]
+        return max(years) if years else None
+
+
+def hosting_ledger() -> tuple[list[int], list[LedgerRow], list[LedgerRow]]:
+    """How many activities each member state, and each region, hosted and co-hosted, by year.
+
+    Cancelled activities do not count. Two queries: the counts, grouped in SQL, and the
+    member states (so that a state that never hosted shows too).
+    """
+    year = extract("year", Activity.start_date).label("year")
+    counts = db.session.execute(
+        select(ActivityStateRole.state_id, ActivityStateRole.role, year, func.count())
+        .join(Activity, Activity.id == ActivityStateRole.activity_id)
+        .where(
+            ActivityStateRole.role.in_([StateRole.HOST, StateRole.CO_HOST]),
+            Activity.status != Status.CANCELLED,
+        )
+        .group_by(ActivityStateRole.state_id, ActivityStateRole.role, year)
+    ).all()
+    states = db.session.scalars(
+        select(State).where(State.is_member.is_(True)).order_by(State.name)
+    ).all()
+    rows = {s.id: LedgerRow(s.name, s.region.label, {}, {}) for s in states}
+    regions: dict[str, LedgerRow] = {}
+    years: set[int] = set()
+    for state_id, role, year_value, n in counts:
+        if state_id not in rows:
+            continue
+        row = rows[state_id]
+        year_value = int(year_value)
+        years.add(year_value)
+        region = regions.setdefault(row.region, LedgerRow(row.region, row.region, {}, {}))
+        for target in (row, region):
+            bucket = target.hosted if role is StateRole.HOST else target.co_hosted
+            bucket[year_value] = bucket.get(year_value, 0) + n
+    return sorted(years), list(rows.values()), sorted(regions.values(), key=lambda r: r.name)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -57,6 +59,24 @@ def archive():
         years=queries.archive_years(),
         states=directory_queries.member_state_choices(),
     )
+
+
+@bp.route("/calendar")
+def month():
+    """A month of activities; ``?month=2026-07``, this month by default."""
+    try:
+        first = date.fromisoformat(request.args.get("month", "") + "-01")
+    except ValueError:
+        first = today().replace(day=1)
+    if not 1990 <= first.year <= 2100:
+        first = today().replace(day=1)
+    return render_template("meetings/calendar.html", grid=queries.month_grid(first), today=today())
+
+
+@bp.route("/hosting")
+def hosting():
+    years, rows, regions = queries.hosting_ledger()
+    return render_template("meetings/hosting.html", years=years, rows=rows, regions=regions)
 
 
 @bp.route("/<int:activity_id>")
