@@ -86,8 +86,9 @@ def register_blueprints(app: Flask) -> None:
     from kpplan.core.views import bp as core_bp
     from kpplan.directory.views import bp as directory_bp
     from kpplan.meetings.views import bp as meetings_bp
+    from kpplan.meetings.views import feed_bp
 
-    for blueprint in (core_bp, auth_bp, directory_bp, meetings_bp, audit_bp):
+    for blueprint in (core_bp, auth_bp, directory_bp, meetings_bp, feed_bp, audit_bp):
         app.register_blueprint(blueprint)
 
 

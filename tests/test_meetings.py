@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
+from icalendar import Calendar
 from sqlalchemy import select
 
 from kpplan.audit.models import AuditEntry
@@ -444,3 +446,76 @@ class TestCalendarAndLedger:
         assert "2 H · 1 C" in row("Africa")  # Kenya 2022, Egypt 2022; Kenya co-hosted 2024
         assert "0 H · 3 C" in row("Europe")
         assert ">2023<" not in page  # no year column with nothing in it
+
+
+class TestCalendarFeeds:
+    def _token(self, client):
+        client.post("/account/calendar-link")
+        page = client.get("/account").text
+        return re.search(r"/calendar\.ics\?token=([\w-]+)", page).group(1)
+
+    def test_feed_with_a_token_needs_no_session(self, app, client, people, login_as, factory):
+        soon = _today(app) + timedelta(days=10)
+        kept = factory.activity(title="TM Nairobi", start=soon, days=2, host="Kenya")
+        factory.activity(title="Webinar", kind=ActivityKind.WEBINAR, start=soon)
+        factory.activity(title="Long ago", start=date(2015, 1, 1))
+        login_as(people["fp_a"])
+        token = self._token(client)
+
+        calendar_program = app.test_client()  # no session at all
+        response = calendar_program.get(f"/calendar.ics?token={token}")
+        assert response.status_code == 200
+        assert response.mimetype == "text/calendar"
+        parsed = Calendar.from_ical(response.data)
+        events = {str(e["summary"]): e for e in parsed.walk("VEVENT")}
+        assert set(events) == {"TM Nairobi", "Webinar"}
+        event = events["TM Nairobi"]
+        assert str(event["uid"]) == f"activity-{kept.id}@kpplan"
+        assert event["dtstart"].dt == soon  # a date: an all-day event
+        assert event["dtend"].dt == soon + timedelta(days=2)  # exclusive end
+        assert str(event["url"]).endswith(f"/activities/{kept.id}")
+
+        only_kind = calendar_program.get(f"/calendar.ics?token={token}&kind=webinar")
+        assert [str(e["summary"]) for e in Calendar.from_ical(only_kind.data).walk("VEVENT")] == [
+            "Webinar"
+        ]
+        with app.app_context():
+            kenya = state_named("Kenya").id
+        only_state = calendar_program.get(f"/calendar.ics?token={token}&state={kenya}")
+        assert [str(e["summary"]) for e in Calendar.from_ical(only_state.data).walk("VEVENT")] == [
+            "TM Nairobi"
+        ]
+
+    def test_uid_is_stable_across_edits(self, app, client, people, login_as, factory):
+        activity = factory.activity(title="SC Meeting", start=_today(app) + timedelta(days=5))
+        login_as(people["observer"])
+        first = Calendar.from_ical(client.get(f"/activities/{activity.id}.ics").data)
+        with app.app_context():
+            db.session.get(Activity, activity.id).title = "SC Meeting (moved)"
+            db.session.commit()
+        second = Calendar.from_ical(client.get(f"/activities/{activity.id}.ics").data)
+        (a,), (b,) = first.walk("VEVENT"), second.walk("VEVENT")
+        assert a["uid"] == b["uid"] and str(b["summary"]) == "SC Meeting (moved)"
+        assert int(b["sequence"]) > int(a["sequence"])
+
+    def test_reset_token_cuts_off_the_old_address(self, app, client, people, login_as):
+        login_as(people["observer"])
+        old = self._token(client)
+        new = self._token(client)
+        assert old != new
+        outsider = app.test_client()
+        assert outsider.get(f"/calendar.ics?token={old}").status_code == 404
+        assert outsider.get(f"/calendar.ics?token={new}").status_code == 200
+
+    def test_deactivated_persons_feed_stops(self, app, client, people, login_as):
+        login_as(people["fp_b"])
+        token = self._token(client)
+        admin = app.test_client()
+        with admin.session_transaction() as session:
+            session["_user_id"] = people["admin"].get_id()
+        admin.post(f"/users/{people['fp_b'].id}/deactivate")
+        assert app.test_client().get(f"/calendar.ics?token={token}").status_code == 404
+
+    @pytest.mark.parametrize("query", ["", "?token=", "?token=guess", "?token=x&kind=webinar"])
+    def test_no_valid_token_no_feed(self, app, query):
+        assert app.test_client().get(f"/calendar.ics{query}").status_code == 404

@@ -63,6 +63,10 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "meetings.activity"): EVERYONE,
     ("GET", "meetings.month"): EVERYONE,
     ("GET", "meetings.hosting"): EVERYONE,
+    ("GET", "meetings.activity_ics"): EVERYONE,
+    # Without a token, only a signed-in person gets the feed (tests in test_meetings.py).
+    ("GET", "feeds.feed"): row("404 200 200 200 200 200 200"),
+    ("POST", "auth.reset_calendar_link"): row("L 302 302 302 302 302 302"),
     ("GET", "meetings.new_activity"): STAFF_ONLY,
     ("POST", "meetings.new_activity"): STAFF_ONLY,
     ("GET", "meetings.edit_activity"): STAFF_ONLY,

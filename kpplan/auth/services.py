@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -147,3 +148,10 @@ def change_password(user: User, current: str, new: str) -> User:
     user.session_token = new_session_token()
     audit.record(user, "password_changed", user, f"{user.email} changed their password")
     return user
+
+
+def reset_calendar_token(user: User) -> str:
+    """Give the user a new secret for their calendar feed; the old address stops working."""
+    user.calendar_token = secrets.token_urlsafe(32)
+    audit.record(user, "calendar_link_reset", user, f"{user.email} made a new calendar link")
+    return user.calendar_token

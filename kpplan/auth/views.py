@@ -72,3 +72,12 @@ def account():
             flash("Your password has been changed. Other sessions have been signed out.", "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form), status
+
+
+@bp.route("/account/calendar-link", methods=["POST"])
+@login_required
+def reset_calendar_link():
+    services.reset_calendar_token(acting_user())
+    db.session.commit()
+    flash("Your calendar link is ready. Any older link no longer works.", "success")
+    return redirect(url_for("auth.account") + "#calendar")

@@ -166,3 +166,10 @@ def users_page(
 
 def user_with_state(user_id: int) -> User | None:
     return db.session.scalar(select(User).where(User.id == user_id).options(joinedload(User.state)))
+
+
+def user_by_calendar_token(token: str) -> User | None:
+    """The active user whose calendar feed this token opens, if any."""
+    return db.session.scalar(
+        select(User).where(User.calendar_token == token, User.active.is_(True))
+    )

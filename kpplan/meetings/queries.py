@@ -195,3 +195,26 @@ def hosting_ledger() -> tuple[list[int], list[LedgerRow], list[LedgerRow]]:
             bucket = target.hosted if role is StateRole.HOST else target.co_hosted
             bucket[year_value] = bucket.get(year_value, 0) + n
     return sorted(years), list(rows.values()), sorted(regions.values(), key=lambda r: r.name)
+
+
+def feed_activities(
+    since: date, kinds: list[ActivityKind], state_id: int | None, limit: int = 2000
+) -> list[Activity]:
+    """Activities for a calendar feed: those not over before ``since``, soonest first,
+    of the given kinds (all when empty) and with the given state in any role."""
+    query = (
+        select(Activity)
+        .where(Activity.end_date >= since)
+        .options(*LIST_OPTIONS)
+        .order_by(Activity.start_date, Activity.id)
+        .limit(limit)
+    )
+    if kinds:
+        query = query.where(Activity.kind.in_(kinds))
+    if state_id:
+        query = query.where(
+            Activity.id.in_(
+                select(ActivityStateRole.activity_id).where(ActivityStateRole.state_id == state_id)
+            )
+        )
+    return db.session.scalars(query).all()

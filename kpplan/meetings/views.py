@@ -1,8 +1,18 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from kpplan import permissions
@@ -10,13 +20,15 @@ from kpplan.audit import queries as audit_queries
 from kpplan.directory import queries as directory_queries
 from kpplan.errors import DomainError
 from kpplan.extensions import db
-from kpplan.meetings import lifecycle, queries, services
+from kpplan.meetings import ical, lifecycle, queries, services
 from kpplan.meetings.forms import ActivityForm, MoveForm, NewActivityForm
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Format, Status
 from kpplan.views import acting_user, enum_arg, page_arg, save_form, today
 
 bp = Blueprint("meetings", __name__, url_prefix="/activities")
+# The feed lives outside the signed-in pages: a calendar program brings a token, not a session.
+feed_bp = Blueprint("feeds", __name__)
 
 
 @bp.before_request
@@ -77,6 +89,46 @@ def month():
 def hosting():
     years, rows, regions = queries.hosting_ledger()
     return render_template("meetings/hosting.html", years=years, rows=rows, regions=regions)
+
+
+@bp.route("/<int:activity_id>.ics")
+def activity_ics(activity_id: int):
+    found = queries.activity_page(activity_id)
+    if found is None:
+        abort(404)
+    return _ics(ical.calendar_of([found], found.title), f"activity-{found.id}.ics")
+
+
+def _ics(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@feed_bp.route("/calendar.ics")
+def feed():
+    """The calendar feed that calendar programs subscribe to.
+
+    Calendar programs have no session: the person's secret token in the address stands
+    for them. Filters: ``kind`` (repeatable) and ``state`` (in any role).
+    """
+    if not current_user.is_authenticated:
+        token = request.args.get("token", "")
+        if not token or directory_queries.user_by_calendar_token(token) is None:
+            abort(404)
+    kinds = [k for k in (_kind(v) for v in request.args.getlist("kind")) if k is not None]
+    since = today() - timedelta(days=365)
+    activities = queries.feed_activities(since, kinds, request.args.get("state", type=int))
+    response = _ics(ical.calendar_of(activities, "Khartoum Process activities"), "kpplan.ics")
+    response.headers["Content-Disposition"] = 'inline; filename="kpplan.ics"'
+    return response
+
+
+def _kind(value: str) -> ActivityKind | None:
+    try:
+        return ActivityKind(value)
+    except ValueError:
+        return None
 
 
 @bp.route("/<int:activity_id>")
