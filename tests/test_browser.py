@@ -144,3 +144,37 @@ def test_secretariat_gives_kenya_a_focal_point(page, live_url, factory, console_
     assert "Achieng Otieno" in kenya_row.inner_text()
     assert "No active focal point" not in kenya_row.inner_text()
     assert console_errors == []
+
+
+def test_secretariat_plans_a_thematic_meeting_and_finds_it_again(
+    page, live_url, factory, console_errors
+):
+    factory.user(Role.SECRETARIAT, email="sara@kpplan.example", name="Sara")
+    _sign_in(page, live_url, "sara@kpplan.example")
+    page.click("nav.main-nav >> text=Activities")
+    page.click("text=Plan an activity")
+    page.select_option("select[name=kind]", "thematic_meeting")
+    page.fill("input[name=title]", "Thematic Meeting on Legal Pathways")
+    page.fill("input[name=start_date]", "2027-07-12")
+    page.fill("input[name=end_date]", "2027-07-13")
+    page.fill("input[name=city]", "Mombasa")
+    page.select_option("select[name=country]", label="Kenya")
+    page.select_option("select[name=host]", label="Kenya")
+    page.select_option("select[name=co_hosts]", label="Germany")
+    page.click("button:has-text('Save')")
+    assert "has been added as a draft" in page.content()
+    assert "Mombasa, Kenya" in page.content()
+
+    page.click("button:has-text('Mark as planned')")
+    page.click("button:has-text('Confirm')")
+    assert "is now confirmed" in page.content()
+
+    page.goto(f"{live_url}/activities/calendar?month=2027-07")
+    assert page.locator("a.event", has_text="Legal Pathways").count() == 2
+
+    page.goto(f"{live_url}/activities/archive")
+    page.select_option("select[name=year]", "2027")
+    page.click("button:has-text('Filter')")
+    row = page.locator("tr", has=page.locator("a", has_text="Legal Pathways"))
+    assert "Germany" in row.inner_text() and "Confirmed" in row.inner_text()
+    assert console_errors == []
