@@ -4,13 +4,14 @@ for migrations and ``db check`` whichever blueprints are loaded."""
 from kpplan.audit.models import AuditEntry
 from kpplan.auth.models import SignInThrottle
 from kpplan.directory.models import Organisation, State, User
-from kpplan.meetings.models import Activity, ActivityOrganisation, ActivityStateRole
+from kpplan.meetings.models import Activity, ActivityOrganisation, ActivityStateRole, Milestone
 
 __all__ = [
     "Activity",
     "ActivityOrganisation",
     "ActivityStateRole",
     "AuditEntry",
+    "Milestone",
     "Organisation",
     "SignInThrottle",
     "State",

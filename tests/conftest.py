@@ -20,7 +20,14 @@ from kpplan.directory.models import Organisation, OrganisationKind, Region, Role
 from kpplan.directory.reference import load_reference_data
 from kpplan.extensions import db
 from kpplan.meetings.kinds import ActivityKind
-from kpplan.meetings.models import Activity, ActivityStateRole, Format, StateRole, Status
+from kpplan.meetings.models import (
+    Activity,
+    ActivityStateRole,
+    Format,
+    Milestone,
+    StateRole,
+    Status,
+)
 
 PASSWORD = "correct horse battery"
 POSTGRES_URL = os.environ.get("KPPLAN_TEST_POSTGRES_URL")
@@ -183,6 +190,7 @@ class Factory:
         co_hosts: tuple[str, ...] = (),
         format: Format = Format.IN_PERSON,
         theme: str | None = None,
+        milestones: bool = False,
     ) -> Activity:
         self.count += 1
         with self.app.app_context():
@@ -203,7 +211,20 @@ class Factory:
                 activity.state_roles.append(
                     ActivityStateRole(state=state_named(name), role=StateRole.CO_HOST)
                 )
-            return self._save(activity)
+            if milestones:
+                activity.milestones.append(
+                    Milestone(name="Agenda", due_date=start - timedelta(days=30))
+                )
+            db.session.add(activity)
+            db.session.commit()
+            db.session.refresh(activity)
+            # Load what tests read before the record leaves the session.
+            for milestone in activity.milestones:
+                db.session.refresh(milestone)
+            for role in activity.state_roles:
+                db.session.refresh(role)
+            db.session.expunge_all()
+            return activity
 
     def country(self, name: str, region: Region = Region.OTHER) -> State:
         with self.app.app_context():

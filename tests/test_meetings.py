@@ -14,7 +14,14 @@ from kpplan.errors import DomainError
 from kpplan.extensions import db
 from kpplan.meetings import lifecycle, services
 from kpplan.meetings.kinds import KINDS, ActivityKind
-from kpplan.meetings.models import Activity, ActivityStateRole, Format, StateRole, Status
+from kpplan.meetings.models import (
+    Activity,
+    ActivityStateRole,
+    Format,
+    Milestone,
+    StateRole,
+    Status,
+)
 from tests.conftest import state_named
 
 TODAY = date(2026, 6, 1)
@@ -519,3 +526,111 @@ class TestCalendarFeeds:
     @pytest.mark.parametrize("query", ["", "?token=", "?token=guess", "?token=x&kind=webinar"])
     def test_no_valid_token_no_feed(self, app, query):
         assert app.test_client().get(f"/calendar.ics{query}").status_code == 404
+
+
+class TestMilestones:
+    def _plan(self, client, **overrides):
+        response = client.post("/activities/new", data=_form(**overrides))
+        assert response.status_code == 302
+        return int(response.headers["Location"].rsplit("/", 1)[1])
+
+    def test_new_activity_gets_its_kinds_timeline(self, app, client, people, login_as):
+        login_as(people["secretariat"])
+        activity_id = self._plan(client, start_date="2027-07-12", end_date="2027-07-13")
+        with app.app_context():
+            activity = db.session.get(Activity, activity_id)
+            due = {m.name: m.due_date for m in activity.milestones}
+        assert due == {
+            "Concept note": date(2027, 4, 13),  # 90 days before the start
+            "Invitations sent": date(2027, 5, 13),
+            "Agenda": date(2027, 6, 12),
+            "Recommendations recorded": date(2027, 7, 27),  # 14 days after the end
+            "Report": date(2027, 8, 12),
+        }
+        webinar = self._plan(client, kind="webinar", start_date="2027-03-31", end_date="")
+        with app.app_context():
+            names = [m.name for m in db.session.get(Activity, webinar).milestones]
+        assert names == ["Concept note", "Invitations sent", "Agenda", "Report"]
+
+    def test_postponing_moves_the_milestones_not_yet_done(self, app, client, people, login_as):
+        login_as(people["secretariat"])
+        activity_id = self._plan(client, start_date="2027-07-12", end_date="2027-07-13")
+        with app.app_context():
+            activity = db.session.get(Activity, activity_id)
+            done = next(m for m in activity.milestones if m.name == "Concept note")
+            done.done_on = date(2027, 4, 1)
+            db.session.commit()
+        client.post(
+            f"/activities/{activity_id}/status",
+            data={"to": "postponed", "new_start": "2027-09-12", "new_end": "2027-09-13"},
+        )
+        with app.app_context():
+            due = {m.name: m.due_date for m in db.session.get(Activity, activity_id).milestones}
+        assert due["Concept note"] == date(2027, 4, 13)  # done: stays where it was
+        assert due["Agenda"] == date(2027, 8, 13)  # moved by the same 62 days
+        assert due["Report"] == date(2027, 10, 13)
+
+    def test_secretariat_edits_a_milestone_and_overdue_ones_stand_out(
+        self, app, client, people, login_as, factory
+    ):
+        activity = factory.activity(start=_today(app) + timedelta(days=10), milestones=True)
+        milestone = activity.milestones[0]  # the agenda, due 20 days ago
+        login_as(people["secretariat"])
+        page = client.get(f"/activities/{activity.id}").text
+        assert "Overdue" in page
+        response = client.post(
+            f"/activities/{activity.id}/milestones/{milestone.id}",
+            data={
+                "due_date": milestone.due_date.isoformat(),
+                "owner": str(people["secretariat"].id),
+                "done": "y",
+            },
+            follow_redirects=True,
+        )
+        assert "Agenda has been saved." in response.text
+        assert "Overdue" not in response.text
+        with app.app_context():
+            saved = db.session.get(Milestone, milestone.id)
+            assert saved.done_on == _today(app) and saved.owner_id == people["secretariat"].id
+            entry = db.session.scalars(
+                select(AuditEntry).where(AuditEntry.object_type == "milestones")
+            ).one()
+            assert entry.before["done_on"] is None and entry.after["owner_id"] is not None
+
+    def test_add_a_milestone_and_refuse_a_bad_date(self, app, client, people, login_as, factory):
+        activity = factory.activity(start=date(2027, 1, 20))
+        login_as(people["secretariat"])
+        url = f"/activities/{activity.id}/milestones"
+        response = client.post(
+            url,
+            data={"name": "Visa letters", "due_date": "2027-01-05", "owner": "0"},
+            follow_redirects=True,
+        )
+        assert "The milestone has been added." in response.text and "Visa letters" in response.text
+        response = client.post(
+            url, data={"name": "X", "due_date": "soon", "owner": "0"}, follow_redirects=True
+        )
+        assert "Due: Give the date as year-month-day" in response.text
+        response = client.post(
+            url, data={"name": " ", "due_date": "2027-01-05", "owner": "0"}, follow_redirects=True
+        )
+        assert "Name the milestone." in response.text
+        with app.app_context():
+            names = [m.name for m in db.session.get(Activity, activity.id).milestones]
+        assert names == ["Visa letters"]
+
+    def test_a_milestone_of_another_activity_is_not_found(self, client, people, login_as, factory):
+        one = factory.activity(milestones=True)
+        other = factory.activity()
+        login_as(people["secretariat"])
+        response = client.post(
+            f"/activities/{other.id}/milestones/{one.milestones[0].id}",
+            data={"due_date": "2027-01-01", "owner": "0"},
+        )
+        assert response.status_code == 404
+
+    def test_demo_history_has_nothing_left_to_chase(self, app, runner):
+        runner.invoke(args=["kpplan", "seed", "--demo"])
+        with app.app_context():
+            pending = db.session.scalars(select(Milestone).where(Milestone.done_on.is_(None)))
+            assert pending.all() == []

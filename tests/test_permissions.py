@@ -72,6 +72,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "meetings.edit_activity"): STAFF_ONLY,
     ("POST", "meetings.edit_activity"): STAFF_ONLY,
     ("POST", "meetings.move"): STAFF_ACTION,
+    ("POST", "meetings.add_milestone"): STAFF_ACTION,
+    ("POST", "meetings.update_milestone"): STAFF_ACTION,
 }
 
 
@@ -110,12 +112,14 @@ def test_route_answers_each_role_as_expected(
     from tests.conftest import STATE_A
 
     target = factory.user(Role.OBSERVER, email="target@kpplan.example")
+    activity = factory.activity(milestones=True)
     with app.app_context():
         objects = {
             "state_id": db.session.scalar(db.select(State.id).where(State.name == STATE_A)),
             "organisation_id": db.session.scalar(db.select(Organisation.id).limit(1)),
             "user_id": target.id,
-            "activity_id": factory.activity().id,
+            "activity_id": activity.id,
+            "milestone_id": activity.milestones[0].id,
             "filename": "kpplan.css",
         }
     rule = next(r for m, e, r in _routes(app) if (m, e) == (method, endpoint))

@@ -32,6 +32,7 @@ def test_every_state_changing_route_refuses_a_request_without_csrf_token(
         "organisation_id": 1,
         "user_id": people["observer"].id,
         "activity_id": 1,
+        "milestone_id": 1,
     }
     for method, rule in routes:
         with app.test_request_context():

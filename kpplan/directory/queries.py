@@ -173,3 +173,12 @@ def user_by_calendar_token(token: str) -> User | None:
     return db.session.scalar(
         select(User).where(User.calendar_token == token, User.active.is_(True))
     )
+
+
+def staff_choices() -> list[User]:
+    """Active administrators and secretariat members: who may own a preparation step."""
+    return db.session.scalars(
+        select(User)
+        .where(User.role.in_([Role.ADMIN, Role.SECRETARIAT]), User.active.is_(True))
+        .order_by(User.name)
+    ).all()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     SelectChoice,
@@ -190,3 +191,15 @@ class MoveForm(FlaskForm):
         "New start date", validators=[Optional()], invalid_value_message=DATE_FORMAT
     )
     new_end = DateField("New end date", validators=[Optional()], invalid_value_message=DATE_FORMAT)
+
+
+class MilestoneForm(FlaskForm):
+    name = StringField("Milestone", validators=[Optional(), Length(max=200)])
+    due_date = DateField(
+        "Due", validators=[InputRequired("Give the due date.")], invalid_value_message=DATE_FORMAT
+    )
+    owner = SelectField("Owner", coerce=int)
+    done = BooleanField("Done")
+
+    def set_owner_choices(self, people) -> None:
+        self.owner.choices = [SelectChoice(0, "—")] + [SelectChoice(p.id, p.name) for p in people]

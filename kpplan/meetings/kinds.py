@@ -7,12 +7,37 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class MilestoneTemplate:
+    """A preparation step due ``days`` before the start (negative) or after the end (positive)."""
+
+    name: str
+    days: int
+
+
+# The preparation timeline most meetings follow; each activity gets its own copy to edit.
+MEETING_TIMELINE = (
+    MilestoneTemplate("Concept note", -90),
+    MilestoneTemplate("Invitations sent", -60),
+    MilestoneTemplate("Agenda", -30),
+    MilestoneTemplate("Recommendations recorded", 14),
+    MilestoneTemplate("Report", 30),
+)
+ONLINE_TIMELINE = (
+    MilestoneTemplate("Concept note", -45),
+    MilestoneTemplate("Invitations sent", -30),
+    MilestoneTemplate("Agenda", -14),
+    MilestoneTemplate("Report", 30),
+)
+
+
+@dataclass(frozen=True)
 class KindInfo:
     label: str
     short: str
     political: bool
     # A thematic meeting, workshop or training is confirmed only once a state hosts it.
     needs_host_to_confirm: bool
+    milestones: tuple[MilestoneTemplate, ...] = MEETING_TIMELINE
 
 
 class ActivityKind(enum.Enum):
@@ -42,7 +67,9 @@ KINDS: dict[ActivityKind, KindInfo] = {
     ActivityKind.THEMATIC_MEETING: KindInfo("Thematic Meeting", "TM", False, True),
     ActivityKind.THEMATIC_WORKSHOP: KindInfo("Thematic Workshop", "TW", False, True),
     ActivityKind.TRAINING: KindInfo("Training", "TR", False, True),
-    ActivityKind.WEBINAR: KindInfo("Webinar", "WEB", False, False),
-    ActivityKind.VIRTUAL_ROUNDTABLE: KindInfo("Virtual Roundtable", "VR", False, False),
+    ActivityKind.WEBINAR: KindInfo("Webinar", "WEB", False, False, ONLINE_TIMELINE),
+    ActivityKind.VIRTUAL_ROUNDTABLE: KindInfo(
+        "Virtual Roundtable", "VR", False, False, ONLINE_TIMELINE
+    ),
     ActivityKind.WORKING_GROUP: KindInfo("Informal Working Group", "WG", False, False),
 }

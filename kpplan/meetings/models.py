@@ -9,7 +9,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kpplan.db import Base, Timestamped, Versioned
-from kpplan.directory.models import Organisation, State, enum_column
+from kpplan.directory.models import Organisation, State, User, enum_column
 from kpplan.meetings.kinds import ActivityKind
 
 
@@ -105,6 +105,11 @@ class Activity(Versioned, Timestamped, Base):
     organisations: Mapped[list[ActivityOrganisation]] = relationship(
         back_populates="activity", cascade="all, delete-orphan", order_by="ActivityOrganisation.id"
     )
+    milestones: Mapped[list[Milestone]] = relationship(
+        back_populates="activity",
+        cascade="all, delete-orphan",
+        order_by="(Milestone.due_date, Milestone.id)",
+    )
 
     __table_args__ = (
         Index("ix_activities_start_date", "start_date"),
@@ -171,3 +176,29 @@ class ActivityOrganisation(Base):
         UniqueConstraint("activity_id", "organisation_id", "role"),
         Index("ix_activity_organisations_organisation_id", "organisation_id"),
     )
+
+
+class Milestone(Base):
+    """A step of an activity's preparation or follow-up: due when, whose, done when."""
+
+    __tablename__ = "milestones"
+    __audit_label__ = "Preparation milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    due_date: Mapped[date] = mapped_column(Date)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    done_on: Mapped[date | None] = mapped_column(Date)
+
+    activity: Mapped[Activity] = relationship(back_populates="milestones")
+    owner: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        # The reminders look for what is due and not done.
+        Index("ix_milestones_due_date_done_on", "due_date", "done_on"),
+        Index("ix_milestones_activity_id", "activity_id"),
+    )
+
+    def is_overdue(self, today: date) -> bool:
+        return self.done_on is None and self.due_date < today

@@ -18,6 +18,7 @@ from kpplan.meetings.models import (
     ActivityOrganisation,
     ActivityStateRole,
     Format,
+    Milestone,
     StateRole,
     Status,
 )
@@ -99,6 +100,7 @@ def activity_page(activity_id: int) -> Activity | None:
         .options(
             *LIST_OPTIONS,
             selectinload(Activity.organisations).joinedload(ActivityOrganisation.organisation),
+            selectinload(Activity.milestones).joinedload(Milestone.owner),
         )
     )
 

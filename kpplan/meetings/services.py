@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from kpplan.meetings.models import (
     Activity,
     ActivityOrganisation,
     ActivityStateRole,
+    Milestone,
     OrganisationRole,
     StateRole,
     Status,
@@ -134,6 +135,11 @@ def create_activity(
         raise DomainError("Give the activity a title.", "title")
     activity = Activity(status=status, **{k: v for k, v in fields.items() if k in FIELDS})
     _set_roles(activity, list(state_roles), list(organisations))
+    for template in activity.kind.info.milestones:
+        anchor = activity.start_date if template.days < 0 else activity.end_date
+        activity.milestones.append(
+            Milestone(name=template.name, due_date=anchor + timedelta(days=template.days))
+        )
     db.session.add(activity)
     db.session.flush()
     audit.record(actor, "created", activity, f"Planned {activity.title}", None, _snapshot(activity))
@@ -157,6 +163,7 @@ def update_activity(
     audit.ensure_current(activity, version)
     _check_dates(fields.get("start_date"), fields.get("end_date"))
     before = _snapshot(activity)
+    _shift_milestones(activity, fields["start_date"] - activity.start_date)
     for name, value in fields.items():
         if name not in FIELDS:
             raise ValueError(f"{name} cannot be changed here")
@@ -188,6 +195,7 @@ def move(actor: User, activity: Activity, to: Status, today: date, **details: An
     before = _snapshot(activity)
     activity.status = to
     if to is Status.POSTPONED:
+        _shift_milestones(activity, step.new_start - activity.start_date)
         activity.start_date, activity.end_date = step.new_start, step.new_end
     if to in (Status.CANCELLED, Status.POSTPONED):
         activity.status_reason = (step.reason or "").strip() or None
@@ -201,6 +209,57 @@ def move(actor: User, activity: Activity, to: Status, today: date, **details: An
         _snapshot(activity),
     )
     return activity
+
+
+def _shift_milestones(activity: Activity, delta: timedelta) -> None:
+    """Move the milestones not yet done along with the activity's new dates."""
+    if delta:
+        for milestone in activity.milestones:
+            if milestone.done_on is None:
+                milestone.due_date += delta
+
+
+MILESTONE_FIELDS = ("name", "due_date", "owner_id", "done_on")
+
+
+def add_milestone(
+    actor: User, activity: Activity, name: str, due_date: date, owner: User | None
+) -> Milestone:
+    """Add a step to the activity's preparation timeline."""
+    if not name.strip():
+        raise DomainError("Name the milestone.", "name")
+    milestone = Milestone(name=name.strip(), due_date=due_date, owner=owner)
+    activity.milestones.append(milestone)
+    db.session.flush()
+    audit.record(
+        actor,
+        "created",
+        milestone,
+        f"{activity.title}: added the milestone {milestone.name}",
+        None,
+        audit.snapshot(milestone, MILESTONE_FIELDS),
+    )
+    return milestone
+
+
+def update_milestone(
+    actor: User, milestone: Milestone, due_date: date, owner: User | None, done_on: date | None
+) -> Milestone:
+    """Change a milestone's due date, owner or done date, with a trace."""
+    before = audit.snapshot(milestone, MILESTONE_FIELDS)
+    milestone.due_date, milestone.owner, milestone.done_on = due_date, owner, done_on
+    db.session.flush()
+    after = audit.snapshot(milestone, MILESTONE_FIELDS)
+    if after != before:
+        audit.record(
+            actor,
+            "updated",
+            milestone,
+            f"{milestone.activity.title}: {milestone.name}",
+            before,
+            after,
+        )
+    return milestone
 
 
 def overlapping(activity_id: int | None, start: date, end: date) -> list[Activity]:

@@ -18,12 +18,13 @@ from flask_login import current_user, login_required
 from kpplan import permissions
 from kpplan.audit import queries as audit_queries
 from kpplan.directory import queries as directory_queries
+from kpplan.directory.models import User
 from kpplan.errors import DomainError
 from kpplan.extensions import db
 from kpplan.meetings import ical, lifecycle, queries, services
-from kpplan.meetings.forms import ActivityForm, MoveForm, NewActivityForm
+from kpplan.meetings.forms import ActivityForm, MilestoneForm, MoveForm, NewActivityForm
 from kpplan.meetings.kinds import ActivityKind
-from kpplan.meetings.models import Activity, Format, Status
+from kpplan.meetings.models import Activity, Format, Milestone, Status
 from kpplan.views import acting_user, enum_arg, page_arg, save_form, today
 
 bp = Blueprint("meetings", __name__, url_prefix="/activities")
@@ -141,9 +142,15 @@ def activity(activity_id: int):
         if permissions.can_view_history(current_user)
         else []
     )
+    milestone_form = None
+    if permissions.can_plan_activities(current_user):
+        milestone_form = MilestoneForm()
+        milestone_form.set_owner_choices(directory_queries.staff_choices())
     return render_template(
         "meetings/activity.html",
         activity=found,
+        milestone_form=milestone_form,
+        today=today(),
         moves=lifecycle.allowed_moves(found),
         actions=lifecycle.ACTIONS,
         move_form=MoveForm(),
@@ -220,3 +227,58 @@ def move(activity_id: int):
         if found.status is Status.POSTPONED:
             _warn_overlaps(found)
     return redirect(url_for("meetings.activity", activity_id=activity_id))
+
+
+def _milestone_form() -> MilestoneForm:
+    form = MilestoneForm()
+    form.set_owner_choices(directory_queries.staff_choices())
+    return form
+
+
+@bp.route("/<int:activity_id>/milestones", methods=["POST"])
+def add_milestone(activity_id: int):
+    permissions.require(permissions.can_plan_activities(current_user))
+    found = db.session.get(Activity, activity_id)
+    if found is None:
+        abort(404)
+    form = _milestone_form()
+    if form.validate():
+        owner = db.session.get(User, form.owner.data) if form.owner.data else None
+        try:
+            services.add_milestone(
+                acting_user(), found, form.name.data or "", form.due_date.data, owner
+            )
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash("The milestone has been added.", "success")
+    else:
+        flash(_first_error(form), "error")
+    return redirect(url_for("meetings.activity", activity_id=activity_id) + "#preparation")
+
+
+@bp.route("/<int:activity_id>/milestones/<int:milestone_id>", methods=["POST"])
+def update_milestone(activity_id: int, milestone_id: int):
+    permissions.require(permissions.can_plan_activities(current_user))
+    milestone = db.session.get(Milestone, milestone_id)
+    if milestone is None or milestone.activity_id != activity_id:
+        abort(404)
+    form = _milestone_form()
+    if form.validate():
+        owner = db.session.get(User, form.owner.data) if form.owner.data else None
+        done_on = (milestone.done_on or today()) if form.done.data else None
+        services.update_milestone(acting_user(), milestone, form.due_date.data, owner, done_on)
+        db.session.commit()
+        flash(f"{milestone.name} has been saved.", "success")
+    else:
+        flash(_first_error(form), "error")
+    return redirect(url_for("meetings.activity", activity_id=activity_id) + "#preparation")
+
+
+def _first_error(form) -> str:
+    for field in form:
+        if field.errors:
+            return f"{field.label.text}: {field.errors[0]}"
+    return "The form could not be read; reload the page and try again."
