@@ -4,10 +4,17 @@ for migrations and ``db check`` whichever blueprints are loaded."""
 from kpplan.audit.models import AuditEntry
 from kpplan.auth.models import SignInThrottle
 from kpplan.directory.models import Organisation, State, User
-from kpplan.meetings.models import Activity, ActivityOrganisation, ActivityStateRole, Milestone
+from kpplan.meetings.models import (
+    Activity,
+    ActivityLink,
+    ActivityOrganisation,
+    ActivityStateRole,
+    Milestone,
+)
 
 __all__ = [
     "Activity",
+    "ActivityLink",
     "ActivityOrganisation",
     "ActivityStateRole",
     "AuditEntry",

@@ -22,9 +22,11 @@ from kpplan.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import (
     Activity,
+    ActivityLink,
     ActivityStateRole,
     Format,
     Milestone,
+    Relation,
     StateRole,
     Status,
 )
@@ -225,6 +227,16 @@ class Factory:
                 db.session.refresh(role)
             db.session.expunge_all()
             return activity
+
+    def link(self, source_id: int, target_id: int, relation=None) -> ActivityLink:
+        with self.app.app_context():
+            return self._save(
+                ActivityLink(
+                    source_id=source_id,
+                    target_id=target_id,
+                    relation=relation or Relation.PREPARES,
+                )
+            )
 
     def country(self, name: str, region: Region = Region.OTHER) -> State:
         with self.app.app_context():

@@ -16,6 +16,7 @@ from kpplan.meetings import lifecycle, services
 from kpplan.meetings.kinds import KINDS, ActivityKind
 from kpplan.meetings.models import (
     Activity,
+    ActivityLink,
     ActivityStateRole,
     Format,
     Milestone,
@@ -634,3 +635,81 @@ class TestMilestones:
         with app.app_context():
             pending = db.session.scalars(select(Milestone).where(Milestone.done_on.is_(None)))
             assert pending.all() == []
+
+
+class TestSeriesAndLinks:
+    def test_demo_webinars_form_a_series_and_the_roundtable_prepares_the_meeting(
+        self, app, client, people, login_as, runner
+    ):
+        runner.invoke(args=["kpplan", "seed", "--demo"])
+        with app.app_context():
+            webinars = db.session.scalars(
+                select(Activity).where(Activity.kind == ActivityKind.WEBINAR)
+            ).all()
+            third = next(w for w in webinars if w.series_position == 3)
+            roundtable = db.session.scalars(
+                select(Activity).where(Activity.kind == ActivityKind.VIRTUAL_ROUNDTABLE)
+            ).one()
+            geneva = db.session.scalars(select(Activity).where(Activity.city == "Geneva")).one()
+        login_as(people["observer"])
+        page = client.get(f"/activities/{third.id}").text
+        assert "Module 3 of 4 of the series" in page
+        assert page.count("Webinar ") >= 4  # the other modules are listed
+        assert "Prepares" in client.get(f"/activities/{roundtable.id}").text
+        assert "Prepared by" in client.get(f"/activities/{geneva.id}").text
+
+    def test_link_shown_from_both_sides_and_removed(self, app, client, people, login_as, factory):
+        roundtable = factory.activity(title="Roundtable", start=date(2021, 9, 21))
+        meeting = factory.activity(title="Geneva meeting", start=date(2021, 11, 24))
+        login_as(people["secretariat"])
+        response = client.post(
+            f"/activities/{meeting.id}/links",
+            data={"relation": "follows_up_on", "target": str(roundtable.id)},
+            follow_redirects=True,
+        )
+        assert "The activities are linked." in response.text
+        assert "Follows up on" in response.text
+        assert "Followed up by" in client.get(f"/activities/{roundtable.id}").text
+        again = client.post(
+            f"/activities/{meeting.id}/links",
+            data={"relation": "follows_up_on", "target": str(roundtable.id)},
+            follow_redirects=True,
+        )
+        assert "already linked that way" in again.text
+        with app.app_context():
+            link = db.session.scalars(select(ActivityLink)).one()
+        client.post(f"/activities/{roundtable.id}/links/{link.id}/remove")
+        with app.app_context():
+            assert db.session.scalars(select(ActivityLink)).all() == []
+            actions = db.session.scalars(
+                select(AuditEntry.action).where(AuditEntry.object_type == "activity_links")
+            ).all()
+            assert actions == ["created", "deleted"]
+
+    def test_a_link_to_itself_or_to_nothing_is_refused(self, client, people, login_as, factory):
+        activity = factory.activity()
+        login_as(people["secretariat"])
+        for target in (str(activity.id), "999999", "x"):
+            response = client.post(
+                f"/activities/{activity.id}/links",
+                data={"relation": "prepares", "target": target},
+                follow_redirects=True,
+            )
+            assert "Choose an activity from the list." in response.text
+
+    @pytest.mark.parametrize(
+        "overrides,message",
+        [
+            ({"series_position": "2"}, "Name the series this activity belongs to."),
+            ({"series_title": "4Ps"}, "Say which module of the series this is."),
+            (
+                {"series_title": "4Ps", "series_position": "5", "series_size": "4"},
+                "Module 5 cannot be part of a series of 4.",
+            ),
+            ({"series_title": "4Ps", "series_position": "0"}, "Modules are numbered from 1."),
+        ],
+    )
+    def test_series_fields_are_checked(self, app, client, people, login_as, overrides, message):
+        login_as(people["secretariat"])
+        response = client.post("/activities/new", data=_form(**overrides))
+        assert response.status_code == 200 and message in response.text

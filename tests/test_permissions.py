@@ -73,6 +73,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "meetings.edit_activity"): STAFF_ONLY,
     ("POST", "meetings.move"): STAFF_ACTION,
     ("POST", "meetings.add_milestone"): STAFF_ACTION,
+    ("POST", "meetings.add_link"): STAFF_ACTION,
+    ("POST", "meetings.remove_link"): row("L 302 404 403 403 403 403"),
     ("POST", "meetings.update_milestone"): STAFF_ACTION,
 }
 
@@ -113,6 +115,7 @@ def test_route_answers_each_role_as_expected(
 
     target = factory.user(Role.OBSERVER, email="target@kpplan.example")
     activity = factory.activity(milestones=True)
+    link_id = factory.link(factory.activity().id, activity.id).id
     with app.app_context():
         objects = {
             "state_id": db.session.scalar(db.select(State.id).where(State.name == STATE_A)),
@@ -120,6 +123,7 @@ def test_route_answers_each_role_as_expected(
             "user_id": target.id,
             "activity_id": activity.id,
             "milestone_id": activity.milestones[0].id,
+            "link_id": link_id,
             "filename": "kpplan.css",
         }
     rule = next(r for m, e, r in _routes(app) if (m, e) == (method, endpoint))

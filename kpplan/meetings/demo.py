@@ -6,17 +6,20 @@ where two texts disagree, one value is kept and the other noted on the record.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
 
 from kpplan.directory.models import State
+from kpplan.errors import DomainError
 from kpplan.extensions import db
 from kpplan.meetings import services
 from kpplan.meetings.kinds import ActivityKind as K
-from kpplan.meetings.models import Activity, Format, StateRole, Status
+from kpplan.meetings.models import Activity, Format, Relation, StateRole, Status
 
+FOUR_PS = "Trafficking in Human Beings: The 4Ps Revisited"
 H, CH, C, CC = StateRole.HOST, StateRole.CO_HOST, StateRole.CHAIR, StateRole.CO_CHAIR
 ONLINE = Format.VIRTUAL
 
@@ -36,6 +39,7 @@ class Past:
     organisations: int | None = None
     outcome: str | None = None
     note: str | None = None
+    series: tuple[str, int, int] | None = None
 
 
 RECORD: list[Past] = [
@@ -167,6 +171,7 @@ RECORD: list[Past] = [
         "Webinar 1/4 — Trafficking in Human Beings: The 4Ps Revisited: Prevention",
         date(2021, 3, 31),
         format=ONLINE,
+        series=(FOUR_PS, 1, 4),
         roles=[("The Netherlands", C)],
         participants=100,
         note="More than 100 attendees.",
@@ -176,6 +181,7 @@ RECORD: list[Past] = [
         "Webinar 2/4 — Trafficking in Human Beings: The 4Ps Revisited: Protection",
         date(2021, 4, 28),
         format=ONLINE,
+        series=(FOUR_PS, 2, 4),
         participants=140,
         note="More than 140 attendees.",
     ),
@@ -184,6 +190,7 @@ RECORD: list[Past] = [
         "Webinar 3/4 — Trafficking in Human Beings: The 4Ps Revisited: Prosecution",
         date(2021, 5, 26),
         format=ONLINE,
+        series=(FOUR_PS, 3, 4),
         participants=100,
         note="More than 100 attendees.",
     ),
@@ -192,6 +199,7 @@ RECORD: list[Past] = [
         "Webinar 4/4 — Trafficking in Human Beings: The 4Ps Revisited: Partnership",
         date(2021, 6, 30),
         format=ONLINE,
+        series=(FOUR_PS, 4, 4),
     ),
     Past(
         K.VIRTUAL_ROUNDTABLE,
@@ -316,6 +324,9 @@ def load_demo_activities() -> int:
             organisations_represented=past.organisations,
             outcome_summary=past.outcome,
             record_note=past.note,
+            series_title=past.series[0] if past.series else None,
+            series_position=past.series[1] if past.series else None,
+            series_size=past.series[2] if past.series else None,
             status=Status.CLOSED if past.outcome else Status.HELD,
             state_roles=[(states[name], role) for name, role in past.roles],
         )
@@ -323,4 +334,25 @@ def load_demo_activities() -> int:
         for milestone in activity.milestones:
             milestone.done_on = milestone.due_date
         added += 1
+    if added:
+        _link_demo_activities()
     return added
+
+
+# (source title, relation, target title), as the texts tell them.
+LINKS = [
+    (
+        "Virtual Roundtable: Return, Reintegration and Integration",
+        Relation.PREPARES,
+        "Thematic Meeting on Return, Reintegration and Integration: Finding Durable Solutions",
+    ),
+]
+
+
+def _link_demo_activities() -> None:
+    by_title = {a.title: a for a in db.session.scalars(select(Activity))}
+    for source, relation, target in LINKS:
+        if source in by_title and target in by_title:
+            # Refused (before any write) when they are linked already.
+            with contextlib.suppress(DomainError):
+                services.link_activities(None, by_title[source], by_title[target], relation)

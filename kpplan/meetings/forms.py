@@ -18,7 +18,14 @@ from kpplan.directory.models import Organisation, State
 from kpplan.extensions import db
 from kpplan.forms import VersionedForm
 from kpplan.meetings.kinds import ActivityKind
-from kpplan.meetings.models import Activity, Format, OrganisationRole, StateRole, Status
+from kpplan.meetings.models import (
+    Activity,
+    Format,
+    OrganisationRole,
+    Relation,
+    StateRole,
+    Status,
+)
 
 STATE_ROLE_FIELDS = {
     StateRole.HOST: "host",
@@ -82,6 +89,13 @@ class ActivityForm(VersionedForm):
     outcome_summary = TextAreaField("Outcome summary", validators=[Optional()])
     conclusions = TextAreaField("Conclusions", validators=[Optional()])
     action_points = TextAreaField("Key action points", validators=[Optional()])
+    series_title = StringField(
+        "Series",
+        validators=[Optional(), Length(max=300)],
+        description='For example "Trafficking in Human Beings: The 4Ps Revisited".',
+    )
+    series_position = IntegerField("Module", validators=[Optional()])
+    series_size = IntegerField("Modules in the series", validators=[Optional()])
     record_note = TextAreaField(
         "Note on the record",
         validators=[Optional()],
@@ -148,6 +162,8 @@ class ActivityForm(VersionedForm):
             "participants": self.participants.data,
             "countries_represented": self.countries_represented.data,
             "organisations_represented": self.organisations_represented.data,
+            "series_position": self.series_position.data,
+            "series_size": self.series_size.data,
             "state_roles": state_roles,
             "organisations": organisations,
         }
@@ -166,10 +182,13 @@ _TEXT_FIELDS = (
     "outcome_summary",
     "conclusions",
     "action_points",
+    "series_title",
     "record_note",
 )
 _PLAIN_FIELDS = (
     *_TEXT_FIELDS,
+    "series_position",
+    "series_size",
     "start_date",
     "end_date",
     "participants",
@@ -203,3 +222,15 @@ class MilestoneForm(FlaskForm):
 
     def set_owner_choices(self, people) -> None:
         self.owner.choices = [SelectChoice(0, "—")] + [SelectChoice(p.id, p.name) for p in people]
+
+
+class LinkForm(FlaskForm):
+    relation = SelectField(
+        "This activity", choices=[SelectChoice(r.value, r.label.lower()) for r in Relation]
+    )
+    target = SelectField("Activity", coerce=int)
+
+    def set_targets(self, activities) -> None:
+        self.target.choices = [
+            SelectChoice(a.id, f"{a.start_date:%d %b %Y} — {a.title}") for a in activities
+        ]

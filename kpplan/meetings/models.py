@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kpplan.db import Base, Timestamped, Versioned
@@ -95,6 +104,11 @@ class Activity(Versioned, Timestamped, Base):
     conclusions: Mapped[str | None] = mapped_column(Text)
     action_points: Mapped[str | None] = mapped_column(Text)
 
+    # A series such as the 4-module webinar series: its title, and this module's place in it.
+    series_title: Mapped[str | None] = mapped_column(String(300))
+    series_position: Mapped[int | None] = mapped_column(Integer)
+    series_size: Mapped[int | None] = mapped_column(Integer)
+
     # Where the Process's own texts disagree, the value kept and the other one noted here.
     record_note: Mapped[str | None] = mapped_column(Text)
 
@@ -115,6 +129,7 @@ class Activity(Versioned, Timestamped, Base):
         Index("ix_activities_start_date", "start_date"),
         Index("ix_activities_status_start_date", "status", "start_date"),
         Index("ix_activities_kind_start_date", "kind", "start_date"),
+        Index("ix_activities_series_title", "series_title"),
     )
 
     def __repr__(self) -> str:
@@ -175,6 +190,48 @@ class ActivityOrganisation(Base):
     __table_args__ = (
         UniqueConstraint("activity_id", "organisation_id", "role"),
         Index("ix_activity_organisations_organisation_id", "organisation_id"),
+    )
+
+
+class Relation(enum.Enum):
+    PREPARES = "prepares"
+    FOLLOWS_UP_ON = "follows_up_on"
+    BUILDS_ON = "builds_on"
+
+    @property
+    def label(self) -> str:
+        return {"prepares": "Prepares", "follows_up_on": "Follows up on", "builds_on": "Builds on"}[
+            self.value
+        ]
+
+    @property
+    def inverse_label(self) -> str:
+        """How the relation reads from the other activity's side."""
+        return {
+            "prepares": "Prepared by",
+            "follows_up_on": "Followed up by",
+            "builds_on": "Built on by",
+        }[self.value]
+
+
+class ActivityLink(Base):
+    """``source`` prepares, follows up on or builds on ``target``; shown on both pages."""
+
+    __tablename__ = "activity_links"
+    __audit_label__ = "Links between activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    relation: Mapped[Relation] = mapped_column(enum_column(Relation, "activity_relation"))
+
+    source: Mapped[Activity] = relationship(foreign_keys=[source_id])
+    target: Mapped[Activity] = relationship(foreign_keys=[target_id])
+
+    __table_args__ = (
+        UniqueConstraint("source_id", "target_id", "relation"),
+        CheckConstraint("source_id <> target_id", name="not_to_itself"),
+        Index("ix_activity_links_target_id", "target_id"),
     )
 
 

@@ -15,6 +15,7 @@ from kpplan.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import (
     Activity,
+    ActivityLink,
     ActivityOrganisation,
     ActivityStateRole,
     Format,
@@ -220,3 +221,50 @@ def feed_activities(
             )
         )
     return db.session.scalars(query).all()
+
+
+@dataclass(frozen=True)
+class Related:
+    """Links of one activity, read from its side: its own and those pointing at it."""
+
+    outgoing: list[ActivityLink]
+    incoming: list[ActivityLink]
+    series: list[Activity]
+
+
+def related(activity: Activity) -> Related:
+    """The activity's links both ways and the other modules of its series (three queries)."""
+    outgoing = db.session.scalars(
+        select(ActivityLink)
+        .where(ActivityLink.source_id == activity.id)
+        .options(joinedload(ActivityLink.target))
+        .order_by(ActivityLink.id)
+    ).all()
+    incoming = db.session.scalars(
+        select(ActivityLink)
+        .where(ActivityLink.target_id == activity.id)
+        .options(joinedload(ActivityLink.source))
+        .order_by(ActivityLink.id)
+    ).all()
+    series = []
+    if activity.series_title:
+        series = db.session.scalars(
+            select(Activity)
+            .where(Activity.series_title == activity.series_title)
+            .order_by(Activity.series_position, Activity.start_date)
+        ).all()
+    return Related(outgoing, incoming, series)
+
+
+def link_candidates(activity: Activity, years: int = 3, limit: int = 400) -> list[Activity]:
+    """Activities near this one in time, to link it with: within ``years`` either side."""
+    span = timedelta(days=365 * years)
+    return db.session.scalars(
+        select(Activity)
+        .where(
+            Activity.id != activity.id,
+            Activity.start_date.between(activity.start_date - span, activity.start_date + span),
+        )
+        .order_by(Activity.start_date.desc())
+        .limit(limit)
+    ).all()

@@ -14,10 +14,12 @@ from kpplan.extensions import db
 from kpplan.meetings import lifecycle
 from kpplan.meetings.models import (
     Activity,
+    ActivityLink,
     ActivityOrganisation,
     ActivityStateRole,
     Milestone,
     OrganisationRole,
+    Relation,
     StateRole,
     Status,
 )
@@ -40,6 +42,9 @@ FIELDS = (
     "outcome_summary",
     "conclusions",
     "action_points",
+    "series_title",
+    "series_position",
+    "series_size",
     "record_note",
 )
 AUDITED = (*FIELDS, "status", "status_reason", "state_roles", "organisations", "version")
@@ -80,6 +85,24 @@ def check_state_roles(roles: list[tuple[State, StateRole]]) -> None:
     for single in SINGLE:
         if sum(1 for _, role in roles if role is single) > 1:
             raise DomainError(f"An activity has one {single.label.lower()}.", single.value)
+
+
+def _check_series(fields: dict[str, Any]) -> None:
+    title, position, size = (
+        fields.get("series_title"),
+        fields.get("series_position"),
+        fields.get("series_size"),
+    )
+    if (position is not None or size is not None) and not title:
+        raise DomainError("Name the series this activity belongs to.", "series_title")
+    if position is not None and position < 1:
+        raise DomainError("Modules are numbered from 1.", "series_position")
+    if title and not position:
+        raise DomainError("Say which module of the series this is.", "series_position")
+    if size is not None and position is not None and position > size:
+        raise DomainError(
+            f"Module {position} cannot be part of a series of {size}.", "series_position"
+        )
 
 
 def _check_dates(start: date | None, end: date | None) -> None:
@@ -131,6 +154,7 @@ def create_activity(
     Raises ``DomainError`` for missing or inverted dates and roles that break the rules.
     """
     _check_dates(fields.get("start_date"), fields.get("end_date"))
+    _check_series(fields)
     if not (fields.get("title") or "").strip():
         raise DomainError("Give the activity a title.", "title")
     activity = Activity(status=status, **{k: v for k, v in fields.items() if k in FIELDS})
@@ -162,6 +186,7 @@ def update_activity(
     """
     audit.ensure_current(activity, version)
     _check_dates(fields.get("start_date"), fields.get("end_date"))
+    _check_series(fields)
     before = _snapshot(activity)
     _shift_milestones(activity, fields["start_date"] - activity.start_date)
     for name, value in fields.items():
@@ -260,6 +285,52 @@ def update_milestone(
             after,
         )
     return milestone
+
+
+LINK_FIELDS = ("source_id", "target_id", "relation")
+
+
+def link_activities(
+    actor: User, source: Activity, target: Activity, relation: Relation
+) -> ActivityLink:
+    """Record that ``source`` prepares, follows up on or builds on ``target``."""
+    if source.id == target.id:
+        raise DomainError("An activity cannot be linked to itself.", "target")
+    exists = db.session.scalar(
+        select(ActivityLink.id).where(
+            ActivityLink.source_id == source.id,
+            ActivityLink.target_id == target.id,
+            ActivityLink.relation == relation,
+        )
+    )
+    if exists:
+        raise DomainError("These activities are already linked that way.", "target")
+    link = ActivityLink(source=source, target=target, relation=relation)
+    db.session.add(link)
+    db.session.flush()
+    audit.record(
+        actor,
+        "created",
+        link,
+        f"{source.title} {relation.label.lower()} {target.title}",
+        None,
+        audit.snapshot(link, LINK_FIELDS),
+    )
+    return link
+
+
+def unlink_activities(actor: User, link: ActivityLink) -> None:
+    """Remove a link between two activities, keeping a trace of it."""
+    audit.record(
+        actor,
+        "deleted",
+        link,
+        f"{link.source.title} no longer {link.relation.label.lower()} {link.target.title}",
+        audit.snapshot(link, LINK_FIELDS),
+        None,
+    )
+    db.session.delete(link)
+    db.session.flush()
 
 
 def overlapping(activity_id: int | None, start: date, end: date) -> list[Activity]:

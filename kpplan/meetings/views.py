@@ -22,9 +22,15 @@ from kpplan.directory.models import User
 from kpplan.errors import DomainError
 from kpplan.extensions import db
 from kpplan.meetings import ical, lifecycle, queries, services
-from kpplan.meetings.forms import ActivityForm, MilestoneForm, MoveForm, NewActivityForm
+from kpplan.meetings.forms import (
+    ActivityForm,
+    LinkForm,
+    MilestoneForm,
+    MoveForm,
+    NewActivityForm,
+)
 from kpplan.meetings.kinds import ActivityKind
-from kpplan.meetings.models import Activity, Format, Milestone, Status
+from kpplan.meetings.models import Activity, ActivityLink, Format, Milestone, Relation, Status
 from kpplan.views import acting_user, enum_arg, page_arg, save_form, today
 
 bp = Blueprint("meetings", __name__, url_prefix="/activities")
@@ -146,9 +152,15 @@ def activity(activity_id: int):
     if permissions.can_plan_activities(current_user):
         milestone_form = MilestoneForm()
         milestone_form.set_owner_choices(directory_queries.staff_choices())
+    link_form = None
+    if permissions.can_plan_activities(current_user):
+        link_form = LinkForm()
+        link_form.set_targets(queries.link_candidates(found))
     return render_template(
         "meetings/activity.html",
         activity=found,
+        related=queries.related(found),
+        link_form=link_form,
         milestone_form=milestone_form,
         today=today(),
         moves=lifecycle.allowed_moves(found),
@@ -282,3 +294,38 @@ def _first_error(form) -> str:
         if field.errors:
             return f"{field.label.text}: {field.errors[0]}"
     return "The form could not be read; reload the page and try again."
+
+
+@bp.route("/<int:activity_id>/links", methods=["POST"])
+def add_link(activity_id: int):
+    permissions.require(permissions.can_plan_activities(current_user))
+    found = db.session.get(Activity, activity_id)
+    if found is None:
+        abort(404)
+    form = LinkForm()
+    form.set_targets(queries.link_candidates(found))
+    target = db.session.get(Activity, form.target.data) if form.validate() else None
+    if target is None:
+        flash("Choose an activity from the list.", "error")
+    else:
+        try:
+            services.link_activities(acting_user(), found, target, Relation(form.relation.data))
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash("The activities are linked.", "success")
+    return redirect(url_for("meetings.activity", activity_id=activity_id) + "#related")
+
+
+@bp.route("/<int:activity_id>/links/<int:link_id>/remove", methods=["POST"])
+def remove_link(activity_id: int, link_id: int):
+    permissions.require(permissions.can_plan_activities(current_user))
+    link = db.session.get(ActivityLink, link_id)
+    if link is None or activity_id not in (link.source_id, link.target_id):
+        abort(404)
+    services.unlink_activities(acting_user(), link)
+    db.session.commit()
+    flash("The link has been removed.", "success")
+    return redirect(url_for("meetings.activity", activity_id=activity_id) + "#related")
