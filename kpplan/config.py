@@ -43,6 +43,12 @@ class Defaults:
 
     PAGE_SIZE = 50
 
+    # Documents of activities: the largest file accepted, and where files are kept
+    # (empty: instance/uploads). Flask refuses any request larger than MAX_CONTENT_LENGTH.
+    MAX_DOCUMENT_SIZE = 20 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 21 * 1024 * 1024
+    UPLOAD_FOLDER = ""
+
     # The Process's own timezone: "today" for what is upcoming, held or late.
     TIMEZONE = "Europe/Brussels"
 
@@ -67,6 +73,9 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
     if not url:
         url = "sqlite:///" + os.path.join(app.instance_path, "kpplan.db")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+
+    if not app.config.get("UPLOAD_FOLDER"):
+        app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
 
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))

@@ -9,6 +9,7 @@ from kpplan.meetings.models import (
     ActivityLink,
     ActivityOrganisation,
     ActivityStateRole,
+    Document,
     Milestone,
 )
 
@@ -18,6 +19,7 @@ __all__ = [
     "ActivityOrganisation",
     "ActivityStateRole",
     "AuditEntry",
+    "Document",
     "Milestone",
     "Organisation",
     "SignInThrottle",

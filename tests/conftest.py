@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -24,6 +25,8 @@ from kpplan.meetings.models import (
     Activity,
     ActivityLink,
     ActivityStateRole,
+    Document,
+    DocumentKind,
     Format,
     Milestone,
     Relation,
@@ -235,6 +238,26 @@ class Factory:
                     source_id=source_id,
                     target_id=target_id,
                     relation=relation or Relation.PREPARES,
+                )
+            )
+
+    def document(self, activity_id: int, content: bytes = b"%PDF-1.4\n%test\n") -> Document:
+        """A PDF kept for the activity the way an upload keeps it."""
+        with self.app.app_context():
+            folder = Path(self.app.config["UPLOAD_FOLDER"])
+            folder.mkdir(parents=True, exist_ok=True)
+            self.count += 1
+            stored = f"test{self.count}.pdf"
+            (folder / stored).write_bytes(content)
+            return self._save(
+                Document(
+                    activity_id=activity_id,
+                    kind=DocumentKind.AGENDA,
+                    title=f"Agenda {self.count}",
+                    original_name="agenda.pdf",
+                    stored_name=stored,
+                    content_type="application/pdf",
+                    size=len(content),
                 )
             )
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from icalendar import Calendar
@@ -18,6 +21,7 @@ from kpplan.meetings.models import (
     Activity,
     ActivityLink,
     ActivityStateRole,
+    Document,
     Format,
     Milestone,
     StateRole,
@@ -362,14 +366,22 @@ class TestLists:
     ):
         login_as(people["observer"])
         start = _today(client.application) + timedelta(days=1)
-        pages = ("/activities/", "/activities/archive", f"/activities/archive?year={start.year}")
+        pages = (
+            "/activities/",
+            "/activities/archive",
+            f"/activities/archive?year={start.year}",
+            f"/activities/calendar?month={start:%Y-%m}",
+        )
         for n in range(10):
             factory.activity(start=start + timedelta(days=n), host="Kenya", co_hosts=("Italy",))
         with count_queries() as few:
             for page in pages:
                 client.get(page)
-        for n in range(40):
-            factory.activity(start=start + timedelta(days=n), host="Egypt", co_hosts=("Malta",))
+        # 10 activities above; now 200, as the issue asks.
+        for n in range(190):
+            factory.activity(
+                start=start + timedelta(days=n % 60), host="Egypt", co_hosts=("Malta",)
+            )
         with count_queries() as many:
             for page in pages:
                 client.get(page)
@@ -713,3 +725,124 @@ class TestSeriesAndLinks:
         login_as(people["secretariat"])
         response = client.post("/activities/new", data=_form(**overrides))
         assert response.status_code == 200 and message in response.text
+
+
+def _docx() -> bytes:
+    """A minimal Word document, as a zip with the parts Word writes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<document/>")
+    return buffer.getvalue()
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")
+
+
+class TestDocuments:
+    def _upload(self, client, activity_id, content, name, **extra):
+        return client.post(
+            f"/activities/{activity_id}/documents",
+            data={"file": (io.BytesIO(content), name), "kind": "agenda", **extra},
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        )
+
+    @pytest.mark.parametrize(
+        "content,name,content_type",
+        [
+            (PDF, "Agenda TM Mombasa.pdf", "application/pdf"),
+            (
+                _docx(),
+                "concept note.docx",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ),
+            (PNG, "photo.png", "image/png"),
+        ],
+    )
+    def test_upload_and_download(
+        self, app, client, people, login_as, factory, content, name, content_type
+    ):
+        activity = factory.activity()
+        login_as(people["secretariat"])
+        response = self._upload(client, activity.id, content, name, title="Agenda")
+        assert "Agenda has been added." in response.text
+        with app.app_context():
+            document = db.session.scalars(select(Document)).one()
+            assert document.content_type == content_type and document.size == len(content)
+            stored = Path(app.config["UPLOAD_FOLDER"]) / document.stored_name
+            assert stored.read_bytes() == content
+            assert document.stored_name != name
+        login_as(people["fp_b"])
+        download = client.get(f"/activities/{activity.id}/documents/{document.id}")
+        assert download.status_code == 200 and download.data == content
+        assert download.mimetype == content_type
+        assert "attachment" in download.headers["Content-Disposition"]
+        download.close()
+
+    def test_a_disguised_file_is_refused(self, app, client, people, login_as, factory):
+        activity = factory.activity()
+        login_as(people["secretariat"])
+        for content, name in [
+            (b"<script>alert(1)</script>", "report.pdf"),
+            (b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64, "agenda.docx"),
+            (b"plain text", "notes.png"),
+        ]:
+            response = self._upload(client, activity.id, content, name)
+            assert "whatever its name says" in response.text
+        with app.app_context():
+            assert db.session.scalars(select(Document)).all() == []
+        folder = Path(app.config["UPLOAD_FOLDER"])
+        assert not folder.exists() or list(folder.iterdir()) == []
+
+    def test_a_file_over_the_limit_is_refused(self, app, client, people, login_as, factory):
+        app.config["MAX_DOCUMENT_SIZE"] = 1024
+        activity = factory.activity()
+        login_as(people["secretariat"])
+        response = self._upload(client, activity.id, PDF + b"0" * 2048, "big.pdf")
+        assert "larger than" in response.text
+        app.config["MAX_CONTENT_LENGTH"] = 4096
+        response = client.post(
+            f"/activities/{activity.id}/documents",
+            data={"file": (io.BytesIO(PDF + b"0" * 10000), "huge.pdf"), "kind": "agenda"},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 413
+        assert "larger than kpplan accepts" in response.text
+        with app.app_context():
+            assert db.session.scalars(select(Document)).all() == []
+
+    @pytest.mark.parametrize(
+        "name", ["../../../etc/passwd.pdf", "..\\..\\boot.ini.pdf", "/etc/shadow.pdf", "\x00.pdf"]
+    )
+    def test_path_tricks_in_the_name_go_nowhere(self, app, client, people, login_as, factory, name):
+        activity = factory.activity()
+        login_as(people["secretariat"])
+        self._upload(client, activity.id, PDF, name)
+        with app.app_context():
+            document = db.session.scalars(select(Document)).one()
+        folder = Path(app.config["UPLOAD_FOLDER"])
+        assert [p.name for p in folder.iterdir()] == [document.stored_name]
+        assert "/" not in document.original_name and "\\" not in document.original_name
+        assert ".." not in document.original_name
+
+    def test_only_signed_in_people_get_files_and_removal_leaves_a_trace(
+        self, app, client, people, login_as, factory
+    ):
+        activity = factory.activity()
+        document = factory.document(activity.id)
+        url = f"/activities/{activity.id}/documents/{document.id}"
+        assert app.test_client().get(url).status_code == 302  # to the sign-in page
+        other = factory.activity()
+        login_as(people["observer"])
+        assert client.get(f"/activities/{other.id}/documents/{document.id}").status_code == 404
+        login_as(people["secretariat"])
+        response = client.post(f"{url}/remove", follow_redirects=True)
+        assert f"{document.title} has been removed." in response.text
+        assert not (Path(app.config["UPLOAD_FOLDER"]) / document.stored_name).exists()
+        with app.app_context():
+            entry = db.session.scalars(
+                select(AuditEntry).where(AuditEntry.object_type == "documents")
+            ).one()
+            assert entry.action == "deleted" and entry.before["title"] == document.title

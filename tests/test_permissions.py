@@ -74,6 +74,9 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "meetings.move"): STAFF_ACTION,
     ("POST", "meetings.add_milestone"): STAFF_ACTION,
     ("POST", "meetings.add_link"): STAFF_ACTION,
+    ("POST", "meetings.add_document"): STAFF_ACTION,
+    ("GET", "meetings.document"): EVERYONE,
+    ("POST", "meetings.remove_document"): row("L 302 404 403 403 403 403"),
     ("POST", "meetings.remove_link"): row("L 302 404 403 403 403 403"),
     ("POST", "meetings.update_milestone"): STAFF_ACTION,
 }
@@ -124,6 +127,7 @@ def test_route_answers_each_role_as_expected(
             "activity_id": activity.id,
             "milestone_id": activity.milestones[0].id,
             "link_id": link_id,
+            "document_id": factory.document(activity.id).id,
             "filename": "kpplan.css",
         }
     rule = next(r for m, e, r in _routes(app) if (m, e) == (method, endpoint))

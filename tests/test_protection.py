@@ -34,6 +34,7 @@ def test_every_state_changing_route_refuses_a_request_without_csrf_token(
         "activity_id": 1,
         "milestone_id": 1,
         "link_id": 1,
+        "document_id": 1,
     }
     for method, rule in routes:
         with app.test_request_context():

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
@@ -20,6 +21,7 @@ from kpplan.forms import VersionedForm
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import (
     Activity,
+    DocumentKind,
     Format,
     OrganisationRole,
     Relation,
@@ -234,3 +236,15 @@ class LinkForm(FlaskForm):
         self.target.choices = [
             SelectChoice(a.id, f"{a.start_date:%d %b %Y} — {a.title}") for a in activities
         ]
+
+
+class DocumentForm(FlaskForm):
+    file = FileField("File", validators=[FileRequired("Choose a file to upload.")])
+    kind = SelectField(
+        "Kind of document", choices=[SelectChoice(k.value, k.label) for k in DocumentKind]
+    )
+    title = StringField(
+        "Title",
+        validators=[Optional(), Length(max=200)],
+        description="Leave empty to use the file's name.",
+    )

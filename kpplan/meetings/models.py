@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kpplan.db import Base, Timestamped, Versioned
+from kpplan.db import Base, Timestamped, UTCDateTime, Versioned, utcnow
 from kpplan.directory.models import Organisation, State, User, enum_column
 from kpplan.meetings.kinds import ActivityKind
 
@@ -118,6 +118,9 @@ class Activity(Versioned, Timestamped, Base):
     )
     organisations: Mapped[list[ActivityOrganisation]] = relationship(
         back_populates="activity", cascade="all, delete-orphan", order_by="ActivityOrganisation.id"
+    )
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="Document.id"
     )
     milestones: Mapped[list[Milestone]] = relationship(
         back_populates="activity",
@@ -259,3 +262,40 @@ class Milestone(Base):
 
     def is_overdue(self, today: date) -> bool:
         return self.done_on is None and self.due_date < today
+
+
+class DocumentKind(enum.Enum):
+    AGENDA = "agenda"
+    CONCEPT_NOTE = "concept_note"
+    BACKGROUND_NOTE = "background_note"
+    REPORT = "report"
+    READER = "reader"
+    PRESENTATION = "presentation"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Document(Base):
+    """A file of an activity, kept under ``instance/uploads`` with a generated name."""
+
+    __tablename__ = "documents"
+    __audit_label__ = "Documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind, "document_kind"))
+    title: Mapped[str] = mapped_column(String(200))
+    # The name the file had on the uploader's computer, cleaned; only for downloads.
+    original_name: Mapped[str] = mapped_column(String(200))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    activity: Mapped[Activity] = relationship(back_populates="documents")
+    uploaded_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_documents_activity_id", "activity_id"),)

@@ -102,6 +102,7 @@ def activity_page(activity_id: int) -> Activity | None:
             *LIST_OPTIONS,
             selectinload(Activity.organisations).joinedload(ActivityOrganisation.organisation),
             selectinload(Activity.milestones).joinedload(Milestone.owner),
+            selectinload(Activity.documents),
         )
     )
 

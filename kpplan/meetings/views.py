@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -11,6 +12,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -21,16 +23,26 @@ from kpplan.directory import queries as directory_queries
 from kpplan.directory.models import User
 from kpplan.errors import DomainError
 from kpplan.extensions import db
-from kpplan.meetings import ical, lifecycle, queries, services
+from kpplan.meetings import documents, ical, lifecycle, queries, services
 from kpplan.meetings.forms import (
     ActivityForm,
+    DocumentForm,
     LinkForm,
     MilestoneForm,
     MoveForm,
     NewActivityForm,
 )
 from kpplan.meetings.kinds import ActivityKind
-from kpplan.meetings.models import Activity, ActivityLink, Format, Milestone, Relation, Status
+from kpplan.meetings.models import (
+    Activity,
+    ActivityLink,
+    Document,
+    DocumentKind,
+    Format,
+    Milestone,
+    Relation,
+    Status,
+)
 from kpplan.views import acting_user, enum_arg, page_arg, save_form, today
 
 bp = Blueprint("meetings", __name__, url_prefix="/activities")
@@ -143,15 +155,13 @@ def activity(activity_id: int):
     found = queries.activity_page(activity_id)
     if found is None:
         abort(404)
-    history = (
-        audit_queries.history_of(found, limit=20)
-        if permissions.can_view_history(current_user)
-        else []
-    )
+    # An activity's own history is for everyone who sees the activity.
+    history = audit_queries.history_of(found, limit=20)
     milestone_form = None
     if permissions.can_plan_activities(current_user):
         milestone_form = MilestoneForm()
         milestone_form.set_owner_choices(directory_queries.staff_choices())
+    document_form = DocumentForm() if permissions.can_plan_activities(current_user) else None
     link_form = None
     if permissions.can_plan_activities(current_user):
         link_form = LinkForm()
@@ -160,6 +170,7 @@ def activity(activity_id: int):
         "meetings/activity.html",
         activity=found,
         related=queries.related(found),
+        document_form=document_form,
         link_form=link_form,
         milestone_form=milestone_form,
         today=today(),
@@ -329,3 +340,68 @@ def remove_link(activity_id: int, link_id: int):
     db.session.commit()
     flash("The link has been removed.", "success")
     return redirect(url_for("meetings.activity", activity_id=activity_id) + "#related")
+
+
+@bp.route("/<int:activity_id>/documents", methods=["POST"])
+def add_document(activity_id: int):
+    permissions.require(permissions.can_plan_activities(current_user))
+    found = db.session.get(Activity, activity_id)
+    if found is None:
+        abort(404)
+    form = DocumentForm()
+    if not form.validate():
+        flash(_first_error(form), "error")
+        return redirect(url_for("meetings.activity", activity_id=activity_id) + "#documents")
+    try:
+        document = documents.add_document(
+            acting_user(),
+            found,
+            DocumentKind(form.kind.data),
+            form.title.data,
+            documents.Upload(form.file.data.stream, form.file.data.filename),
+            Path(current_app.config["UPLOAD_FOLDER"]),
+            current_app.config["MAX_DOCUMENT_SIZE"],
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{document.title} has been added.", "success")
+    return redirect(url_for("meetings.activity", activity_id=activity_id) + "#documents")
+
+
+def _document_or_404(activity_id: int, document_id: int) -> Document:
+    document = db.session.get(Document, document_id)
+    if document is None or document.activity_id != activity_id:
+        abort(404)
+    return document
+
+
+@bp.route("/<int:activity_id>/documents/<int:document_id>")
+def document(activity_id: int, document_id: int):
+    """The file, to everyone signed in who may see the activity (everyone, for now)."""
+    permissions.require(permissions.can_view_activities(current_user))
+    found = _document_or_404(activity_id, document_id)
+    path = Path(current_app.config["UPLOAD_FOLDER"]) / found.stored_name
+    if not path.is_file():
+        abort(404)
+    return send_file(
+        path,
+        mimetype=found.content_type,
+        as_attachment=True,
+        download_name=found.original_name,
+        max_age=0,
+    )
+
+
+@bp.route("/<int:activity_id>/documents/<int:document_id>/remove", methods=["POST"])
+def remove_document(activity_id: int, document_id: int):
+    permissions.require(permissions.can_plan_activities(current_user))
+    found = _document_or_404(activity_id, document_id)
+    title = found.title
+    stored = documents.remove_document(acting_user(), found)
+    db.session.commit()
+    (Path(current_app.config["UPLOAD_FOLDER"]) / stored).unlink(missing_ok=True)
+    flash(f"{title} has been removed.", "success")
+    return redirect(url_for("meetings.activity", activity_id=activity_id) + "#documents")

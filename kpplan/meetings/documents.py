@@ -1,0 +1,119 @@
+"""Keeping the documents of activities: the type is read from the content, never the name."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import filetype
+from werkzeug.utils import secure_filename
+
+from kpplan.audit import services as audit
+from kpplan.directory.models import User
+from kpplan.errors import DomainError
+from kpplan.extensions import db
+from kpplan.meetings.models import Activity, Document, DocumentKind
+
+# What the secretariat shares: PDF, Word, Excel, PowerPoint and images.
+ACCEPTED = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+}
+FIELDS = ("kind", "title", "original_name", "content_type", "size")
+
+
+@dataclass(frozen=True)
+class Upload:
+    stream: BinaryIO
+    filename: str
+
+
+def _read_limited(stream: BinaryIO, limit: int) -> bytes:
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise DomainError(
+            f"The file is larger than {limit // (1024 * 1024)} MB; share a smaller version.",
+            "file",
+        )
+    return data
+
+
+def add_document(
+    actor: User,
+    activity: Activity,
+    kind: DocumentKind,
+    title: str,
+    upload: Upload,
+    folder: Path,
+    max_size: int,
+) -> Document:
+    """Keep an uploaded file for the activity under a generated name.
+
+    Raises ``DomainError`` for an empty or too large file, or one whose content is not a
+    PDF, Word, Excel or PowerPoint document or an image, whatever its name says.
+    """
+    data = _read_limited(upload.stream, max_size)
+    if not data:
+        raise DomainError("The file is empty.", "file")
+    guess = filetype.guess(data)
+    if guess is None or guess.extension not in ACCEPTED:
+        raise DomainError(
+            "kpplan keeps PDF, Word, Excel and PowerPoint documents and images; the content of "
+            "this file is none of these, whatever its name says.",
+            "file",
+        )
+    original = secure_filename(upload.filename or "") or f"document.{guess.extension}"
+    stored = f"{secrets.token_hex(16)}.{guess.extension}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / stored
+    path.write_bytes(data)
+    try:
+        document = Document(
+            activity=activity,
+            kind=kind,
+            title=(title or "").strip() or original,
+            original_name=original[:200],
+            stored_name=stored,
+            content_type=ACCEPTED[guess.extension],
+            size=len(data),
+            uploaded_by=actor,
+        )
+        db.session.add(document)
+        db.session.flush()
+        audit.record(
+            actor,
+            "created",
+            document,
+            f"{activity.title}: added {document.title}",
+            None,
+            audit.snapshot(document, FIELDS),
+        )
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+    return document
+
+
+def remove_document(actor: User, document: Document) -> str:
+    """Remove a document, keeping a trace; returns the stored name, for the caller to
+    delete the file once the removal is committed."""
+    audit.record(
+        actor,
+        "deleted",
+        document,
+        f"{document.activity.title}: removed {document.title}",
+        audit.snapshot(document, FIELDS),
+        None,
+    )
+    stored = document.stored_name
+    db.session.delete(document)
+    db.session.flush()
+    return stored
