@@ -16,7 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -30,11 +30,20 @@ from kpplan.db import utcnow  # noqa: E402
 from kpplan.directory.models import Organisation, OrganisationKind, Role, State, User  # noqa: E402
 from kpplan.directory.reference import load_reference_data  # noqa: E402
 from kpplan.extensions import db  # noqa: E402
+from kpplan.meetings.kinds import ActivityKind  # noqa: E402
+from kpplan.meetings.models import (  # noqa: E402
+    Activity,
+    ActivityStateRole,
+    Format,
+    Milestone,
+    StateRole,
+    Status,
+)
 
 TARGET_MS = 25.0
 
 
-def fill(users: int, history: int) -> User:
+def fill(users: int, history: int, activities: int = 3000) -> User:
     load_reference_data()
     states = db.session.scalars(sa.select(State).where(State.is_member)).all()
     password = hash_password("benchmark password")
@@ -97,14 +106,55 @@ def fill(users: int, history: int) -> User:
                 for n in range(offset, min(history, offset + 20000))
             ],
         )
+    fill_activities(states, activities)
     db.session.commit()
     return admin
+
+
+def fill_activities(states: list[State], count: int) -> None:
+    """``count`` activities over 30 years, each with a host, a co-host and five milestones."""
+    kinds = list(ActivityKind)
+    first = date(2000, 1, 1)
+    rows = [
+        {
+            "kind": kinds[n % len(kinds)],
+            "title": f"Activity {n} on trafficking and smuggling",
+            "theme": "Law enforcement" if n % 3 else "Protection",
+            "start_date": first + timedelta(days=n * 4),
+            "end_date": first + timedelta(days=n * 4 + 1),
+            "format": Format.IN_PERSON,
+            "status": Status.HELD if n % 5 else Status.PLANNED,
+            "version": 1,
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+        }
+        for n in range(count)
+    ]
+    db.session.execute(sa.insert(Activity), rows)
+    ids = db.session.scalars(sa.select(Activity.id).order_by(Activity.id)).all()
+    db.session.execute(
+        sa.insert(ActivityStateRole),
+        [
+            {"activity_id": a, "state_id": states[(n + shift) % len(states)].id, "role": role}
+            for n, a in enumerate(ids)
+            for role, shift in ((StateRole.HOST, 0), (StateRole.CO_HOST, 7))
+        ],
+    )
+    db.session.execute(
+        sa.insert(Milestone),
+        [
+            {"activity_id": a, "name": f"Step {k}", "due_date": first + timedelta(days=n * 4 + k)}
+            for n, a in enumerate(ids)
+            for k in range(5)
+        ],
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=4000)
     parser.add_argument("--history", type=int, default=200_000)
+    parser.add_argument("--activities", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--fill-only", metavar="URL", help="fill this database and stop")
     args = parser.parse_args()
@@ -121,7 +171,7 @@ def main() -> int:
         db.drop_all()
         db.create_all()
         started = time.perf_counter()
-        admin = fill(args.users, args.history)
+        admin = fill(args.users, args.history, args.activities)
         print(
             f"filled in {time.perf_counter() - started:.1f} s: {args.users} users, "
             f"{args.history} history entries"
@@ -130,6 +180,7 @@ def main() -> int:
             return 0
         kenya = db.session.scalar(sa.select(State.id).where(State.name == "Kenya"))
         some_user = db.session.scalar(sa.select(User.id).limit(1))
+        some_activity = db.session.scalar(sa.select(Activity.id).offset(1500).limit(1))
         admin_id = admin.get_id()
 
     pages = [
@@ -145,6 +196,15 @@ def main() -> int:
         "/history/",
         "/history/?page=2000",
         "/account",
+        "/activities/",
+        "/activities/archive",
+        "/activities/archive?page=50",
+        f"/activities/archive?state={kenya}&year=2010",
+        "/activities/archive?q=protection",
+        "/activities/calendar?month=2010-06",
+        "/activities/hosting",
+        f"/activities/{some_activity}",
+        "/calendar.ics",
     ]
     client = app.test_client()
     with client.session_transaction() as session:

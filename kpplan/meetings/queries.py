@@ -202,7 +202,7 @@ def hosting_ledger() -> tuple[list[int], list[LedgerRow], list[LedgerRow]]:
 
 
 def feed_activities(
-    since: date, kinds: list[ActivityKind], state_id: int | None, limit: int = 2000
+    since: date, kinds: list[ActivityKind], state_id: int | None, limit: int = 150
 ) -> list[Activity]:
     """Activities for a calendar feed: those not over before ``since``, soonest first,
     of the given kinds (all when empty) and with the given state in any role."""

@@ -136,7 +136,8 @@ def feed():
         if not token or directory_queries.user_by_calendar_token(token) is None:
             abort(404)
     kinds = [k for k in (_kind(v) for v in request.args.getlist("kind")) if k is not None]
-    since = today() - timedelta(days=365)
+    # The recent past and what is coming: calendar programs fetch the feed often.
+    since = today() - timedelta(days=180)
     activities = queries.feed_activities(since, kinds, request.args.get("state", type=int))
     response = _ics(ical.calendar_of(activities, "Khartoum Process activities"), "kpplan.ics")
     response.headers["Content-Disposition"] = 'inline; filename="kpplan.ics"'
