@@ -846,3 +846,27 @@ class TestDocuments:
                 select(AuditEntry).where(AuditEntry.object_type == "documents")
             ).one()
             assert entry.action == "deleted" and entry.before["title"] == document.title
+
+
+def test_a_change_of_roles_alone_moves_the_version(app, client, people, login_as, factory):
+    activity = factory.activity(title="Workshop Kampala", host="Uganda")
+    login_as(people["secretariat"])
+    with app.app_context():
+        uganda, kenya = state_named("Uganda").id, state_named("Kenya").id
+    data = _form(
+        title="Workshop Kampala",
+        theme="",
+        city="",
+        start_date="2026-03-10",
+        end_date="2026-03-11",
+        host=str(uganda),
+        version=str(activity.version),
+    )
+    response = client.post(
+        f"/activities/{activity.id}/edit", data={**data, "co_hosts": [str(kenya)]}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Activity, activity.id).version == activity.version + 1
+    # The same page, sent again, is now stale: the co-host is not silently dropped.
+    assert client.post(f"/activities/{activity.id}/edit", data=data).status_code == 409

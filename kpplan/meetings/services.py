@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from kpplan.audit import services as audit
+from kpplan.db import utcnow
 from kpplan.directory.models import Organisation, State, User
 from kpplan.errors import DomainError
 from kpplan.extensions import db
@@ -202,6 +203,10 @@ def update_activity(
             "a host.",
             "host",
         )
+    if _snapshot(activity) != before:
+        # A change of roles alone leaves the row as it was: touch it, so that its version
+        # moves (a stale page is refused) and calendar programs see a new SEQUENCE.
+        activity.updated_at = utcnow()
     db.session.flush()
     after = _snapshot(activity)
     if after != before:
