@@ -167,7 +167,7 @@ def create_activity(
         )
     db.session.add(activity)
     db.session.flush()
-    audit.record(actor, "created", activity, f"Planned {activity.title}", None, _snapshot(activity))
+    audit.record(actor, "created", activity, f"Added {activity.title}", None, _snapshot(activity))
     return activity
 
 
