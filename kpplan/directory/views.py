@@ -28,13 +28,6 @@ def signed_in_only():
     """Every page of the directory is for signed-in users."""
 
 
-def _get_or_404(model, object_id):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        abort(404)
-    return obj
-
-
 # States -----------------------------------------------------------------------------
 
 
@@ -76,7 +69,7 @@ def new_state():
 @bp.route("/states/<int:state_id>/edit", methods=["GET", "POST"])
 def edit_state(state_id: int):
     permissions.require(permissions.can_edit_directory(current_user))
-    state = _get_or_404(State, state_id)
+    state = db.get_or_404(State, state_id)
     form = StateForm.for_record(state)
     status = 200
     if form.validate_on_submit():
@@ -128,7 +121,7 @@ def new_organisation():
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
 def edit_organisation(organisation_id: int):
     permissions.require(permissions.can_edit_directory(current_user))
-    org = _get_or_404(Organisation, organisation_id)
+    org = db.get_or_404(Organisation, organisation_id)
     form = OrganisationForm.for_record(org)
     status = 200
     if form.validate_on_submit():
@@ -232,7 +225,7 @@ def user(user_id: int):
 
 def _account_action(user_id: int, action):
     permissions.require(permissions.can_manage_users(current_user))
-    target = _get_or_404(User, user_id)
+    target = db.get_or_404(User, user_id)
     permissions.require(permissions.can_manage_user(current_user, target))
     try:
         message = action(target)
@@ -266,7 +259,7 @@ def reactivate_user(user_id: int):
 @bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
 def reset_password(user_id: int):
     permissions.require(permissions.can_manage_users(current_user))
-    target = _get_or_404(User, user_id)
+    target = db.get_or_404(User, user_id)
     permissions.require(permissions.can_manage_user(current_user, target))
     temporary = services.reset_password(acting_user(), target)
     db.session.commit()

@@ -56,6 +56,13 @@ def signed_in_only():
     """Every activity page is for signed-in users."""
 
 
+def _activity_page_or_404(activity_id: int) -> Activity:
+    found = queries.activity_page(activity_id)
+    if found is None:
+        abort(404)
+    return found
+
+
 def _warn_overlaps(activity: Activity) -> None:
     others = services.overlapping(activity.id, activity.start_date, activity.end_date)
     if others:
@@ -112,9 +119,7 @@ def hosting():
 
 @bp.route("/<int:activity_id>.ics")
 def activity_ics(activity_id: int):
-    found = queries.activity_page(activity_id)
-    if found is None:
-        abort(404)
+    found = _activity_page_or_404(activity_id)
     return _ics(ical.calendar_of([found], found.title), f"activity-{found.id}.ics")
 
 
@@ -153,9 +158,7 @@ def _kind(value: str) -> ActivityKind | None:
 
 @bp.route("/<int:activity_id>")
 def activity(activity_id: int):
-    found = queries.activity_page(activity_id)
-    if found is None:
-        abort(404)
+    found = _activity_page_or_404(activity_id)
     # An activity's own history is for everyone who sees the activity.
     history = audit_queries.history_of(found, limit=20)
     milestone_form = None
@@ -202,9 +205,7 @@ def new_activity():
 @bp.route("/<int:activity_id>/edit", methods=["GET", "POST"])
 def edit_activity(activity_id: int):
     permissions.require(permissions.can_plan_activities(current_user))
-    found = queries.activity_page(activity_id)
-    if found is None:
-        abort(404)
+    found = _activity_page_or_404(activity_id)
     form = ActivityForm.for_record(found)
     form.set_choices()
     status = 200
@@ -225,9 +226,7 @@ def edit_activity(activity_id: int):
 @bp.route("/<int:activity_id>/status", methods=["POST"])
 def move(activity_id: int):
     permissions.require(permissions.can_plan_activities(current_user))
-    found = db.session.get(Activity, activity_id)
-    if found is None:
-        abort(404)
+    found = db.get_or_404(Activity, activity_id)
     form = MoveForm()
     if not form.validate():
         flash("Choose a valid status and dates.", "error")
@@ -262,9 +261,7 @@ def _milestone_form() -> MilestoneForm:
 @bp.route("/<int:activity_id>/milestones", methods=["POST"])
 def add_milestone(activity_id: int):
     permissions.require(permissions.can_plan_activities(current_user))
-    found = db.session.get(Activity, activity_id)
-    if found is None:
-        abort(404)
+    found = db.get_or_404(Activity, activity_id)
     form = _milestone_form()
     if form.validate():
         owner = db.session.get(User, form.owner.data) if form.owner.data else None
@@ -311,9 +308,7 @@ def _first_error(form) -> str:
 @bp.route("/<int:activity_id>/links", methods=["POST"])
 def add_link(activity_id: int):
     permissions.require(permissions.can_plan_activities(current_user))
-    found = db.session.get(Activity, activity_id)
-    if found is None:
-        abort(404)
+    found = db.get_or_404(Activity, activity_id)
     form = LinkForm()
     form.set_targets(queries.link_candidates(found))
     target = db.session.get(Activity, form.target.data) if form.validate() else None
@@ -346,9 +341,7 @@ def remove_link(activity_id: int, link_id: int):
 @bp.route("/<int:activity_id>/documents", methods=["POST"])
 def add_document(activity_id: int):
     permissions.require(permissions.can_plan_activities(current_user))
-    found = db.session.get(Activity, activity_id)
-    if found is None:
-        abort(404)
+    found = db.get_or_404(Activity, activity_id)
     form = DocumentForm()
     if not form.validate():
         flash(_first_error(form), "error")
