@@ -115,31 +115,38 @@ def _check_dates(start: date | None, end: date | None) -> None:
         raise DomainError("The end date comes before the start date.", "end_date")
 
 
+def _sync(collection: list, wanted: list[tuple[Any, Any]], key, make) -> None:
+    """Make ``collection`` hold one row per wanted (record, role): drop the others, add the
+    missing ones, leave the rest untouched (so their ids and history stay)."""
+    wanted_keys = {(record.id, role) for record, role in wanted}
+    for existing in list(collection):
+        if key(existing) not in wanted_keys:
+            collection.remove(existing)
+    have = {key(existing) for existing in collection}
+    for record, role in wanted:
+        if (record.id, role) not in have:
+            collection.append(make(record, role))
+            have.add((record.id, role))
+
+
 def _set_roles(
     activity: Activity,
     state_roles: list[tuple[State, StateRole]],
     organisations: list[tuple[Organisation, OrganisationRole]],
 ) -> None:
     check_state_roles(state_roles)
-    wanted = {(s.id, r) for s, r in state_roles}
-    for existing in list(activity.state_roles):
-        if (existing.state_id, existing.role) not in wanted:
-            activity.state_roles.remove(existing)
-    have = {(r.state_id, r.role) for r in activity.state_roles}
-    for state, role in state_roles:
-        if (state.id, role) not in have:
-            activity.state_roles.append(ActivityStateRole(state=state, role=role))
-            have.add((state.id, role))
-
-    wanted_orgs = {(o.id, r) for o, r in organisations}
-    for existing in list(activity.organisations):
-        if (existing.organisation_id, existing.role) not in wanted_orgs:
-            activity.organisations.remove(existing)
-    have_orgs = {(o.organisation_id, o.role) for o in activity.organisations}
-    for org, role in organisations:
-        if (org.id, role) not in have_orgs:
-            activity.organisations.append(ActivityOrganisation(organisation=org, role=role))
-            have_orgs.add((org.id, role))
+    _sync(
+        activity.state_roles,
+        state_roles,
+        lambda r: (r.state_id, r.role),
+        lambda state, role: ActivityStateRole(state=state, role=role),
+    )
+    _sync(
+        activity.organisations,
+        organisations,
+        lambda o: (o.organisation_id, o.role),
+        lambda org, role: ActivityOrganisation(organisation=org, role=role),
+    )
 
 
 def create_activity(
