@@ -870,3 +870,21 @@ def test_a_change_of_roles_alone_moves_the_version(app, client, people, login_as
         assert db.session.get(Activity, activity.id).version == activity.version + 1
     # The same page, sent again, is now stale: the co-host is not silently dropped.
     assert client.post(f"/activities/{activity.id}/edit", data=data).status_code == 409
+
+
+def test_feed_is_rewritten_when_an_activity_changes_and_answers_304_meanwhile(
+    app, client, people, login_as, factory
+):
+    activity = factory.activity(title="SC Meeting", start=_today(app) + timedelta(days=3))
+    login_as(people["observer"])
+    first = client.get("/calendar.ics")
+    etag = first.headers["ETag"]
+    assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
+    with app.app_context():
+        db.session.get(Activity, activity.id).title = "SC Meeting, moved to Brussels"
+        db.session.commit()
+    second = client.get("/calendar.ics", headers={"If-None-Match": etag})
+    assert second.status_code == 200 and second.headers["ETag"] != etag
+    assert b"moved to Brussels" in second.data
+    only_webinars = client.get("/calendar.ics?kind=webinar")
+    assert b"SC Meeting" not in only_webinars.data  # filters are part of the cache key

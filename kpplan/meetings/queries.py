@@ -269,3 +269,15 @@ def link_candidates(activity: Activity, years: int = 3, limit: int = 400) -> lis
         .order_by(Activity.start_date.desc())
         .limit(limit)
     ).all()
+
+
+def feed_stamp(since: date) -> tuple:
+    """What changes whenever a feed from ``since`` would: the last edit and the count of
+    the activities it may hold (a deletion lowers the count)."""
+    return tuple(
+        db.session.execute(
+            select(func.max(Activity.updated_at), func.count(Activity.id)).where(
+                Activity.end_date >= since
+            )
+        ).one()
+    )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -140,13 +141,40 @@ def feed():
         token = request.args.get("token", "")
         if not token or directory_queries.user_by_calendar_token(token) is None:
             abort(404)
-    kinds = [k for k in (_kind(v) for v in request.args.getlist("kind")) if k is not None]
+    kinds = sorted(
+        (k for k in (_kind(v) for v in request.args.getlist("kind")) if k is not None),
+        key=lambda k: k.value,
+    )
+    state_id = request.args.get("state", type=int)
     # The recent past and what is coming: calendar programs fetch the feed often.
     since = today() - timedelta(days=180)
-    activities = queries.feed_activities(since, kinds, request.args.get("state", type=int))
-    response = _ics(ical.calendar_of(activities, "Khartoum Process activities"), "kpplan.ics")
+    # Calendar programs poll: the feed is written once per change of the activities, then
+    # served from this worker's memory, or answered 304 when the program has it already.
+    key = (
+        request.host_url,
+        tuple(k.value for k in kinds),
+        state_id,
+        since,
+        queries.feed_stamp(since),
+    )
+    etag = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    body = _FEED_CACHE.get(key)
+    if body is None:
+        activities = queries.feed_activities(since, kinds, state_id)
+        body = ical.calendar_of(activities, "Khartoum Process activities")
+        if len(_FEED_CACHE) >= 64:
+            _FEED_CACHE.pop(next(iter(_FEED_CACHE)))
+        _FEED_CACHE[key] = body
+    response = _ics(body, "kpplan.ics")
     response.headers["Content-Disposition"] = 'inline; filename="kpplan.ics"'
+    response.set_etag(etag)
     return response
+
+
+# Written feeds by (site, filters, window, state of the activities); a few per worker.
+_FEED_CACHE: dict[tuple, bytes] = {}
 
 
 def _kind(value: str) -> ActivityKind | None:
