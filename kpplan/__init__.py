@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Flask, redirect, request, url_for
 from flask_login import current_user
@@ -87,8 +88,17 @@ def register_blueprints(app: Flask) -> None:
     from kpplan.directory.views import bp as directory_bp
     from kpplan.meetings.views import bp as meetings_bp
     from kpplan.meetings.views import feed_bp
+    from kpplan.recommendations.views import bp as recommendations_bp
 
-    for blueprint in (core_bp, auth_bp, directory_bp, meetings_bp, feed_bp, audit_bp):
+    for blueprint in (
+        core_bp,
+        auth_bp,
+        directory_bp,
+        meetings_bp,
+        feed_bp,
+        recommendations_bp,
+        audit_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
@@ -102,5 +112,14 @@ def register_templating(app: Flask) -> None:
     from kpplan.permissions import can
 
     app.jinja_env.globals["can"] = can
+
+    @app.template_filter("localtime")
+    def localtime(moment):
+        """A stored UTC moment in the Process's timezone, as people read it."""
+        if moment is None:
+            return "—"
+        local = moment.astimezone(ZoneInfo(app.config["TIMEZONE"]))
+        return local.strftime("%d %b %Y, %H:%M")
+
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

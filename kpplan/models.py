@@ -12,6 +12,14 @@ from kpplan.meetings.models import (
     Document,
     Milestone,
 )
+from kpplan.recommendations.models import (
+    Evidence,
+    FollowUp,
+    Recommendation,
+    RecommendationTheme,
+    StatusUpdate,
+    WordingRevision,
+)
 
 __all__ = [
     "Activity",
@@ -20,9 +28,15 @@ __all__ = [
     "ActivityStateRole",
     "AuditEntry",
     "Document",
+    "Evidence",
+    "FollowUp",
     "Milestone",
     "Organisation",
+    "Recommendation",
+    "RecommendationTheme",
     "SignInThrottle",
     "State",
+    "StatusUpdate",
     "User",
+    "WordingRevision",
 ]

@@ -71,6 +71,38 @@ def can_plan_activities(user: Any) -> bool:
     return is_staff(user)
 
 
+def can_view_recommendations(user: Any) -> bool:
+    """Recommendations are read by everyone signed in; follow-ups by ``can_see_follow_up``."""
+    return is_signed_in(user)
+
+
+def can_record_recommendations(user: Any) -> bool:
+    """Record, edit, withdraw, import recommendations and validate implementation."""
+    return is_staff(user)
+
+
+def can_see_follow_up(user: Any, follow_up: Any) -> bool:
+    """A focal point sees only their own state's follow-ups; every other role sees all."""
+    role = _role(user)
+    if role is None:
+        return False
+    if role is Role.FOCAL_POINT:
+        return follow_up.state_id is not None and follow_up.state_id == user.state_id
+    return True
+
+
+def can_update_follow_up(user: Any, follow_up: Any) -> bool:
+    """Focal points report for their own state; the secretariat for every addressee."""
+    if is_staff(user):
+        return True
+    return _role(user) is Role.FOCAL_POINT and can_see_follow_up(user, follow_up)
+
+
+def can_report_follow_ups(user: Any) -> bool:
+    """Open the import of follow-up updates: the secretariat and focal points."""
+    return is_staff(user) or _role(user) is Role.FOCAL_POINT
+
+
 def can_view_history(user: Any) -> bool:
     return is_staff(user)
 

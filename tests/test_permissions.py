@@ -79,6 +79,31 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "meetings.remove_document"): row("L 302 404 403 403 403 403"),
     ("POST", "meetings.remove_link"): row("L 302 404 403 403 403 403"),
     ("POST", "meetings.update_milestone"): STAFF_ACTION,
+    ("GET", "recommendations.index"): EVERYONE,
+    ("GET", "recommendations.export"): EVERYONE,
+    ("GET", "recommendations.shares"): EVERYONE,
+    ("GET", "recommendations.recommendation"): EVERYONE,
+    ("GET", "recommendations.edit"): STAFF_ONLY,
+    ("POST", "recommendations.edit"): STAFF_ONLY,
+    ("POST", "recommendations.withdraw"): STAFF_ACTION,
+    ("GET", "recommendations.activity_matrix"): EVERYONE,
+    ("GET", "recommendations.record"): STAFF_ONLY,
+    ("POST", "recommendations.record"): STAFF_ONLY,
+    ("GET", "recommendations.import_recommendations"): STAFF_ONLY,
+    ("POST", "recommendations.import_recommendations"): STAFF_ONLY,
+    ("POST", "recommendations.confirm_recommendations"): STAFF_ACTION,
+    # Focal points report for their own state; the Chair and observers only read.
+    ("GET", "recommendations.import_follow_ups"): row("L 200 200 403 200 200 403"),
+    ("POST", "recommendations.import_follow_ups"): row("L 200 200 403 200 200 403"),
+    ("POST", "recommendations.confirm_follow_ups"): row("L 302 302 403 302 302 403"),
+    ("GET", "recommendations.follow_ups"): EVERYONE,
+    ("GET", "recommendations.export_follow_ups"): EVERYONE,
+    ("GET", "recommendations.validation_queue"): STAFF_ONLY,
+    # The sample follow-up is Kenya's (focal point A): Italy's focal point finds nothing.
+    ("GET", "recommendations.follow_up"): row("L 200 200 200 200 404 200"),
+    ("POST", "recommendations.follow_up"): row("L 200 200 403 200 404 403"),
+    ("GET", "recommendations.evidence"): row("L 200 200 200 200 404 200"),
+    ("POST", "recommendations.validate"): STAFF_ACTION,
 }
 
 
@@ -114,11 +139,14 @@ def test_route_answers_each_role_as_expected(
 ):
     from kpplan.directory.models import Organisation, State
     from kpplan.extensions import db
-    from tests.conftest import STATE_A
+    from tests.conftest import STATE_A, STATE_B
 
     target = factory.user(Role.OBSERVER, email="target@kpplan.example")
     activity = factory.activity(milestones=True)
     link_id = factory.link(factory.activity().id, activity.id).id
+    recommendation = factory.recommendation(activity.id, states=(STATE_A, STATE_B))
+    follow_up_a = factory.follow_up_of(recommendation, STATE_A)
+    update = factory.update(follow_up_a.id, with_file=b"%PDF-1.4\n%ev\n", pending=True)
     with app.app_context():
         objects = {
             "state_id": db.session.scalar(db.select(State.id).where(State.name == STATE_A)),
@@ -129,6 +157,11 @@ def test_route_answers_each_role_as_expected(
             "link_id": link_id,
             "document_id": factory.document(activity.id).id,
             "filename": "kpplan.css",
+            "recommendation_id": recommendation.id,
+            "follow_up_id": follow_up_a.id,
+            "update_id": update.id,
+            "evidence_id": update.evidence[0].id,
+            "fmt": "csv",
         }
     rule = next(r for m, e, r in _routes(app) if (m, e) == (method, endpoint))
     with app.test_request_context():

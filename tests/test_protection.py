@@ -35,6 +35,11 @@ def test_every_state_changing_route_refuses_a_request_without_csrf_token(
         "milestone_id": 1,
         "link_id": 1,
         "document_id": 1,
+        "recommendation_id": 1,
+        "follow_up_id": 1,
+        "update_id": 1,
+        "evidence_id": 1,
+        "fmt": "csv",
     }
     for method, rule in routes:
         with app.test_request_context():

@@ -36,14 +36,46 @@ class Upload:
     filename: str
 
 
-def _read_limited(stream: BinaryIO, limit: int) -> bytes:
+def _read_limited(stream: BinaryIO, limit: int, field: str = "file") -> bytes:
     data = stream.read(limit + 1)
     if len(data) > limit:
         raise DomainError(
             f"The file is larger than {limit // (1024 * 1024)} MB; share a smaller version.",
-            "file",
+            field,
         )
     return data
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    original_name: str
+    stored_name: str
+    content_type: str
+    size: int
+
+
+def store_file(upload: Upload, folder: Path, max_size: int, field: str = "file") -> StoredFile:
+    """Check an upload by its content and keep it in ``folder`` under a generated name.
+
+    Raises ``DomainError`` (on ``field``) for an empty or too large file, or one whose
+    content is not a PDF, Word, Excel or PowerPoint document or an image, whatever its
+    name says. The caller removes the file if its transaction fails.
+    """
+    data = _read_limited(upload.stream, max_size, field)
+    if not data:
+        raise DomainError("The file is empty.", field)
+    guess = filetype.guess(data)
+    if guess is None or guess.extension not in ACCEPTED:
+        raise DomainError(
+            "kpplan keeps PDF, Word, Excel and PowerPoint documents and images; the content of "
+            "this file is none of these, whatever its name says.",
+            field,
+        )
+    original = secure_filename(upload.filename or "") or f"document.{guess.extension}"
+    stored = f"{secrets.token_hex(16)}.{guess.extension}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / stored).write_bytes(data)
+    return StoredFile(original[:200], stored, ACCEPTED[guess.extension], len(data))
 
 
 def add_document(
@@ -60,30 +92,16 @@ def add_document(
     Raises ``DomainError`` for an empty or too large file, or one whose content is not a
     PDF, Word, Excel or PowerPoint document or an image, whatever its name says.
     """
-    data = _read_limited(upload.stream, max_size)
-    if not data:
-        raise DomainError("The file is empty.", "file")
-    guess = filetype.guess(data)
-    if guess is None or guess.extension not in ACCEPTED:
-        raise DomainError(
-            "kpplan keeps PDF, Word, Excel and PowerPoint documents and images; the content of "
-            "this file is none of these, whatever its name says.",
-            "file",
-        )
-    original = secure_filename(upload.filename or "") or f"document.{guess.extension}"
-    stored = f"{secrets.token_hex(16)}.{guess.extension}"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / stored
-    path.write_bytes(data)
+    kept = store_file(upload, folder, max_size)
     try:
         document = Document(
             activity=activity,
             kind=kind,
-            title=(title or "").strip() or original,
-            original_name=original[:200],
-            stored_name=stored,
-            content_type=ACCEPTED[guess.extension],
-            size=len(data),
+            title=(title or "").strip() or kept.original_name,
+            original_name=kept.original_name,
+            stored_name=kept.stored_name,
+            content_type=kept.content_type,
+            size=kept.size,
             uploaded_by=actor,
         )
         db.session.add(document)
@@ -97,7 +115,7 @@ def add_document(
             audit.snapshot(document, FIELDS),
         )
     except Exception:
-        path.unlink(missing_ok=True)
+        (folder / kept.stored_name).unlink(missing_ok=True)
         raise
     return document
 

@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from kpplan.directory.models import Organisation, State
+from kpplan.extensions import db
+from kpplan.forms import VersionedForm
+from kpplan.recommendations.models import FollowUpStatus, Lineage, Priority, Recommendation
+from kpplan.recommendations.services import Draft, EvidenceLink
+from kpplan.recommendations.themes import THEMES
+
+DATE_FORMAT = "Give the date as year-month-day, for example 2026-07-12."
+
+
+class _Choices:
+    """The lists the recommendation fields choose from, read once per request."""
+
+    def __init__(self) -> None:
+        self.states = db.session.scalars(
+            select(State).where(State.is_member.is_(True)).order_by(State.name)
+        ).all()
+        self.organisations = db.session.scalars(select(Organisation).order_by(Organisation.name))
+        self.organisations = list(self.organisations)
+        self.by_state = {s.id: s for s in self.states}
+        self.by_organisation = {o.id: o for o in self.organisations}
+
+
+class RecommendationFields(Form):
+    """The fields of one recommendation, alone in the edit form or repeated in the record form."""
+
+    text = TextAreaField("Wording", validators=[Optional(), Length(max=4000)])
+    priority = SelectField(
+        "Priority",
+        choices=[SelectChoice(p.value, p.label) for p in Priority],
+        default=Priority.MEDIUM.value,
+    )
+    target_date = DateField(
+        "Target date", validators=[Optional()], invalid_value_message=DATE_FORMAT
+    )
+    themes = SelectMultipleField(
+        "Themes", choices=[SelectChoice(t.code, t.label) for t in THEMES], validate_choice=True
+    )
+    to_all_members = BooleanField("All member states")
+    states = SelectMultipleField("Chosen states", coerce=int)
+    organisations = SelectMultipleField("Organisations", coerce=int)
+    for_secretariat = BooleanField("The secretariat")
+    predecessor = StringField(
+        "Earlier recommendation",
+        validators=[Optional(), Length(max=40)],
+        description="Its code, for example TM-2018-07/R2.",
+    )
+    lineage = SelectField(
+        "This one",
+        choices=[SelectChoice("", "—")] + [SelectChoice(x.value, x.label.lower()) for x in Lineage],
+        validate_choice=True,
+    )
+
+    def set_choices(self, choices: _Choices) -> None:
+        self.states.choices = [SelectChoice(s.id, s.name) for s in choices.states]
+        self.organisations.choices = [
+            SelectChoice(o.id, o.display_name) for o in choices.organisations
+        ]
+
+    @property
+    def is_blank(self) -> bool:
+        return not (self.text.data or "").strip()
+
+    def draft(self, choices: _Choices, predecessor: Recommendation | None) -> Draft:
+        return Draft(
+            text=self.text.data or "",
+            priority=Priority(self.priority.data),
+            target_date=self.target_date.data,
+            themes=list(self.themes.data or []),
+            to_all_members=bool(self.to_all_members.data),
+            states=[choices.by_state[i] for i in self.states.data or [] if i in choices.by_state],
+            organisations=[
+                choices.by_organisation[i]
+                for i in self.organisations.data or []
+                if i in choices.by_organisation
+            ],
+            for_secretariat=bool(self.for_secretariat.data),
+            predecessor=predecessor,
+            lineage=Lineage(self.lineage.data) if self.lineage.data else None,
+        )
+
+    def fill_from(self, recommendation: Recommendation) -> None:
+        self.text.data = recommendation.text
+        self.priority.data = recommendation.priority.value
+        self.target_date.data = recommendation.target_date
+        self.themes.data = recommendation.theme_codes
+        self.to_all_members.data = recommendation.to_all_members
+        if not recommendation.to_all_members:
+            self.states.data = [f.state_id for f in recommendation.follow_ups if f.state_id]
+        self.organisations.data = [
+            f.organisation_id for f in recommendation.follow_ups if f.organisation_id
+        ]
+        self.for_secretariat.data = any(f.for_secretariat for f in recommendation.follow_ups)
+        self.predecessor.data = (
+            recommendation.predecessor.code if recommendation.predecessor else ""
+        )
+        self.lineage.data = recommendation.lineage.value if recommendation.lineage else ""
+
+
+class RecordForm(FlaskForm):
+    """Several recommendations of one meeting in one go; empty rows are left out."""
+
+    entries = FieldList(FormField(RecommendationFields), min_entries=3, max_entries=30)
+
+    def set_choices(self) -> _Choices:
+        choices = _Choices()
+        for entry in self.entries:
+            entry.form.set_choices(choices)
+        return choices
+
+
+class RecommendationForm(VersionedForm):
+    fields = FormField(RecommendationFields, label="")
+    revision_reason = StringField(
+        "Why the wording changes",
+        validators=[Optional(), Length(max=500)],
+        description="Needed once addressees have reported: the earlier wording is kept.",
+    )
+
+    def set_choices(self) -> _Choices:
+        choices = _Choices()
+        self.fields.form.set_choices(choices)
+        return choices
+
+
+class WithdrawForm(VersionedForm):
+    reason = TextAreaField(
+        "Why it is withdrawn",
+        validators=[DataRequired("Say why the recommendation is withdrawn."), Length(max=2000)],
+    )
+
+
+class UpdateForm(VersionedForm):
+    status = SelectField(
+        "New status", choices=[SelectChoice(s.value, s.label) for s in FollowUpStatus]
+    )
+    progress = IntegerField(
+        "Progress (%)",
+        validators=[Optional(), NumberRange(0, 100, "Progress is a percentage, from 0 to 100.")],
+        description="Leave empty for what the status implies.",
+    )
+    narrative = TextAreaField(
+        "What has been done",
+        validators=[
+            DataRequired("Say what has been done: the narrative is what others read."),
+            Length(max=8000),
+        ],
+    )
+    reason = StringField(
+        "Why it does not apply",
+        validators=[Optional(), Length(max=1000)],
+        description="Only for “not applicable”.",
+    )
+    next_review_date = DateField(
+        "Next review", validators=[Optional()], invalid_value_message=DATE_FORMAT
+    )
+    links = TextAreaField(
+        "Evidence links",
+        validators=[Optional(), Length(max=4000)],
+        description="One per line; a title may come first: Title | https://…",
+    )
+    files = MultipleFileField("Evidence files")
+
+    def evidence_links(self) -> list[EvidenceLink]:
+        """The links, one per line; raises ValueError naming a line that is no web address."""
+        found = []
+        for line in (self.links.data or "").splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            title, _, url = line.rpartition("|")
+            url = url.strip()
+            if not url.lower().startswith(("https://", "http://")) or " " in url:
+                raise ValueError(f"“{line[:80]}” is not a web address starting with https://.")
+            found.append(EvidenceLink(title.strip()[:200] or url[:200], url[:500]))
+        return found
+
+
+class ValidationForm(FlaskForm):
+    decision = SelectField(
+        "Decision",
+        choices=[SelectChoice("accept", "Accept"), SelectChoice("return", "Return")],
+        validators=[InputRequired()],
+    )
+    comment = TextAreaField("Comment", validators=[Optional(), Length(max=2000)])
+
+
+class ImportForm(FlaskForm):
+    file = FileField("File", validators=[FileRequired("Choose a .csv or .xlsx file.")])
+
+
+class ConfirmImportForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired()])

@@ -1,0 +1,355 @@
+"""Recommendations of a meeting, their follow-up by each addressee, and the status updates."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kpplan.db import Base, Timestamped, UTCDateTime, Versioned, utcnow
+from kpplan.directory.models import Organisation, State, User, enum_column
+from kpplan.meetings.models import Activity
+
+
+class Priority(enum.Enum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Lineage(enum.Enum):
+    SUPERSEDES = "supersedes"
+    RE_ENDORSES = "re_endorses"
+
+    @property
+    def label(self) -> str:
+        return {"supersedes": "Supersedes", "re_endorses": "Re-endorses"}[self.value]
+
+    @property
+    def inverse_label(self) -> str:
+        return {"supersedes": "Superseded by", "re_endorses": "Re-endorsed by"}[self.value]
+
+
+class FollowUpStatus(enum.Enum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    PARTIALLY_IMPLEMENTED = "partially_implemented"
+    IMPLEMENTED = "implemented"
+    NOT_APPLICABLE = "not_applicable"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def implied_progress(self) -> int | None:
+        """The progress a status stands for when the focal point gives none."""
+        return IMPLIED_PROGRESS[self]
+
+    @property
+    def is_closed(self) -> bool:
+        """Implemented or not applicable: nothing more is expected."""
+        return self in (FollowUpStatus.IMPLEMENTED, FollowUpStatus.NOT_APPLICABLE)
+
+
+IMPLIED_PROGRESS = {
+    FollowUpStatus.NOT_STARTED: 0,
+    FollowUpStatus.IN_PROGRESS: 25,
+    FollowUpStatus.PARTIALLY_IMPLEMENTED: 50,
+    FollowUpStatus.IMPLEMENTED: 100,
+    FollowUpStatus.NOT_APPLICABLE: None,
+}
+OPEN_STATUSES = tuple(s for s in FollowUpStatus if not s.is_closed)
+
+
+class Validation(enum.Enum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+
+    @property
+    def label(self) -> str:
+        return {
+            "pending": "Awaiting validation",
+            "accepted": "Validated",
+            "returned": "Returned",
+        }[self.value]
+
+
+class Recommendation(Versioned, Timestamped, Base):
+    """A recommendation agreed at an activity, addressed to states, organisations or the
+    secretariat; each addressee follows it up in its own ``FollowUp``."""
+
+    __tablename__ = "recommendations"
+    __audit_label__ = "Recommendations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    # Built from the activity when recorded, e.g. TM-2022-07/R3; kept if the activity moves.
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    priority: Mapped[Priority] = mapped_column(enum_column(Priority, "priority"))
+    target_date: Mapped[date | None] = mapped_column(Date)
+    # Addressed to every member state (one follow-up each) rather than chosen ones.
+    to_all_members: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Demo data says so wherever it appears.
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    predecessor_id: Mapped[int | None] = mapped_column(ForeignKey("recommendations.id"))
+    lineage: Mapped[Lineage | None] = mapped_column(enum_column(Lineage, "lineage"))
+
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+
+    activity: Mapped[Activity] = relationship()
+    predecessor: Mapped[Recommendation | None] = relationship(remote_side=[id])
+    themes: Mapped[list[RecommendationTheme]] = relationship(
+        back_populates="recommendation",
+        cascade="all, delete-orphan",
+        order_by="RecommendationTheme.code",
+    )
+    follow_ups: Mapped[list[FollowUp]] = relationship(
+        back_populates="recommendation", cascade="all, delete-orphan", order_by="FollowUp.id"
+    )
+    revisions: Mapped[list[WordingRevision]] = relationship(
+        back_populates="recommendation",
+        cascade="all, delete-orphan",
+        order_by="WordingRevision.id",
+    )
+
+    __table_args__ = (
+        UniqueConstraint("activity_id", "number"),
+        CheckConstraint(
+            "(predecessor_id IS NULL) = (lineage IS NULL)", name="lineage_with_predecessor"
+        ),
+        CheckConstraint("predecessor_id <> id", name="not_its_own_predecessor"),
+        Index("ix_recommendations_predecessor_id", "predecessor_id"),
+        Index("ix_recommendations_target_date", "target_date"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Recommendation {self.code}>"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    @property
+    def theme_codes(self) -> list[str]:
+        return [t.code for t in self.themes]
+
+
+class RecommendationTheme(Base):
+    """A thematic tag of a recommendation (a code of ``themes.THEMES``)."""
+
+    __tablename__ = "recommendation_themes"
+
+    recommendation_id: Mapped[int] = mapped_column(
+        ForeignKey("recommendations.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+    recommendation: Mapped[Recommendation] = relationship(back_populates="themes")
+
+    __table_args__ = (Index("ix_recommendation_themes_code", "code"),)
+
+
+class WordingRevision(Base):
+    """The earlier wording of a recommendation changed after follow-up had begun."""
+
+    __tablename__ = "wording_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(
+        ForeignKey("recommendations.id", ondelete="CASCADE")
+    )
+    text: Mapped[str] = mapped_column(Text)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+
+    recommendation: Mapped[Recommendation] = relationship(back_populates="revisions")
+    replaced_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_wording_revisions_recommendation_id", "recommendation_id"),)
+
+
+class FollowUp(Versioned, Base):
+    """How one addressee (a state, an organisation or the secretariat) follows a
+    recommendation up. Changed only by status updates; versioned against lost updates."""
+
+    __tablename__ = "follow_ups"
+    __audit_label__ = "Follow-ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(
+        ForeignKey("recommendations.id", ondelete="CASCADE")
+    )
+    state_id: Mapped[int | None] = mapped_column(ForeignKey("states.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    for_secretariat: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    status: Mapped[FollowUpStatus] = mapped_column(
+        enum_column(FollowUpStatus, "follow_up_status"), default=FollowUpStatus.NOT_STARTED
+    )
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    # None: the progress the status implies.
+    progress: Mapped[int | None] = mapped_column(Integer)
+    last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the addressee next reports; starts at the recommendation's target date.
+    next_review_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A move to "implemented" waiting for the secretariat; the status counts only once accepted.
+    pending_update_id: Mapped[int | None] = mapped_column(
+        ForeignKey("status_updates.id", use_alter=True)
+    )
+
+    recommendation: Mapped[Recommendation] = relationship(back_populates="follow_ups")
+    state: Mapped[State | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+    pending_update: Mapped[StatusUpdate | None] = relationship(
+        foreign_keys=[pending_update_id], post_update=True
+    )
+    updates: Mapped[list[StatusUpdate]] = relationship(
+        back_populates="follow_up",
+        foreign_keys="StatusUpdate.follow_up_id",
+        cascade="all, delete-orphan",
+        order_by="StatusUpdate.id",
+    )
+
+    __table_args__ = (
+        CheckConstraint(
+            "(CASE WHEN state_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN organisation_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN for_secretariat THEN 1 ELSE 0 END) = 1",
+            name="one_addressee",
+        ),
+        CheckConstraint("progress IS NULL OR progress BETWEEN 0 AND 100", name="progress_range"),
+        UniqueConstraint("recommendation_id", "state_id"),
+        UniqueConstraint("recommendation_id", "organisation_id"),
+        # "My state's follow-ups" and the reminders look for a state's open ones by date.
+        Index(
+            "ix_follow_ups_state_id_status_next_review_date",
+            "state_id",
+            "status",
+            "next_review_date",
+        ),
+        Index("ix_follow_ups_status_next_review_date", "status", "next_review_date"),
+        Index("ix_follow_ups_organisation_id", "organisation_id"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<FollowUp {self.id} of recommendation {self.recommendation_id}>"
+
+    @property
+    def addressee(self) -> str:
+        if self.state is not None:
+            return self.state.name
+        if self.organisation is not None:
+            return self.organisation.display_name
+        return "Secretariat"
+
+    @property
+    def effective_progress(self) -> int | None:
+        if self.progress is not None:
+            return self.progress
+        return self.status.implied_progress
+
+    def is_overdue(self, today: date) -> bool:
+        return (
+            not self.status.is_closed
+            and self.next_review_date is not None
+            and self.next_review_date < today
+        )
+
+
+class StatusUpdate(Base):
+    """A report on a follow-up: never edited or deleted, so the updates form its timeline.
+
+    Only the secretariat's validation of a move to "implemented" is written afterwards.
+    """
+
+    __tablename__ = "status_updates"
+    __audit_label__ = "Status updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follow_up_id: Mapped[int] = mapped_column(ForeignKey("follow_ups.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_before: Mapped[FollowUpStatus] = mapped_column(
+        enum_column(FollowUpStatus, "status_before")
+    )
+    status: Mapped[FollowUpStatus] = mapped_column(enum_column(FollowUpStatus, "new_status"))
+    progress: Mapped[int | None] = mapped_column(Integer)
+    narrative: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    next_review_date: Mapped[date | None] = mapped_column(Date)
+
+    validation: Mapped[Validation | None] = mapped_column(enum_column(Validation, "validation"))
+    validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    validation_comment: Mapped[str | None] = mapped_column(Text)
+
+    follow_up: Mapped[FollowUp] = relationship(
+        back_populates="updates", foreign_keys=[follow_up_id]
+    )
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    validated_by: Mapped[User | None] = relationship(foreign_keys=[validated_by_id])
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="status_update", cascade="all, delete-orphan", order_by="Evidence.id"
+    )
+
+    __table_args__ = (
+        Index("ix_status_updates_follow_up_id", "follow_up_id"),
+        # The validation queue and its reminder.
+        Index("ix_status_updates_validation_posted_at", "validation", "posted_at"),
+    )
+
+    @property
+    def shown_progress(self) -> int | None:
+        return self.progress if self.progress is not None else self.status.implied_progress
+
+
+class Evidence(Base):
+    """A link or a file that supports a status update."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status_update_id: Mapped[int] = mapped_column(
+        ForeignKey("status_updates.id", ondelete="CASCADE")
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(500))
+    original_name: Mapped[str | None] = mapped_column(String(200))
+    stored_name: Mapped[str | None] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str | None] = mapped_column(String(120))
+    size: Mapped[int | None] = mapped_column(Integer)
+
+    status_update: Mapped[StatusUpdate] = relationship(back_populates="evidence")
+
+    __table_args__ = (
+        CheckConstraint("(url IS NULL) <> (stored_name IS NULL)", name="link_or_file"),
+        Index("ix_evidence_status_update_id", "status_update_id"),
+    )
+
+    @property
+    def is_file(self) -> bool:
+        return self.stored_name is not None

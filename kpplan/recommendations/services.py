@@ -1,0 +1,485 @@
+"""Recording recommendations and following them up. Each function validates, changes,
+flushes and writes the audit trail; the caller commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from kpplan.audit import services as audit
+from kpplan.db import utcnow
+from kpplan.directory.models import Organisation, State, User
+from kpplan.errors import DomainError
+from kpplan.extensions import db
+from kpplan.meetings.documents import Upload, store_file
+from kpplan.meetings.models import Activity
+from kpplan.recommendations import themes as theme_catalogue
+from kpplan.recommendations.models import (
+    Evidence,
+    FollowUp,
+    FollowUpStatus,
+    Lineage,
+    Priority,
+    Recommendation,
+    RecommendationTheme,
+    StatusUpdate,
+    Validation,
+    WordingRevision,
+)
+
+FIELDS = ("code", "text", "priority", "target_date", "to_all_members", "lineage", "version")
+FOLLOW_UP_FIELDS = (
+    "status",
+    "status_reason",
+    "progress",
+    "next_review_date",
+    "pending_update_id",
+    "version",
+)
+MAX_WORDING = 4000
+
+
+@dataclass
+class Draft:
+    """What the secretariat writes down for one recommendation, from a form or a file."""
+
+    text: str
+    priority: Priority = Priority.MEDIUM
+    target_date: date | None = None
+    themes: list[str] = field(default_factory=list)
+    to_all_members: bool = False
+    states: list[State] = field(default_factory=list)
+    organisations: list[Organisation] = field(default_factory=list)
+    for_secretariat: bool = False
+    predecessor: Recommendation | None = None
+    lineage: Lineage | None = None
+
+
+@dataclass
+class EvidenceLink:
+    title: str
+    url: str
+
+
+def code_for(activity: Activity, number: int) -> str:
+    """The code a recommendation is known by, e.g. ``TM-2022-07/R3``."""
+    return f"{activity.kind.info.short}-{activity.start_date:%Y-%m}/R{number}"
+
+
+def _snapshot(recommendation: Recommendation) -> dict[str, Any]:
+    data = audit.snapshot(recommendation, FIELDS)
+    data["themes"] = sorted(recommendation.theme_codes)
+    data["addressees"] = sorted(f.addressee for f in recommendation.follow_ups)
+    data["predecessor"] = recommendation.predecessor.code if recommendation.predecessor else None
+    return data
+
+
+def _follow_up_snapshot(follow_up: FollowUp) -> dict[str, Any]:
+    return audit.snapshot(follow_up, FOLLOW_UP_FIELDS)
+
+
+def _check_draft(draft: Draft, recommendation: Recommendation | None = None) -> None:
+    text = (draft.text or "").strip()
+    if not text:
+        raise DomainError("Write the wording of the recommendation.", "text")
+    if len(text) > MAX_WORDING:
+        raise DomainError(
+            f"The wording is {len(text)} characters long; keep it under {MAX_WORDING}.", "text"
+        )
+    unknown = [code for code in draft.themes if theme_catalogue.theme(code) is None]
+    if unknown:
+        raise DomainError(
+            f"Unknown theme {', '.join(unknown)}: use the codes of the Rome Declaration "
+            "(RD1–RD10), the Valletta Action Plan (JVAP1–JVAP5) or the 4Ps (4P-PREVENTION, …).",
+            "themes",
+        )
+    if not (draft.to_all_members or draft.states or draft.organisations or draft.for_secretariat):
+        raise DomainError(
+            "Say whom the recommendation is addressed to: all member states, chosen states, "
+            "organisations or the secretariat.",
+            "states",
+        )
+    for state in draft.states:
+        if not state.is_member:
+            raise DomainError(f"{state.name} is not a member state of the Process.", "states")
+    if (draft.predecessor is None) != (draft.lineage is None):
+        raise DomainError(
+            "Choose both the earlier recommendation and whether this one supersedes or "
+            "re-endorses it.",
+            "predecessor",
+        )
+    if draft.predecessor is not None and recommendation is not None:
+        # Follow the chain back: a recommendation cannot descend from itself.
+        seen: Recommendation | None = draft.predecessor
+        while seen is not None:
+            if seen.id == recommendation.id:
+                raise DomainError(
+                    "A recommendation cannot supersede or re-endorse itself or one that "
+                    "descends from it.",
+                    "predecessor",
+                )
+            seen = seen.predecessor
+
+
+def _all_member_states() -> list[State]:
+    return list(db.session.scalars(select(State).where(State.is_member.is_(True))))
+
+
+def _addressees(draft: Draft) -> list[tuple[str, int | None]]:
+    """The addressees as (kind, id) keys: states, organisations, the secretariat."""
+    states = _all_member_states() if draft.to_all_members else draft.states
+    keys: list[tuple[str, int | None]] = [("state", s.id) for s in states]
+    keys += [("organisation", o.id) for o in draft.organisations]
+    if draft.for_secretariat:
+        keys.append(("secretariat", None))
+    return list(dict.fromkeys(keys))
+
+
+def _key(follow_up: FollowUp) -> tuple[str, int | None]:
+    if follow_up.state_id is not None:
+        return ("state", follow_up.state_id)
+    if follow_up.organisation_id is not None:
+        return ("organisation", follow_up.organisation_id)
+    return ("secretariat", None)
+
+
+def _new_follow_up(key: tuple[str, int | None], target: date | None) -> FollowUp:
+    kind, ident = key
+    return FollowUp(
+        state_id=ident if kind == "state" else None,
+        organisation_id=ident if kind == "organisation" else None,
+        for_secretariat=kind == "secretariat",
+        status=FollowUpStatus.NOT_STARTED,
+        next_review_date=target,
+    )
+
+
+def _set_themes(recommendation: Recommendation, codes: list[str]) -> None:
+    wanted = sorted({theme_catalogue.theme(c).code for c in codes})
+    for existing in list(recommendation.themes):
+        if existing.code not in wanted:
+            recommendation.themes.remove(existing)
+    have = {t.code for t in recommendation.themes}
+    for code in wanted:
+        if code not in have:
+            recommendation.themes.append(RecommendationTheme(code=code))
+
+
+def record_recommendations(
+    actor: User, activity: Activity, drafts: list[Draft], *, illustrative: bool = False
+) -> list[Recommendation]:
+    """Record recommendations agreed at ``activity``, numbered after those it has already,
+    each with one follow-up per addressee.
+
+    Raises ``DomainError`` naming the first draft that breaks a rule; nothing is kept then.
+    """
+    if not drafts:
+        raise DomainError("Write at least one recommendation.", "text")
+    number = (
+        db.session.scalar(
+            select(func.max(Recommendation.number)).where(Recommendation.activity_id == activity.id)
+        )
+        or 0
+    )
+    created = []
+    for position, draft in enumerate(drafts, start=1):
+        try:
+            _check_draft(draft)
+        except DomainError as error:
+            if len(drafts) > 1:
+                error.message = f"Recommendation {position}: {error.message}"
+            raise
+        number += 1
+        recommendation = Recommendation(
+            activity=activity,
+            number=number,
+            code=code_for(activity, number),
+            text=draft.text.strip(),
+            priority=draft.priority,
+            target_date=draft.target_date,
+            to_all_members=draft.to_all_members,
+            predecessor=draft.predecessor,
+            lineage=draft.lineage,
+            illustrative=illustrative,
+        )
+        _set_themes(recommendation, draft.themes)
+        for key in _addressees(draft):
+            recommendation.follow_ups.append(_new_follow_up(key, draft.target_date))
+        db.session.add(recommendation)
+        db.session.flush()
+        audit.record(
+            actor,
+            "created",
+            recommendation,
+            f"Recorded {recommendation.code} ({activity.title})",
+            None,
+            _snapshot(recommendation),
+        )
+        created.append(recommendation)
+    return created
+
+
+def has_reports(recommendation: Recommendation) -> bool:
+    """Whether any addressee has reported on it (its wording is then versioned)."""
+    return bool(
+        db.session.scalar(
+            select(func.count(StatusUpdate.id))
+            .join(FollowUp, StatusUpdate.follow_up_id == FollowUp.id)
+            .where(FollowUp.recommendation_id == recommendation.id)
+        )
+    )
+
+
+def update_recommendation(
+    actor: User,
+    recommendation: Recommendation,
+    version: int | None,
+    draft: Draft,
+    revision_reason: str = "",
+) -> Recommendation:
+    """Change a recommendation. Before anyone reports on it the wording is simply corrected;
+    afterwards the earlier wording is kept as a revision, with the reason for the change.
+
+    Raises ``StaleEdit`` for an edit drawn from an older version, ``DomainError`` for a
+    rule broken, such as removing an addressee who has already reported.
+    """
+    audit.ensure_current(recommendation, version)
+    if recommendation.is_withdrawn:
+        raise DomainError("This recommendation has been withdrawn; it is kept as it was.")
+    _check_draft(draft, recommendation)
+    before = _snapshot(recommendation)
+    text = draft.text.strip()
+    if text != recommendation.text and has_reports(recommendation):
+        if not (revision_reason or "").strip():
+            raise DomainError(
+                "Addressees have already reported on this wording: say why it changes, so the "
+                "earlier wording is kept with the reason.",
+                "revision_reason",
+            )
+        recommendation.revisions.append(
+            WordingRevision(
+                text=recommendation.text, replaced_by=actor, reason=revision_reason.strip()
+            )
+        )
+    old_target = recommendation.target_date
+    recommendation.text = text
+    recommendation.priority = draft.priority
+    recommendation.target_date = draft.target_date
+    recommendation.to_all_members = draft.to_all_members
+    recommendation.predecessor = draft.predecessor
+    recommendation.lineage = draft.lineage
+    _set_themes(recommendation, draft.themes)
+
+    wanted = _addressees(draft)
+    for follow_up in list(recommendation.follow_ups):
+        if _key(follow_up) in wanted:
+            if follow_up.last_update_at is None and follow_up.next_review_date == old_target:
+                follow_up.next_review_date = draft.target_date
+            continue
+        if follow_up.updates:
+            raise DomainError(
+                f"{follow_up.addressee} has already reported on this recommendation and stays "
+                "among its addressees.",
+                "states",
+            )
+        recommendation.follow_ups.remove(follow_up)
+    have = {_key(f) for f in recommendation.follow_ups}
+    for key in wanted:
+        if key not in have:
+            recommendation.follow_ups.append(_new_follow_up(key, draft.target_date))
+    db.session.flush()
+    after = _snapshot(recommendation)
+    if after != before:
+        audit.record(
+            actor, "updated", recommendation, f"Edited {recommendation.code}", before, after
+        )
+    return recommendation
+
+
+def withdraw(
+    actor: User, recommendation: Recommendation, version: int | None, reason: str
+) -> Recommendation:
+    """Withdraw a recommendation with a reason: it is kept, but left out of open counts.
+
+    Raises ``StaleEdit`` or ``DomainError`` (no reason, already withdrawn).
+    """
+    audit.ensure_current(recommendation, version)
+    if recommendation.is_withdrawn:
+        raise DomainError("This recommendation has already been withdrawn.")
+    if not (reason or "").strip():
+        raise DomainError("Say why the recommendation is withdrawn.", "reason")
+    before = _snapshot(recommendation)
+    recommendation.withdrawn_at = utcnow()
+    recommendation.withdrawal_reason = reason.strip()
+    db.session.flush()
+    after = {**_snapshot(recommendation), "withdrawal_reason": recommendation.withdrawal_reason}
+    audit.record(
+        actor, "withdrawn", recommendation, f"Withdrew {recommendation.code}", before, after
+    )
+    return recommendation
+
+
+def lock_follow_up(follow_up_id: int) -> FollowUp | None:
+    """The follow-up read afresh and locked until the commit (on PostgreSQL), so that two
+    updates of it are decided one after the other."""
+    return db.session.get(FollowUp, follow_up_id, with_for_update=True, populate_existing=True)
+
+
+def post_update(
+    actor: User,
+    follow_up: FollowUp,
+    version: int | None,
+    *,
+    status: FollowUpStatus,
+    narrative: str,
+    today: date,
+    progress: int | None = None,
+    reason: str = "",
+    next_review_date: date | None = None,
+    links: list[EvidenceLink] = (),
+    files: list[Upload] = (),
+    upload_folder: Path | None = None,
+    max_size: int = 0,
+) -> StatusUpdate:
+    """Post a status update: a new entry in the follow-up's timeline, never edited after.
+
+    A move to "implemented" waits for the secretariat's validation before it counts; any
+    other status applies at once. Raises ``StaleEdit`` when the follow-up changed since the
+    page was drawn (nothing is written), ``DomainError`` for a missing narrative or reason,
+    a progress out of range, a file refused, or while an update awaits validation.
+    """
+    locked = lock_follow_up(follow_up.id)
+    if locked is None:
+        raise DomainError("This follow-up no longer exists.")
+    follow_up = locked
+    audit.ensure_current(follow_up, version)
+    recommendation = follow_up.recommendation
+    if recommendation.is_withdrawn:
+        raise DomainError("This recommendation has been withdrawn; it needs no more updates.")
+    if follow_up.pending_update_id is not None:
+        raise DomainError(
+            "An update to “implemented” is waiting for the secretariat's validation; post the "
+            "next one once it has been validated or returned."
+        )
+    narrative = (narrative or "").strip()
+    if not narrative:
+        raise DomainError(
+            "Say what has been done: the narrative is what others read in the timeline.",
+            "narrative",
+        )
+    if progress is not None and not 0 <= progress <= 100:
+        raise DomainError("Progress is a percentage, from 0 to 100.", "progress")
+    reason = (reason or "").strip()
+    if status is FollowUpStatus.NOT_APPLICABLE and not reason:
+        raise DomainError("Say why the recommendation does not apply.", "reason")
+    if next_review_date is not None and next_review_date < today:
+        raise DomainError("The next review date is in the past.", "next_review_date")
+
+    before = _follow_up_snapshot(follow_up)
+    update = StatusUpdate(
+        follow_up=follow_up,
+        author=actor,
+        status_before=follow_up.status,
+        status=status,
+        progress=progress,
+        narrative=narrative,
+        reason=reason or None,
+        next_review_date=next_review_date,
+    )
+    db.session.add(update)
+    kept: list[str] = []
+    try:
+        for link in links:
+            update.evidence.append(Evidence(title=link.title or link.url, url=link.url))
+        for upload in files:
+            stored = store_file(upload, upload_folder, max_size, "files")
+            kept.append(stored.stored_name)
+            update.evidence.append(
+                Evidence(
+                    title=stored.original_name,
+                    original_name=stored.original_name,
+                    stored_name=stored.stored_name,
+                    content_type=stored.content_type,
+                    size=stored.size,
+                )
+            )
+        now = utcnow()
+        follow_up.last_update_at = now
+        if next_review_date is not None:
+            follow_up.next_review_date = next_review_date
+        if status is FollowUpStatus.IMPLEMENTED and follow_up.status is not status:
+            update.validation = Validation.PENDING
+            db.session.flush()
+            follow_up.pending_update_id = update.id
+        else:
+            follow_up.status = status
+            follow_up.progress = progress
+            follow_up.status_reason = reason or None
+        db.session.flush()
+        audit.record(
+            actor,
+            "updated",
+            follow_up,
+            f"{recommendation.code}, {follow_up.addressee}: {status.label.lower()}"
+            + (" (awaiting validation)" if update.validation else ""),
+            before,
+            _follow_up_snapshot(follow_up),
+        )
+    except Exception:
+        for name in kept:
+            (upload_folder / name).unlink(missing_ok=True)
+        raise
+    return update
+
+
+def validate(actor: User, update: StatusUpdate, accept: bool, comment: str = "") -> StatusUpdate:
+    """Accept a move to "implemented" (it then counts) or return it with a comment (the
+    status stays as it was). Raises ``DomainError`` when nothing awaits validation, or a
+    return comes without a comment."""
+    follow_up = lock_follow_up(update.follow_up_id)
+    if follow_up is None or follow_up.pending_update_id != update.id:
+        raise DomainError("This update is not waiting for validation any more.")
+    comment = (comment or "").strip()
+    if not accept and not comment:
+        raise DomainError(
+            "Say why the update is returned, so the focal point knows what to add.", "comment"
+        )
+    before = _follow_up_snapshot(follow_up)
+    update.validation = Validation.ACCEPTED if accept else Validation.RETURNED
+    update.validated_by = actor
+    update.validated_at = utcnow()
+    update.validation_comment = comment or None
+    follow_up.pending_update_id = None
+    if accept:
+        follow_up.status = update.status
+        follow_up.progress = update.progress
+        follow_up.status_reason = None
+    db.session.flush()
+    code = follow_up.recommendation.code
+    audit.record(
+        actor,
+        "validated" if accept else "returned",
+        follow_up,
+        f"{code}, {follow_up.addressee}: "
+        + ("implementation validated" if accept else "update returned"),
+        before,
+        {**_follow_up_snapshot(follow_up), "comment": comment or None},
+    )
+    return update
+
+
+__all__ = [
+    "Draft",
+    "EvidenceLink",
+    "code_for",
+    "has_reports",
+    "post_update",
+    "record_recommendations",
+    "update_recommendation",
+    "validate",
+    "withdraw",
+]

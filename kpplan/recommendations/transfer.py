@@ -1,0 +1,575 @@
+"""Spreadsheets in and out: the export writes the columns the import reads, so that an
+export can be edited and imported back. Imports are checked row by row first, then
+applied all together or not at all."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import select
+
+from kpplan.directory.models import Organisation, State, User
+from kpplan.errors import DomainError
+from kpplan.extensions import db
+from kpplan.meetings.models import Activity
+from kpplan.recommendations import services
+from kpplan.recommendations.models import (
+    FollowUp,
+    FollowUpStatus,
+    Lineage,
+    Priority,
+    Recommendation,
+)
+from kpplan.recommendations.queries import Scope
+
+RECOMMENDATION_COLUMNS = (
+    "Code",
+    "Activity ID",
+    "Activity",
+    "Wording",
+    "Priority",
+    "Target date",
+    "Themes",
+    "Addressed to",
+    "Supersedes",
+    "Re-endorses",
+)
+FOLLOW_UP_COLUMNS = (
+    "Follow-up ID",
+    "Code",
+    "State",
+    "Wording",
+    "Status",
+    "Progress",
+    "Next review date",
+    "Reason",
+    "Last update",
+    "Version",
+    "New narrative",
+)
+ALL_MEMBERS = "All member states"
+SECRETARIAT = "Secretariat"
+MAX_ROWS = 5000
+KINDS = {"csv", "xlsx"}
+
+
+# --- Writing --------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def write_csv(columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> bytes:
+    """UTF-8 with a byte-order mark, so that Excel reads accents correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_safe(_cell(v)) for v in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _safe(value: Any) -> Any:
+    # A cell starting with = + - @ is a formula to a spreadsheet: keep it text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def write_xlsx(title: str, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    sheet.append(list(columns))
+    for row in rows:
+        sheet.append([_safe(_cell(v)) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def addressed_to(recommendation: Recommendation) -> str:
+    parts = [ALL_MEMBERS] if recommendation.to_all_members else []
+    for follow_up in recommendation.follow_ups:
+        if follow_up.state is not None and not recommendation.to_all_members:
+            parts.append(follow_up.state.name)
+    for follow_up in recommendation.follow_ups:
+        if follow_up.organisation is not None:
+            parts.append(follow_up.organisation.acronym or follow_up.organisation.name)
+    if any(f.for_secretariat for f in recommendation.follow_ups):
+        parts.append(SECRETARIAT)
+    return "; ".join(parts)
+
+
+def recommendation_row(recommendation: Recommendation) -> list[Any]:
+    predecessor = recommendation.predecessor.code if recommendation.predecessor else ""
+    return [
+        recommendation.code,
+        recommendation.activity_id,
+        recommendation.activity.title,
+        recommendation.text,
+        recommendation.priority.label,
+        recommendation.target_date,
+        "; ".join(recommendation.theme_codes),
+        addressed_to(recommendation),
+        predecessor if recommendation.lineage is Lineage.SUPERSEDES else "",
+        predecessor if recommendation.lineage is Lineage.RE_ENDORSES else "",
+    ]
+
+
+def follow_up_row(follow_up: FollowUp) -> list[Any]:
+    return [
+        follow_up.id,
+        follow_up.recommendation.code,
+        follow_up.state.name if follow_up.state else follow_up.addressee,
+        follow_up.recommendation.text,
+        follow_up.status.label,
+        follow_up.progress,
+        follow_up.next_review_date,
+        follow_up.status_reason,
+        follow_up.last_update_at.date() if follow_up.last_update_at else None,
+        follow_up.version,
+        "",
+    ]
+
+
+# --- Reading --------------------------------------------------------------------------
+
+
+class FileError(DomainError):
+    """The file as a whole cannot be read."""
+
+
+def read_table(data: bytes, kind: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """The rows of a CSV or XLSX file as dicts keyed by the expected column names.
+
+    Raises ``FileError`` for an unreadable file, a missing column or too many rows.
+    """
+    raw = _read_xlsx(data) if kind == "xlsx" else _read_csv(data)
+    if not raw:
+        raise FileError("The file is empty: it needs a header row and at least one row.", "file")
+    header = [str(h or "").strip().lower() for h in raw[0]]
+    positions = {}
+    for column in columns:
+        if column.lower() not in header:
+            raise FileError(
+                f"The column “{column}” is missing. The file needs the columns of the export: "
+                + ", ".join(columns)
+                + ".",
+                "file",
+            )
+        positions[column] = header.index(column.lower())
+    rows = []
+    for values in raw[1:]:
+        if not any(str(v or "").strip() for v in values):
+            continue
+        rows.append(
+            {column: _text(values[i]) if i < len(values) else "" for column, i in positions.items()}
+        )
+    if len(rows) > MAX_ROWS:
+        raise FileError(f"The file has {len(rows)} rows; import at most {MAX_ROWS} at once.")
+    if not rows:
+        raise FileError("The file has a header row but no rows to import.", "file")
+    return rows
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_csv(data: bytes) -> list[list[str]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise FileError(
+            "The file is not UTF-8 text; save it as “CSV UTF-8” or as an Excel workbook.",
+            "file",
+        ) from error
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    return [[v[1:] if v.startswith("'") and v[1:2] in "=+-@" else v for v in row] for row in rows]
+
+
+def _read_xlsx(data: bytes) -> list[list[Any]]:
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
+        raise FileError("The file cannot be read as an Excel workbook (.xlsx).", "file") from error
+    try:
+        sheet = workbook.worksheets[0]
+        rows = []
+        for values in sheet.iter_rows(values_only=True):
+            rows.append(
+                [
+                    v[1:] if isinstance(v, str) and v.startswith("'") and v[1:2] in "=+-@" else v
+                    for v in values
+                ]
+            )
+            if len(rows) > MAX_ROWS + 1:
+                break
+        return rows
+    finally:
+        workbook.close()
+
+
+# --- Import plans ---------------------------------------------------------------------
+
+
+@dataclass
+class RowPlan:
+    number: int  # the row's line in the file (the header is line 1)
+    values: dict[str, str]
+    action: str = "unchanged"  # "new", "change", "unchanged" or "update"
+    errors: list[str] = field(default_factory=list)
+    apply: Any = None  # what to run when everything is valid
+
+
+@dataclass
+class ImportPlan:
+    rows: list[RowPlan]
+
+    @property
+    def valid(self) -> bool:
+        return all(not r.errors for r in self.rows)
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for r in self.rows if r.errors)
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.rows if r.action == action and not r.errors)
+
+
+def _parse_date(value: str, what: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError as error:
+        raise DomainError(f"{what} “{value}” is not a date written as YYYY-MM-DD.") from error
+
+
+def _parse_enum(enum_class, value: str, what: str):
+    wanted = value.strip().lower().replace("-", " ").replace("_", " ")
+    for member in enum_class:
+        if wanted in (member.value.replace("_", " "), member.label.lower()):
+            return member
+    choices = ", ".join(m.label for m in enum_class)
+    raise DomainError(f"{what} “{value}” is not one of: {choices}.")
+
+
+class _Directory:
+    """Names in a file resolved against states and organisations, loaded once."""
+
+    def __init__(self) -> None:
+        self.states = {s.name.lower(): s for s in db.session.scalars(select(State))}
+        self.organisations: dict[str, Organisation] = {}
+        for organisation in db.session.scalars(select(Organisation)):
+            self.organisations[organisation.name.lower()] = organisation
+            if organisation.acronym:
+                self.organisations[organisation.acronym.lower()] = organisation
+
+
+def _draft_from(values: dict[str, str], names: _Directory) -> services.Draft:
+    addressed = [p.strip() for p in values["Addressed to"].split(";") if p.strip()]
+    draft = services.Draft(
+        text=values["Wording"],
+        priority=_parse_enum(Priority, values["Priority"] or "medium", "Priority"),
+        target_date=_parse_date(values["Target date"], "Target date"),
+        themes=[t.strip().upper() for t in values["Themes"].split(";") if t.strip()],
+    )
+    unknown = []
+    for name in addressed:
+        key = name.lower()
+        if key == ALL_MEMBERS.lower():
+            draft.to_all_members = True
+        elif key == SECRETARIAT.lower():
+            draft.for_secretariat = True
+        elif key in names.states:
+            draft.states.append(names.states[key])
+        elif key in names.organisations:
+            draft.organisations.append(names.organisations[key])
+        else:
+            unknown.append(name)
+    if unknown:
+        raise DomainError(
+            f"Addressed to: {', '.join(unknown)} is neither a state nor an organisation of the "
+            f"directory (nor “{ALL_MEMBERS}” or “{SECRETARIAT}”)."
+        )
+    supersedes, re_endorses = values["Supersedes"], values["Re-endorses"]
+    if supersedes and re_endorses:
+        raise DomainError("Fill in either Supersedes or Re-endorses, not both.")
+    earlier = supersedes or re_endorses
+    if earlier:
+        found = db.session.scalar(select(Recommendation).where(Recommendation.code == earlier))
+        if found is None:
+            raise DomainError(f"No recommendation has the code {earlier}.")
+        draft.predecessor = found
+        draft.lineage = Lineage.SUPERSEDES if supersedes else Lineage.RE_ENDORSES
+    return draft
+
+
+def _same(recommendation: Recommendation, draft: services.Draft) -> bool:
+    def keys(states, organisations, secretariat):
+        return (
+            sorted(s.id for s in states),
+            sorted(o.id for o in organisations),
+            secretariat,
+        )
+
+    current = keys(
+        [f.state for f in recommendation.follow_ups if f.state is not None]
+        if not recommendation.to_all_members
+        else [],
+        [f.organisation for f in recommendation.follow_ups if f.organisation is not None],
+        any(f.for_secretariat for f in recommendation.follow_ups),
+    )
+    wanted = keys(draft.states, draft.organisations, draft.for_secretariat)
+    return (
+        recommendation.text == draft.text.strip()
+        and recommendation.priority is draft.priority
+        and recommendation.target_date == draft.target_date
+        and sorted(recommendation.theme_codes) == sorted({c.upper() for c in draft.themes})
+        and recommendation.to_all_members == draft.to_all_members
+        and current == wanted
+        and recommendation.predecessor_id == (draft.predecessor.id if draft.predecessor else None)
+        and recommendation.lineage is draft.lineage
+    )
+
+
+def plan_recommendations(
+    rows: list[dict[str, str]], activity: Activity | None = None
+) -> ImportPlan:
+    """Check each row: a row with a code changes that recommendation, a row without one
+    records a new recommendation for its activity (or for ``activity`` when importing
+    into one activity's page). Nothing is changed here."""
+    names = _Directory()
+    codes = [r["Code"] for r in rows if r["Code"]]
+    existing = {
+        r.code: r
+        for r in db.session.scalars(select(Recommendation).where(Recommendation.code.in_(codes)))
+    }
+    activity_ids = {int(r["Activity ID"]) for r in rows if r["Activity ID"].isdigit()}
+    activities = {
+        a.id: a for a in db.session.scalars(select(Activity).where(Activity.id.in_(activity_ids)))
+    }
+    seen_codes: set[str] = set()
+    plan = ImportPlan([])
+    for number, values in enumerate(rows, start=2):
+        row = RowPlan(number, values)
+        plan.rows.append(row)
+        try:
+            target = activity
+            given = values["Activity ID"]
+            if given:
+                if not given.isdigit() or int(given) not in activities:
+                    raise DomainError(f"No activity has the ID {given}.")
+                if activity is not None and int(given) != activity.id:
+                    raise DomainError(
+                        f"This row belongs to another activity (ID {given}); import it from "
+                        "the list of all recommendations."
+                    )
+                target = activities[int(given)]
+            if target is None:
+                raise DomainError("Give the Activity ID of the meeting that agreed it.")
+            draft = _draft_from(values, names)
+            code = values["Code"]
+            if code:
+                if code in seen_codes:
+                    raise DomainError(f"The code {code} appears twice in the file.")
+                seen_codes.add(code)
+                recommendation = existing.get(code)
+                if recommendation is None:
+                    raise DomainError(
+                        f"No recommendation has the code {code}; leave the code empty to "
+                        "record a new one."
+                    )
+                if recommendation.activity_id != target.id:
+                    raise DomainError(f"{code} belongs to another activity.")
+                if _same(recommendation, draft):
+                    continue
+                if recommendation.is_withdrawn:
+                    raise DomainError(f"{code} has been withdrawn; it is kept as it was.")
+                row.action = "change"
+                row.apply = ("change", recommendation, recommendation.version, draft)
+            else:
+                row.action = "new"
+                row.apply = ("new", target, draft)
+            services._check_draft(draft)
+        except DomainError as error:
+            row.errors.append(error.message)
+    return plan
+
+
+def apply_recommendations(actor: User, plan: ImportPlan, filename: str) -> dict[str, int]:
+    """Apply a valid plan; a row refused now (someone changed it meanwhile) raises
+    ``DomainError`` naming the row, and the caller rolls everything back."""
+    done = {"new": 0, "change": 0}
+    for row in plan.rows:
+        if row.apply is None:
+            continue
+        try:
+            if row.apply[0] == "new":
+                _kind, target, draft = row.apply
+                services.record_recommendations(actor, target, [draft])
+            else:
+                _kind, recommendation, version, draft = row.apply
+                services.update_recommendation(
+                    actor, recommendation, version, draft, f"Changed by the import of {filename}"
+                )
+        except DomainError as error:
+            raise DomainError(f"Row {row.number}: {error.message}") from error
+        done[row.apply[0]] += 1
+    return done
+
+
+def plan_follow_ups(rows: list[dict[str, str]], scope: Scope, today: date) -> ImportPlan:
+    """Check each row of a follow-up export: a row whose status, progress, next review
+    date or reason differs, or that has a new narrative, becomes a status update."""
+    ids = [int(r["Follow-up ID"]) for r in rows if r["Follow-up ID"].isdigit()]
+    follow_ups = {
+        f.id: f
+        for f in db.session.scalars(
+            select(FollowUp).where(
+                FollowUp.id.in_(ids), scope.where(), FollowUp.state_id.is_not(None)
+            )
+        )
+    }
+    seen: set[int] = set()
+    plan = ImportPlan([])
+    for number, values in enumerate(rows, start=2):
+        row = RowPlan(number, values)
+        plan.rows.append(row)
+        try:
+            given = values["Follow-up ID"]
+            follow_up = follow_ups.get(int(given)) if given.isdigit() else None
+            if follow_up is None:
+                # Another state's follow-up is "not found", like everywhere else.
+                raise DomainError(f"There is no follow-up {given} of yours to update.")
+            if follow_up.id in seen:
+                raise DomainError(f"Follow-up {given} appears twice in the file.")
+            seen.add(follow_up.id)
+            status = _parse_enum(FollowUpStatus, values["Status"], "Status")
+            progress_text = values["Progress"].rstrip("%").strip()
+            if progress_text and not progress_text.isdigit():
+                raise DomainError(f"Progress “{values['Progress']}” is not a whole percentage.")
+            progress = int(progress_text) if progress_text else None
+            review = _parse_date(values["Next review date"], "Next review date")
+            reason = values["Reason"]
+            narrative = values["New narrative"]
+            version = values["Version"]
+            if not version.isdigit():
+                raise DomainError("The Version column must keep the number of the export.")
+            unchanged = (
+                status is follow_up.status
+                and progress == follow_up.progress
+                and review == follow_up.next_review_date
+                and (reason or None) == follow_up.status_reason
+            )
+            if unchanged and not narrative:
+                continue
+            if int(version) != follow_up.version:
+                raise DomainError(
+                    "This follow-up has been updated since the file was exported; export it "
+                    "again and redo this row."
+                )
+            if not narrative:
+                raise DomainError("Write a New narrative saying what has been done.")
+            if review is not None and review < today and review != follow_up.next_review_date:
+                raise DomainError("The next review date is in the past.")
+            if follow_up.pending_update_id is not None:
+                raise DomainError(
+                    "An update to “implemented” is waiting for validation; post the next one "
+                    "once it has been validated or returned."
+                )
+            if status is FollowUpStatus.NOT_APPLICABLE and not reason:
+                raise DomainError("Say in Reason why the recommendation does not apply.")
+            if progress is not None and progress > 100:
+                raise DomainError("Progress is a percentage, from 0 to 100.")
+            row.action = "update"
+            row.apply = (follow_up, int(version), status, progress, review, reason, narrative)
+        except DomainError as error:
+            row.errors.append(error.message)
+    return plan
+
+
+def apply_follow_ups(actor: User, plan: ImportPlan, today: date) -> int:
+    """Post the planned status updates; raises ``DomainError`` naming a refused row."""
+    posted = 0
+    for row in plan.rows:
+        if row.apply is None:
+            continue
+        follow_up, version, status, progress, review, reason, narrative = row.apply
+        try:
+            services.post_update(
+                actor,
+                follow_up,
+                version,
+                status=status,
+                narrative=narrative,
+                today=today,
+                progress=progress,
+                reason=reason,
+                next_review_date=review if review != follow_up.next_review_date else None,
+            )
+        except DomainError as error:
+            raise DomainError(f"Row {row.number}: {error.message}") from error
+        posted += 1
+    return posted
+
+
+# --- Uploads kept between the preview and the confirmation ---------------------------
+
+
+def keep_upload(folder: Path, user_id: int, kind: str, data: bytes) -> str:
+    """Keep an uploaded file until it is imported; returns the token that names it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    day_ago = time.time() - 86400
+    for old in folder.glob("*"):
+        if old.stat().st_mtime < day_ago:
+            old.unlink(missing_ok=True)
+    token = f"{user_id}-{secrets.token_hex(12)}.{kind}"
+    (folder / token).write_bytes(data)
+    return token
+
+
+def kept_upload(folder: Path, user_id: int, token: str) -> tuple[bytes, str] | None:
+    """The kept file for this person and token, and its kind; None if unknown or expired."""
+    name, _, kind = token.rpartition(".")
+    if kind not in KINDS or not name.startswith(f"{user_id}-") or "/" in token or ".." in token:
+        return None
+    path = folder / token
+    if not path.is_file():
+        return None
+    return path.read_bytes(), kind
+
+
+def upload_kind(filename: str) -> str:
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if ext not in KINDS:
+        raise FileError("Import a .csv or .xlsx file, such as the export of this list.", "file")
+    return ext
