@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 from sqlalchemy import select
 
 from kpplan.directory import services as directory
@@ -9,6 +13,7 @@ from kpplan.directory.models import Role, State, User
 from kpplan.directory.reference import load_reference_data
 from kpplan.extensions import db
 from kpplan.meetings.demo import load_demo_activities
+from kpplan.recommendations.demo import load_demo_recommendations
 
 # The demo password: these accounts exist only where `kpplan seed --demo` was run.
 DEMO_PASSWORD = "khartoum-demo"  # noqa: S105 - printed for the demo on purpose
@@ -28,10 +33,13 @@ DEMO_ACCOUNTS: list[tuple[str, str, Role, str | None, bool]] = [
 def seed(demo: bool = False) -> dict[str, int]:
     """Load reference data and, with ``demo``, the demo accounts. Idempotent; commits."""
     added = load_reference_data()
-    added["accounts"] = added["activities"] = 0
+    added["accounts"] = added["activities"] = added["recommendations"] = 0
     if demo:
         added["accounts"] = _demo_accounts()
         added["activities"] = load_demo_activities()
+        added["recommendations"] = load_demo_recommendations(
+            datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+        )
     db.session.commit()
     return added
 

@@ -316,9 +316,9 @@ class Factory:
                 )
             db.session.add(recommendation)
             db.session.commit()
+            db.session.refresh(recommendation)
             for follow_up in recommendation.follow_ups:
                 db.session.refresh(follow_up)
-            db.session.refresh(recommendation)
             db.session.expunge_all()
             return recommendation
 

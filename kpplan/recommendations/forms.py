@@ -69,7 +69,7 @@ class RecommendationFields(Form):
     lineage = SelectField(
         "This one",
         choices=[SelectChoice("", "—")] + [SelectChoice(x.value, x.label.lower()) for x in Lineage],
-        validate_choice=True,
+        default="",
     )
 
     def set_choices(self, choices: _Choices) -> None:
@@ -121,7 +121,7 @@ class RecommendationFields(Form):
 class RecordForm(FlaskForm):
     """Several recommendations of one meeting in one go; empty rows are left out."""
 
-    entries = FieldList(FormField(RecommendationFields), min_entries=3, max_entries=30)
+    entries = FieldList(FormField(RecommendationFields), min_entries=1, max_entries=30)
 
     def set_choices(self) -> _Choices:
         choices = _Choices()

@@ -323,10 +323,12 @@ def withdraw(
     return recommendation
 
 
-def lock_follow_up(follow_up_id: int) -> FollowUp | None:
-    """The follow-up read afresh and locked until the commit (on PostgreSQL), so that two
-    updates of it are decided one after the other."""
-    return db.session.get(FollowUp, follow_up_id, with_for_update=True, populate_existing=True)
+def lock_follow_up(follow_up: FollowUp) -> FollowUp:
+    """Lock the follow-up's row until the commit (on PostgreSQL) and read it afresh, so
+    that two updates of it are decided one after the other, each seeing the other's."""
+    db.session.execute(select(FollowUp.id).where(FollowUp.id == follow_up.id).with_for_update())
+    db.session.refresh(follow_up)
+    return follow_up
 
 
 def post_update(
@@ -352,10 +354,7 @@ def post_update(
     page was drawn (nothing is written), ``DomainError`` for a missing narrative or reason,
     a progress out of range, a file refused, or while an update awaits validation.
     """
-    locked = lock_follow_up(follow_up.id)
-    if locked is None:
-        raise DomainError("This follow-up no longer exists.")
-    follow_up = locked
+    lock_follow_up(follow_up)
     audit.ensure_current(follow_up, version)
     recommendation = follow_up.recommendation
     if recommendation.is_withdrawn:
@@ -440,8 +439,8 @@ def validate(actor: User, update: StatusUpdate, accept: bool, comment: str = "")
     """Accept a move to "implemented" (it then counts) or return it with a comment (the
     status stays as it was). Raises ``DomainError`` when nothing awaits validation, or a
     return comes without a comment."""
-    follow_up = lock_follow_up(update.follow_up_id)
-    if follow_up is None or follow_up.pending_update_id != update.id:
+    follow_up = lock_follow_up(update.follow_up)
+    if follow_up.pending_update_id != update.id:
         raise DomainError("This update is not waiting for validation any more.")
     comment = (comment or "").strip()
     if not accept and not comment:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kpplan.directory.models import Organisation, State, User
 from kpplan.errors import DomainError
@@ -206,11 +206,10 @@ def _read_csv(data: bytes) -> list[list[str]]:
             "The file is not UTF-8 text; save it as “CSV UTF-8” or as an Excel workbook.",
             "file",
         ) from error
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    # Excel writes ";" where the comma is the decimal sign: judge by the header row.
+    header = text.split("\n", 1)[0]
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     return [[v[1:] if v.startswith("'") and v[1:2] in "=+-@" else v for v in row] for row in rows]
 
 
@@ -294,7 +293,11 @@ class _Directory:
                 self.organisations[organisation.acronym.lower()] = organisation
 
 
-def _draft_from(values: dict[str, str], names: _Directory) -> services.Draft:
+def _draft_from(
+    values: dict[str, str], names: _Directory, coming: set[str]
+) -> tuple[services.Draft, tuple[str, Lineage] | None]:
+    """The draft a row describes, and the predecessor to link once recorded when it is a
+    recommendation recorded by an earlier row of the same file."""
     addressed = [p.strip() for p in values["Addressed to"].split(";") if p.strip()]
     draft = services.Draft(
         text=values["Wording"],
@@ -324,13 +327,18 @@ def _draft_from(values: dict[str, str], names: _Directory) -> services.Draft:
     if supersedes and re_endorses:
         raise DomainError("Fill in either Supersedes or Re-endorses, not both.")
     earlier = supersedes or re_endorses
+    lineage = Lineage.SUPERSEDES if supersedes else Lineage.RE_ENDORSES
     if earlier:
         found = db.session.scalar(select(Recommendation).where(Recommendation.code == earlier))
-        if found is None:
-            raise DomainError(f"No recommendation has the code {earlier}.")
-        draft.predecessor = found
-        draft.lineage = Lineage.SUPERSEDES if supersedes else Lineage.RE_ENDORSES
-    return draft
+        if found is not None:
+            draft.predecessor, draft.lineage = found, lineage
+        elif earlier in coming:
+            return draft, (earlier, lineage)
+        else:
+            raise DomainError(
+                f"No recommendation has the code {earlier} (nor does an earlier row record it)."
+            )
+    return draft, None
 
 
 def _same(recommendation: Recommendation, draft: services.Draft) -> bool:
@@ -378,6 +386,15 @@ def plan_recommendations(
         a.id: a for a in db.session.scalars(select(Activity).where(Activity.id.in_(activity_ids)))
     }
     seen_codes: set[str] = set()
+    # The codes that new rows will get, so that a later row may name them as predecessor.
+    numbers = dict(
+        db.session.execute(
+            select(Recommendation.activity_id, func.max(Recommendation.number))
+            .where(Recommendation.activity_id.in_(activity_ids))
+            .group_by(Recommendation.activity_id)
+        ).all()
+    )
+    coming: set[str] = set()
     plan = ImportPlan([])
     for number, values in enumerate(rows, start=2):
         row = RowPlan(number, values)
@@ -396,7 +413,7 @@ def plan_recommendations(
                 target = activities[int(given)]
             if target is None:
                 raise DomainError("Give the Activity ID of the meeting that agreed it.")
-            draft = _draft_from(values, names)
+            draft, link_later = _draft_from(values, names, coming)
             code = values["Code"]
             if code:
                 if code in seen_codes:
@@ -410,6 +427,8 @@ def plan_recommendations(
                     )
                 if recommendation.activity_id != target.id:
                     raise DomainError(f"{code} belongs to another activity.")
+                if link_later:
+                    raise DomainError("A recommendation recorded before cannot follow a new one.")
                 if _same(recommendation, draft):
                     continue
                 if recommendation.is_withdrawn:
@@ -418,7 +437,9 @@ def plan_recommendations(
                 row.apply = ("change", recommendation, recommendation.version, draft)
             else:
                 row.action = "new"
-                row.apply = ("new", target, draft)
+                numbers[target.id] = (numbers.get(target.id) or 0) + 1
+                coming.add(services.code_for(target, numbers[target.id]))
+                row.apply = ("new", target, draft, link_later)
             services._check_draft(draft)
         except DomainError as error:
             row.errors.append(error.message)
@@ -434,7 +455,13 @@ def apply_recommendations(actor: User, plan: ImportPlan, filename: str) -> dict[
             continue
         try:
             if row.apply[0] == "new":
-                _kind, target, draft = row.apply
+                _kind, target, draft, link_later = row.apply
+                if link_later:
+                    code, lineage = link_later
+                    draft.predecessor = db.session.scalar(
+                        select(Recommendation).where(Recommendation.code == code)
+                    )
+                    draft.lineage = lineage
                 services.record_recommendations(actor, target, [draft])
             else:
                 _kind, recommendation, version, draft = row.apply

@@ -265,7 +265,7 @@ def record(activity_id: int):
     permissions.require(permissions.can_record_recommendations(current_user))
     activity = db.get_or_404(Activity, activity_id)
     rows = min(max(request.args.get("rows", 3, type=int) or 3, 1), 30)
-    form = RecordForm(min_entries=rows) if request.method == "GET" else RecordForm()
+    form = RecordForm()
     while request.method == "GET" and len(form.entries) < rows:
         form.entries.append_entry()
     choices = form.set_choices()
