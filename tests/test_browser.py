@@ -178,3 +178,44 @@ def test_secretariat_plans_a_thematic_meeting_and_finds_it_again(
     row = page.locator("tr", has=page.locator("a", has_text="Legal Pathways"))
     assert "Germany" in row.inner_text() and "Confirmed" in row.inner_text()
     assert console_errors == []
+
+
+def test_focal_point_reports_implementation_and_the_secretariat_validates_it(
+    page, live_url, factory, console_errors, tmp_path
+):
+    factory.user(Role.FOCAL_POINT, state="Kenya", email="kamau@kpplan.example", name="Kamau")
+    factory.user(Role.SECRETARIAT, email="sara@kpplan.example", name="Sara")
+    activity = factory.activity(title="Thematic Meeting on Law Enforcement")
+    recommendation = factory.recommendation(activity.id, text="Name a national contact point.")
+    evidence = tmp_path / "decree.pdf"
+    evidence.write_bytes(b"%PDF-1.4\n%decree\n")
+
+    _sign_in(page, live_url, "kamau@kpplan.example")
+    page.click("nav.main-nav >> text=My state's follow-ups")
+    row = page.locator("tr", has=page.locator("a", has_text=recommendation.code))
+    row.locator("text=Update").click()
+    page.select_option("select[name=status]", "implemented")
+    page.fill("textarea[name=narrative]", "The decree naming the contact point was published.")
+    page.fill("textarea[name=links]", "Official gazette | https://example.org/gazette/42")
+    page.set_input_files("input[name=files]", str(evidence))
+    page.click("button:has-text('Post the update')")
+    assert "The secretariat will validate the implementation" in page.content()
+    assert "Implemented — awaiting validation" in page.content()
+    assert page.locator("a", has_text="decree.pdf").count() == 1
+    page.click("text=Sign out")
+
+    _sign_in(page, live_url, "sara@kpplan.example")
+    page.click("nav.main-nav >> text=Follow-ups")
+    page.click("text=Awaiting validation")
+    row = page.locator("tr", has=page.locator("a", has_text=recommendation.code))
+    assert "Kenya" in row.inner_text()
+    row.locator("select[name=decision]").select_option("accept")
+    row.locator("button:has-text('Validate')").click()
+    assert "The implementation has been validated." in page.content()
+    assert "Nothing awaits validation." in page.content()
+
+    page.goto(f"{live_url}/recommendations/{recommendation.id}")
+    assert "1 of 2" in page.locator(".facts").inner_text()
+    kenya = page.locator(".state-grid li", has_text="Kenya")
+    assert "Implemented" in kenya.inner_text() and "awaiting" not in kenya.inner_text()
+    assert console_errors == []

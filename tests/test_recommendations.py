@@ -796,3 +796,18 @@ def test_demo_recommendations_are_illustrative_and_load_once(app, runner):
     page = client.get("/follow-ups/")
     assert page.status_code == 200
     assert "My state's follow-ups: Kenya" in page.text and "Illustrative" in page.text
+
+
+def test_home_shows_what_needs_attention(app, client, people, login_as, factory):
+    now = _today(app)
+    activity = factory.activity()
+    factory.recommendation(activity.id, states=(STATE_A,), target=now - timedelta(days=1))
+    factory.recommendation(activity.id, states=(STATE_B,), target=now + timedelta(days=5))
+    login_as(people["fp_a"])
+    page = client.get("/").text
+    assert "Kenya's follow-up of recommendations" in page
+    assert re.search(r'<p class="figure">1</p>\s*<p>follow-ups overdue', page)
+    assert re.search(r'<p class="figure">0</p>\s*<p>due within 30 days', page)
+    login_as(people["secretariat"])
+    page = client.get("/").text
+    assert re.search(r'<p class="figure">1</p>\s*<p>due within 30 days', page)

@@ -7,6 +7,8 @@ from sqlalchemy import text
 from kpplan import permissions
 from kpplan.directory import queries as directory_queries
 from kpplan.extensions import db
+from kpplan.recommendations import queries as recommendation_queries
+from kpplan.views import today
 
 bp = Blueprint("core", __name__)
 
@@ -20,7 +22,15 @@ def home():
         if permissions.can_edit_directory(current_user)
         else []
     )
-    return render_template("core/home.html", counts=counts, states_without_focal_point=missing)
+    scope = recommendation_queries.scope_of(current_user)
+    follow_ups = recommendation_queries.follow_up_summary(scope, today())
+    return render_template(
+        "core/home.html",
+        counts=counts,
+        states_without_focal_point=missing,
+        follow_ups=follow_ups,
+        own_state=current_user.state if not scope.everything else None,
+    )
 
 
 @bp.route("/healthz")

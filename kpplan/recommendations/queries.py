@@ -530,3 +530,40 @@ def activities_with_recommendations() -> list[Activity]:
 
 def recommendation_by_code(code: str) -> Recommendation | None:
     return db.session.scalar(select(Recommendation).where(Recommendation.code == code.strip()))
+
+
+@dataclass
+class Summary:
+    overdue: int = 0
+    due_soon: int = 0
+    stale: int = 0
+    pending: int = 0
+
+
+def follow_up_summary(scope: Scope, today: date) -> Summary:
+    """Open follow-ups of recommendations in force that need attention, in one query."""
+    last = func.coalesce(FollowUp.last_update_at, FollowUp.created_at)
+    open_ = FollowUp.status.in_(OPEN_STATUSES)
+    row = db.session.execute(
+        _in_force()
+        .where(scope.where())
+        .with_only_columns(
+            func.sum(case((and_(open_, FollowUp.next_review_date < today), 1), else_=0)),
+            func.sum(
+                case(
+                    (
+                        and_(
+                            open_,
+                            FollowUp.next_review_date >= today,
+                            FollowUp.next_review_date <= today + timedelta(days=DUE_SOON_DAYS),
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+            func.sum(case((and_(open_, last < _stale_before(today)), 1), else_=0)),
+            func.sum(case((FollowUp.pending_update_id.is_not(None), 1), else_=0)),
+        )
+    ).one()
+    return Summary(*(int(v or 0) for v in row))
