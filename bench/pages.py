@@ -39,11 +39,21 @@ from kpplan.meetings.models import (  # noqa: E402
     StateRole,
     Status,
 )
+from kpplan.recommendations.models import (  # noqa: E402
+    FollowUp,
+    FollowUpStatus,
+    Priority,
+    Recommendation,
+    RecommendationTheme,
+    StatusUpdate,
+    Validation,
+)
+from kpplan.recommendations.themes import THEMES  # noqa: E402
 
 TARGET_MS = 25.0
 
 
-def fill(users: int, history: int, activities: int = 3000) -> User:
+def fill(users: int, history: int, activities: int = 3000, recommendations: int = 5000) -> User:
     load_reference_data()
     states = db.session.scalars(sa.select(State).where(State.is_member)).all()
     password = hash_password("benchmark password")
@@ -107,8 +117,81 @@ def fill(users: int, history: int, activities: int = 3000) -> User:
             ],
         )
     fill_activities(states, activities)
+    fill_recommendations(states, recommendations, admin.id)
     db.session.commit()
     return admin
+
+
+def fill_recommendations(states: list[State], count: int, author_id: int) -> None:
+    """``count`` recommendations spread over the activities, each addressed to every member
+    state (40 follow-ups each: 5,000 give 200,000), a quarter of them reported on."""
+    activity_ids = db.session.scalars(sa.select(Activity.id).order_by(Activity.id)).all()
+    rows = []
+    for n in range(count):
+        activity_id = activity_ids[n % len(activity_ids)]
+        number = n // len(activity_ids) + 1
+        rows.append(
+            {
+                "activity_id": activity_id,
+                "number": number,
+                "code": f"B-{activity_id}/R{number}",
+                "text": f"Recommendation {n}: strengthen cooperation against smuggling networks.",
+                "priority": Priority.MEDIUM,
+                "target_date": date(2000, 1, 1) + timedelta(days=n * 3),
+                "to_all_members": True,
+                "illustrative": False,
+                "version": 1,
+                "created_at": utcnow(),
+                "updated_at": utcnow(),
+            }
+        )
+    db.session.execute(sa.insert(Recommendation), rows)
+    ids = db.session.scalars(sa.select(Recommendation.id).order_by(Recommendation.id)).all()
+    db.session.execute(
+        sa.insert(RecommendationTheme),
+        [
+            {"recommendation_id": r, "code": THEMES[(n + k) % len(THEMES)].code}
+            for n, r in enumerate(ids)
+            for k in (0, 5)
+        ],
+    )
+    statuses = list(FollowUpStatus)
+    for chunk in range(0, len(ids), 500):
+        db.session.execute(
+            sa.insert(FollowUp),
+            [
+                {
+                    "recommendation_id": r,
+                    "state_id": state.id,
+                    "for_secretariat": False,
+                    "status": statuses[(n + s) % len(statuses)],
+                    "next_review_date": date(2000, 1, 1) + timedelta(days=(n * 3 + s) % 12000),
+                    "created_at": utcnow(),
+                    "version": 1,
+                }
+                for n, r in enumerate(ids[chunk : chunk + 500], start=chunk)
+                for s, state in enumerate(states)
+            ],
+        )
+    reported = db.session.scalars(
+        sa.select(FollowUp.id).where(FollowUp.id % 4 == 0).order_by(FollowUp.id)
+    ).all()
+    for chunk in range(0, len(reported), 10000):
+        db.session.execute(
+            sa.insert(StatusUpdate),
+            [
+                {
+                    "follow_up_id": f,
+                    "author_id": author_id,
+                    "posted_at": utcnow() - timedelta(days=f % 400),
+                    "status_before": FollowUpStatus.NOT_STARTED,
+                    "status": FollowUpStatus.IN_PROGRESS,
+                    "narrative": "Working group set up.",
+                    "validation": Validation.PENDING if f % 400 == 0 else None,
+                }
+                for f in reported[chunk : chunk + 10000]
+            ],
+        )
 
 
 def fill_activities(states: list[State], count: int) -> None:
@@ -155,6 +238,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=4000)
     parser.add_argument("--history", type=int, default=200_000)
     parser.add_argument("--activities", type=int, default=3000)
+    parser.add_argument("--recommendations", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--fill-only", metavar="URL", help="fill this database and stop")
     args = parser.parse_args()
@@ -171,7 +255,7 @@ def main() -> int:
         db.drop_all()
         db.create_all()
         started = time.perf_counter()
-        admin = fill(args.users, args.history, args.activities)
+        admin = fill(args.users, args.history, args.activities, args.recommendations)
         print(
             f"filled in {time.perf_counter() - started:.1f} s: {args.users} users, "
             f"{args.history} history entries"
@@ -182,6 +266,18 @@ def main() -> int:
         some_user = db.session.scalar(sa.select(User.id).limit(1))
         some_activity = db.session.scalar(sa.select(Activity.id).offset(1500).limit(1))
         admin_id = admin.get_id()
+        some_recommendation = db.session.scalar(
+            sa.select(Recommendation.id).offset(2500).limit(1)
+        )
+        kenya_follow_up = db.session.scalar(
+            sa.select(FollowUp.id)
+            .where(FollowUp.state_id == kenya, FollowUp.id % 4 == 0)
+            .offset(50)
+            .limit(1)
+        )
+        kenya_fp = db.session.scalar(
+            sa.select(User).where(User.state_id == kenya, User.active.is_(True)).limit(1)
+        ).get_id()
 
     pages = [
         "/",
@@ -205,7 +301,21 @@ def main() -> int:
         "/activities/hosting",
         f"/activities/{some_activity}",
         "/calendar.ics",
+        "/recommendations/",
+        "/recommendations/?page=60",
+        "/recommendations/?theme=RD5&year=2010",
+        f"/recommendations/?state={kenya}&overdue=1",
+        "/recommendations/?status=implemented",
+        "/recommendations/?q=smuggling",
+        "/recommendations/shares",
+        f"/recommendations/{some_recommendation}",
+        f"/activities/{some_activity}/recommendations",
+        f"/follow-ups/?state={kenya}",
+        "/follow-ups/validation",
+        f"/follow-ups/{kenya_follow_up}",
     ]
+    # A focal point's own pages, scoped to their state.
+    focal_pages = ["/", "/follow-ups/", "/recommendations/", "/recommendations/shares"]
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = admin_id
@@ -219,9 +329,13 @@ def main() -> int:
         engine = db.engine
     sa.event.listen(engine, "before_cursor_execute", count)
 
+    focal_client = app.test_client()
+    with focal_client.session_transaction() as session:
+        session["_user_id"] = kenya_fp
+
     failed = False
     print(f"{'page':<40} {'median':>8} {'p95':>8} {'queries':>8}")
-    for page in pages:
+    for client, page in [(client, p) for p in pages] + [(focal_client, p) for p in focal_pages]:
         assert client.get(page).status_code == 200, page
         times = []
         for _ in range(args.runs):
