@@ -93,6 +93,7 @@ def seed_command(demo: bool) -> None:
     )
     if demo:
         click.echo(f"Demo history: {added['activities']} past activities added.")
+        click.echo(f"Demo chairmanships: {added['chairmanships']} added.")
         click.echo(f"Demo accounts: {added['accounts']} added. Sign in with any of these:")
         for email, _name, role, state, _alt in DEMO_ACCOUNTS:
             where = f" ({state})" if state else ""

@@ -3,6 +3,7 @@ for migrations and ``db check`` whichever blueprints are loaded."""
 
 from kpplan.audit.models import AuditEntry
 from kpplan.auth.models import SignInThrottle
+from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import (
     Activity,
@@ -19,10 +20,13 @@ __all__ = [
     "ActivityOrganisation",
     "ActivityStateRole",
     "AuditEntry",
+    "Chairmanship",
     "Document",
     "Milestone",
     "Organisation",
     "SignInThrottle",
     "State",
     "User",
+    "WorkPlan",
+    "WorkPlanItem",
 ]
