@@ -100,5 +100,11 @@ def test_reference_data_loads_after_migrations(empty_app):
         first = seed(demo=True)
         second = seed(demo=True)
     assert first["states"] == 41 and first["organisations"] > 15 and first["accounts"] == 7
-    assert first["activities"] == 29
-    assert second == {"states": 0, "organisations": 0, "accounts": 0, "activities": 0}
+    assert first["activities"] == 29 and first["chairmanships"] == 5
+    assert second == {
+        "states": 0,
+        "organisations": 0,
+        "accounts": 0,
+        "activities": 0,
+        "chairmanships": 0,
+    }

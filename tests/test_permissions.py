@@ -28,6 +28,9 @@ def row(codes: str) -> dict[str, str]:
 EVERYONE = row("L 200 200 200 200 200 200")
 STAFF_ONLY = row("L 200 200 403 403 403 403")
 STAFF_ACTION = row("L 302 302 403 403 403 403")
+# The work plan of the sample chairmanship (South Sudan's): staff, and the Chair's delegate.
+CHAIR_EDITS = row("L 200 200 200 403 403 403")
+CHAIR_ACTION = row("L 302 302 302 403 403 403")
 
 EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "static"): row("200 200 200 200 200 200 200"),
@@ -79,6 +82,31 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "meetings.remove_document"): row("L 302 404 403 403 403 403"),
     ("POST", "meetings.remove_link"): row("L 302 404 403 403 403 403"),
     ("POST", "meetings.update_milestone"): STAFF_ACTION,
+    ("GET", "chair.chairmanships"): EVERYONE,
+    ("GET", "chair.chairmanship"): EVERYONE,
+    ("GET", "chair.new_chairmanship"): STAFF_ONLY,
+    ("POST", "chair.new_chairmanship"): STAFF_ONLY,
+    ("GET", "chair.edit_chairmanship"): STAFF_ONLY,
+    ("POST", "chair.edit_chairmanship"): STAFF_ONLY,
+    ("GET", "chair.new_work_plan"): CHAIR_EDITS,
+    ("POST", "chair.new_work_plan"): CHAIR_EDITS,
+    ("GET", "chair.edit_work_plan"): CHAIR_EDITS,
+    ("POST", "chair.edit_work_plan"): CHAIR_EDITS,
+    ("GET", "chair.new_item"): CHAIR_EDITS,
+    ("POST", "chair.new_item"): CHAIR_EDITS,
+    ("GET", "chair.item"): EVERYONE,
+    ("GET", "chair.edit_item"): CHAIR_EDITS,
+    ("POST", "chair.edit_item"): CHAIR_EDITS,
+    ("POST", "chair.link_activity"): CHAIR_ACTION,
+    # The first allowed request unlinks the activity; later ones find no such link.
+    ("POST", "chair.unlink_activity"): row("L 302 404 404 403 403 403"),
+    ("POST", "chair.drop_item"): CHAIR_EDITS,
+    ("POST", "chair.reinstate_item"): CHAIR_ACTION,
+    ("GET", "reports.statistics"): EVERYONE,
+    ("GET", "reports.statistics_csv"): EVERYONE,
+    ("GET", "reports.timeline_page"): EVERYONE,
+    ("GET", "reports.activities_csv"): EVERYONE,
+    ("GET", "reports.activities_xlsx"): EVERYONE,
 }
 
 
@@ -119,6 +147,9 @@ def test_route_answers_each_role_as_expected(
     target = factory.user(Role.OBSERVER, email="target@kpplan.example")
     activity = factory.activity(milestones=True)
     link_id = factory.link(factory.activity().id, activity.id).id
+    chairmanship = factory.chairmanship("South Sudan")
+    work_plan = factory.work_plan(chairmanship.id)
+    item = factory.work_plan_item(work_plan.id, activity_ids=(activity.id,))
     with app.app_context():
         objects = {
             "state_id": db.session.scalar(db.select(State.id).where(State.name == STATE_A)),
@@ -129,6 +160,9 @@ def test_route_answers_each_role_as_expected(
             "link_id": link_id,
             "document_id": factory.document(activity.id).id,
             "filename": "kpplan.css",
+            "chairmanship_id": chairmanship.id,
+            "work_plan_id": work_plan.id,
+            "item_id": item.id,
         }
     rule = next(r for m, e, r in _routes(app) if (m, e) == (method, endpoint))
     with app.test_request_context():
