@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from kpplan.audit import services as audit
 from kpplan.chair.models import (
@@ -83,7 +84,9 @@ def alternation_warnings(chairmanships: list[Chairmanship]) -> dict[int, str]:
 
 def alternation_warning_for(chairmanship: Chairmanship) -> str | None:
     """The alternation warning of one chairmanship among all of them, if any."""
-    everyone = db.session.scalars(select(Chairmanship)).all()
+    everyone = db.session.scalars(
+        select(Chairmanship).options(joinedload(Chairmanship.state))
+    ).all()
     return alternation_warnings(everyone).get(chairmanship.id)
 
 
