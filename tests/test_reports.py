@@ -298,8 +298,8 @@ def test_the_timeline_draws_activities_by_kind_over_the_chair_periods(
         "Thematic Meeting",
         "Webinar",
     ]
-    # From 1 January of the first year to the end of the last: 1 January 2023 closes it.
-    assert re.findall(r'class="tl-tick">(\d{4})<', text) == ["2021", "2022", "2023"]
+    # From 1 January of the first year to the end of the last, each year named.
+    assert re.findall(r'class="tl-tick">(\d{4})<', text) == ["2021", "2022"]
     # The band of the Netherlands reaches the start of South Sudan's (the handover day).
     (nl_x, nl_width), (ss_x, _) = [
         (float(x), float(w))

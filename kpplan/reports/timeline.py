@@ -69,8 +69,11 @@ class Lane:
 
 @dataclass(frozen=True)
 class Tick:
+    """A line at 1 January; the year's name sits in the middle of its stretch of the axis."""
+
     x: float
-    label: str
+    label: str | None = None
+    label_x: float | None = None
 
 
 @dataclass(frozen=True)
@@ -148,9 +151,21 @@ def layout(
             )
         )
     ticks = [
-        Tick(x(date(year, 1, 1)), str(year))
+        Tick(x(date(year, 1, 1)))
         for year in range(start.year, end.year + 2)
         if start <= date(year, 1, 1) <= end + timedelta(days=1)
+    ]
+    ticks += [
+        Tick(
+            x(max(start, date(year, 1, 1))),
+            str(year),
+            (
+                x(max(start, date(year, 1, 1)))
+                + x(min(end + timedelta(days=1), date(year + 1, 1, 1)))
+            )
+            / 2,
+        )
+        for year in range(start.year, end.year + 1)
     ]
     return Timeline(
         start=start,
