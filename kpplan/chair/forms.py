@@ -13,6 +13,7 @@ from kpplan.directory.models import State
 from kpplan.extensions import db
 from kpplan.forms import VersionedForm
 from kpplan.meetings.kinds import ActivityKind
+from kpplan.meetings.models import Activity
 
 DATE_FORMAT = "Give the date as year-month-day, for example 2022-03-22."
 NONE = SelectChoice(0, "—")
@@ -72,8 +73,6 @@ class ChairmanshipForm(VersionedForm):
 
     def values(self) -> dict:
         """The submitted chairmanship, as the services take it (records, not ids)."""
-        from kpplan.meetings.models import Activity
-
         return {
             "state": db.session.get(State, self.state.data) if self.state.data else None,
             "start_date": self.start_date.data,

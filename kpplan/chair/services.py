@@ -22,15 +22,15 @@ from kpplan.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
 
-CHAIRMANSHIP_FIELDS = ("state_id", "start_date", "end_date", "handover_activity_id", "note")
+CHAIRMANSHIP_FIELDS = ("state", "start_date", "end_date", "handover_activity", "note")
 WORK_PLAN_FIELDS = ("title", "summary")
 ITEM_FIELDS = (
     "kind",
     "theme",
     "target_date",
     "target_precision",
-    "lead_state_id",
-    "host_state_id",
+    "lead_state",
+    "host_state",
     "note",
 )
 # Two Chairs may share the days of the handover (a Senior Officials' Meeting), no more.
@@ -47,6 +47,15 @@ def _apply(obj: Any, allowed: tuple[str, ...], values: dict[str, Any]) -> bool:
             setattr(obj, name, value)
             changed = True
     return changed
+
+
+def _chairmanship_snapshot(chairmanship: Chairmanship) -> dict[str, Any]:
+    """The audited fields, with the state and the handover by name for the history."""
+    data = audit.snapshot(chairmanship, ("start_date", "end_date", "note", "version"))
+    data["state"] = chairmanship.state.name
+    handover = chairmanship.handover_activity
+    data["handover"] = f"{handover.title} ({handover.start_date})" if handover else None
+    return data
 
 
 def _text(value: str | None) -> str | None:
@@ -172,7 +181,7 @@ def create_chairmanship(
         chairmanship,
         f"Added the {chairmanship.title}",
         None,
-        audit.snapshot(chairmanship, (*CHAIRMANSHIP_FIELDS, "version")),
+        _chairmanship_snapshot(chairmanship),
     )
     return chairmanship
 
@@ -192,29 +201,27 @@ def update_chairmanship(
     ``create_chairmanship`` does."""
     audit.ensure_current(chairmanship, version)
     _check_chairmanship(state, start_date, end_date, handover_activity, chairmanship.id)
-    fields = (*CHAIRMANSHIP_FIELDS, "version")
-    before = audit.snapshot(chairmanship, fields)
+    before = _chairmanship_snapshot(chairmanship)
     changed = _apply(
         chairmanship,
         CHAIRMANSHIP_FIELDS,
         {
-            "state_id": state.id,
+            "state": state,
             "start_date": start_date,
             "end_date": end_date,
-            "handover_activity_id": handover_activity.id if handover_activity else None,
+            "handover_activity": handover_activity,
             "note": _text(note),
         },
     )
     if changed:
         db.session.flush()
-        db.session.refresh(chairmanship, ["state", "handover_activity"])
         audit.record(
             actor,
             "updated",
             chairmanship,
             f"Edited the {chairmanship.title}",
             before,
-            audit.snapshot(chairmanship, fields),
+            _chairmanship_snapshot(chairmanship),
         )
     return chairmanship
 
@@ -292,15 +299,20 @@ def _item_values(
         "theme": theme.strip(),
         "target_date": target_date,
         "target_precision": target_precision,
-        "lead_state_id": lead_state.id if lead_state else None,
-        "host_state_id": host_state.id if host_state else None,
+        "lead_state": lead_state,
+        "host_state": host_state,
         "note": _text(note),
     }
 
 
 def _item_snapshot(item: WorkPlanItem) -> dict[str, Any]:
-    data = audit.snapshot(item, (*ITEM_FIELDS, "dropped_reason", "version"))
-    data["activities"] = sorted(a.id for a in item.activities)
+    data = audit.snapshot(
+        item,
+        ("kind", "theme", "target_date", "target_precision", "note", "dropped_reason", "version"),
+    )
+    data["lead_state"] = item.lead_state.name if item.lead_state else None
+    data["host_state"] = item.host_state.name if item.host_state else None
+    data["activities"] = [f"{a.title} ({a.start_date})" for a in item.activities]
     return data
 
 
