@@ -118,6 +118,7 @@ def fill(users: int, history: int, activities: int = 3000, recommendations: int 
         )
     fill_activities(states, activities)
     fill_recommendations(states, recommendations, admin.id)
+    fill_chairmanships(states)
     db.session.commit()
     return admin
 
@@ -194,6 +195,38 @@ def fill_recommendations(states: list[State], count: int, author_id: int) -> Non
         )
 
 
+def fill_chairmanships(states: list[State]) -> None:
+    """A Chair a year since 2000, alternating between Africa and Europe, each with a work
+    plan of twelve items delivered by the activities of its year."""
+    from kpplan.chair.models import Chairmanship, TargetPrecision, WorkPlan, WorkPlanItem
+    from kpplan.directory.models import Region
+
+    african = [s for s in states if s.region is Region.AFRICA]
+    european = [s for s in states if s.region is Region.EUROPE]
+    for year in range(2000, 2030):
+        pool = african if year % 2 else european
+        chair = Chairmanship(
+            state=pool[year % len(pool)], start_date=date(year, 3, 1), end_date=date(year + 1, 3, 1)
+        )
+        plan = WorkPlan(chairmanship=chair, title=f"Work Plan {year}/{year + 1 - 2000:02d}")
+        activities = db.session.scalars(
+            sa.select(Activity)
+            .where(Activity.start_date.between(date(year, 3, 1), date(year + 1, 2, 28)))
+            .limit(24)
+        ).all()
+        for n in range(12):
+            plan.items.append(
+                WorkPlanItem(
+                    kind=ActivityKind.THEMATIC_MEETING,
+                    theme=f"Theme {n} of {year}",
+                    target_date=date(year, 1 + 3 * (n % 4), 1),
+                    target_precision=TargetPrecision.QUARTER,
+                    activities=activities[2 * n : 2 * n + 2],
+                )
+            )
+        db.session.add(chair)
+
+
 def fill_activities(states: list[State], count: int) -> None:
     """``count`` activities over 30 years, each with a host, a co-host and five milestones."""
     kinds = list(ActivityKind)
@@ -266,9 +299,7 @@ def main() -> int:
         some_user = db.session.scalar(sa.select(User.id).limit(1))
         some_activity = db.session.scalar(sa.select(Activity.id).offset(1500).limit(1))
         admin_id = admin.get_id()
-        some_recommendation = db.session.scalar(
-            sa.select(Recommendation.id).offset(2500).limit(1)
-        )
+        some_recommendation = db.session.scalar(sa.select(Recommendation.id).offset(2500).limit(1))
         kenya_follow_up = db.session.scalar(
             sa.select(FollowUp.id)
             .where(FollowUp.state_id == kenya, FollowUp.id % 4 == 0)
@@ -278,6 +309,10 @@ def main() -> int:
         kenya_fp = db.session.scalar(
             sa.select(User).where(User.state_id == kenya, User.active.is_(True)).limit(1)
         ).get_id()
+        from kpplan.chair.models import Chairmanship, WorkPlanItem
+
+        some_chair = db.session.scalar(sa.select(Chairmanship.id).offset(10).limit(1))
+        some_item = db.session.scalar(sa.select(WorkPlanItem.id).offset(100).limit(1))
 
     pages = [
         "/",
@@ -313,6 +348,13 @@ def main() -> int:
         f"/follow-ups/?state={kenya}",
         "/follow-ups/validation",
         f"/follow-ups/{kenya_follow_up}",
+        "/chair/",
+        f"/chair/{some_chair}",
+        f"/chair/items/{some_item}",
+        "/reports/statistics",
+        "/reports/statistics?from=2010-01-01&to=2015-12-31",
+        "/reports/statistics.csv?from=2010-01-01&to=2015-12-31",
+        "/reports/timeline?from=2020-01-01&to=2024-12-31",
     ]
     # A focal point's own pages, scoped to their state.
     focal_pages = ["/", "/follow-ups/", "/recommendations/", "/recommendations/shares"]

@@ -84,21 +84,16 @@ def _load_user(session_id: str):
 def register_blueprints(app: Flask) -> None:
     from kpplan.audit.views import bp as audit_bp
     from kpplan.auth.views import bp as auth_bp
+    from kpplan.chair.views import bp as chair_bp
     from kpplan.core.views import bp as core_bp
     from kpplan.directory.views import bp as directory_bp
     from kpplan.meetings.views import bp as meetings_bp
     from kpplan.meetings.views import feed_bp
     from kpplan.recommendations.views import bp as recommendations_bp
+    from kpplan.reports.views import bp as reports_bp
 
-    for blueprint in (
-        core_bp,
-        auth_bp,
-        directory_bp,
-        meetings_bp,
-        feed_bp,
-        recommendations_bp,
-        audit_bp,
-    ):
+    blueprints = (core_bp, auth_bp, directory_bp, meetings_bp, feed_bp, recommendations_bp)
+    for blueprint in (*blueprints, chair_bp, reports_bp, audit_bp):
         app.register_blueprint(blueprint)
 
 

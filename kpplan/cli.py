@@ -97,6 +97,7 @@ def seed_command(demo: bool) -> None:
             f"Demo recommendations (illustrative): {added['recommendations']} added, "
             "with their follow-up."
         )
+        click.echo(f"Demo chairmanships: {added['chairmanships']} added.")
         click.echo(f"Demo accounts: {added['accounts']} added. Sign in with any of these:")
         for email, _name, role, state, _alt in DEMO_ACCOUNTS:
             where = f" ({state})" if state else ""

@@ -3,6 +3,7 @@ for migrations and ``db check`` whichever blueprints are loaded."""
 
 from kpplan.audit.models import AuditEntry
 from kpplan.auth.models import SignInThrottle
+from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import (
     Activity,
@@ -27,6 +28,7 @@ __all__ = [
     "ActivityOrganisation",
     "ActivityStateRole",
     "AuditEntry",
+    "Chairmanship",
     "Document",
     "Evidence",
     "FollowUp",
@@ -39,4 +41,6 @@ __all__ = [
     "StatusUpdate",
     "User",
     "WordingRevision",
+    "WorkPlan",
+    "WorkPlanItem",
 ]

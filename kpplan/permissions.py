@@ -107,6 +107,36 @@ def can_view_history(user: Any) -> bool:
     return is_staff(user)
 
 
+def can_view_chair(user: Any) -> bool:
+    """Chairmanships and work plans are read by everyone signed in."""
+    return is_signed_in(user)
+
+
+def can_edit_chairmanships(user: Any) -> bool:
+    """Add and edit chairmanships: who chairs when, and the handover."""
+    return is_staff(user)
+
+
+def can_edit_work_plan(user: Any, chairmanship: Any) -> bool:
+    """The staff edit every work plan; the Chair's delegates edit their own state's.
+
+    ``chairmanship`` is the one the work plan belongs to (anything with a ``state_id``).
+    """
+    if is_staff(user):
+        return True
+    return (
+        _role(user) is Role.CHAIR
+        and chairmanship is not None
+        and user.state_id is not None
+        and user.state_id == chairmanship.state_id
+    )
+
+
+def can_view_reports(user: Any) -> bool:
+    """Statistics, the timeline and the exports: everyone signed in."""
+    return is_signed_in(user)
+
+
 def require(allowed: bool) -> None:
     """Stop the request with 403 unless ``allowed``."""
     if not allowed:

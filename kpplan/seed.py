@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
+from kpplan.chair.demo import load_demo_chairmanships
 from kpplan.directory import services as directory
 from kpplan.directory.models import Role, State, User
 from kpplan.directory.reference import load_reference_data
@@ -33,13 +34,16 @@ DEMO_ACCOUNTS: list[tuple[str, str, Role, str | None, bool]] = [
 def seed(demo: bool = False) -> dict[str, int]:
     """Load reference data and, with ``demo``, the demo accounts. Idempotent; commits."""
     added = load_reference_data()
-    added["accounts"] = added["activities"] = added["recommendations"] = 0
+    added["accounts"] = added["activities"] = 0
+    added["recommendations"] = added["chairmanships"] = 0
     if demo:
         added["accounts"] = _demo_accounts()
         added["activities"] = load_demo_activities()
         added["recommendations"] = load_demo_recommendations(
             datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
         )
+        # After the activities: the Chairs took over at Senior Officials' Meetings.
+        added["chairmanships"] = load_demo_chairmanships()
     db.session.commit()
     return added
 

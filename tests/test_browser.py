@@ -219,3 +219,60 @@ def test_focal_point_reports_implementation_and_the_secretariat_validates_it(
     kenya = page.locator(".state-grid li", has_text="Kenya")
     assert "Implemented" in kenya.inner_text() and "awaiting" not in kenya.inner_text()
     assert console_errors == []
+
+
+def test_the_chair_plans_its_term_and_the_secretariat_reads_the_record(
+    page, live_url, factory, console_errors
+):
+    from datetime import date
+
+    from kpplan.meetings.kinds import ActivityKind
+    from kpplan.meetings.models import Status
+
+    factory.chairmanship("The Netherlands", date(2020, 3, 6), date(2022, 3, 22))
+    factory.activity(
+        title="Regional training in Juba",
+        kind=ActivityKind.TRAINING,
+        start=date(2022, 5, 24),
+        status=Status.HELD,
+        host="South Sudan",
+    )
+    factory.user(Role.SECRETARIAT, email="sara@kpplan.example", name="Sara")
+    factory.user(Role.CHAIR, state="South Sudan", email="chol@kpplan.example", name="Chol")
+
+    # The secretariat records South Sudan's term, and then by mistake a European one.
+    _sign_in(page, live_url, "sara@kpplan.example")
+    page.click("nav.main-nav >> text=Chair")
+    page.click("text=Add a chairmanship")
+    page.select_option("select[name=state]", label="South Sudan")
+    page.fill("input[name=start_date]", "2022-03-22")
+    page.click("button:has-text('Save')")
+    assert "The Chairmanship of South Sudan has been added." in page.content()
+    assert "Chair: South Sudan" in page.locator(".chair-line").inner_text()
+    page.click("text=Add the work plan")
+    page.fill("input[name=title]", "Work Plan 2022/23")
+    page.click("button:has-text('Save')")
+    page.click("text=Sign out")
+
+    # The Chair's delegate adds an item and links the training that delivered it.
+    _sign_in(page, live_url, "chol@kpplan.example")
+    page.click(".chair-line >> text=South Sudan")
+    page.click("text=Add an item")
+    page.select_option("select[name=kind]", "training")
+    page.fill("input[name=theme]", "Cross-border crime")
+    page.fill("input[name=target]", "2022-Q2")
+    page.click("button:has-text('Save')")
+    assert page.locator(".lead .badge").inner_text() == "Late"  # Q2 2022 is over
+    page.select_option("select[name=activity]", label="24 May 2022 — Regional training in Juba")
+    page.click("button:has-text('Link')")
+    assert page.locator(".lead .badge").inner_text() == "Held"
+    page.click("#delivery a >> text=Regional training in Juba")
+    facts = page.locator("dl.facts").inner_text()
+    assert "Under the Chairmanship of South Sudan" in facts and "Cross-border crime" in facts
+
+    page.goto(f"{live_url}/reports/timeline")
+    assert page.locator("svg .tl-band-name").all_text_contents() == [
+        "The Netherlands",
+        "South Sudan",
+    ]
+    assert console_errors == []

@@ -102,10 +102,12 @@ def test_reference_data_loads_after_migrations(empty_app):
     assert first["states"] == 41 and first["organisations"] > 15 and first["accounts"] == 7
     assert first["activities"] == 29
     assert first["recommendations"] == 8
+    assert first["activities"] == 29 and first["chairmanships"] == 5
     assert second == {
         "states": 0,
         "organisations": 0,
         "accounts": 0,
         "activities": 0,
         "recommendations": 0,
+        "chairmanships": 0,
     }

@@ -28,6 +28,9 @@ def row(codes: str) -> dict[str, str]:
 EVERYONE = row("L 200 200 200 200 200 200")
 STAFF_ONLY = row("L 200 200 403 403 403 403")
 STAFF_ACTION = row("L 302 302 403 403 403 403")
+# The work plan of the sample chairmanship (South Sudan's): staff, and the Chair's delegate.
+CHAIR_EDITS = row("L 200 200 200 403 403 403")
+CHAIR_ACTION = row("L 302 302 302 403 403 403")
 
 EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "static"): row("200 200 200 200 200 200 200"),
@@ -104,6 +107,31 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "recommendations.follow_up"): row("L 200 200 403 200 404 403"),
     ("GET", "recommendations.evidence"): row("L 200 200 200 200 404 200"),
     ("POST", "recommendations.validate"): STAFF_ACTION,
+    ("GET", "chair.chairmanships"): EVERYONE,
+    ("GET", "chair.chairmanship"): EVERYONE,
+    ("GET", "chair.new_chairmanship"): STAFF_ONLY,
+    ("POST", "chair.new_chairmanship"): STAFF_ONLY,
+    ("GET", "chair.edit_chairmanship"): STAFF_ONLY,
+    ("POST", "chair.edit_chairmanship"): STAFF_ONLY,
+    ("GET", "chair.new_work_plan"): CHAIR_EDITS,
+    ("POST", "chair.new_work_plan"): CHAIR_EDITS,
+    ("GET", "chair.edit_work_plan"): CHAIR_EDITS,
+    ("POST", "chair.edit_work_plan"): CHAIR_EDITS,
+    ("GET", "chair.new_item"): CHAIR_EDITS,
+    ("POST", "chair.new_item"): CHAIR_EDITS,
+    ("GET", "chair.item"): EVERYONE,
+    ("GET", "chair.edit_item"): CHAIR_EDITS,
+    ("POST", "chair.edit_item"): CHAIR_EDITS,
+    ("POST", "chair.link_activity"): CHAIR_ACTION,
+    # The first allowed request unlinks the activity; later ones find no such link.
+    ("POST", "chair.unlink_activity"): row("L 302 404 404 403 403 403"),
+    ("POST", "chair.drop_item"): CHAIR_EDITS,
+    ("POST", "chair.reinstate_item"): CHAIR_ACTION,
+    ("GET", "reports.statistics"): EVERYONE,
+    ("GET", "reports.statistics_csv"): EVERYONE,
+    ("GET", "reports.timeline_page"): EVERYONE,
+    ("GET", "reports.activities_csv"): EVERYONE,
+    ("GET", "reports.activities_xlsx"): EVERYONE,
 }
 
 
@@ -147,6 +175,9 @@ def test_route_answers_each_role_as_expected(
     recommendation = factory.recommendation(activity.id, states=(STATE_A, STATE_B))
     follow_up_a = factory.follow_up_of(recommendation, STATE_A)
     update = factory.update(follow_up_a.id, with_file=b"%PDF-1.4\n%ev\n", pending=True)
+    chairmanship = factory.chairmanship("South Sudan")
+    work_plan = factory.work_plan(chairmanship.id)
+    item = factory.work_plan_item(work_plan.id, activity_ids=(activity.id,))
     with app.app_context():
         objects = {
             "state_id": db.session.scalar(db.select(State.id).where(State.name == STATE_A)),
@@ -162,6 +193,9 @@ def test_route_answers_each_role_as_expected(
             "update_id": update.id,
             "evidence_id": update.evidence[0].id,
             "fmt": "csv",
+            "chairmanship_id": chairmanship.id,
+            "work_plan_id": work_plan.id,
+            "item_id": item.id,
         }
     rule = next(r for m, e, r in _routes(app) if (m, e) == (method, endpoint))
     with app.test_request_context():

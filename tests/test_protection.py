@@ -40,6 +40,9 @@ def test_every_state_changing_route_refuses_a_request_without_csrf_token(
         "update_id": 1,
         "evidence_id": 1,
         "fmt": "csv",
+        "chairmanship_id": 1,
+        "work_plan_id": 1,
+        "item_id": 1,
     }
     for method, rule in routes:
         with app.test_request_context():
@@ -92,6 +95,10 @@ def test_pages_carry_no_inline_script_or_style(client, people, login_as):
         "/activities/",
         "/activities/archive",
         "/activities/new",
+        "/chair/",
+        "/chair/new",
+        "/reports/statistics",
+        "/reports/timeline",
     ):
         text = client.get(path).text
         assert "<script>" not in text and "<style" not in text and "style=" not in text

@@ -51,16 +51,13 @@ class ArchiveFilters:
     words: str = ""
 
 
-def archive_page(filters: ArchiveFilters, page: int, per_page: int) -> Pagination:
-    """Every activity, newest first, narrowed by the archive's filters.
+def archive_select(filters: ArchiveFilters):
+    """The SELECT of every activity the archive's filters keep, newest first.
 
-    The state filter finds activities the state hosted or co-hosted.
+    The state filter finds activities the state hosted or co-hosted. Shared by the archive
+    and the exports of the reports.
     """
-    query = (
-        select(Activity)
-        .options(*LIST_OPTIONS)
-        .order_by(Activity.start_date.desc(), Activity.id.desc())
-    )
+    query = select(Activity).order_by(Activity.start_date.desc(), Activity.id.desc())
     if filters.kind is not None:
         query = query.where(Activity.kind == filters.kind)
     if filters.year:
@@ -80,6 +77,12 @@ def archive_page(filters: ArchiveFilters, page: int, per_page: int) -> Paginatio
         query = query.where(
             or_(func.lower(Activity.title).like(pattern), func.lower(Activity.theme).like(pattern))
         )
+    return query
+
+
+def archive_page(filters: ArchiveFilters, page: int, per_page: int) -> Pagination:
+    """Every activity, newest first, narrowed by the archive's filters."""
+    query = archive_select(filters).options(*LIST_OPTIONS)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 

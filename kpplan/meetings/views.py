@@ -77,9 +77,9 @@ def upcoming():
     return render_template("meetings/upcoming.html", pagination=pagination, today=today())
 
 
-@bp.route("/archive")
-def archive():
-    filters = queries.ArchiveFilters(
+def archive_filters() -> queries.ArchiveFilters:
+    """The archive's filters from the query string (also those of the activity exports)."""
+    return queries.ArchiveFilters(
         kind=enum_arg(ActivityKind, "kind"),
         year=request.args.get("year", type=int),
         state_id=request.args.get("state", type=int),
@@ -87,6 +87,11 @@ def archive():
         status=enum_arg(Status, "status"),
         words=request.args.get("q", "").strip()[:100],
     )
+
+
+@bp.route("/archive")
+def archive():
+    filters = archive_filters()
     pagination = queries.archive_page(filters, page_arg(), current_app.config["PAGE_SIZE"])
     return render_template(
         "meetings/archive.html",

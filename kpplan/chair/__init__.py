@@ -1,0 +1,1 @@
+"""Chairmanships of the Process and their work plans."""

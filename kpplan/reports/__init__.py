@@ -1,0 +1,1 @@
+"""Statistics, the timeline and exports."""

@@ -1,0 +1,204 @@
+"""Read paths of the reports: figures aggregated in SQL, the timeline, the exports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from kpplan.chair.models import Chairmanship
+from kpplan.extensions import db
+from kpplan.meetings.kinds import ActivityKind
+from kpplan.meetings.models import Activity, ActivityOrganisation, Status
+from kpplan.meetings.queries import LIST_OPTIONS, ArchiveFilters, archive_select
+from kpplan.recommendations.models import FollowUp, FollowUpStatus, Recommendation
+
+# Only what happened counts: an activity held, or held and closed with its outcome.
+HELD = (Status.HELD, Status.CLOSED)
+
+# The order of the secretariat's own summary: working groups and political meetings first.
+KIND_ORDER = (
+    ActivityKind.WORKING_GROUP,
+    ActivityKind.STEERING_COMMITTEE,
+    ActivityKind.SENIOR_OFFICIALS,
+    ActivityKind.MINISTERIAL,
+    ActivityKind.THEMATIC_MEETING,
+    ActivityKind.THEMATIC_WORKSHOP,
+    ActivityKind.TRAINING,
+    ActivityKind.WEBINAR,
+    ActivityKind.VIRTUAL_ROUNDTABLE,
+)
+
+
+@dataclass(frozen=True)
+class KindFigures:
+    """The figures of one kind of activity over a period."""
+
+    kind: ActivityKind
+    activities: int
+    participants: int
+    # Summed over the activities: how many country and organisation delegations came.
+    countries: int
+    organisations: int
+    # How many of the activities have a participant figure at all.
+    with_participants: int
+
+
+@dataclass(frozen=True)
+class RecommendationCounts:
+    """Recommendations recorded over a period, and how many are at each follow-up status."""
+
+    total: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Statistics:
+    start: date
+    end: date
+    rows: list[KindFigures]
+    not_held: int
+    recommendations: RecommendationCounts
+
+    @property
+    def activities(self) -> int:
+        return sum(r.activities for r in self.rows)
+
+    @property
+    def participants(self) -> int:
+        return sum(r.participants for r in self.rows)
+
+    @property
+    def countries(self) -> int:
+        return sum(r.countries for r in self.rows)
+
+    @property
+    def organisations(self) -> int:
+        return sum(r.organisations for r in self.rows)
+
+    @property
+    def with_participants(self) -> int:
+        return sum(r.with_participants for r in self.rows)
+
+
+def activity_figures(start: date, end: date) -> list[KindFigures]:
+    """Per kind, the activities held (or closed) that started from ``start`` to ``end``
+    (both included), with their participants and delegations: one grouped query.
+
+    Kinds without an activity are left out; the rest come in ``KIND_ORDER``.
+    """
+    rows = db.session.execute(
+        select(
+            Activity.kind,
+            func.count(Activity.id),
+            func.coalesce(func.sum(Activity.participants), 0),
+            func.coalesce(func.sum(Activity.countries_represented), 0),
+            func.coalesce(func.sum(Activity.organisations_represented), 0),
+            func.count(Activity.participants),
+        )
+        .where(Activity.start_date.between(start, end), Activity.status.in_(HELD))
+        .group_by(Activity.kind)
+    ).all()
+    by_kind = {row[0]: KindFigures(row[0], *(int(v) for v in row[1:])) for row in rows}
+    return [by_kind[k] for k in KIND_ORDER if k in by_kind]
+
+
+def not_yet_held(start: date, end: date) -> int:
+    """Activities of the period that are neither held nor cancelled (so not counted)."""
+    return db.session.scalar(
+        select(func.count(Activity.id)).where(
+            Activity.start_date.between(start, end),
+            Activity.status.not_in([*HELD, Status.CANCELLED]),
+        )
+    )
+
+
+def recommendation_counts(start: date, end: date) -> RecommendationCounts:
+    """Recommendations recorded at the activities ``activity_figures`` counts (held or
+    closed, started from ``start`` to ``end``), withdrawn ones left out; and their
+    addressees' follow-ups by status (status label → count). Two grouped queries."""
+    counted = select(Activity.id).where(
+        Activity.start_date.between(start, end), Activity.status.in_(HELD)
+    )
+    in_period = (Recommendation.activity_id.in_(counted), Recommendation.withdrawn_at.is_(None))
+    total = db.session.scalar(select(func.count(Recommendation.id)).where(*in_period))
+    rows = dict(
+        db.session.execute(
+            select(FollowUp.status, func.count(FollowUp.id))
+            .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
+            .where(*in_period)
+            .group_by(FollowUp.status)
+        ).all()
+    )
+    by_status = {s.label: rows[s] for s in FollowUpStatus if rows.get(s)}
+    return RecommendationCounts(total or 0, by_status)
+
+
+def statistics(start: date, end: date) -> Statistics:
+    """Everything the statistics page and its CSV show for a period."""
+    return Statistics(
+        start=start,
+        end=end,
+        rows=activity_figures(start, end),
+        not_held=not_yet_held(start, end),
+        recommendations=recommendation_counts(start, end),
+    )
+
+
+def activity_span() -> tuple[date | None, date | None]:
+    """The first start and the last end of all activities, for default periods."""
+    first, last = db.session.execute(
+        select(func.min(Activity.start_date), func.max(Activity.end_date))
+    ).one()
+    return first, last
+
+
+@dataclass(frozen=True)
+class TimelineActivity:
+    id: int
+    kind: ActivityKind
+    title: str
+    start_date: date
+    end_date: date
+    status: Status
+
+
+def timeline_activities(start: date, end: date) -> list[TimelineActivity]:
+    """The activities that overlap ``start``–``end``, as plain rows (one query, no objects)."""
+    rows = db.session.execute(
+        select(
+            Activity.id,
+            Activity.kind,
+            Activity.title,
+            Activity.start_date,
+            Activity.end_date,
+            Activity.status,
+        )
+        .where(Activity.start_date <= end, Activity.end_date >= start)
+        .order_by(Activity.start_date, Activity.id)
+    ).all()
+    return [TimelineActivity(*row) for row in rows]
+
+
+def dated_chairmanships() -> list[Chairmanship]:
+    """Chairmanships with a start date, in order, with their states (one query)."""
+    return db.session.scalars(
+        select(Chairmanship)
+        .where(Chairmanship.start_date.is_not(None))
+        .options(joinedload(Chairmanship.state))
+        .order_by(Chairmanship.start_date, Chairmanship.id)
+    ).all()
+
+
+def export_activities(filters: ArchiveFilters) -> Iterable[Activity]:
+    """Every activity the archive shows for ``filters``, oldest first, with what the export
+    writes: place, states and organisations (three queries, whatever the number)."""
+    query = archive_select(filters).options(
+        *LIST_OPTIONS,
+        selectinload(Activity.organisations).joinedload(ActivityOrganisation.organisation),
+    )
+    query = query.order_by(None).order_by(Activity.start_date, Activity.id)
+    return db.session.scalars(query).all()

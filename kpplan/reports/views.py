@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, render_template, request
+from flask_login import current_user, login_required
+
+from kpplan import permissions
+from kpplan.errors import DomainError
+from kpplan.meetings.views import archive_filters
+from kpplan.reports import exports, queries, summary, timeline
+from kpplan.views import today
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.before_request
+@login_required
+def signed_in_only():
+    """Every report is for signed-in users."""
+    permissions.require(permissions.can_view_reports(current_user))
+
+
+def _date_arg(name: str, label: str, errors: list[str]) -> date | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        errors.append(f"{label}: give the date as year-month-day, for example 2015-11-01.")
+        return None
+    if not 1990 <= day.year <= 2100:
+        errors.append(f"{label}: give a date between 1990 and 2100.")
+        return None
+    return day
+
+
+def _period(default_start: date, default_end: date) -> tuple[date, date, list[str]]:
+    """``from`` and ``to`` from the query string, or the defaults, and what was wrong."""
+    errors: list[str] = []
+    start = _date_arg("from", "From", errors) or default_start
+    end = _date_arg("to", "To", errors) or default_end
+    if end < start:
+        errors.append("To: the end of the period comes before its start; showing the start only.")
+        end = start
+    return start, end, errors
+
+
+def _statistics_period() -> tuple[date, date, list[str]]:
+    first, _last = queries.activity_span()
+    return _period(first or today().replace(month=1, day=1), today())
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.route("/statistics")
+def statistics():
+    start, end, errors = _statistics_period()
+    stats = queries.statistics(start, end)
+    return render_template(
+        "reports/statistics.html",
+        stats=stats,
+        sentence=summary.sentence(stats),
+        errors=errors,
+        chairmanships=queries.dated_chairmanships(),
+        today=today(),
+    ), (400 if errors else 200)
+
+
+@bp.route("/statistics.csv")
+def statistics_csv():
+    start, end, errors = _statistics_period()
+    if errors:
+        raise DomainError(" ".join(errors))
+    headings, rows = exports.statistics_rows(queries.statistics(start, end))
+    return _download(
+        exports.to_csv(headings, rows), "text/csv", f"kpplan-statistics-{start}-{end}.csv"
+    )
+
+
+@bp.route("/timeline")
+def timeline_page():
+    first, last = queries.activity_span()
+    this_year = today().year
+    default_start = date((first.year if first else this_year), 1, 1)
+    default_end = date((last.year if last else this_year), 12, 31)
+    start, end, errors = _period(default_start, default_end)
+    drawing = timeline.layout(
+        queries.timeline_activities(start, end), queries.dated_chairmanships(), start, end
+    )
+    return render_template("reports/timeline.html", timeline=drawing, errors=errors), (
+        400 if errors else 200
+    )
+
+
+@bp.route("/activities.csv")
+def activities_csv():
+    headings, rows = exports.activity_rows(queries.export_activities(archive_filters()))
+    return _download(exports.to_csv(headings, rows), "text/csv", "kpplan-activities.csv")
+
+
+@bp.route("/activities.xlsx")
+def activities_xlsx():
+    headings, rows = exports.activity_rows(queries.export_activities(archive_filters()))
+    return _download(exports.to_xlsx("Activities", headings, rows), XLSX, "kpplan-activities.xlsx")
