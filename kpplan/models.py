@@ -12,6 +12,13 @@ from kpplan.meetings.models import (
     Document,
     Milestone,
 )
+from kpplan.reminders.models import (
+    Reminder,
+    ReminderClock,
+    ReminderPreference,
+    ReminderRuleSetting,
+    ReminderRun,
+)
 
 __all__ = [
     "Activity",
@@ -22,6 +29,11 @@ __all__ = [
     "Document",
     "Milestone",
     "Organisation",
+    "Reminder",
+    "ReminderClock",
+    "ReminderPreference",
+    "ReminderRuleSetting",
+    "ReminderRun",
     "SignInThrottle",
     "State",
     "User",
