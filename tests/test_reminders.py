@@ -252,3 +252,226 @@ def test_member_states_without_focal_point_once_a_month(app, client, people, smt
     assert "Austria" in text and "Kenya" not in text  # Kenya has fp_a
     login_as(people["secretariat"])
     assert client.get(link_path(smtp.messages[0])).status_code == 200
+
+
+# Delivery -------------------------------------------------------------------------------
+
+
+def test_smtp_down_then_up_delivers_once(app, people, factory, smtp_port):
+    turn_off_other_rules(app, "milestone_due")
+    activity = factory.activity(start=date(2026, 12, 20))
+    add_milestone(app, activity.id, date(2026, 12, 5), people["secretariat"])
+    first = at("2026-12-01T09:00")
+
+    run(app, first)  # nobody listens on the port
+    (row,) = rows(app)
+    assert row.status is ReminderStatus.PENDING and row.attempts == 1
+    assert "Connection refused" in row.last_error or "Errno" in row.last_error
+    assert row.next_attempt_at == first + timedelta(minutes=5)
+    message_id = row.message_id
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        run(app, first + timedelta(minutes=2))  # before the back-off ends: not yet
+        assert inbox.messages == []
+        for minutes in (5, 10, 15, 60, 600):
+            run(app, first + timedelta(minutes=minutes))
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+    assert inbox.messages[0]["Message-ID"] == message_id
+    (row,) = rows(app)
+    assert row.status is ReminderStatus.SENT and row.attempts == 2
+
+
+def test_gives_up_after_the_last_attempt_and_an_admin_sends_it_again(
+    app, client, people, factory, smtp_port, login_as
+):
+    turn_off_other_rules(app, "milestone_due")
+    app.config["REMINDER_MAX_ATTEMPTS"] = 3
+    activity = factory.activity(start=date(2026, 12, 20))
+    add_milestone(app, activity.id, date(2026, 12, 5), people["secretariat"])
+    moment = at("2026-12-01T09:00")
+    for _ in range(10):
+        run(app, moment)
+        moment += timedelta(hours=1)
+    (row,) = rows(app)
+    assert row.status is ReminderStatus.FAILED and row.attempts == 3
+    assert row.last_error
+
+    login_as(people["secretariat"])  # sees, cannot resend
+    page = client.get("/reminders/outbox?status=failed")
+    assert page.status_code == 200 and "Failed" in page.text and row.last_error[:20] in page.text
+    assert "Send again" not in page.text
+    assert client.post(f"/reminders/outbox/{row.id}/resend").status_code == 403
+
+    login_as(people["admin"])
+    assert "Send again" in client.get("/reminders/outbox?status=failed").text
+    response = client.post(f"/reminders/outbox/{row.id}/resend")
+    assert response.status_code == 302
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=app.config["MAIL_PORT"])
+    controller.start()
+    try:
+        run(app, moment)
+        run(app, moment + timedelta(hours=1))
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+    assert rows(app)[0].status is ReminderStatus.SENT
+    # A mail that did not fail cannot be "sent again".
+    client.post(f"/reminders/outbox/{row.id}/resend")
+    assert rows(app)[0].status is ReminderStatus.SENT
+
+
+class SenderKilled(BaseException):
+    """Stands for the process dying mid-send: not an Exception, nothing catches it."""
+
+
+class DyingTransport:
+    def send(self, message, reminder):
+        raise SenderKilled
+
+    def close(self):
+        pass
+
+
+def test_a_sender_killed_between_claiming_and_sending_is_retried_not_lost(
+    app, people, factory, smtp
+):
+    turn_off_other_rules(app, "milestone_due")
+    activity = factory.activity(start=date(2026, 12, 20))
+    add_milestone(app, activity.id, date(2026, 12, 5), people["secretariat"])
+    first = at("2026-12-01T09:00")
+    with pytest.raises(SenderKilled):
+        run(app, first, transport=DyingTransport())
+    with app.app_context():
+        db.session.remove()  # the dead process's session goes with it
+    (row,) = rows(app)
+    assert row.status is ReminderStatus.PENDING and row.claimed_at == first
+
+    run(app, first + timedelta(minutes=5))  # its lease still holds: nobody sends it
+    assert smtp.messages == []
+    run(app, first + timedelta(minutes=10))  # the lease ran out: sent, once
+    run(app, first + timedelta(minutes=15))
+    assert smtp.keys() == ["milestone_due milestone:1 due:2026-12-05"]
+    (row,) = rows(app)
+    assert row.status is ReminderStatus.SENT and row.attempts == 2
+
+
+def test_without_smtp_server_mails_are_written_as_eml_files(app, people, factory, tmp_path):
+    turn_off_other_rules(app, "milestone_due")
+    app.config["MAIL_SERVER"] = ""
+    activity = factory.activity(start=date(2026, 12, 20))
+    add_milestone(app, activity.id, date(2026, 12, 5), people["secretariat"])
+    run(app, at("2026-12-01T09:00"))
+    run(app, at("2026-12-01T10:00"))
+    files = sorted((tmp_path / "mail").glob("*.eml"))
+    assert [f.name for f in files] == ["000001-milestone_due.eml"]
+    message = email.message_from_bytes(files[0].read_bytes(), policy=default_policy)
+    assert message["To"].addresses[0].addr_spec == "secretariat@kpplan.example"
+    assert rows(app)[0].status is ReminderStatus.SENT
+
+
+# Preferences and summaries ----------------------------------------------------------------
+
+
+def test_daily_and_weekly_summaries_and_off(app, people, factory, smtp):
+    turn_off_other_rules(app, "milestone_due", "milestone_overdue")
+    owner = people["admin"]
+    activity = factory.activity(start=date(2027, 1, 20))
+    add_milestone(app, activity.id, date(2026, 12, 4), owner, name="Concept note")
+    add_milestone(app, activity.id, date(2026, 12, 5), owner, name="Agenda")
+    set_preference(app, owner, "milestone_due", Delivery.DAILY)
+    set_preference(app, owner, "milestone_overdue", Delivery.WEEKLY)
+
+    run(app, at("2026-12-01T09:00"))  # Tuesday: both due soon; waiting for tomorrow's summary
+    run(app, at("2026-12-01T20:00"))
+    assert smtp.messages == []
+    run(app, at("2026-12-02T07:55"))
+    assert smtp.messages == []
+    run(app, at("2026-12-02T08:01"))  # the daily summary, once, listing both
+    run(app, at("2026-12-02T12:00"))
+    assert smtp.keys() == ["daily_digest user:%d day:2026-12-02" % owner.id]
+    text = smtp.messages[0].get_body(("plain",)).get_content()
+    assert "Concept note" in text and "Agenda" in text and "2 reminders" in text
+    assert smtp.messages[0]["Subject"] == "kpplan: 2 reminders for 2 December 2026"
+
+    # Overdue from 5 and 6 December: in the weekly summary on Monday 7 December at 08:00.
+    for moment in ("2026-12-05T09:00", "2026-12-06T09:00", "2026-12-07T07:30"):
+        run(app, at(moment))
+    assert len(smtp.messages) == 1
+    run(app, at("2026-12-07T08:30"))
+    assert smtp.keys()[1] == "weekly_digest user:%d week:2026-W50" % owner.id
+    weekly = smtp.messages[1].get_body(("html",)).get_content()
+    assert "Overdue: Concept note" in weekly and "Overdue: Agenda" in weekly
+    # Nothing waiting: no summary the next day.
+    run(app, at("2026-12-08T09:00"))
+    assert len(smtp.messages) == 2
+
+    # Turned off: planned (once, for the record), never mailed, not in the notifications.
+    with app.app_context():
+        pref = db.session.scalar(
+            sa.select(ReminderPreference).where(ReminderPreference.rule == "milestone_overdue")
+        )
+        pref.delivery = Delivery.OFF
+        db.session.commit()
+    run(app, at("2026-12-14T09:00"))
+    run(app, at("2026-12-21T09:00"))
+    assert len(smtp.messages) == 2
+    off = rows(app, status=ReminderStatus.OFF)
+    assert sorted(r.period_key for r in off) == [
+        "late:2026-12-04:1",
+        "late:2026-12-04:2",
+        "late:2026-12-05:1",
+        "late:2026-12-05:2",
+    ]
+
+
+def test_escalations_cannot_be_turned_off(app, client, people, factory, smtp, login_as):
+    from kpplan.reminders.rules import RULES, PlannedReminder, rule
+
+    @rule("test_escalation", "Escalated", "To the secretariat, always.", can_turn_off=False)
+    def escalation(session, now, settings):
+        yield PlannedReminder(
+            "test_escalation", "x:1", f"day:{now.date()}", people["admin"].id,
+            "Escalated", "Look at this.", "core.home",
+        )
+
+    try:
+        turn_off_other_rules(app, "test_escalation")
+        login_as(people["admin"])
+        page = client.get("/reminders/preferences")
+        assert "This one cannot be turned off." in page.text
+        data = {key: "immediately" for key in RULES}
+        data["test_escalation"] = "off"
+        response = client.post("/reminders/preferences", data=data)
+        assert "Not a valid choice" in response.text
+        set_preference(app, people["admin"], "test_escalation", Delivery.OFF)  # as if stored
+        run(app, at("2026-12-01T09:00"))
+        assert smtp.keys() == ["test_escalation x:1 day:2026-12-01"]
+    finally:
+        del RULES["test_escalation"]
+
+
+def test_preferences_page_saves_each_choice(app, client, people, login_as):
+    from kpplan.reminders.rules import RULES
+
+    login_as(people["fp_a"])
+    page = client.get("/reminders/preferences")
+    assert page.status_code == 200 and "A preparation milestone is due soon" in page.text
+    data = {key: "immediately" for key in RULES}
+    data["milestone_due"] = "weekly"
+    data["outcomes_missing"] = "off"
+    response = client.post("/reminders/preferences", data=data)
+    assert response.status_code == 302
+    with app.app_context():
+        from kpplan.reminders.settings import preferences_of
+
+        chosen = preferences_of(people["fp_a"].id)
+    assert chosen["milestone_due"] is Delivery.WEEKLY
+    assert chosen["outcomes_missing"] is Delivery.OFF
+    assert chosen["milestone_overdue"] is Delivery.IMMEDIATELY
+    assert "<option selected value=\"weekly\">" in client.get("/reminders/preferences").text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from kpplan.reminders.models import Delivery
@@ -50,7 +50,9 @@ def preferences_form(current: dict[str, Delivery]) -> FlaskForm:
 
     for key, rule in RULES.items():
         choices = [
-            (d.value, d.label) for d in Delivery if rule.can_turn_off or d is not Delivery.OFF
+            SelectChoice(d.value, d.label)
+            for d in Delivery
+            if rule.can_turn_off or d is not Delivery.OFF
         ]
         description = rule.description
         if not rule.can_turn_off:
