@@ -28,6 +28,8 @@ def row(codes: str) -> dict[str, str]:
 EVERYONE = row("L 200 200 200 200 200 200")
 STAFF_ONLY = row("L 200 200 403 403 403 403")
 STAFF_ACTION = row("L 302 302 403 403 403 403")
+ADMIN_ONLY = row("L 200 403 403 403 403 403")
+ADMIN_ACTION = row("L 302 403 403 403 403 403")
 
 EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "static"): row("200 200 200 200 200 200 200"),
@@ -79,6 +81,16 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "meetings.remove_document"): row("L 302 404 403 403 403 403"),
     ("POST", "meetings.remove_link"): row("L 302 404 403 403 403 403"),
     ("POST", "meetings.update_milestone"): STAFF_ACTION,
+    ("GET", "reminders.notifications"): EVERYONE,
+    # The sample notification is the administrator's: anyone else's is not found.
+    ("POST", "reminders.mark_read"): row("L 302 404 404 404 404 404"),
+    ("POST", "reminders.mark_all_read"): row("L 302 302 302 302 302 302"),
+    ("GET", "reminders.preferences"): EVERYONE,
+    ("POST", "reminders.preferences"): EVERYONE,
+    ("GET", "reminders.outbox"): STAFF_ONLY,
+    ("POST", "reminders.resend"): ADMIN_ACTION,
+    ("GET", "reminders.settings"): ADMIN_ONLY,
+    ("POST", "reminders.settings"): ADMIN_ONLY,
 }
 
 
@@ -100,6 +112,30 @@ def _url_values(rule: Rule, objects: dict[str, int | str]) -> dict:
     missing = rule.arguments - objects.keys()
     assert not missing, f"no sample value for {missing} of {rule.rule}: add one to objects"
     return {name: objects[name] for name in rule.arguments}
+
+
+def _notification_for(user) -> int:
+    from datetime import UTC, datetime
+
+    from kpplan.extensions import db
+    from kpplan.reminders.models import Delivery, Reminder, ReminderKind, ReminderStatus
+
+    moment = datetime(2026, 12, 1, tzinfo=UTC)
+    reminder = Reminder(
+        kind=ReminderKind.REMINDER,
+        rule="milestone_due",
+        subject_key="milestone:1",
+        period_key="due:2026-12-03",
+        user_id=user.id,
+        delivery=Delivery.IMMEDIATELY,
+        status=ReminderStatus.SENT,
+        title="Due on 3 December 2026: Agenda",
+        planned_at=moment,
+        message_id="<reminder-test@kpplan.example>",
+    )
+    db.session.add(reminder)
+    db.session.commit()
+    return reminder.id
 
 
 def _outcome(response) -> str:
@@ -129,6 +165,7 @@ def test_route_answers_each_role_as_expected(
             "link_id": link_id,
             "document_id": factory.document(activity.id).id,
             "filename": "kpplan.css",
+            "reminder_id": _notification_for(people["admin"]),
         }
     rule = next(r for m, e, r in _routes(app) if (m, e) == (method, endpoint))
     with app.test_request_context():

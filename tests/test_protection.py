@@ -35,6 +35,7 @@ def test_every_state_changing_route_refuses_a_request_without_csrf_token(
         "milestone_id": 1,
         "link_id": 1,
         "document_id": 1,
+        "reminder_id": 1,
     }
     for method, rule in routes:
         with app.test_request_context():
@@ -87,6 +88,10 @@ def test_pages_carry_no_inline_script_or_style(client, people, login_as):
         "/activities/",
         "/activities/archive",
         "/activities/new",
+        "/reminders/",
+        "/reminders/preferences",
+        "/reminders/outbox",
+        "/reminders/settings",
     ):
         text = client.get(path).text
         assert "<script>" not in text and "<style" not in text and "style=" not in text

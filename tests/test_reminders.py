@@ -475,3 +475,146 @@ def test_preferences_page_saves_each_choice(app, client, people, login_as):
     assert chosen["outcomes_missing"] is Delivery.OFF
     assert chosen["milestone_overdue"] is Delivery.IMMEDIATELY
     assert "<option selected value=\"weekly\">" in client.get("/reminders/preferences").text
+
+
+# Notifications, pages, settings -------------------------------------------------------------
+
+
+def _bell(text: str) -> str:
+    start = text.index('class="bell')
+    return text[start : text.index("</a>", start)]
+
+
+def test_the_bell_counts_unread_notifications_and_marking_read_clears_them(
+    app, client, people, factory, smtp, login_as
+):
+    turn_off_other_rules(app, "milestone_due")
+    activity = factory.activity(start=date(2026, 12, 20), title="Workshop on border management")
+    add_milestone(app, activity.id, date(2026, 12, 3), people["secretariat"], name="Agenda")
+    add_milestone(app, activity.id, date(2026, 12, 4), people["secretariat"], name="Venue")
+    add_milestone(app, activity.id, date(2026, 12, 4), people["admin"], name="Budget")
+    run(app, at("2026-12-01T09:00"))
+
+    login_as(people["secretariat"])
+    home = client.get("/")
+    assert "Notifications: 2 unread" in _bell(home.text)
+    page = client.get("/reminders/")
+    assert "Due on 3 December 2026: Agenda" in page.text and "Budget" not in page.text
+    assert f'href="/activities/{activity.id}"' in page.text
+
+    mine = [r.id for r in rows(app, user_id=people["secretariat"].id)]
+    theirs = rows(app, user_id=people["admin"].id)[0].id
+    assert client.post(f"/reminders/{theirs}/read").status_code == 404
+    assert client.post("/reminders/999999/read").status_code == 404
+    assert client.post(f"/reminders/{mine[0]}/read").status_code == 302
+    assert "Notifications: 1 unread" in _bell(client.get("/").text)
+    client.post("/reminders/read")
+    assert "Notifications: 0 unread" in _bell(client.get("/").text)
+    assert rows(app, id=theirs)[0].read_at is None  # someone else's stays unread
+
+
+def test_the_bell_adds_no_query_to_a_page(app, client, people, factory, login_as, count_queries):
+    login_as(people["secretariat"])
+    client.get("/states/")
+    with count_queries() as counter:
+        client.get("/states/")
+    assert counter.count <= 4  # as test_directory pins for this page, bell included
+
+
+def test_list_pages_query_counts_do_not_grow(
+    app, client, people, factory, smtp, login_as, count_queries
+):
+    turn_off_other_rules(app, "milestone_due")
+    activity = factory.activity(start=date(2026, 12, 20))
+    add_milestone(app, activity.id, date(2026, 12, 3), people["secretariat"])
+    run(app, at("2026-12-01T09:00"))
+    pages = ("/reminders/", "/reminders/outbox", "/reminders/outbox?status=sent&rule=milestone_due")
+    login_as(people["admin"])
+    with count_queries() as few:
+        for page in pages:
+            assert client.get(page).status_code == 200
+    for n in range(30):
+        add_milestone(app, activity.id, date(2026, 12, 4), people["secretariat"], name=f"Step {n}")
+        add_milestone(app, activity.id, date(2026, 12, 4), people["admin"], name=f"Step {n}")
+    run(app, at("2026-12-02T09:00"))
+    run(app, at("2026-12-02T10:00"))
+    login_as(people["secretariat"])
+    with count_queries() as many:
+        for page in pages:
+            assert client.get(page).status_code == 200
+    assert len(rows(app)) == 61
+    assert many.count == few.count
+
+
+def test_admin_page_shows_runs_and_outbox(app, client, people, factory, smtp, login_as):
+    login_as(people["secretariat"])
+    assert "The reminder job has never run" in client.get("/reminders/outbox").text
+    turn_off_other_rules(app, "milestone_due")
+    activity = factory.activity(start=date(2026, 12, 20))
+    add_milestone(app, activity.id, date(2026, 12, 3), people["secretariat"])
+    run(app, at("2026-12-01T09:00"), runner="scheduler 1@test", next_run_at=at("2026-12-01T09:05"))
+    page = client.get("/reminders/outbox").text
+    assert "scheduler 1@test" in page
+    assert "01 Dec 2026 08:05 UTC" in page  # the next run
+    assert "Due on 3 December 2026: Agenda" in page and "Sent" in page
+    assert "Reminder settings" not in page  # for administrators
+    assert "Due on" not in client.get("/reminders/outbox?status=failed").text
+    assert client.get("/reminders/outbox?status=nonsense&rule=x&page=-3").status_code == 200
+
+
+def test_settings_turn_rules_off_change_days_and_timezone(
+    app, client, people, factory, smtp, login_as
+):
+    from kpplan.reminders.rules import RULES
+
+    activity = factory.activity(start=date(2026, 12, 20))
+    add_milestone(app, activity.id, date(2026, 12, 11), people["secretariat"])
+    login_as(people["admin"])
+    page = client.get("/reminders/settings")
+    assert page.status_code == 200 and 'value="Europe/Brussels"' in page.text
+    data = {"timezone_field": "Africa/Nairobi"}
+    for key, rule in RULES.items():
+        if key == "milestone_due":
+            data[f"{key}_enabled"] = "y"
+        if rule.days_label:
+            data[f"{key}_days"] = str(rule.default_days)
+    data["milestone_due_days"] = "10"
+    assert client.post("/reminders/settings", data=data).status_code == 302
+
+    # 10 days before in Nairobi (UTC+3): 1 December starts at 21:00 UTC on 30 November.
+    run(app, datetime(2026, 11, 30, 20, 59, tzinfo=UTC))
+    assert smtp.messages == []
+    run(app, datetime(2026, 11, 30, 21, 1, tzinfo=UTC))
+    assert smtp.keys() == ["milestone_due milestone:1 due:2026-12-11"]
+
+    bad = client.post("/reminders/settings", data={**data, "timezone_field": "Mars/Olympus"})
+    assert bad.status_code == 200 and "Give a timezone by its name" in bad.text
+    bad = client.post("/reminders/settings", data={**data, "milestone_due_days": "0"})
+    assert "Give a number from 1 to 365." in bad.text
+    history = client.get("/history/").text
+    assert "Reminder timezone: Africa/Nairobi" in history
+
+
+def test_remind_command_runs_one_tick_and_dry_run_changes_nothing(
+    app, runner, people, factory, smtp
+):
+    turn_off_other_rules(app, "milestone_due")
+    activity = factory.activity(start=date(2026, 12, 20))
+    add_milestone(app, activity.id, date(2026, 12, 3), people["secretariat"])
+
+    result = runner.invoke(args=["kpplan", "remind", "--now", "2026-12-01T08:00", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "Dry run, nothing changed at 2026-12-01 07:00 UTC" in result.output
+    assert "Planned 1:" in result.output and "Would send 1:" in result.output
+    assert rows(app) == [] and smtp.messages == []
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(ReminderRun.id))) == 0
+
+    result = runner.invoke(args=["kpplan", "remind", "--now", "2026-12-01T08:00"])
+    assert "Planned 1:" in result.output and "Sent 1:" in result.output
+    assert "milestone_due milestone:1 due:2026-12-03" in result.output
+    result = runner.invoke(args=["kpplan", "remind", "--now", "2026-12-01T08:05+01:00"])
+    assert "Planned 0:" in result.output and "Sent 0:" in result.output
+    assert len(smtp.messages) == 1
+    result = runner.invoke(args=["kpplan", "remind", "--now", "yesterday"])
+    assert result.exit_code == 2 and "2026-12-01T08:00" in result.output

@@ -250,9 +250,10 @@ def tick(
             .where(Reminder.status == ReminderStatus.PENDING, Reminder.next_attempt_at <= now)
             .order_by(Reminder.id)
         ).all()
-        # Read what the report shows before the rollback expires it.
+        # Keep what the report shows out of the rollback.
         for row in report.send.sent:
             _ = (row.title, row.user.email)
+        db.session.expunge_all()
         db.session.rollback()
         return report
     report.send = send_due(now, transport)
