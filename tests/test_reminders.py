@@ -436,8 +436,13 @@ def test_escalations_cannot_be_turned_off(app, client, people, factory, smtp, lo
     @rule("test_escalation", "Escalated", "To the secretariat, always.", can_turn_off=False)
     def escalation(session, now, settings):
         yield PlannedReminder(
-            "test_escalation", "x:1", f"day:{now.date()}", people["admin"].id,
-            "Escalated", "Look at this.", "core.home",
+            "test_escalation",
+            "x:1",
+            f"day:{now.date()}",
+            people["admin"].id,
+            "Escalated",
+            "Look at this.",
+            "core.home",
         )
 
     try:
@@ -474,7 +479,7 @@ def test_preferences_page_saves_each_choice(app, client, people, login_as):
     assert chosen["milestone_due"] is Delivery.WEEKLY
     assert chosen["outcomes_missing"] is Delivery.OFF
     assert chosen["milestone_overdue"] is Delivery.IMMEDIATELY
-    assert "<option selected value=\"weekly\">" in client.get("/reminders/preferences").text
+    assert '<option selected value="weekly">' in client.get("/reminders/preferences").text
 
 
 # Notifications, pages, settings -------------------------------------------------------------
@@ -682,12 +687,177 @@ def test_two_scheduler_processes_only_one_ticks_and_the_other_takes_over(
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         stopped_at = _runs_by(app, first)
-        assert _wait_for(lambda: _runs_by(app, second) >= 2), (
-            tmp_path / "second.log"
-        ).read_text()
+        assert _wait_for(lambda: _runs_by(app, second) >= 2), (tmp_path / "second.log").read_text()
         assert _runs_by(app, first) == stopped_at
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:
                 process.kill()
                 process.wait(timeout=10)
+
+
+# A year of ticks -----------------------------------------------------------------------------
+
+
+def _year_of_ticks() -> list[datetime]:
+    """Irregular ticks through 2027 and both daylight-saving changes, with a four-day outage
+    and some ticks run twice."""
+    steps = [timedelta(hours=5, minutes=17), timedelta(hours=3, minutes=41), timedelta(hours=9)]
+    moments, moment, n = [], datetime(2027, 1, 1, 0, 5, tzinfo=UTC), 0
+    outage = (at("2027-07-20T10:00"), at("2027-07-24T10:00"))
+    while moment < datetime(2028, 1, 1, tzinfo=UTC):
+        if not outage[0] <= moment < outage[1]:
+            moments.append(moment)
+            if n % 40 == 0:
+                moments.append(moment)  # a repeated tick
+        moment += steps[n % len(steps)]
+        n += 1
+    # The very moments the clocks change.
+    moments += [datetime(2027, 3, 28, 1, 0, tzinfo=UTC), datetime(2027, 10, 31, 1, 0, tzinfo=UTC)]
+    return sorted(moments)
+
+
+def test_a_year_of_ticks_across_daylight_saving_delivers_what_an_oracle_expects(
+    app, people, factory, smtp
+):
+    app.config["REMINDER_SEND_BATCH"] = 500
+    sec1, admin = people["secretariat"], people["admin"]
+    sec2 = factory.user(Role.SECRETARIAT, email="digest@kpplan.example", name="Daily Reader")
+    gone = factory.user(Role.SECRETARIAT, email="gone@kpplan.example", active=False)
+    secretariat = [sec1.id, sec2.id]
+    for key in (
+        "milestone_due",
+        "milestone_overdue",
+        "outcomes_missing",
+        "state_without_focal_point",
+    ):
+        set_preference(app, sec2, key, Delivery.DAILY)
+    set_preference(app, admin, "milestone_overdue", Delivery.WEEKLY)
+
+    future = factory.activity(start=date(2028, 6, 1), title="Senior Officials Meeting 2028")
+    cancelled = factory.activity(start=date(2027, 6, 1), status=Status.CANCELLED)
+    # The test's own record of the data: milestones (id, due, owner ids, done at) ...
+    milestones = []
+    for name, due, owner, done in (
+        ("Concept note", date(2027, 3, 30), admin, at("2027-04-15T10:00")),
+        ("Agenda", date(2027, 10, 30), sec1, None),
+        ("Invitations", date(2027, 6, 10), None, at("2027-06-08T09:00")),
+        ("Venue", date(2027, 2, 1), gone, at("2027-02-20T16:00")),
+    ):
+        milestone_id = add_milestone(app, future.id, due, owner, name=name)
+        owners = [owner.id] if owner is not None and owner.active else secretariat
+        milestones.append((milestone_id, due, owners, done))
+    add_milestone(app, cancelled.id, date(2027, 5, 1), admin, name="Catering")
+    # ... and activities (id, end, outcomes recorded at).
+    activities = []
+    for start, days, status, recorded in (
+        (date(2027, 3, 25), 2, Status.HELD, None),
+        (date(2027, 7, 1), 1, Status.HELD, at("2027-07-10T11:00")),
+        (date(2027, 10, 19), 2, Status.CONFIRMED, None),
+        (date(2027, 8, 1), 1, Status.CANCELLED, None),
+    ):
+        activity = factory.activity(start=start, days=days, status=status)
+        if status is not Status.CANCELLED:
+            activities.append((activity.id, activity.end_date, recorded))
+
+    events = sorted(
+        [(done, "milestone", mid) for mid, _, _, done in milestones if done]
+        + [(recorded, "activity", aid) for aid, _, recorded in activities if recorded]
+    )
+
+    # The oracle: what should be planned, from the test's own record, tick by tick.
+    ticks = _year_of_ticks()
+    expected: set[tuple[str, str, str, int]] = set()
+    for now in ticks:
+        today = now.astimezone(BRUSSELS).date()
+        for mid, due, owners, done in milestones:
+            if done is not None and done <= now:
+                continue
+            for owner in owners:
+                if today <= due <= today + timedelta(days=7):
+                    expected.add(("milestone_due", f"milestone:{mid}", f"due:{due}", owner))
+                if due < today:
+                    week = ((today - due).days - 1) // 7
+                    expected.add(
+                        ("milestone_overdue", f"milestone:{mid}", f"late:{due}:{week}", owner)
+                    )
+        for aid, end, recorded in activities:
+            if recorded is not None and recorded <= now:
+                continue
+            if end + timedelta(days=14) <= today < end + timedelta(days=14 + 90):
+                for user_id in secretariat:
+                    expected.add(("outcomes_missing", f"activity:{aid}", f"ended:{end}", user_id))
+        for user_id in secretariat:
+            expected.add(
+                ("state_without_focal_point", "member-states", f"month:{today:%Y-%m}", user_id)
+            )
+
+    # The app: the same ticks, with the changes made when they happen.
+    for now in ticks:
+        while events and events[0][0] <= now:
+            _, kind, record_id = events.pop(0)
+            with app.app_context():
+                if kind == "milestone":
+                    db.session.get(Milestone, record_id).done_on = now.astimezone(BRUSSELS).date()
+                else:
+                    db.session.get(Activity, record_id).outcome_summary = "Outcomes recorded."
+                db.session.commit()
+        run(app, now)
+
+    planned = rows(app, kind=ReminderKind.REMINDER)
+    got = {(r.rule, r.subject_key, r.period_key, r.user_id) for r in planned}
+    assert got == expected
+    assert len(planned) == len(expected)
+    assert len(expected) > 40  # the year is not empty
+
+    # Each reminder arrives exactly once: alone, or in one summary.
+    emails = {sec1.id: sec1.email, sec2.id: sec2.email, admin.id: admin.email}
+    alone = sorted(
+        (r.rule, r.subject_key, r.period_key, emails[r.user_id])
+        for r in planned
+        if r.delivery is Delivery.IMMEDIATELY
+    )
+    mails = [
+        (*str(m["X-Kpplan-Reminder"]).split(" "), m["To"].addresses[0].addr_spec)
+        for m in smtp.messages
+        if not str(m["X-Kpplan-Reminder"]).split(" ")[0].endswith("_digest")
+    ]
+    assert sorted(tuple(m) for m in mails) == alone
+    assert {r.user_id for r in planned if r.delivery is Delivery.IMMEDIATELY} == {
+        sec1.id,
+        admin.id,
+    }
+
+    digests = {r.id: r for r in rows(app, kind=ReminderKind.DIGEST)}
+    assert digests and all(d.status is ReminderStatus.SENT for d in digests.values())
+    by_message_id = {}
+    for message in smtp.messages:
+        if str(message["X-Kpplan-Reminder"]).split(" ")[0].endswith("_digest"):
+            assert message["Message-ID"] not in by_message_id  # each summary once
+            by_message_id[message["Message-ID"]] = message
+    assert set(by_message_id) == {d.message_id for d in digests.values()}
+    in_digests = [r for r in planned if r.delivery in (Delivery.DAILY, Delivery.WEEKLY)]
+    assert in_digests and all(r.status is ReminderStatus.IN_DIGEST for r in in_digests)
+    for item in in_digests:
+        digest = digests[item.digest_id]
+        assert digest.user_id == item.user_id
+        assert digest.rule == f"{item.delivery.value}_digest"
+        assert item.title in by_message_id[digest.message_id].get_body(("plain",)).get_content()
+
+    # Summaries go out at the first tick after 08:00 in Brussels, summer and winter alike.
+    tick_set = sorted(set(ticks))
+    for digest in digests.values():
+        sent = digest.sent_at.astimezone(BRUSSELS)
+        day = (
+            date.fromisoformat(digest.period_key.removeprefix("day:"))
+            if (digest.rule == "daily_digest")
+            else date.fromisocalendar(*map(int, digest.period_key[5:].split("-W")), 1)
+        )
+        moment = datetime(day.year, day.month, day.day, 8, tzinfo=BRUSSELS).astimezone(UTC)
+        assert digest.sent_at >= moment
+        assert not [t for t in tick_set if moment <= t < digest.sent_at], digest.period_key
+        if digest.rule == "weekly_digest":
+            assert sent.weekday() == 0
+    summer = [d for d in digests.values() if d.sent_at.month == 7 and d.rule == "daily_digest"]
+    winter = [d for d in digests.values() if d.sent_at.month == 12 and d.rule == "daily_digest"]
+    assert summer and winter
