@@ -394,7 +394,7 @@ def test_daily_and_weekly_summaries_and_off(app, people, factory, smtp):
     assert smtp.messages == []
     run(app, at("2026-12-02T08:01"))  # the daily summary, once, listing both
     run(app, at("2026-12-02T12:00"))
-    assert smtp.keys() == ["daily_digest user:%d day:2026-12-02" % owner.id]
+    assert smtp.keys() == [f"daily_digest user:{owner.id} day:2026-12-02"]
     text = smtp.messages[0].get_body(("plain",)).get_content()
     assert "Concept note" in text and "Agenda" in text and "2 reminders" in text
     assert smtp.messages[0]["Subject"] == "kpplan: 2 reminders for 2 December 2026"
@@ -404,7 +404,7 @@ def test_daily_and_weekly_summaries_and_off(app, people, factory, smtp):
         run(app, at(moment))
     assert len(smtp.messages) == 1
     run(app, at("2026-12-07T08:30"))
-    assert smtp.keys()[1] == "weekly_digest user:%d week:2026-W50" % owner.id
+    assert smtp.keys()[1] == f"weekly_digest user:{owner.id} week:2026-W50"
     weekly = smtp.messages[1].get_body(("html",)).get_content()
     assert "Overdue: Concept note" in weekly and "Overdue: Agenda" in weekly
     # Nothing waiting: no summary the next day.
