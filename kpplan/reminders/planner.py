@@ -103,9 +103,10 @@ def plan(now: datetime, run_id: int | None, report: TickReport) -> None:
                 message_id=message_id_for(
                     planned.rule, planned.subject_key, planned.period_key, planned.user_id
                 ),
-            )
+            ).returning(Reminder.id)
         )
-        if result.rowcount:
+        # RETURNING says whether the row went in (rowcount is -1 on PostgreSQL here).
+        if result.scalar() is not None:
             report.planned.append(planned)
 
 
@@ -176,19 +177,12 @@ def gather_digests(now: datetime, run_id: int | None, report: TickReport) -> Non
                     next_attempt_at=now,
                     attempts=0,
                     message_id=message_id_for(rule, subject, period, user_id),
-                )
+                ).returning(Reminder.id)
             )
-            if not result.rowcount:
+            digest_id = result.scalar()
+            if digest_id is None:
                 # This period's summary exists already: what waits now goes in the next one.
                 continue
-            digest_id = db.session.scalar(
-                select(Reminder.id).where(
-                    Reminder.rule == rule,
-                    Reminder.subject_key == subject,
-                    Reminder.period_key == period,
-                    Reminder.user_id == user_id,
-                )
-            )
             db.session.execute(
                 update(Reminder)
                 .where(*waiting, Reminder.user_id == user_id)
