@@ -430,6 +430,27 @@ def test_daily_and_weekly_summaries_and_off(app, people, factory, smtp):
     ]
 
 
+def test_what_waits_after_its_summary_went_out_goes_in_the_next_one(app, people, factory, smtp):
+    turn_off_other_rules(app, "milestone_due")
+    owner = people["admin"]
+    set_preference(app, owner, "milestone_due", Delivery.DAILY)
+    activity = factory.activity(start=date(2027, 1, 20))
+    add_milestone(app, activity.id, date(2026, 12, 5), owner, name="Concept note")
+    run(app, at("2026-12-01T07:00"))
+    run(app, at("2026-12-01T08:30"))  # today's summary, with the concept note
+    add_milestone(app, activity.id, date(2026, 12, 6), owner, name="Agenda")
+    # A tick for an earlier moment, run late (as `remind --now` may be): the agenda is
+    # planned before 08:00 but today's summary has gone.
+    run(app, at("2026-12-01T07:30"))
+    run(app, at("2026-12-01T09:00"))
+    assert smtp.keys() == [f"daily_digest user:{owner.id} day:2026-12-01"]
+    run(app, at("2026-12-02T08:10"))
+    assert smtp.keys()[1:] == [f"daily_digest user:{owner.id} day:2026-12-02"]
+    first, second = (m.get_body(("plain",)).get_content() for m in smtp.messages)
+    assert "Concept note" in first and "Agenda" not in first
+    assert "Agenda" in second and "Concept note" not in second
+
+
 def test_escalations_cannot_be_turned_off(app, client, people, factory, smtp, login_as):
     from kpplan.reminders.rules import RULES, PlannedReminder, rule
 
@@ -564,6 +585,22 @@ def test_admin_page_shows_runs_and_outbox(app, client, people, factory, smtp, lo
     assert "Due on 3 December 2026: Agenda" in page and "Sent" in page
     assert "Reminder settings" not in page  # for administrators
     assert "Due on" not in client.get("/reminders/outbox?status=failed").text
+    assert "seems to have stopped" not in page
+    (run_id,) = {r.run_id for r in rows(app)}
+    assert f'href="/reminders/outbox?run={run_id}"' in page
+    assert "Due on 3 December" in client.get(f"/reminders/outbox?run={run_id}").text
+    assert "Due on 3 December" not in client.get(f"/reminders/outbox?run={run_id + 1}").text
+
+    # A scheduler that stopped shows: its next run is long past.
+    from kpplan.db import utcnow
+
+    run(
+        app,
+        utcnow() - timedelta(hours=2),
+        runner="scheduler 2@test",
+        next_run_at=utcnow() - timedelta(hours=1),
+    )
+    assert "seems to have stopped" in client.get("/reminders/outbox").text
     assert client.get("/reminders/outbox?status=nonsense&rule=x&page=-3").status_code == 200
 
 

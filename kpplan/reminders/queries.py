@@ -51,6 +51,7 @@ def notifications_page(user_id: int, page: int, per_page: int) -> Pagination:
 class OutboxFilters:
     status: ReminderStatus | None = None
     rule: str | None = None
+    run_id: int | None = None
 
 
 def outbox_page(filters: OutboxFilters, page: int, per_page: int) -> Pagination:
@@ -60,6 +61,8 @@ def outbox_page(filters: OutboxFilters, page: int, per_page: int) -> Pagination:
         query = query.where(Reminder.status == filters.status)
     if filters.rule:
         query = query.where(Reminder.rule == filters.rule)
+    if filters.run_id:
+        query = query.where(Reminder.run_id == filters.run_id)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
 
 from kpplan import permissions
 from kpplan.db import utcnow
@@ -22,6 +25,17 @@ bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 @login_required
 def signed_in_only():
     """Every reminders page is for signed-in users."""
+
+
+@bp.app_template_global()
+def reminder_url(reminder: Reminder) -> str | None:
+    """The page a reminder leads to, or None when it no longer exists in this version."""
+    if not reminder.link_endpoint:
+        return None
+    try:
+        return url_for(reminder.link_endpoint, **(reminder.link_values or {}))
+    except BuildError:
+        return None
 
 
 @bp.route("/")
@@ -73,14 +87,20 @@ def outbox():
     filters = queries.OutboxFilters(
         status=enum_arg(ReminderStatus, "status"),
         rule=request.args.get("rule") if request.args.get("rule") in _rule_names() else None,
+        run_id=request.args.get("run", type=int),
     )
     pagination = queries.outbox_page(filters, page_arg(), current_app.config["PAGE_SIZE"])
     runs = queries.recent_runs()
+    next_run = next((r.next_run_at for r in runs if r.next_run_at), None)
+    # Two ticks late: the scheduler is not running (or is stuck).
+    late = timedelta(minutes=2 * float(current_app.config["REMINDER_TICK_MINUTES"]))
     return render_template(
         "reminders/outbox.html",
         pagination=pagination,
         filters=filters,
         runs=runs,
+        next_run=next_run,
+        scheduler_stopped=next_run is not None and next_run + late < utcnow(),
         counts=queries.status_counts(),
         statuses=list(ReminderStatus),
         rule_names=_rule_names(),
