@@ -157,7 +157,7 @@ class ReminderClock(Base):
     """The one row that says in which timezone reminders count days and send summaries."""
 
     __tablename__ = "reminder_clock"
-    __audit_label__ = "Reminder settings"
+    __audit_label__ = "Reminder timezone"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     timezone: Mapped[str] = mapped_column(String(64))
