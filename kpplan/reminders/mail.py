@@ -71,12 +71,21 @@ def build_message(reminder: Reminder, items: list[Reminder], now: datetime) -> E
     return message
 
 
+class MailServerUnavailable(Exception):
+    """The SMTP server could not be reached or refused to let kpplan in."""
+
+
 class SMTPTransport:
-    """One SMTP connection for a batch of mails, opened on the first one."""
+    """One SMTP connection for a batch of mails, opened on the first one.
+
+    When the server cannot be reached, the rest of the batch fails at once with the same
+    error instead of each mail waiting for its own time-out.
+    """
 
     def __init__(self, config) -> None:
         self.config = config
         self.connection: smtplib.SMTP | None = None
+        self.unavailable: MailServerUnavailable | None = None
 
     def _connect(self) -> smtplib.SMTP:
         host, port = self.config["MAIL_SERVER"], int(self.config["MAIL_PORT"])
@@ -92,8 +101,17 @@ class SMTPTransport:
         return connection
 
     def send(self, message: EmailMessage, reminder: Reminder) -> None:
+        if self.unavailable is not None:
+            raise self.unavailable
         if self.connection is None:
-            self.connection = self._connect()
+            try:
+                self.connection = self._connect()
+            except (smtplib.SMTPException, OSError) as error:
+                self.unavailable = MailServerUnavailable(
+                    f"The mail server {self.config['MAIL_SERVER']}:{self.config['MAIL_PORT']} "
+                    f"could not be reached: {error}"
+                )
+                raise self.unavailable from error
         try:
             self.connection.send_message(message)
         except (smtplib.SMTPServerDisconnected, OSError):

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, joinedload
 
 from kpplan.directory.models import Role, State, User
@@ -229,7 +229,8 @@ OUTCOMES_LOOKBACK_DAYS = 90
 def outcomes_missing(activity: Activity) -> list[str]:
     """What the record of a held activity still lacks, in the secretariat's words.
 
-    The recommendations feature adds "its recommendations" here.
+    The rule asks this of each activity that ended in the window (a handful), so that the
+    recommendations feature only adds "its recommendations" here.
     """
     missing = []
     if not (activity.outcome_summary or "").strip():
@@ -255,7 +256,6 @@ def activity_outcomes_missing(
             Activity.status.in_(_HELD_OR_DUE),
             Activity.end_date <= ended_by,
             Activity.end_date > ended_by - timedelta(days=OUTCOMES_LOOKBACK_DAYS),
-            or_(Activity.outcome_summary.is_(None), Activity.outcome_summary == ""),
         )
         .order_by(Activity.id)
     )
