@@ -77,6 +77,8 @@ class Defaults:
     REMINDER_CLAIM_MINUTES = 10
     REMINDER_SEND_BATCH = 100
     REMINDER_DIGEST_HOUR = 8
+    # Runs that planned nothing are forgotten after this many days.
+    REMINDER_KEEP_RUNS_DAYS = 30
     # On SQLite, the file whose lock makes one scheduler the only one (empty:
     # instance/scheduler.lock); on PostgreSQL an advisory lock does it.
     SCHEDULER_LOCK_FILE = ""

@@ -594,6 +594,13 @@ def test_admin_page_shows_runs_and_outbox(app, client, people, factory, smtp, lo
     assert "Due on 3 December" in client.get(f"/reminders/outbox?run={run_id}").text
     assert "Due on 3 December" not in client.get(f"/reminders/outbox?run={run_id + 1}").text
 
+    # Runs that did nothing are forgotten after 30 days; those that planned stay.
+    run(app, at("2026-12-02T09:00"))
+    run(app, at("2027-01-05T09:00"))
+    with app.app_context():
+        kept = db.session.scalars(sa.select(ReminderRun.now).order_by(ReminderRun.id)).all()
+    assert kept == [at("2026-12-01T09:00"), at("2027-01-05T09:00")]
+
     # A scheduler that stopped shows: its next run is long past.
     from kpplan.db import utcnow
 

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from kpplan.db import insert_ignoring_conflicts, utcnow
 from kpplan.extensions import db
@@ -259,5 +259,16 @@ def tick(
     run.sent = len(report.send.sent)
     run.failed = len(report.send.failed) + len(report.send.retried)
     run.errors = "\n".join(report.errors) or None
+    # A tick every few minutes makes 100,000 runs a year: forget the old ones that did
+    # nothing (those that planned something stay, the outbox points to them).
+    keep = timedelta(days=current_app.config["REMINDER_KEEP_RUNS_DAYS"])
+    db.session.execute(
+        delete(ReminderRun).where(
+            ReminderRun.now < now - keep,
+            ReminderRun.planned == 0,
+            ReminderRun.digests == 0,
+            ReminderRun.errors.is_(None),
+        )
+    )
     db.session.commit()
     return report
