@@ -254,6 +254,21 @@ def test_member_states_without_focal_point_once_a_month(app, client, people, smt
     assert client.get(link_path(smtp.messages[0])).status_code == 200
 
 
+def test_recipient_helpers_for_rules(app, people, factory):
+    from kpplan.reminders.rules import focal_point_ids, secretariat_ids
+
+    alternate = factory.user(Role.FOCAL_POINT, state="Kenya", is_alternate=True)
+    factory.user(Role.FOCAL_POINT, state="Kenya", active=False)
+    with app.app_context():
+        kenya = db.session.scalar(sa.select(User.state_id).where(User.id == people["fp_a"].id))
+        assert focal_point_ids(db.session, kenya) == [people["fp_a"].id, alternate.id]
+        assert secretariat_ids(db.session) == [people["secretariat"].id]
+        db.session.get(User, people["secretariat"].id).active = False
+        db.session.flush()
+        assert secretariat_ids(db.session) == [people["admin"].id]  # nobody else to tell
+        db.session.rollback()
+
+
 # Delivery -------------------------------------------------------------------------------
 
 

@@ -114,6 +114,21 @@ def secretariat_ids(session: Session) -> list[int]:
     return []
 
 
+def focal_point_ids(session: Session, state_id: int) -> list[int]:
+    """The active national focal points of a state (alternates included)."""
+    return list(
+        session.scalars(
+            select(User.id)
+            .where(
+                User.state_id == state_id,
+                User.role == Role.FOCAL_POINT,
+                User.active.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
 def _owner_or_secretariat(session: Session, owner: User | None) -> list[int]:
     if owner is not None and owner.active:
         return [owner.id]
