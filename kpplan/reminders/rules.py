@@ -7,14 +7,30 @@ key (subject, rule, period, recipient) makes a reminder planned once however man
 see it. The period key is what makes a rule repeat: "once per due date" uses the due date,
 "weekly while overdue" uses the number of whole weeks since the due date.
 
-To add a rule::
+To add a rule, add a function here (reminders come after recommendations and the Chair's
+work plans, so this module may import their models) and a test in tests/test_reminders.py;
+the settings page, the preferences page and the tick pick it up from the registry::
 
-    @rule("follow_up_due", "A follow-up is due soon", default_days=30, days_label="...")
+    @rule(
+        "follow_up_due",
+        "A follow-up is due soon",
+        "To the state's focal points, once per due date.",
+        default_days=30,
+        days_label="Days before the due date",
+    )
     def follow_up_due(session, now, settings):
-        for follow_up in session.scalars(...):
+        horizon = now.date() + timedelta(days=settings.days)
+        for follow_up in session.scalars(select(FollowUp).where(...)):
             for user_id in focal_point_ids(session, follow_up.state_id):
-                yield PlannedReminder(...)
+                yield PlannedReminder(
+                    rule="follow_up_due",
+                    subject_key=f"follow_up:{follow_up.id}",
+                    period_key=f"due:{follow_up.due_date.isoformat()}",
+                    user_id=user_id,
+                    title=..., message=..., link_endpoint=..., link_values={...},
+                )
 
+An escalation passes ``can_turn_off=False``: people cannot turn it off.
 ``now`` is the tick's moment in the Process's timezone: ``now.date()`` is today there.
 """
 
