@@ -21,6 +21,13 @@ from kpplan.recommendations.models import (
     StatusUpdate,
     WordingRevision,
 )
+from kpplan.reminders.models import (
+    Reminder,
+    ReminderClock,
+    ReminderPreference,
+    ReminderRuleSetting,
+    ReminderRun,
+)
 
 __all__ = [
     "Activity",
@@ -36,6 +43,11 @@ __all__ = [
     "Organisation",
     "Recommendation",
     "RecommendationTheme",
+    "Reminder",
+    "ReminderClock",
+    "ReminderPreference",
+    "ReminderRuleSetting",
+    "ReminderRun",
     "SignInThrottle",
     "State",
     "StatusUpdate",
