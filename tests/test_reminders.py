@@ -218,25 +218,213 @@ def test_a_milestone_without_owner_goes_to_the_secretariat_and_not_for_cancelled
 # Activities and states ------------------------------------------------------------------
 
 
-def test_outcomes_not_recorded_14_days_after_the_activity(
+def test_outcomes_or_recommendations_not_recorded_14_days_after_the_activity(
     app, client, people, factory, smtp, login_as
 ):
+    from kpplan.meetings.kinds import ActivityKind
+
     turn_off_other_rules(app, "outcomes_missing")
     missing = factory.activity(start=date(2026, 11, 10), days=2, status=Status.HELD)
     recorded = factory.activity(start=date(2026, 11, 10), status=Status.HELD)
+    no_recommendations = factory.activity(start=date(2026, 11, 10), status=Status.HELD)
+    webinar = factory.activity(
+        start=date(2026, 11, 10), status=Status.HELD, kind=ActivityKind.WEBINAR
+    )
     factory.activity(start=date(2026, 11, 10), status=Status.CANCELLED)
     factory.activity(start=date(2026, 11, 10), status=Status.DRAFT)
+    factory.recommendation(recorded.id)
     with app.app_context():
-        db.session.get(Activity, recorded.id).outcome_summary = "Agreed a work plan."
+        for done in (recorded, no_recommendations, webinar):
+            db.session.get(Activity, done.id).outcome_summary = "Agreed a work plan."
         db.session.commit()
 
     run(app, at("2026-11-24T23:00"))  # 13 days after the end on 11 November
     assert smtp.messages == []
     for day in range(25, 31):
         run(app, at(f"2026-11-{day}T10:00"))
-    assert smtp.keys() == [f"outcomes_missing activity:{missing.id} ended:2026-11-11"]
-    assert "secretariat@kpplan.example" in str(smtp.messages[0]["To"])
+    assert sorted(smtp.keys()) == sorted(
+        [
+            f"outcomes_missing activity:{missing.id} ended:2026-11-11",
+            f"outcomes_missing activity:{no_recommendations.id} ended:2026-11-11",
+        ]
+    )
+    assert all("secretariat@kpplan.example" in str(m["To"]) for m in smtp.messages)
+    by_subject = {str(m["X-Kpplan-Reminder"]).split()[1]: m for m in smtp.messages}
+    both = by_subject[f"activity:{missing.id}"].get_body(("plain",)).get_content()
+    assert "its outcomes and its recommendations are not recorded" in both
+    only = by_subject[f"activity:{no_recommendations.id}"]
+    assert only["Subject"].startswith("Recommendations to record")
     login_as(people["secretariat"])
+    for message in smtp.messages:
+        assert client.get(link_path(message)).status_code == 200
+    assert link_path(only) == f"/activities/{no_recommendations.id}/recommendations/new"
+
+
+def _follow_up(app, factory, target: date | None, state="Kenya", created: str = "2026-11-01T09:00"):
+    """A recommendation to one state, recorded at ``created`` (Brussels time)."""
+    from kpplan.recommendations.models import FollowUp
+
+    activity = factory.activity(start=date(2026, 6, 1), status=Status.HELD)
+    recommendation = factory.recommendation(activity.id, states=(state,), target=target)
+    with app.app_context():
+        follow_up = db.session.scalar(
+            sa.select(FollowUp).where(FollowUp.recommendation_id == recommendation.id)
+        )
+        follow_up.created_at = at(created)
+        db.session.commit()
+        return follow_up.id, recommendation.code
+
+
+def _report(app, follow_up_id: int, when: datetime, review: date | None = None, status=None):
+    """A status update as posted at ``when``."""
+    from kpplan.recommendations.models import FollowUp, FollowUpStatus, StatusUpdate
+
+    with app.app_context():
+        follow_up = db.session.get(FollowUp, follow_up_id)
+        new = status or FollowUpStatus.IN_PROGRESS
+        db.session.add(
+            StatusUpdate(
+                follow_up=follow_up,
+                status_before=follow_up.status,
+                status=new,
+                narrative="Working on it.",
+                posted_at=when,
+                next_review_date=review,
+            )
+        )
+        follow_up.status = new
+        follow_up.last_update_at = when
+        if review is not None:
+            follow_up.next_review_date = review
+        db.session.commit()
+
+
+def test_a_follow_up_due_soon_reaches_the_focal_points_once(
+    app, client, people, factory, smtp, login_as
+):
+    turn_off_other_rules(app, "follow_up_due")
+    alternate = factory.user(Role.FOCAL_POINT, state="Kenya", is_alternate=True)
+    follow_up_id, code = _follow_up(app, factory, date(2026, 12, 31))
+    run(app, at("2026-11-30T12:00"))  # 31 days before
+    assert smtp.messages == []
+    moment = at("2026-12-01T00:30")
+    while moment < at("2027-01-03T00:00"):
+        run(app, moment)
+        moment += timedelta(hours=7)
+    assert sorted(smtp.keys()) == [f"follow_up_due follow_up:{follow_up_id} due:2026-12-31"] * 2
+    assert {m["To"].addresses[0].addr_spec for m in smtp.messages} == {
+        people["fp_a"].email,
+        alternate.email,
+    }
+    message = smtp.to(people["fp_a"].email)[0]
+    assert code in message["Subject"] and "Kenya" in message["Subject"]
+    login_as(people["fp_a"])
+    assert link_path(message) == f"/follow-ups/{follow_up_id}"
+    page = client.get(link_path(message))
+    assert page.status_code == 200 and "Post an update" in page.text
+    # Another state's focal point gets nothing, and the link is not theirs.
+    assert smtp.to(people["fp_b"].email) == []
+    login_as(people["fp_b"])
+    assert client.get(link_path(message)).status_code == 404
+
+
+def test_an_overdue_follow_up_weekly_until_updated_then_escalated(app, people, factory, smtp):
+    turn_off_other_rules(app, "follow_up_overdue", "follow_up_escalated")
+    follow_up_id, _ = _follow_up(app, factory, date(2026, 12, 1))
+    day = date(2026, 12, 1)
+    while day <= date(2027, 1, 10):
+        run(app, at(f"{day.isoformat()}T09:00"))
+        if day == date(2026, 12, 20):
+            # An update without a new review date: it still stops the weekly reminders.
+            _report(app, follow_up_id, at("2026-12-20T15:00"))
+        day += timedelta(days=1)
+    assert smtp.keys() == [
+        f"follow_up_overdue follow_up:{follow_up_id} late:2026-12-01:0",
+        f"follow_up_overdue follow_up:{follow_up_id} late:2026-12-01:1",
+        f"follow_up_overdue follow_up:{follow_up_id} late:2026-12-01:2",
+    ]
+    assert all(people["fp_a"].email in str(m["To"]) for m in smtp.messages)
+
+    # Never updated: after 28 days the secretariat is told, once; they cannot turn it off.
+    other_id, _ = _follow_up(app, factory, date(2027, 1, 1), state="Italy")
+    set_preference(app, people["secretariat"], "follow_up_escalated", Delivery.OFF)
+    smtp.messages.clear()
+    day = date(2027, 1, 1)
+    while day <= date(2027, 2, 15):
+        run(app, at(f"{day.isoformat()}T09:00"))
+        day += timedelta(days=1)
+    escalations = [m for m in smtp.messages if "escalated" in str(m["X-Kpplan-Reminder"])]
+    assert [str(m["X-Kpplan-Reminder"]) for m in escalations] == [
+        f"follow_up_escalated follow_up:{other_id} escalated:2027-01-01"
+    ]
+    assert people["secretariat"].email in str(escalations[0]["To"])
+    weekly = [m for m in smtp.messages if "overdue" in str(m["X-Kpplan-Reminder"])]
+    assert len(weekly) == 7 and all(people["fp_b"].email in str(m["To"]) for m in weekly)
+
+
+def test_stale_follow_ups_and_waiting_validations(app, people, factory, smtp):
+    from kpplan.recommendations.models import FollowUpStatus, StatusUpdate, Validation
+
+    turn_off_other_rules(app, "follow_up_stale", "validation_waiting")
+    stale_id, _ = _follow_up(app, factory, None, created="2026-09-01T10:00")
+    fresh_id, _ = _follow_up(app, factory, None, created="2026-09-01T10:00", state="Italy")
+    _report(app, fresh_id, at("2026-11-15T10:00"))
+    waiting_id, _ = _follow_up(app, factory, None, state="Italy")
+    with app.app_context():
+        from kpplan.recommendations.models import FollowUp
+
+        follow_up = db.session.get(FollowUp, waiting_id)
+        update = StatusUpdate(
+            follow_up=follow_up,
+            status_before=FollowUpStatus.IN_PROGRESS,
+            status=FollowUpStatus.IMPLEMENTED,
+            narrative="Done.",
+            posted_at=at("2026-11-20T10:00"),
+            validation=Validation.PENDING,
+        )
+        db.session.add(update)
+        db.session.flush()
+        follow_up.pending_update_id = update.id
+        follow_up.last_update_at = at("2026-11-20T10:00")
+        db.session.commit()
+        update_id = update.id
+    for day in range(25, 31):
+        run(app, at(f"2026-11-{day}T09:00"))
+    for day in range(1, 31):
+        run(app, at(f"2026-12-{day:02d}T09:00"))
+    assert sorted(smtp.keys()) == sorted(
+        [
+            f"follow_up_stale follow_up:{stale_id} since:2026-09-01",
+            f"validation_waiting status_update:{update_id} posted:2026-11-20",
+        ]
+    )
+    stale = next(m for m in smtp.messages if "stale" in str(m["X-Kpplan-Reminder"]))
+    assert people["fp_a"].email in str(stale["To"])
+    assert (
+        "has had no update since it was recorded on 1 September 2026"
+        in stale.get_body(("plain",)).get_content()
+    )
+    waiting = next(m for m in smtp.messages if "validation" in str(m["X-Kpplan-Reminder"]))
+    assert people["secretariat"].email in str(waiting["To"])
+
+
+def test_a_slipping_work_plan_item_reaches_the_chair_and_the_secretariat(
+    app, client, people, factory, smtp, login_as
+):
+    turn_off_other_rules(app, "work_plan_item_late")
+    chairmanship = factory.chairmanship("South Sudan", date(2026, 3, 1), None)
+    plan = factory.work_plan(chairmanship.id)
+    item = factory.work_plan_item(plan.id, target=date(2026, 12, 15), quarter=False)
+    run(app, at("2026-12-15T20:00"))
+    assert smtp.messages == []
+    for day in range(16, 31):
+        run(app, at(f"2026-12-{day}T09:00"))
+    assert smtp.keys() == [f"work_plan_item_late work_plan_item:{item.id} due:2026-12-15"] * 2
+    assert {m["To"].addresses[0].addr_spec for m in smtp.messages} == {
+        people["chair"].email,
+        people["secretariat"].email,
+    }
+    login_as(people["chair"])
     assert client.get(link_path(smtp.messages[0])).status_code == 200
 
 
@@ -761,6 +949,12 @@ def test_two_scheduler_processes_only_one_ticks_and_the_other_takes_over(
 # A year of ticks -----------------------------------------------------------------------------
 
 
+def state_named_id(name: str) -> int:
+    from kpplan.directory.models import State
+
+    return db.session.scalar(sa.select(State.id).where(State.name == name))
+
+
 def _year_of_ticks() -> list[datetime]:
     """Irregular ticks through 2027 and both daylight-saving changes, with a four-day outage
     and some ticks run twice."""
@@ -822,9 +1016,35 @@ def test_a_year_of_ticks_across_daylight_saving_delivers_what_an_oracle_expects(
         if status is not Status.CANCELLED:
             activities.append((activity.id, activity.end_date, recorded))
 
+    # ... and follow-ups: Kenya reports once (with a new review date), Italy never.
+    from kpplan.recommendations.models import FollowUp, FollowUpStatus, Priority, Recommendation
+
+    recommendation = factory.recommendation(
+        future.id, states=("Kenya", "Italy"), target=date(2027, 5, 15)
+    )
+    created = at("2027-01-05T10:00")
+    follow_ups = {}
+    with app.app_context():
+        for follow_up in db.session.scalars(
+            sa.select(FollowUp).where(FollowUp.recommendation_id == recommendation.id)
+        ):
+            follow_up.created_at = created
+            state = follow_up.state.name
+            focal = people["fp_a"] if state == "Kenya" else people["fp_b"]
+            follow_ups[follow_up.id] = {
+                "review": date(2027, 5, 15),
+                "last": None,
+                "focal_points": [focal.id],
+            }
+            if state == "Kenya":
+                kenya_id = follow_up.id
+        db.session.commit()
+    kenya_update = (at("2027-06-10T14:00"), date(2027, 12, 1))
+
     events = sorted(
         [(done, "milestone", mid) for mid, _, _, done in milestones if done]
         + [(recorded, "activity", aid) for aid, _, recorded in activities if recorded]
+        + [(kenya_update[0], "follow_up", kenya_id)]
     )
 
     # The oracle: what should be planned, from the test's own record, tick by tick.
@@ -853,6 +1073,28 @@ def test_a_year_of_ticks_across_daylight_saving_delivers_what_an_oracle_expects(
             expected.add(
                 ("state_without_focal_point", "member-states", f"month:{today:%Y-%m}", user_id)
             )
+        if kenya_update[0] <= now:
+            follow_ups[kenya_id].update(last=kenya_update[0], review=kenya_update[1])
+        for fid, known in follow_ups.items():
+            review, last, subject = known["review"], known["last"], f"follow_up:{fid}"
+            for user_id in known["focal_points"]:
+                if today <= review <= today + timedelta(days=30):
+                    expected.add(("follow_up_due", subject, f"due:{review}", user_id))
+            if review < today and (last is None or last.date() < review):
+                late = (today - review).days
+                for user_id in known["focal_points"]:
+                    period = f"late:{review}:{(late - 1) // 7}"
+                    expected.add(("follow_up_overdue", subject, period, user_id))
+                if late >= 28:
+                    for user_id in secretariat:
+                        expected.add(
+                            ("follow_up_escalated", subject, f"escalated:{review}", user_id)
+                        )
+            since = last or created
+            if since < now - timedelta(days=90):
+                for user_id in known["focal_points"]:
+                    period = f"since:{since.astimezone(BRUSSELS).date()}"
+                    expected.add(("follow_up_stale", subject, period, user_id))
 
     # The app: the same ticks, with the changes made when they happen.
     for now in ticks:
@@ -861,8 +1103,26 @@ def test_a_year_of_ticks_across_daylight_saving_delivers_what_an_oracle_expects(
             with app.app_context():
                 if kind == "milestone":
                     db.session.get(Milestone, record_id).done_on = now.astimezone(BRUSSELS).date()
+                elif kind == "follow_up":
+                    follow_up = db.session.get(FollowUp, record_id)
+                    follow_up.status = FollowUpStatus.IN_PROGRESS
+                    follow_up.last_update_at, follow_up.next_review_date = kenya_update
                 else:
-                    db.session.get(Activity, record_id).outcome_summary = "Outcomes recorded."
+                    # Outcomes and recommendations recorded together; addressed to a state
+                    # without focal point, they remind nobody.
+                    activity = db.session.get(Activity, record_id)
+                    activity.outcome_summary = "Outcomes recorded."
+                    recorded = Recommendation(
+                        activity=activity,
+                        number=1,
+                        code=f"TEST-{record_id}/R1",
+                        text="Recorded at the meeting.",
+                        priority=Priority.MEDIUM,
+                    )
+                    recorded.follow_ups.append(
+                        FollowUp(state_id=state_named_id("Malta"), created_at=now)
+                    )
+                    db.session.add(recorded)
                 db.session.commit()
         run(app, now)
 
@@ -873,7 +1133,14 @@ def test_a_year_of_ticks_across_daylight_saving_delivers_what_an_oracle_expects(
     assert len(expected) > 40  # the year is not empty
 
     # Each reminder arrives exactly once: alone, or in one summary.
-    emails = {sec1.id: sec1.email, sec2.id: sec2.email, admin.id: admin.email}
+    fp_a, fp_b = people["fp_a"], people["fp_b"]
+    emails = {
+        sec1.id: sec1.email,
+        sec2.id: sec2.email,
+        admin.id: admin.email,
+        fp_a.id: fp_a.email,
+        fp_b.id: fp_b.email,
+    }
     alone = sorted(
         (r.rule, r.subject_key, r.period_key, emails[r.user_id])
         for r in planned
@@ -885,10 +1152,19 @@ def test_a_year_of_ticks_across_daylight_saving_delivers_what_an_oracle_expects(
         if not str(m["X-Kpplan-Reminder"]).split(" ")[0].endswith("_digest")
     ]
     assert sorted(tuple(m) for m in mails) == alone
+    # The daily reader chose summaries for the rules above, not for escalations.
     assert {r.user_id for r in planned if r.delivery is Delivery.IMMEDIATELY} == {
         sec1.id,
+        sec2.id,
         admin.id,
+        fp_a.id,
+        fp_b.id,
     }
+    assert {
+        r.rule for r in planned if r.user_id == sec2.id and r.delivery is Delivery.IMMEDIATELY
+    } == {"follow_up_escalated"}
+    rules = {r.rule for r in planned}
+    assert {"follow_up_due", "follow_up_overdue", "follow_up_escalated", "follow_up_stale"} <= rules
 
     digests = {r.id: r for r in rows(app, kind=ReminderKind.DIGEST)}
     assert digests and all(d.status is ReminderStatus.SENT for d in digests.values())
