@@ -508,6 +508,8 @@ def test_home_and_history_query_counts_do_not_grow_with_data(
         factory.organisation()
         client.post(f"/users/{people['observer'].id}/deactivate")
         client.post(f"/users/{people['observer'].id}/reactivate")
+    for page in pages:  # as above: the home page's figures are kept once computed
+        client.get(page)
     with count_queries() as many:
         for page in pages:
             client.get(page)

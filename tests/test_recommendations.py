@@ -832,3 +832,26 @@ def test_two_meetings_of_a_kind_in_one_month_get_distinct_codes(
     with app.app_context():
         codes = db.session.scalars(sa.select(Recommendation.code).order_by(Recommendation.id))
         assert list(codes) == ["TM-2022-07/R1", "TM-2022-07b/R1", "TM-2022-07/R2"]
+
+
+def test_heavy_figures_are_kept_until_something_changes(
+    app, client, people, login_as, factory, count_queries
+):
+    activity = factory.activity()
+    recommendation = factory.recommendation(activity.id)
+    kenya = factory.follow_up_of(recommendation, STATE_A)
+    login_as(people["fp_a"])
+    with count_queries() as first:
+        assert "0 %" in client.get("/recommendations/shares").text
+    with count_queries() as again:
+        client.get("/recommendations/shares")
+    assert again.count < first.count  # served from the memo: only the stamp is read
+    version = _version(client, kenya.id)
+    assert (
+        _post_update(
+            client, kenya.id, version, status="not_applicable", reason="Covered elsewhere."
+        ).status_code
+        == 302
+    )
+    page = client.get("/recommendations/shares").text
+    assert re.search(r"Kenya</a></td><td>1</td><td>0</td><td>1</td>", page)

@@ -253,6 +253,10 @@ class FollowUp(Versioned, Base):
         ),
         Index("ix_follow_ups_status_next_review_date", "status", "next_review_date"),
         Index("ix_follow_ups_organisation_id", "organisation_id"),
+        # A focal point's lists: the recommendations addressed to their state.
+        Index("ix_follow_ups_state_id_recommendation_id", "state_id", "recommendation_id"),
+        # Lists of recommendations filtered by follow-up status.
+        Index("ix_follow_ups_status_recommendation_id", "status", "recommendation_id"),
     )
 
     def __repr__(self) -> str:

@@ -14,6 +14,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, case, extract, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from kpplan.cache import memoised
 from kpplan.directory.models import Role, State
 from kpplan.extensions import db
 from kpplan.meetings.models import Activity
@@ -30,6 +31,8 @@ from kpplan.recommendations.themes import THEMES
 
 DUE_SOON_DAYS = 30
 STALE_DAYS = 90
+# What the kept figures are computed from (with the audit trail): see kpplan.cache.
+_STAMPED = (FollowUp, StatusUpdate, Recommendation)
 
 
 @dataclass(frozen=True)
@@ -336,24 +339,34 @@ def state_follow_ups(
             or_(FollowUp.status.in_(OPEN_STATUSES), FollowUp.pending_update_id.is_not(None)),
         )
     )
-    counts = dict.fromkeys(URGENCY_LABELS, 0)
     order = {0: "overdue", 1: "due_soon", 2: "stale", 3: "open"}
-    # Grouped over a subquery: PostgreSQL sees the urgency's dates as separate parameters
-    # in SELECT and GROUP BY otherwise.
-    levels = base.with_only_columns(urgency.label("level")).subquery()
-    for level, n in db.session.execute(
-        select(levels.c.level, func.count()).group_by(levels.c.level)
-    ):
-        counts[order[level]] = n
+
+    def count_levels() -> dict[str, int]:
+        counts = dict.fromkeys(URGENCY_LABELS, 0)
+        # Grouped over a subquery: PostgreSQL sees the urgency's dates as separate
+        # parameters in SELECT and GROUP BY otherwise.
+        levels = base.with_only_columns(urgency.label("level")).subquery()
+        for level, n in db.session.execute(
+            select(levels.c.level, func.count()).group_by(levels.c.level)
+        ):
+            counts[order[level]] = n
+        return counts
+
+    counts = memoised("state_follow_up_counts", (state_id, today), _STAMPED, count_levels)
     query = base
     if only in order.values():
         level = {v: k for k, v in order.items()}[only]
         query = query.where(urgency == level)
+        total = counts[only]
+    else:
+        total = sum(counts.values())
     query = query.options(
         joinedload(FollowUp.recommendation).joinedload(Recommendation.activity),
         joinedload(FollowUp.state),
     ).order_by(urgency, FollowUp.next_review_date.is_(None), FollowUp.next_review_date, FollowUp.id)
-    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    # The counts above give the total: no second count over the same rows.
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False, count=False)
+    pagination.total = total
     return StateFollowUps(pagination, counts)
 
 
@@ -464,7 +477,12 @@ def _in_force():
 
 
 def shares_by_state(scope: Scope) -> list[ShareRow]:
-    """Implemented share of recommendations in force, per addressee state (in SQL)."""
+    """Implemented share of recommendations in force, per addressee state (in SQL; kept
+    until the data changes)."""
+    return memoised("shares_by_state", scope, _STAMPED, lambda: _shares_by_state(scope))
+
+
+def _shares_by_state(scope: Scope) -> list[ShareRow]:
     rows = db.session.execute(
         _in_force()
         .join(State, FollowUp.state_id == State.id)
@@ -477,7 +495,12 @@ def shares_by_state(scope: Scope) -> list[ShareRow]:
 
 
 def shares_by_theme(scope: Scope) -> list[ShareRow]:
-    """Implemented share per thematic tag, in the order of the frames."""
+    """Implemented share per thematic tag, in the order of the frames (kept until the data
+    changes)."""
+    return memoised("shares_by_theme", scope, _STAMPED, lambda: _shares_by_theme(scope))
+
+
+def _shares_by_theme(scope: Scope) -> list[ShareRow]:
     rows = db.session.execute(
         _in_force()
         .join(
@@ -497,7 +520,12 @@ def shares_by_theme(scope: Scope) -> list[ShareRow]:
 
 
 def status_totals(scope: Scope) -> dict[FollowUpStatus, int]:
-    """How many follow-ups of recommendations in force stand at each status."""
+    """How many follow-ups of recommendations in force stand at each status (kept until
+    the data changes)."""
+    return memoised("status_totals", scope, _STAMPED, lambda: _status_totals(scope))
+
+
+def _status_totals(scope: Scope) -> dict[FollowUpStatus, int]:
     rows = db.session.execute(
         _in_force()
         .where(scope.where())
@@ -520,12 +548,19 @@ def recommendation_years() -> list[int]:
     return list(range(last.year, first.year - 1, -1))
 
 
-def activities_with_recommendations() -> list[Activity]:
-    return db.session.scalars(
-        select(Activity)
-        .where(Activity.id.in_(select(Recommendation.activity_id)))
+def activities_with_recommendations(chosen: int | None = None, limit: int = 150) -> list:
+    """The latest activities that have recommendations (id, title, start date), for the
+    list's filter; and the chosen one, however old."""
+    columns = (Activity.id, Activity.title, Activity.start_date)
+    rows = db.session.execute(
+        select(*columns)
+        .where(Activity.id.in_(select(Recommendation.activity_id).distinct()))
         .order_by(Activity.start_date.desc())
+        .limit(limit)
     ).all()
+    if chosen and all(row.id != chosen for row in rows):
+        rows += db.session.execute(select(*columns).where(Activity.id == chosen)).all()
+    return rows
 
 
 def recommendation_by_code(code: str) -> Recommendation | None:
@@ -541,7 +576,14 @@ class Summary:
 
 
 def follow_up_summary(scope: Scope, today: date) -> Summary:
-    """Open follow-ups of recommendations in force that need attention, in one query."""
+    """Open follow-ups of recommendations in force that need attention, in one query
+    (kept until the data changes or the day does)."""
+    return memoised(
+        "follow_up_summary", (scope, today), _STAMPED, lambda: _follow_up_summary(scope, today)
+    )
+
+
+def _follow_up_summary(scope: Scope, today: date) -> Summary:
     last = func.coalesce(FollowUp.last_update_at, FollowUp.created_at)
     open_ = FollowUp.status.in_(OPEN_STATUSES)
     row = db.session.execute(

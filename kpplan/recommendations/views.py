@@ -120,7 +120,7 @@ def index():
         themes=THEMES,
         years=queries.recommendation_years(),
         states=directory_queries.member_state_choices() if _scope().everything else [],
-        activities=queries.activities_with_recommendations(),
+        activities=queries.activities_with_recommendations(filters.activity_id),
     )
 
 

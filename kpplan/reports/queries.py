@@ -9,12 +9,13 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from kpplan.cache import memoised
 from kpplan.chair.models import Chairmanship
 from kpplan.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, ActivityOrganisation, Status
 from kpplan.meetings.queries import LIST_OPTIONS, ArchiveFilters, archive_select
-from kpplan.recommendations.models import FollowUp, FollowUpStatus, Recommendation
+from kpplan.recommendations.models import FollowUp, FollowUpStatus, Recommendation, StatusUpdate
 
 # Only what happened counts: an activity held, or held and closed with its outcome.
 HELD = (Status.HELD, Status.CLOSED)
@@ -119,7 +120,17 @@ def not_yet_held(start: date, end: date) -> int:
 def recommendation_counts(start: date, end: date) -> RecommendationCounts:
     """Recommendations recorded at the activities ``activity_figures`` counts (held or
     closed, started from ``start`` to ``end``), withdrawn ones left out; and their
-    addressees' follow-ups by status (status label → count). Two grouped queries."""
+    addressees' follow-ups by status (status label → count). Two grouped queries, kept
+    until the data changes."""
+    return memoised(
+        "recommendation_counts",
+        (start, end),
+        (FollowUp, StatusUpdate, Recommendation, Activity),
+        lambda: _recommendation_counts(start, end),
+    )
+
+
+def _recommendation_counts(start: date, end: date) -> RecommendationCounts:
     counted = select(Activity.id).where(
         Activity.start_date.between(start, end), Activity.status.in_(HELD)
     )

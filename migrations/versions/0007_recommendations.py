@@ -79,6 +79,8 @@ def upgrade():
         batch_op.create_index('ix_follow_ups_organisation_id', ['organisation_id'], unique=False)
         batch_op.create_index('ix_follow_ups_state_id_status_next_review_date', ['state_id', 'status', 'next_review_date'], unique=False)
         batch_op.create_index('ix_follow_ups_status_next_review_date', ['status', 'next_review_date'], unique=False)
+        batch_op.create_index('ix_follow_ups_status_recommendation_id', ['status', 'recommendation_id'], unique=False)
+        batch_op.create_index('ix_follow_ups_state_id_recommendation_id', ['state_id', 'recommendation_id'], unique=False)
 
     op.create_table('recommendation_themes',
     sa.Column('recommendation_id', sa.Integer(), nullable=False),
@@ -177,6 +179,8 @@ def downgrade():
 
     op.drop_table('recommendation_themes')
     with op.batch_alter_table('follow_ups', schema=None) as batch_op:
+        batch_op.drop_index('ix_follow_ups_state_id_recommendation_id')
+        batch_op.drop_index('ix_follow_ups_status_recommendation_id')
         batch_op.drop_index('ix_follow_ups_status_next_review_date')
         batch_op.drop_index('ix_follow_ups_state_id_status_next_review_date')
         batch_op.drop_index('ix_follow_ups_organisation_id')
