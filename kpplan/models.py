@@ -21,6 +21,7 @@ from kpplan.recommendations.models import (
     StatusUpdate,
     WordingRevision,
 )
+from kpplan.review.models import ReviewSnapshot, SnapshotEntry
 
 __all__ = [
     "Activity",
@@ -36,7 +37,9 @@ __all__ = [
     "Organisation",
     "Recommendation",
     "RecommendationTheme",
+    "ReviewSnapshot",
     "SignInThrottle",
+    "SnapshotEntry",
     "State",
     "StatusUpdate",
     "User",
