@@ -91,9 +91,10 @@ def register_blueprints(app: Flask) -> None:
     from kpplan.meetings.views import feed_bp
     from kpplan.recommendations.views import bp as recommendations_bp
     from kpplan.reports.views import bp as reports_bp
+    from kpplan.review.views import bp as review_bp
 
     blueprints = (core_bp, auth_bp, directory_bp, meetings_bp, feed_bp, recommendations_bp)
-    for blueprint in (*blueprints, chair_bp, reports_bp, audit_bp):
+    for blueprint in (*blueprints, chair_bp, review_bp, reports_bp, audit_bp):
         app.register_blueprint(blueprint)
 
 
