@@ -97,9 +97,7 @@ def share_bars(rows: list[Any], short_label=None) -> BarChart:
     for i, row in enumerate(rows):
         share = row.share
         applicable = row.total - row.not_applicable
-        text = (
-            f"{share} % ({row.implemented} of {applicable})" if share is not None else "no share"
-        )
+        text = f"{share} % ({row.implemented} of {applicable})" if share is not None else "no share"
         bars.append(
             Bar(
                 label=short_label(row) if short_label else row.label,

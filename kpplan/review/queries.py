@@ -17,13 +17,13 @@ from kpplan.directory.models import Organisation, State
 from kpplan.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
+from kpplan.recommendations import queries as rec_queries
 from kpplan.recommendations.models import (
     OPEN_STATUSES,
     FollowUp,
     FollowUpStatus,
     Recommendation,
 )
-from kpplan.recommendations import queries as rec_queries
 from kpplan.recommendations.queries import Scope
 from kpplan.review.models import ReviewSnapshot, SnapshotEntry
 
@@ -517,7 +517,6 @@ def totals(rows: list[StateDifference]) -> StateDifference:
         ):
             setattr(total, name, getattr(total, name) + getattr(row, name))
     return total
-
 
 
 # --- The pages -----------------------------------------------------------------------
