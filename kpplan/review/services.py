@@ -65,7 +65,7 @@ def take_snapshot(actor: User | None, activity: Activity, today: date) -> Review
     snapshot.entry_count = copied.rowcount
     audit.record(
         actor,
-        "create",
+        "created",
         snapshot,
         f"Review snapshot taken at {activity.title}: {snapshot.entry_count} follow-ups.",
         after={"activity_id": activity.id, "entry_count": snapshot.entry_count},
