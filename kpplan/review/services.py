@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import insert, literal, select
+from sqlalchemy import func, insert, literal, select
 
 from kpplan.audit import services as audit
 from kpplan.directory.models import User
@@ -48,7 +48,7 @@ def take_snapshot(actor: User | None, activity: Activity, today: date) -> Review
     snapshot = ReviewSnapshot(activity_id=activity.id, taken_by_id=actor.id if actor else None)
     db.session.add(snapshot)
     db.session.flush()
-    copied = db.session.execute(
+    db.session.execute(
         insert(SnapshotEntry).from_select(
             ["snapshot_id", "follow_up_id", "state_id", "status", "pending"],
             select(
@@ -62,7 +62,13 @@ def take_snapshot(actor: User | None, activity: Activity, today: date) -> Review
             .where(Recommendation.withdrawn_at.is_(None)),
         )
     )
-    snapshot.entry_count = copied.rowcount
+    # Counted rather than read from the cursor: not every driver reports the rows an
+    # INSERT … SELECT wrote (psycopg through SQLAlchemy gives -1).
+    snapshot.entry_count = db.session.scalar(
+        select(func.count())
+        .select_from(SnapshotEntry)
+        .where(SnapshotEntry.snapshot_id == snapshot.id)
+    )
     audit.record(
         actor,
         "created",
