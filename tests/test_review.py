@@ -450,6 +450,17 @@ class TestHandover:
         text = client.get(f"/chair/{term['chair'].id}/handover").text
         assert term["overdue"].code in text and term["met"].code not in text
 
+    def test_the_page_shows_the_first_rows_and_the_download_all(
+        self, client, people, login_as, term, monkeypatch
+    ):
+        monkeypatch.setattr(queries, "PAGE_ROWS", 1)
+        login_as(people["observer"])
+        text = client.get(f"/chair/{term['chair'].id}/handover").text
+        assert "The first 1 of 2: the downloaded handover pack lists them all." in text
+        open_section = text.split('id="open"', 1)[1].split("</section>", 1)[0]
+        assert open_section.count('<tr><td><a href="/recommendations/') == 1
+        assert "2 open recommendations" in text and "1 overdue follow-ups" in text
+
     def test_a_focal_point_gets_their_own_state_only(self, client, people, login_as, term):
         login_as(people["fp_b"])  # Italy: one open follow-up, nothing overdue
         download = client.get(f"/chair/{term['chair'].id}/handover.xlsx")

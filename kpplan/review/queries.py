@@ -28,6 +28,8 @@ from kpplan.recommendations.queries import Scope
 from kpplan.review.models import ReviewSnapshot, SnapshotEntry
 
 OVERDUE_SHOWN = 10
+# The most rows a list of the handover page shows; its workbook holds up to LIST_LIMIT.
+PAGE_ROWS = 100
 LIST_LIMIT = 5000
 
 # --- The term ------------------------------------------------------------------------
@@ -566,18 +568,23 @@ class HandoverPack:
     successor: Chairmanship | None
     open_recommendations: list[OpenRecommendation]
     overdue: list[FollowUp]
+    overdue_total: int
     upcoming: list[Activity]
     not_delivered: list[ItemProgress]
 
 
-def handover_pack(chairmanship: Chairmanship, scope: Scope, today: date) -> HandoverPack:
+def handover_pack(
+    chairmanship: Chairmanship, scope: Scope, today: date, overdue_limit: int = LIST_LIMIT
+) -> HandoverPack:
     """What the outgoing Chair hands over: open and overdue recommendations, upcoming
-    activities and the items of its work plan neither held nor dropped."""
+    activities and the items of its work plan neither held nor dropped. The page asks for
+    fewer overdue follow-ups than the workbook (``overdue_limit``), and says how many."""
     return HandoverPack(
         chairmanship=chairmanship,
         successor=successor_of(chairmanship),
         open_recommendations=open_recommendations(scope, today),
-        overdue=overdue_follow_ups(scope, today, LIST_LIMIT),
+        overdue=overdue_follow_ups(scope, today, overdue_limit),
+        overdue_total=rec_queries.follow_up_summary(scope, today).overdue,
         upcoming=upcoming_activities(today),
         not_delivered=work_plan_progress(chairmanship, today).not_delivered,
     )

@@ -125,9 +125,11 @@ def dashboard_csv(chairmanship_id: int, section: str):
 @bp.route("/chair/<int:chairmanship_id>/handover")
 def handover(chairmanship_id: int):
     chairmanship = _chairmanship_or_404(chairmanship_id)
-    pack = queries.handover_pack(chairmanship, scope_of(current_user), today())
+    pack = queries.handover_pack(chairmanship, scope_of(current_user), today(), queries.PAGE_ROWS)
     return render_template(
         "review/handover.html",
+        shown=queries.PAGE_ROWS,
+        list_limit=queries.LIST_LIMIT,
         pack=pack,
         chairmanship=chairmanship,
         statuses=list(FollowUpStatus),
