@@ -367,6 +367,17 @@ class TestDashboard:
             "Meeting in Cairo",
         ]
 
+    def test_the_snapshots_of_the_term(self, client, people, login_as, factory, term):
+        taken = _som(factory, date(2024, 3, 20), "SOM with its snapshot")
+        _som(factory, date(2025, 3, 20), "SOM without a snapshot")
+        _som(factory, date(2023, 3, 20), "SOM before the term")
+        login_as(people["secretariat"])
+        snapshot_id = _snapshot_via_http(client, taken.id)
+        section = client.get(f"/chair/{term['chair'].id}/review").text.split('id="snapshots"')[1]
+        assert f'href="/chair/snapshots/{snapshot_id}">SOM with its snapshot</a>' in section
+        assert "Without a snapshot: <a" in section and "SOM without a snapshot</a>" in section
+        assert "SOM before the term" not in section
+
     def test_a_focal_point_counts_their_own_state_only(self, client, people, login_as, term):
         login_as(people["fp_b"])  # Italy
         text = client.get(f"/chair/{term['chair'].id}/review").text
