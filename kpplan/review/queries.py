@@ -281,6 +281,7 @@ def open_recommendations(scope: Scope, today: date, limit: int = LIST_LIMIT):
 
 
 def snapshot_of(activity_id: int) -> ReviewSnapshot | None:
+    """The snapshot taken at an activity (a Senior Officials' Meeting), if any."""
     return db.session.scalar(
         select(ReviewSnapshot).where(ReviewSnapshot.activity_id == activity_id)
     )
@@ -298,6 +299,7 @@ def snapshots_between(start: date, end: date) -> list[ReviewSnapshot]:
 
 
 def snapshot_page(snapshot_id: int) -> ReviewSnapshot | None:
+    """One snapshot with its meeting and who took it."""
     return db.session.scalar(
         select(ReviewSnapshot)
         .where(ReviewSnapshot.id == snapshot_id)
