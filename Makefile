@@ -35,12 +35,18 @@ migrate: install  ## apply the database migrations
 seed: migrate  ## load the member states, organisations and demo accounts
 	$(FLASK) kpplan seed --demo
 
-run: seed  ## install, migrate, load the demo and serve http://127.0.0.1:$(PORT)
+# The reminder scheduler runs beside the web server, in its own process (never inside the web
+# app); without MAIL_SERVER its mails land in instance/mail as .eml files. Both stop together.
+run: seed  ## install, migrate, load the demo and serve http://127.0.0.1:$(PORT), with the reminders
 	@echo
 	@echo "kpplan is at http://127.0.0.1:$(PORT) — sign in with a demo account above."
-	@echo "Stop it with Ctrl-C."
+	@echo "Reminder mails are written to instance/mail. Stop it with Ctrl-C."
 	@echo
-	exec $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@export KPPLAN_BASE_URL="$${KPPLAN_BASE_URL:-http://127.0.0.1:$(PORT)}"; \
+	$(FLASK) kpplan scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # Browser tests drive Debian's Chromium; install it when we can (root with apt-get).
 browser:

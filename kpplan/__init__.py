@@ -69,15 +69,21 @@ def register_extensions(app: Flask) -> None:
 def _load_user(session_id: str):
     """Load the signed-in user from ``id:token``; a deactivated account or a changed token
     (password reset, role change) ends the session."""
-    from kpplan.directory.models import User
-    from kpplan.extensions import db
+    from flask import g
+
+    from kpplan.reminders.queries import user_with_unread_count
 
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_token != token:
+    # The same query brings the count of unread notifications for the bell in the header.
+    found = user_with_unread_count(int(user_id))
+    if found is None:
         return None
+    user, unread = found
+    if not user.active or user.session_token != token:
+        return None
+    g.unread_notifications = unread
     return user
 
 
@@ -90,11 +96,12 @@ def register_blueprints(app: Flask) -> None:
     from kpplan.meetings.views import bp as meetings_bp
     from kpplan.meetings.views import feed_bp
     from kpplan.recommendations.views import bp as recommendations_bp
+    from kpplan.reminders.views import bp as reminders_bp
     from kpplan.reports.views import bp as reports_bp
     from kpplan.review.views import bp as review_bp
 
     blueprints = (core_bp, auth_bp, directory_bp, meetings_bp, feed_bp, recommendations_bp)
-    for blueprint in (*blueprints, chair_bp, review_bp, reports_bp, audit_bp):
+    for blueprint in (*blueprints, chair_bp, reminders_bp, review_bp, reports_bp, audit_bp):
         app.register_blueprint(blueprint)
 
 

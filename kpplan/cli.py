@@ -104,3 +104,74 @@ def seed_command(demo: bool) -> None:
             where = f" ({state})" if state else ""
             click.echo(f"  {email:<34} {role.label}{where}")
         click.echo(f"  password for all of them: {DEMO_PASSWORD}")
+
+
+@kpplan_group.command("scheduler")
+def scheduler_command() -> None:
+    """Run the reminder scheduler in this process, until stopped.
+
+    Only one runs at a time: a second one waits and takes over when the first one stops.
+    """
+    from flask import current_app
+
+    from kpplan.reminders.scheduler import run_scheduler
+
+    run_scheduler(current_app._get_current_object())
+
+
+@kpplan_group.command("remind")
+@click.option(
+    "--now",
+    "moment",
+    help="The moment to run for, such as 2026-12-01T08:00 (in the Process's timezone unless "
+    "it says otherwise). Default: now.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would be planned and sent; change nothing."
+)
+def remind_command(moment: str | None, dry_run: bool) -> None:
+    """Run the reminder job once and say what it planned and sent."""
+    from datetime import UTC, datetime
+
+    from kpplan.db import utcnow
+    from kpplan.reminders.planner import tick
+    from kpplan.reminders.settings import process_timezone
+
+    if moment:
+        try:
+            now = datetime.fromisoformat(moment)
+        except ValueError:
+            raise click.BadParameter(
+                "Give a date and time such as 2026-12-01T08:00.", param_hint="--now"
+            ) from None
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=process_timezone())
+        now = now.astimezone(UTC)
+    else:
+        now = utcnow()
+    report = tick(now, runner="command", dry_run=dry_run)
+    heading = "Dry run, nothing changed" if dry_run else "Reminders"
+    click.echo(f"{heading} at {now:%Y-%m-%d %H:%M} UTC:")
+    click.echo(f"Planned {len(report.planned)}:")
+    for planned in report.planned:
+        click.echo(
+            f"  {planned.rule} {planned.subject_key} {planned.period_key} "
+            f"to user {planned.user_id}: {planned.title}"
+        )
+    click.echo(f"Summaries {len(report.digests)}:")
+    for user_id, period in report.digests:
+        click.echo(f"  user {user_id}: {period}")
+    verb = "Would send" if dry_run else "Sent"
+    click.echo(f"{verb} {len(report.send.sent)}:")
+    for row in report.send.sent:
+        click.echo(f"  #{row.id} to {row.user.email}: {row.title}")
+    if report.send.retried:
+        click.echo(f"To retry {len(report.send.retried)}:")
+        for row in report.send.retried:
+            click.echo(f"  #{row.id} to {row.user.email}: {row.last_error}")
+    if report.send.failed:
+        click.echo(f"Failed {len(report.send.failed)}:")
+        for row in report.send.failed:
+            click.echo(f"  #{row.id} to {row.user.email}: {row.last_error}")
+    for error in report.errors:
+        click.echo(f"Problem: {error}", err=True)

@@ -49,8 +49,39 @@ class Defaults:
     MAX_CONTENT_LENGTH = 21 * 1024 * 1024
     UPLOAD_FOLDER = ""
 
-    # The Process's own timezone: "today" for what is upcoming, held or late.
+    # The Process's own timezone: "today" for what is upcoming, held or late. Reminders
+    # start from it; an administrator may set another on the reminder settings page.
     TIMEZONE = "Europe/Brussels"
+
+    # Reminder mail. Without MAIL_SERVER (as under `make run`), mails are written as .eml
+    # files into MAIL_FOLDER (empty: instance/mail) instead of being sent.
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS after connecting (usually port 587)
+    MAIL_USE_SSL = False  # TLS from the start (usually port 465)
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_FROM = "kpplan <kpplan@localhost>"
+    MAIL_TIMEOUT = 30  # seconds to wait for the SMTP server
+    MAIL_FOLDER = ""
+    # The address people open kpplan at: the links in mails start with it.
+    BASE_URL = "http://127.0.0.1:5000"
+
+    # The reminder scheduler (`flask --app wsgi kpplan scheduler`): minutes between ticks;
+    # attempts before a mail is given up, and minutes before the first retry (then doubling);
+    # minutes a sender keeps its claim on a mail before another may take it over; mails
+    # claimed at a time; the local hour of the daily and weekly (Monday) summaries.
+    REMINDER_TICK_MINUTES = 5
+    REMINDER_MAX_ATTEMPTS = 6
+    REMINDER_RETRY_MINUTES = 5
+    REMINDER_CLAIM_MINUTES = 10
+    REMINDER_SEND_BATCH = 100
+    REMINDER_DIGEST_HOUR = 8
+    # Runs that planned nothing are forgotten after this many days.
+    REMINDER_KEEP_RUNS_DAYS = 30
+    # On SQLite, the file whose lock makes one scheduler the only one (empty:
+    # instance/scheduler.lock); on PostgreSQL an advisory lock does it.
+    SCHEDULER_LOCK_FILE = ""
 
 
 def normalise_database_url(url: str) -> str:
@@ -76,6 +107,11 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
 
     if not app.config.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
+
+    if not app.config.get("MAIL_FOLDER"):
+        app.config["MAIL_FOLDER"] = os.path.join(app.instance_path, "mail")
+    if not app.config.get("SCHEDULER_LOCK_FILE"):
+        app.config["SCHEDULER_LOCK_FILE"] = os.path.join(app.instance_path, "scheduler.lock")
 
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))

@@ -21,6 +21,13 @@ from kpplan.recommendations.models import (
     StatusUpdate,
     WordingRevision,
 )
+from kpplan.reminders.models import (
+    Reminder,
+    ReminderClock,
+    ReminderPreference,
+    ReminderRuleSetting,
+    ReminderRun,
+)
 from kpplan.review.models import ReviewSnapshot, SnapshotEntry
 
 __all__ = [
@@ -37,6 +44,11 @@ __all__ = [
     "Organisation",
     "Recommendation",
     "RecommendationTheme",
+    "Reminder",
+    "ReminderClock",
+    "ReminderPreference",
+    "ReminderRuleSetting",
+    "ReminderRun",
     "ReviewSnapshot",
     "SignInThrottle",
     "SnapshotEntry",

@@ -148,6 +148,16 @@ def can_view_reports(user: Any) -> bool:
     return is_signed_in(user)
 
 
+def can_view_reminders(user: Any) -> bool:
+    """See the reminder outbox and the runs of the scheduler."""
+    return is_staff(user)
+
+
+def can_manage_reminders(user: Any) -> bool:
+    """Change the reminder rules and timezone, and send a failed mail again."""
+    return is_admin(user)
+
+
 def require(allowed: bool) -> None:
     """Stop the request with 403 unless ``allowed``."""
     if not allowed:

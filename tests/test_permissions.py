@@ -35,6 +35,10 @@ STAFF_ACTION = row("L 302 302 403 403 403 403")
 CHAIR_EDITS = row("L 200 200 200 403 403 403")
 CHAIR_ACTION = row("L 302 302 302 403 403 403")
 
+
+ADMIN_ONLY = row("L 200 403 403 403 403 403")
+ADMIN_ACTION = row("L 302 403 403 403 403 403")
+
 EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "static"): row("200 200 200 200 200 200 200"),
     ("GET", "core.healthz"): row("200 200 200 200 200 200 200"),
@@ -145,6 +149,16 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "reports.timeline_page"): EVERYONE,
     ("GET", "reports.activities_csv"): EVERYONE,
     ("GET", "reports.activities_xlsx"): EVERYONE,
+    ("GET", "reminders.notifications"): EVERYONE,
+    # The sample notification is the administrator's: anyone else's is not found.
+    ("POST", "reminders.mark_read"): row("L 302 404 404 404 404 404"),
+    ("POST", "reminders.mark_all_read"): row("L 302 302 302 302 302 302"),
+    ("GET", "reminders.preferences"): EVERYONE,
+    ("POST", "reminders.preferences"): EVERYONE,
+    ("GET", "reminders.outbox"): STAFF_ONLY,
+    ("POST", "reminders.resend"): ADMIN_ACTION,
+    ("GET", "reminders.settings"): ADMIN_ONLY,
+    ("POST", "reminders.settings"): ADMIN_ONLY,
 }
 
 
@@ -166,6 +180,30 @@ def _url_values(rule: Rule, objects: dict[str, int | str]) -> dict:
     missing = rule.arguments - objects.keys()
     assert not missing, f"no sample value for {missing} of {rule.rule}: add one to objects"
     return {name: objects[name] for name in rule.arguments}
+
+
+def _notification_for(user) -> int:
+    from datetime import UTC, datetime
+
+    from kpplan.extensions import db
+    from kpplan.reminders.models import Delivery, Reminder, ReminderKind, ReminderStatus
+
+    moment = datetime(2026, 12, 1, tzinfo=UTC)
+    reminder = Reminder(
+        kind=ReminderKind.REMINDER,
+        rule="milestone_due",
+        subject_key="milestone:1",
+        period_key="due:2026-12-03",
+        user_id=user.id,
+        delivery=Delivery.IMMEDIATELY,
+        status=ReminderStatus.SENT,
+        title="Due on 3 December 2026: Agenda",
+        planned_at=moment,
+        message_id="<reminder-test@kpplan.example>",
+    )
+    db.session.add(reminder)
+    db.session.commit()
+    return reminder.id
 
 
 def _outcome(response) -> str:
@@ -215,6 +253,7 @@ def test_route_answers_each_role_as_expected(
             "chairmanship_id": chairmanship.id,
             "work_plan_id": work_plan.id,
             "item_id": item.id,
+            "reminder_id": _notification_for(people["admin"]),
             "snapshot_id": snapshot_id,
             "section": "states",
         }

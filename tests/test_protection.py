@@ -43,6 +43,7 @@ def test_every_state_changing_route_refuses_a_request_without_csrf_token(
         "chairmanship_id": 1,
         "work_plan_id": 1,
         "item_id": 1,
+        "reminder_id": 1,
         "snapshot_id": 1,
         "section": "states",
     }
@@ -101,6 +102,10 @@ def test_pages_carry_no_inline_script_or_style(client, people, login_as):
         "/chair/new",
         "/reports/statistics",
         "/reports/timeline",
+        "/reminders/",
+        "/reminders/preferences",
+        "/reminders/outbox",
+        "/reminders/settings",
     ):
         text = client.get(path).text
         assert "<script>" not in text and "<style" not in text and "style=" not in text

@@ -811,3 +811,24 @@ def test_home_shows_what_needs_attention(app, client, people, login_as, factory)
     login_as(people["secretariat"])
     page = client.get("/").text
     assert re.search(r'<p class="figure">1</p>\s*<p>due within 30 days', page)
+
+
+def test_two_meetings_of_a_kind_in_one_month_get_distinct_codes(
+    app, client, people, login_as, factory
+):
+    first = factory.activity(start=date(2022, 7, 5))
+    second = factory.activity(start=date(2022, 7, 20))
+    login_as(people["secretariat"])
+    for activity in (first, second, first):
+        response = client.post(
+            f"/activities/{activity.id}/recommendations/new",
+            data={
+                "entries-0-text": "Act.",
+                "entries-0-priority": "medium",
+                "entries-0-to_all_members": "y",
+            },
+        )
+        assert response.status_code == 302
+    with app.app_context():
+        codes = db.session.scalars(sa.select(Recommendation.code).order_by(Recommendation.id))
+        assert list(codes) == ["TM-2022-07/R1", "TM-2022-07b/R1", "TM-2022-07/R2"]

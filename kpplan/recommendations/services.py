@@ -65,9 +65,33 @@ class EvidenceLink:
     url: str
 
 
+def code_prefix(activity: Activity) -> str:
+    """The first part of the codes of an activity's recommendations, e.g. ``TM-2022-07``.
+
+    Two activities of one kind in one month get ``TM-2022-07`` and ``TM-2022-07b``: an
+    activity keeps the prefix its first recommendation got; a new one takes the first
+    prefix no other activity uses.
+    """
+    base = f"{activity.kind.info.short}-{activity.start_date:%Y-%m}"
+    taken: dict[str, int] = {}
+    for code, activity_id in db.session.execute(
+        select(Recommendation.code, Recommendation.activity_id).where(
+            Recommendation.code.like(f"{base}%/R%")
+        )
+    ):
+        taken.setdefault(code.rsplit("/R", 1)[0], activity_id)
+    for prefix, owner in taken.items():
+        if owner == activity.id:
+            return prefix
+    for suffix in ["", *"bcdefghijklmnopqrstuvwxyz"]:
+        if base + suffix not in taken:
+            return base + suffix
+    return f"{base}-{activity.id}"
+
+
 def code_for(activity: Activity, number: int) -> str:
     """The code a recommendation is known by, e.g. ``TM-2022-07/R3``."""
-    return f"{activity.kind.info.short}-{activity.start_date:%Y-%m}/R{number}"
+    return f"{code_prefix(activity)}/R{number}"
 
 
 def _snapshot(recommendation: Recommendation) -> dict[str, Any]:

@@ -6,7 +6,7 @@ its addressee state, its counted status and whether a move to implemented awaite
 validation. The Chair's review compares two snapshots state by state.
 
 Revision ID: 0011_review
-Revises: 0009_chair
+Revises: 0010_reminders
 Create Date: 2026-11-23 14:46:36.076017
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0011_review'
-down_revision = '0009_chair'
+down_revision = '0010_reminders'
 branch_labels = None
 depends_on = None
 

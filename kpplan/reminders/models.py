@@ -1,0 +1,176 @@
+"""The reminder outbox, the runs of the scheduler, settings and preferences."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kpplan.db import Base, UTCDateTime, utcnow
+from kpplan.directory.models import User, enum_column
+
+
+class Delivery(enum.Enum):
+    """How a person wants to hear of one kind of reminder."""
+
+    IMMEDIATELY = "immediately"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    OFF = "off"
+
+    @property
+    def label(self) -> str:
+        return {
+            "immediately": "At once, one e-mail each",
+            "daily": "In a daily summary",
+            "weekly": "In a weekly summary (Mondays)",
+            "off": "Not at all",
+        }[self.value]
+
+
+class ReminderKind(enum.Enum):
+    REMINDER = "reminder"
+    DIGEST = "digest"
+
+
+class ReminderStatus(enum.Enum):
+    """Where a reminder stands in the outbox."""
+
+    WAITING = "waiting"  # for the person's daily or weekly summary
+    PENDING = "pending"  # to be sent, now or after a failed attempt
+    SENT = "sent"
+    IN_DIGEST = "in_digest"  # went out in a summary
+    FAILED = "failed"  # gave up after the last attempt
+    OFF = "off"  # not mailed: the person turned this reminder off
+
+    @property
+    def label(self) -> str:
+        return {
+            "waiting": "Waiting for the summary",
+            "pending": "To be sent",
+            "sent": "Sent",
+            "in_digest": "Sent in a summary",
+            "failed": "Failed",
+            "off": "Not mailed",
+        }[self.value]
+
+
+class ReminderRun(Base):
+    """One run of the reminder job: when, for which moment, what it planned and sent."""
+
+    __tablename__ = "reminder_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The moment the run decided for (``--now`` or the clock); rules see only this.
+    now: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who ran it: "scheduler 1234@host" or "command".
+    runner: Mapped[str] = mapped_column(String(120))
+    planned: Mapped[int] = mapped_column(Integer, default=0)
+    digests: Mapped[int] = mapped_column(Integer, default=0)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_reminder_runs_started_at", "started_at"),)
+
+
+class Reminder(Base):
+    """A reminder for one person, planned once per (subject, rule, period, recipient).
+
+    A summary (digest) is a row too, keyed by (person, summary period); the reminders it
+    lists point to it. The same rows are the person's in-app notifications.
+    """
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ReminderKind] = mapped_column(enum_column(ReminderKind, "reminder_kind"))
+    rule: Mapped[str] = mapped_column(String(40))
+    subject_key: Mapped[str] = mapped_column(String(80))
+    period_key: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    delivery: Mapped[Delivery] = mapped_column(enum_column(Delivery, "reminder_delivery"))
+    status: Mapped[ReminderStatus] = mapped_column(enum_column(ReminderStatus, "reminder_status"))
+    # What the mail and the notification say, fixed when planned.
+    title: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str] = mapped_column(Text, default="")
+    link_endpoint: Mapped[str | None] = mapped_column(String(80))
+    link_values: Mapped[dict | None] = mapped_column(JSON)
+    link_label: Mapped[str | None] = mapped_column(String(120))
+
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("reminder_runs.id"))
+    planned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("reminders.id"))
+    # Sending: the next attempt, the sender's lease on the row, attempts so far.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(200))
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+    digest: Mapped[Reminder | None] = relationship(remote_side=[id])
+
+    __table_args__ = (
+        UniqueConstraint("subject_key", "rule", "period_key", "user_id"),
+        Index("ix_reminders_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_reminders_user_id_read_at", "user_id", "read_at"),
+        Index("ix_reminders_digest_id", "digest_id"),
+        Index("ix_reminders_run_id", "run_id"),
+    )
+
+    @property
+    def is_digest(self) -> bool:
+        return self.kind is ReminderKind.DIGEST
+
+
+class ReminderRuleSetting(Base):
+    """An administrator's choice for one rule: on or off, and its number of days."""
+
+    __tablename__ = "reminder_rule_settings"
+    __audit_label__ = "Reminder settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(String(40), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    days: Mapped[int | None] = mapped_column(Integer)
+
+
+class ReminderClock(Base):
+    """The one row that says in which timezone reminders count days and send summaries."""
+
+    __tablename__ = "reminder_clock"
+    __audit_label__ = "Reminder timezone"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+
+
+class ReminderPreference(Base):
+    """How one person wants to receive one kind of reminder (default: at once)."""
+
+    __tablename__ = "reminder_preferences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String(40))
+    delivery: Mapped[Delivery] = mapped_column(enum_column(Delivery, "reminder_delivery"))
+
+    __table_args__ = (UniqueConstraint("user_id", "rule"),)

@@ -1,0 +1,299 @@
+"""The tick: plan reminders, gather summaries, send what is due — all from a given ``now``.
+
+Every decision comes from the database and ``now``, never from the clock, so a tick that
+is missed is made up by the next one and a tick that runs twice does nothing new: the
+outbox's unique key (subject, rule, period, recipient) lets each reminder in once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+
+from kpplan.db import insert_ignoring_conflicts, utcnow
+from kpplan.extensions import db
+from kpplan.reminders.mail import message_id_for
+from kpplan.reminders.models import (
+    Delivery,
+    Reminder,
+    ReminderKind,
+    ReminderRun,
+    ReminderStatus,
+)
+from kpplan.reminders.rules import RULES, PlannedReminder
+from kpplan.reminders.sender import SendReport, send_due
+from kpplan.reminders.settings import (
+    all_preferences,
+    effective_delivery,
+    process_timezone,
+    rule_settings,
+)
+
+log = logging.getLogger(__name__)
+
+UNIQUE_KEY = ["subject_key", "rule", "period_key", "user_id"]
+_STATUS_FOR = {
+    Delivery.IMMEDIATELY: ReminderStatus.PENDING,
+    Delivery.DAILY: ReminderStatus.WAITING,
+    Delivery.WEEKLY: ReminderStatus.WAITING,
+    Delivery.OFF: ReminderStatus.OFF,
+}
+
+
+@dataclass
+class TickReport:
+    """What one tick did, for the command line and the tests."""
+
+    now: datetime
+    planned: list[PlannedReminder] = field(default_factory=list)
+    digests: list[tuple[int, str]] = field(default_factory=list)  # (user id, period)
+    send: SendReport = field(default_factory=SendReport)
+    errors: list[str] = field(default_factory=list)
+
+
+def _not_yet_planned(found: list[PlannedReminder]) -> list[PlannedReminder]:
+    """``found`` without the reminders the outbox holds already (the insert below would skip
+    them too: this only spares the database the attempts)."""
+    by_rule: dict[str, set[str]] = {}
+    for planned in found:
+        by_rule.setdefault(planned.rule, set()).add(planned.subject_key)
+    known: set[tuple[str, str, str, int]] = set()
+    for rule_key, subjects in by_rule.items():
+        ordered = sorted(subjects)
+        for start in range(0, len(ordered), 500):
+            known.update(
+                (rule_key, *row)
+                for row in db.session.execute(
+                    select(Reminder.subject_key, Reminder.period_key, Reminder.user_id).where(
+                        Reminder.rule == rule_key,
+                        Reminder.subject_key.in_(ordered[start : start + 500]),
+                    )
+                )
+            )
+    return [p for p in found if (p.rule, p.subject_key, p.period_key, p.user_id) not in known]
+
+
+def plan(now: datetime, run_id: int | None, report: TickReport) -> None:
+    """Run every enabled rule at ``now`` and put what is new into the outbox (no commit).
+
+    A rule that fails is reported and skipped; the others still run.
+    """
+    tz = process_timezone()
+    local_now = now.astimezone(tz)
+    settings = rule_settings()
+    preferences = all_preferences()
+    # Rules only read: run them all first, so that one failing (and the rollback it may
+    # need on PostgreSQL) loses nothing the others found.
+    found: list[PlannedReminder] = []
+    for key, rule in RULES.items():
+        if not settings[key].enabled:
+            continue
+        try:
+            found.extend(rule.find(db.session, local_now, settings[key]))
+        except Exception as error:
+            log.exception("reminder rule %s failed", key)
+            db.session.rollback()
+            report.errors.append(f"{rule.label}: {type(error).__name__}: {error}")
+    # Most of what the rules find was planned by an earlier tick: leave it out before
+    # inserting, in a few reads instead of one write per reminder.
+    found = _not_yet_planned(found)
+    for planned in found:
+        key = planned.rule
+        delivery = effective_delivery(key, preferences.get((planned.user_id, key)))
+        result = db.session.execute(
+            insert_ignoring_conflicts(
+                Reminder,
+                UNIQUE_KEY,
+                kind=ReminderKind.REMINDER,
+                rule=planned.rule,
+                subject_key=planned.subject_key,
+                period_key=planned.period_key,
+                user_id=planned.user_id,
+                delivery=delivery,
+                status=_STATUS_FOR[delivery],
+                title=planned.title[:300],
+                message=planned.message,
+                link_endpoint=planned.link_endpoint,
+                link_values=planned.link_values,
+                link_label=planned.link_label,
+                run_id=run_id,
+                planned_at=now,
+                next_attempt_at=now,
+                attempts=0,
+                message_id=message_id_for(
+                    planned.rule, planned.subject_key, planned.period_key, planned.user_id
+                ),
+            ).returning(Reminder.id)
+        )
+        # RETURNING says whether the row went in (rowcount is -1 on PostgreSQL here).
+        if result.scalar() is not None:
+            report.planned.append(planned)
+
+
+def digest_period(now: datetime, tz: ZoneInfo, delivery: Delivery, hour: int):
+    """The latest summary moment at or before ``now``: its key and the moment in UTC.
+
+    Daily summaries go at ``hour`` o'clock in the Process's timezone, weekly ones at that hour
+    on Mondays, whatever the daylight-saving time.
+    """
+    local = now.astimezone(tz)
+    day = local.date()
+    if delivery is Delivery.WEEKLY:
+        day -= timedelta(days=day.weekday())
+        step = timedelta(days=7)
+    else:
+        step = timedelta(days=1)
+    moment = datetime.combine(day, time(hour), tzinfo=tz)
+    if local < moment:
+        day -= step
+        moment = datetime.combine(day, time(hour), tzinfo=tz)
+    if delivery is Delivery.WEEKLY:
+        year, week, _ = day.isocalendar()
+        key = f"week:{year}-W{week:02d}"
+    else:
+        key = f"day:{day.isoformat()}"
+    return key, moment.astimezone(UTC), day
+
+
+def _when(day: date, delivery: Delivery) -> str:
+    if delivery is Delivery.WEEKLY:
+        return f"the week of {day.day} {day:%B %Y}"
+    return f"{day.day} {day:%B %Y}"
+
+
+def gather_digests(now: datetime, run_id: int | None, report: TickReport) -> None:
+    """Make a summary for each person whose daily or weekly summary is due and who has
+    reminders waiting for it (no commit). Nobody gets an empty summary."""
+    tz = process_timezone()
+    hour = current_app.config["REMINDER_DIGEST_HOUR"]
+    for delivery in (Delivery.DAILY, Delivery.WEEKLY):
+        period, moment, day = digest_period(now, tz, delivery, hour)
+        waiting = (
+            Reminder.status == ReminderStatus.WAITING,
+            Reminder.delivery == delivery,
+            Reminder.planned_at <= moment,
+        )
+        user_ids = db.session.scalars(
+            select(Reminder.user_id).where(*waiting).distinct().order_by(Reminder.user_id)
+        ).all()
+        for user_id in user_ids:
+            rule = f"{delivery.value}_digest"
+            subject = f"user:{user_id}"
+            result = db.session.execute(
+                insert_ignoring_conflicts(
+                    Reminder,
+                    UNIQUE_KEY,
+                    kind=ReminderKind.DIGEST,
+                    rule=rule,
+                    subject_key=subject,
+                    period_key=period,
+                    user_id=user_id,
+                    delivery=delivery,
+                    status=ReminderStatus.PENDING,
+                    title=f"kpplan: your reminders for {_when(day, delivery)}",
+                    message="",
+                    run_id=run_id,
+                    planned_at=now,
+                    next_attempt_at=now,
+                    attempts=0,
+                    message_id=message_id_for(rule, subject, period, user_id),
+                ).returning(Reminder.id)
+            )
+            digest_id = result.scalar()
+            if digest_id is None:
+                # This period's summary exists already: what waits now goes in the next one.
+                continue
+            db.session.execute(
+                update(Reminder)
+                .where(*waiting, Reminder.user_id == user_id)
+                .values(digest_id=digest_id, status=ReminderStatus.IN_DIGEST)
+                .execution_options(synchronize_session=False)
+            )
+            count = db.session.scalar(select(func.count()).where(Reminder.digest_id == digest_id))
+            db.session.execute(
+                update(Reminder)
+                .where(Reminder.id == digest_id)
+                .values(
+                    title=f"kpplan: {count} reminder{'s' if count != 1 else ''} for "
+                    f"{_when(day, delivery)}",
+                    message=f"{count}",
+                )
+                .execution_options(synchronize_session=False)
+            )
+            report.digests.append((user_id, period))
+
+
+def tick(
+    now: datetime,
+    runner: str = "command",
+    dry_run: bool = False,
+    transport=None,
+    next_run_at: datetime | None = None,
+) -> TickReport:
+    """One run of the reminder job at ``now``: plan, gather summaries, send, record.
+
+    Commits after each phase (and after each mail sent), so that a crash loses at most the
+    phase under way, which the next tick does again. With ``dry_run`` nothing is sent and
+    everything is rolled back; the report says what would have been planned and sent.
+    """
+    if now.tzinfo is None:
+        raise ValueError("tick needs a timezone-aware now")
+    report = TickReport(now=now)
+    run_id = None
+    if not dry_run:
+        run = ReminderRun(
+            now=now, started_at=utcnow(), runner=runner[:120], next_run_at=next_run_at
+        )
+        db.session.add(run)
+        db.session.commit()
+        run_id = run.id
+
+    def phase_done() -> None:
+        if dry_run:
+            db.session.flush()
+        else:
+            db.session.commit()
+
+    plan(now, run_id, report)
+    phase_done()
+    gather_digests(now, run_id, report)
+    phase_done()
+    if dry_run:
+        report.send.sent = db.session.scalars(
+            select(Reminder)
+            .where(Reminder.status == ReminderStatus.PENDING, Reminder.next_attempt_at <= now)
+            .order_by(Reminder.id)
+        ).all()
+        # Keep what the report shows out of the rollback.
+        for row in report.send.sent:
+            _ = (row.title, row.user.email)
+        db.session.expunge_all()
+        db.session.rollback()
+        return report
+    report.send = send_due(now, transport)
+
+    run = db.session.get(ReminderRun, run_id)
+    run.finished_at = utcnow()
+    run.planned = len(report.planned)
+    run.digests = len(report.digests)
+    run.sent = len(report.send.sent)
+    run.failed = len(report.send.failed) + len(report.send.retried)
+    run.errors = "\n".join(report.errors) or None
+    # A tick every few minutes makes 100,000 runs a year: forget the old ones that did
+    # nothing (those that planned something stay, the outbox points to them).
+    keep = timedelta(days=current_app.config["REMINDER_KEEP_RUNS_DAYS"])
+    db.session.execute(
+        delete(ReminderRun).where(
+            ReminderRun.now < now - keep,
+            ReminderRun.planned == 0,
+            ReminderRun.digests == 0,
+            ReminderRun.errors.is_(None),
+        )
+    )
+    db.session.commit()
+    return report

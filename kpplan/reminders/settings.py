@@ -1,0 +1,67 @@
+"""Reading the reminder settings: rules, timezone and each person's preferences."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+from sqlalchemy import select
+
+from kpplan.extensions import db
+from kpplan.reminders.models import Delivery, ReminderClock, ReminderPreference, ReminderRuleSetting
+from kpplan.reminders.rules import RULES, RuleSettings
+
+
+def rule_settings() -> dict[str, RuleSettings]:
+    """Every registered rule's settings: the administrator's where saved, else the defaults."""
+    saved = {s.rule: s for s in db.session.scalars(select(ReminderRuleSetting))}
+    result = {}
+    for key, rule in RULES.items():
+        row = saved.get(key)
+        if row is None:
+            result[key] = rule.defaults
+        else:
+            days = row.days if rule.days_label else None
+            result[key] = RuleSettings(enabled=row.enabled, days=days)
+    return result
+
+
+def timezone_name() -> str:
+    """The Process's timezone for reminders: the administrator's choice, else ``TIMEZONE``."""
+    saved = db.session.scalar(select(ReminderClock.timezone).where(ReminderClock.id == 1))
+    return saved or current_app.config["TIMEZONE"]
+
+
+def process_timezone() -> ZoneInfo:
+    try:
+        return ZoneInfo(timezone_name())
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def preferences_of(user_id: int) -> dict[str, Delivery]:
+    """One person's choices by rule; rules they never chose for are sent at once."""
+    rows = db.session.execute(
+        select(ReminderPreference.rule, ReminderPreference.delivery).where(
+            ReminderPreference.user_id == user_id
+        )
+    ).all()
+    chosen = dict(rows)
+    return {key: chosen.get(key, Delivery.IMMEDIATELY) for key in RULES}
+
+
+def all_preferences() -> dict[tuple[int, str], Delivery]:
+    """Everybody's saved choices, for one tick's planning."""
+    rows = db.session.execute(
+        select(ReminderPreference.user_id, ReminderPreference.rule, ReminderPreference.delivery)
+    ).all()
+    return {(user_id, rule): delivery for user_id, rule, delivery in rows}
+
+
+def effective_delivery(rule_key: str, chosen: Delivery | None) -> Delivery:
+    """What a person gets for a rule: their choice, except that escalations cannot be off."""
+    delivery = chosen or Delivery.IMMEDIATELY
+    rule = RULES.get(rule_key)
+    if delivery is Delivery.OFF and rule is not None and not rule.can_turn_off:
+        return Delivery.IMMEDIATELY
+    return delivery
