@@ -227,6 +227,36 @@ def fill_chairmanships(states: list[State]) -> None:
         db.session.add(chair)
 
 
+def take_snapshots() -> int:
+    """Review snapshots at two Senior Officials' Meetings, with 2 % of the follow-ups
+    moved to implemented between them; prints how long each took. The second one's id."""
+    from kpplan.review.services import take_snapshot
+
+    meetings = db.session.scalars(
+        sa.select(Activity)
+        .where(Activity.kind == ActivityKind.SENIOR_OFFICIALS, Activity.status == Status.HELD)
+        .order_by(Activity.start_date.desc())
+        .limit(2)
+    ).all()
+    taken = []
+    for n, meeting in enumerate(reversed(meetings)):
+        if n:
+            db.session.execute(
+                sa.update(FollowUp)
+                .where(FollowUp.id % 50 == 1)
+                .values(status=FollowUpStatus.IMPLEMENTED)
+            )
+        started = time.perf_counter()
+        snapshot = take_snapshot(None, meeting, meeting.start_date)
+        db.session.commit()
+        print(
+            f"snapshot of {snapshot.entry_count} follow-ups in "
+            f"{(time.perf_counter() - started) * 1000:.0f} ms"
+        )
+        taken.append(snapshot.id)
+    return taken[-1]
+
+
 def fill_activities(states: list[State], count: int) -> None:
     """``count`` activities over 30 years, each with a host, a co-host and five milestones."""
     kinds = list(ActivityKind)
@@ -313,6 +343,7 @@ def main() -> int:
 
         some_chair = db.session.scalar(sa.select(Chairmanship.id).offset(10).limit(1))
         some_item = db.session.scalar(sa.select(WorkPlanItem.id).offset(100).limit(1))
+        snapshot_id = take_snapshots()
 
     pages = [
         "/",
@@ -351,13 +382,24 @@ def main() -> int:
         "/chair/",
         f"/chair/{some_chair}",
         f"/chair/items/{some_item}",
+        f"/chair/{some_chair}/review",
+        f"/chair/{some_chair}/review.xlsx",
+        f"/chair/{some_chair}/handover",
+        f"/chair/snapshots/{snapshot_id}",
         "/reports/statistics",
         "/reports/statistics?from=2010-01-01&to=2015-12-31",
         "/reports/statistics.csv?from=2010-01-01&to=2015-12-31",
         "/reports/timeline?from=2020-01-01&to=2024-12-31",
     ]
     # A focal point's own pages, scoped to their state.
-    focal_pages = ["/", "/follow-ups/", "/recommendations/", "/recommendations/shares"]
+    focal_pages = [
+        "/",
+        "/follow-ups/",
+        "/recommendations/",
+        "/recommendations/shares",
+        f"/chair/{some_chair}/review",
+        f"/chair/snapshots/{snapshot_id}",
+    ]
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = admin_id

@@ -98,6 +98,7 @@ def seed_command(demo: bool) -> None:
             "with their follow-up."
         )
         click.echo(f"Demo chairmanships: {added['chairmanships']} added.")
+        click.echo(f"Demo review snapshots (illustrative): {added['snapshots']} taken.")
         click.echo(f"Demo accounts: {added['accounts']} added. Sign in with any of these:")
         for email, _name, role, state, _alt in DEMO_ACCOUNTS:
             where = f" ({state})" if state else ""

@@ -28,6 +28,7 @@ from kpplan.reminders.models import (
     ReminderRuleSetting,
     ReminderRun,
 )
+from kpplan.review.models import ReviewSnapshot, SnapshotEntry
 
 __all__ = [
     "Activity",
@@ -48,7 +49,9 @@ __all__ = [
     "ReminderPreference",
     "ReminderRuleSetting",
     "ReminderRun",
+    "ReviewSnapshot",
     "SignInThrottle",
+    "SnapshotEntry",
     "State",
     "StatusUpdate",
     "User",

@@ -132,6 +132,17 @@ def can_edit_work_plan(user: Any, chairmanship: Any) -> bool:
     )
 
 
+def can_view_review(user: Any) -> bool:
+    """The Chair's review, the handover pack and the review snapshots: everyone signed in
+    (a focal point's figures and lists hold only their own state's follow-ups)."""
+    return is_signed_in(user)
+
+
+def can_take_snapshots(user: Any) -> bool:
+    """Freeze the follow-up at a Senior Officials' Meeting: the staff."""
+    return is_staff(user)
+
+
 def can_view_reports(user: Any) -> bool:
     """Statistics, the timeline and the exports: everyone signed in."""
     return is_signed_in(user)

@@ -15,6 +15,7 @@ from kpplan.directory.reference import load_reference_data
 from kpplan.extensions import db
 from kpplan.meetings.demo import load_demo_activities
 from kpplan.recommendations.demo import load_demo_recommendations
+from kpplan.review.demo import load_demo_snapshot
 
 # The demo password: these accounts exist only where `kpplan seed --demo` was run.
 DEMO_PASSWORD = "khartoum-demo"  # noqa: S105 - printed for the demo on purpose
@@ -35,15 +36,16 @@ def seed(demo: bool = False) -> dict[str, int]:
     """Load reference data and, with ``demo``, the demo accounts. Idempotent; commits."""
     added = load_reference_data()
     added["accounts"] = added["activities"] = 0
-    added["recommendations"] = added["chairmanships"] = 0
+    added["recommendations"] = added["chairmanships"] = added["snapshots"] = 0
     if demo:
+        today = datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
         added["accounts"] = _demo_accounts()
         added["activities"] = load_demo_activities()
-        added["recommendations"] = load_demo_recommendations(
-            datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
-        )
+        added["recommendations"] = load_demo_recommendations(today)
         # After the activities: the Chairs took over at Senior Officials' Meetings.
         added["chairmanships"] = load_demo_chairmanships()
+        # Last: it freezes the follow-up of the demo recommendations.
+        added["snapshots"] = load_demo_snapshot(today)
     db.session.commit()
     return added
 

@@ -276,3 +276,74 @@ def test_the_chair_plans_its_term_and_the_secretariat_reads_the_record(
         "South Sudan",
     ]
     assert console_errors == []
+
+
+def test_the_chair_reviews_the_term_and_downloads_the_handover_pack(
+    page, live_url, factory, console_errors, tmp_path
+):
+    import io
+    from datetime import date
+
+    from openpyxl import load_workbook
+
+    from kpplan.meetings.kinds import ActivityKind
+    from kpplan.meetings.models import Status
+    from kpplan.recommendations.models import FollowUpStatus
+
+    chair = factory.chairmanship("South Sudan", date(2022, 3, 22))
+    plan = factory.work_plan(chair.id)
+    training = factory.activity(
+        title="Regional training in Juba",
+        kind=ActivityKind.TRAINING,
+        start=date(2022, 5, 24),
+        status=Status.HELD,
+        host="South Sudan",
+    )
+    factory.work_plan_item(
+        plan.id, "Cross-border crime", target=date(2022, 4, 1), activity_ids=(training.id,)
+    )
+    factory.work_plan_item(plan.id, "Climate and mobility", target=date(2035, 1, 1))
+    recommendation = factory.recommendation(
+        training.id, states=("Kenya", "Uganda"), target=date(2023, 6, 30)
+    )
+    factory.update(factory.follow_up_of(recommendation, "Kenya").id, FollowUpStatus.IMPLEMENTED)
+    factory.user(Role.CHAIR, state="South Sudan", email="chol@kpplan.example", name="Chol")
+
+    _sign_in(page, live_url, "chol@kpplan.example")
+    page.click(".chair-line >> text=review of the term")
+    assert page.locator("h1").inner_text() == "Review of the Chairmanship of South Sudan"
+    progress = page.locator("#progress-title").text_content()
+    assert progress.startswith("2 items of the work plan: 1 held by the target, 1 not scheduled")
+    assert page.locator("svg[aria-labelledby=state-chart-title] a").count() == 2
+    assert "Kenya: 100 % (1 of 1)" in page.locator("#by-state svg").text_content()
+    assert "1 follow-up of recommendations in force is past its review date." in (
+        page.locator("#overdue").inner_text()
+    )
+    assert page.locator("#activities a", has_text="Regional training in Juba").count() == 1
+    # On paper: the charts and tables, without the header, buttons and download links.
+    page.emulate_media(media="print")
+    assert page.locator("#by-state svg").is_visible()
+    assert not page.locator(".site-header").is_visible()
+    assert not page.locator(".page-head .actions").is_visible()
+    assert not page.locator(".export-links").first.is_visible()
+    page.emulate_media(media="screen")
+
+    page.click("text=Handover pack")
+    assert page.locator("h1").inner_text() == "Handover pack"
+    assert "Climate and mobility" in page.locator("#not-delivered").inner_text()
+    with page.expect_download() as download_info:
+        page.click("text=Download the handover pack (.xlsx)")
+    download = download_info.value
+    assert download.suggested_filename.startswith("kpplan-handover-south-sudan-2022")
+    saved = tmp_path / "handover.xlsx"
+    download.save_as(saved)
+    book = load_workbook(io.BytesIO(saved.read_bytes()), read_only=True)
+    assert book.sheetnames == [
+        "Open recommendations",
+        "Overdue follow-ups",
+        "Upcoming activities",
+        "Items not delivered",
+    ]
+    assert [r[0] for r in list(book["Open recommendations"].values)[1:]] == [recommendation.code]
+    assert [r[3] for r in list(book["Items not delivered"].values)[1:]] == ["Climate and mobility"]
+    assert console_errors == []

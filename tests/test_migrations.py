@@ -103,6 +103,7 @@ def test_reference_data_loads_after_migrations(empty_app):
     assert first["activities"] == 29
     assert first["recommendations"] == 8
     assert first["activities"] == 29 and first["chairmanships"] == 5
+    assert first["snapshots"] == 1
     assert second == {
         "states": 0,
         "organisations": 0,
@@ -110,4 +111,5 @@ def test_reference_data_loads_after_migrations(empty_app):
         "activities": 0,
         "recommendations": 0,
         "chairmanships": 0,
+        "snapshots": 0,
     }

@@ -10,10 +10,13 @@ its messages and an allowed action redirects (302).
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from werkzeug.routing import Rule
 
 from kpplan.directory.models import Role
+from kpplan.meetings.kinds import ActivityKind
 
 ROLES = ("anonymous", "admin", "secretariat", "chair", "fp_a", "fp_b", "observer")
 
@@ -131,6 +134,16 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "chair.unlink_activity"): row("L 302 404 404 403 403 403"),
     ("POST", "chair.drop_item"): CHAIR_EDITS,
     ("POST", "chair.reinstate_item"): CHAIR_ACTION,
+    # The review: everyone signed in reads it (focal points their own state's rows).
+    ("GET", "review.current_review"): row("L 302 302 302 302 302 302"),
+    ("GET", "review.dashboard"): EVERYONE,
+    ("GET", "review.dashboard_xlsx"): EVERYONE,
+    ("GET", "review.dashboard_csv"): EVERYONE,
+    ("GET", "review.handover"): EVERYONE,
+    ("GET", "review.handover_xlsx"): EVERYONE,
+    ("GET", "review.snapshot"): EVERYONE,
+    # The sample activity is a thematic meeting: the staff are told so (and redirected).
+    ("POST", "review.take_snapshot"): STAFF_ACTION,
     ("GET", "reports.statistics"): EVERYONE,
     ("GET", "reports.statistics_csv"): EVERYONE,
     ("GET", "reports.timeline_page"): EVERYONE,
@@ -216,7 +229,13 @@ def test_route_answers_each_role_as_expected(
     chairmanship = factory.chairmanship("South Sudan")
     work_plan = factory.work_plan(chairmanship.id)
     item = factory.work_plan_item(work_plan.id, activity_ids=(activity.id,))
+    som = factory.activity(kind=ActivityKind.SENIOR_OFFICIALS, start=date(2024, 11, 14))
     with app.app_context():
+        from kpplan.meetings.models import Activity
+        from kpplan.review.services import take_snapshot
+
+        snapshot_id = take_snapshot(None, db.session.get(Activity, som.id), date(2025, 1, 1)).id
+        db.session.commit()
         objects = {
             "state_id": db.session.scalar(db.select(State.id).where(State.name == STATE_A)),
             "organisation_id": db.session.scalar(db.select(Organisation.id).limit(1)),
@@ -235,6 +254,8 @@ def test_route_answers_each_role_as_expected(
             "work_plan_id": work_plan.id,
             "item_id": item.id,
             "reminder_id": _notification_for(people["admin"]),
+            "snapshot_id": snapshot_id,
+            "section": "states",
         }
     rule = next(r for m, e, r in _routes(app) if (m, e) == (method, endpoint))
     with app.test_request_context():

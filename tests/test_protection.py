@@ -44,6 +44,8 @@ def test_every_state_changing_route_refuses_a_request_without_csrf_token(
         "work_plan_id": 1,
         "item_id": 1,
         "reminder_id": 1,
+        "snapshot_id": 1,
+        "section": "states",
     }
     for method, rule in routes:
         with app.test_request_context():

@@ -91,11 +91,19 @@ def _safe(value: Any) -> Any:
 
 
 def write_xlsx(title: str, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> bytes:
+    return write_workbook([(title, columns, rows)])
+
+
+def write_workbook(
+    sheets: Iterable[tuple[str, Iterable[str], Iterable[Iterable[Any]]]],
+) -> bytes:
+    """A workbook of several sheets, each given as (title, columns, rows)."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.append(list(columns))
-    for row in rows:
-        sheet.append([_safe(_cell(v)) for v in row])
+    for title, columns, rows in sheets:
+        sheet = workbook.create_sheet(title[:31])
+        sheet.append(list(columns))
+        for row in rows:
+            sheet.append([_safe(_cell(v)) for v in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

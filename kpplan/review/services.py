@@ -1,0 +1,79 @@
+"""Taking review snapshots: validate, insert, audit; the caller commits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, insert, literal, select
+
+from kpplan.audit import services as audit
+from kpplan.directory.models import User
+from kpplan.errors import DomainError
+from kpplan.extensions import db
+from kpplan.meetings.kinds import ActivityKind
+from kpplan.meetings.models import Activity, Status
+from kpplan.recommendations.models import FollowUp, Recommendation
+from kpplan.review.models import ReviewSnapshot, SnapshotEntry
+
+
+def take_snapshot(actor: User | None, activity: Activity, today: date) -> ReviewSnapshot:
+    """Freeze the follow-up of every recommendation in force at a Senior Officials' Meeting.
+
+    The entries are written by one ``INSERT … SELECT`` from the follow-ups, so that the
+    database copies them however many there are. Raises ``DomainError`` for an activity
+    that is not a Senior Officials' Meeting, a cancelled one, one that has not begun yet,
+    or one that already has its snapshot (a snapshot is never taken twice or replaced:
+    the record of what stood at a meeting does not change afterwards).
+    """
+    if activity.kind is not ActivityKind.SENIOR_OFFICIALS:
+        raise DomainError(
+            f"{activity.title} is a {activity.kind.label.lower()}: review snapshots are taken "
+            "at Senior Officials' Meetings only."
+        )
+    if activity.status is Status.CANCELLED:
+        raise DomainError(f"{activity.title} was cancelled: no snapshot can be taken at it.")
+    if activity.start_date > today:
+        raise DomainError(
+            f"{activity.title} begins on {activity.start_date:%d %b %Y}: take its snapshot "
+            "from the first day of the meeting."
+        )
+    existing = db.session.scalar(
+        select(ReviewSnapshot).where(ReviewSnapshot.activity_id == activity.id)
+    )
+    if existing is not None:
+        raise DomainError(
+            f"A snapshot was already taken at {activity.title}, on "
+            f"{existing.taken_at:%d %b %Y}. It stays as it was taken."
+        )
+    snapshot = ReviewSnapshot(activity_id=activity.id, taken_by_id=actor.id if actor else None)
+    db.session.add(snapshot)
+    db.session.flush()
+    db.session.execute(
+        insert(SnapshotEntry).from_select(
+            ["snapshot_id", "follow_up_id", "state_id", "status", "pending"],
+            select(
+                literal(snapshot.id),
+                FollowUp.id,
+                FollowUp.state_id,
+                FollowUp.status,
+                FollowUp.pending_update_id.is_not(None),
+            )
+            .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
+            .where(Recommendation.withdrawn_at.is_(None)),
+        )
+    )
+    # Counted rather than read from the cursor: not every driver reports the rows an
+    # INSERT … SELECT wrote (psycopg through SQLAlchemy gives -1).
+    snapshot.entry_count = db.session.scalar(
+        select(func.count())
+        .select_from(SnapshotEntry)
+        .where(SnapshotEntry.snapshot_id == snapshot.id)
+    )
+    audit.record(
+        actor,
+        "created",
+        snapshot,
+        f"Review snapshot taken at {activity.title}: {snapshot.entry_count} follow-ups.",
+        after={"activity_id": activity.id, "entry_count": snapshot.entry_count},
+    )
+    return snapshot

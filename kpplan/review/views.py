@@ -1,0 +1,193 @@
+"""The Chair's review: the dashboard of a term, its exports, the handover pack, and the
+review snapshots taken at Senior Officials' Meetings."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from kpplan import permissions
+from kpplan.chair import queries as chair_queries
+from kpplan.chair.models import Chairmanship
+from kpplan.errors import DomainError
+from kpplan.extensions import db
+from kpplan.meetings.kinds import ActivityKind
+from kpplan.meetings.models import Activity
+from kpplan.recommendations.models import FollowUpStatus
+from kpplan.recommendations.queries import scope_of
+from kpplan.recommendations.themes import BY_CODE
+from kpplan.recommendations.transfer import write_csv, write_workbook
+from kpplan.review import charts, exports, queries, services
+from kpplan.views import acting_user, today
+
+bp = Blueprint("review", __name__)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SECTIONS = '"work-plan", states, themes, overdue, activities'
+
+
+@bp.before_request
+@login_required
+def signed_in_only():
+    """The review is for everyone signed in; focal points see their own state's rows."""
+    permissions.require(permissions.can_view_review(current_user))
+
+
+@bp.app_template_global()
+def snapshot_of_activity(activity: Activity):
+    """For a Senior Officials' Meeting's page: the snapshot taken there, if any."""
+    if activity.kind is not ActivityKind.SENIOR_OFFICIALS:
+        return None
+    return queries.snapshot_of(activity.id)
+
+
+def _download(body: bytes, filename: str, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _chairmanship_or_404(chairmanship_id: int) -> Chairmanship:
+    found = chair_queries.chairmanship_page(chairmanship_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _slug(chairmanship: Chairmanship) -> str:
+    year = chairmanship.start_date.year if chairmanship.start_date else "upcoming"
+    return f"{chairmanship.state.name.lower().replace(' ', '-')}-{year}"
+
+
+# The dashboard ------------------------------------------------------------------------
+
+
+@bp.route("/chair/review")
+def current_review():
+    """The review of the Chair in office today."""
+    current = chair_queries.chairmanship_on(today())
+    if current is None:
+        flash("No Chair is recorded for today: choose a chairmanship to review.", "info")
+        return redirect(url_for("chair.chairmanships"))
+    return redirect(url_for("review.dashboard", chairmanship_id=current.id))
+
+
+def _review(chairmanship_id: int, overdue_limit: int = queries.OVERDUE_SHOWN):
+    chairmanship = _chairmanship_or_404(chairmanship_id)
+    return queries.term_review(chairmanship, scope_of(current_user), today(), overdue_limit)
+
+
+@bp.route("/chair/<int:chairmanship_id>/review")
+def dashboard(chairmanship_id: int):
+    review = _review(chairmanship_id)
+    return render_template(
+        "review/dashboard.html",
+        review=review,
+        chairmanship=review.chairmanship,
+        progress_chart=charts.progress_bar(review.progress.counts),
+        progress_colours=charts.PROGRESS_COLOURS,
+        progress_labels=queries.PROGRESS_LABELS,
+        state_chart=charts.share_bars(review.by_state),
+        theme_chart=charts.share_bars(review.by_theme, short_label=lambda r: r.key),
+        kinds=queries.kind_counts(review.activities),
+        themes=BY_CODE,
+        scope=scope_of(current_user),
+        today=today(),
+    )
+
+
+@bp.route("/chair/<int:chairmanship_id>/review.xlsx")
+def dashboard_xlsx(chairmanship_id: int):
+    review = _review(chairmanship_id, queries.LIST_LIMIT)
+    sheets = exports.dashboard_sheets(review, today())
+    return _download(
+        write_workbook(sheets.values()),
+        f"kpplan-review-{_slug(review.chairmanship)}-{today():%Y-%m-%d}.xlsx",
+        XLSX,
+    )
+
+
+@bp.route(f"/chair/<int:chairmanship_id>/review/<any({SECTIONS}):section>.csv")
+def dashboard_csv(chairmanship_id: int, section: str):
+    review = _review(chairmanship_id, queries.LIST_LIMIT)
+    _title, columns, rows = exports.dashboard_sheets(review, today())[section]
+    return _download(
+        write_csv(columns, rows),
+        f"kpplan-review-{_slug(review.chairmanship)}-{section}-{today():%Y-%m-%d}.csv",
+        "text/csv; charset=utf-8",
+    )
+
+
+# The handover pack --------------------------------------------------------------------
+
+
+@bp.route("/chair/<int:chairmanship_id>/handover")
+def handover(chairmanship_id: int):
+    chairmanship = _chairmanship_or_404(chairmanship_id)
+    pack = queries.handover_pack(chairmanship, scope_of(current_user), today(), queries.PAGE_ROWS)
+    return render_template(
+        "review/handover.html",
+        shown=queries.PAGE_ROWS,
+        list_limit=queries.LIST_LIMIT,
+        pack=pack,
+        chairmanship=chairmanship,
+        statuses=list(FollowUpStatus),
+        scope=scope_of(current_user),
+        today=today(),
+    )
+
+
+@bp.route("/chair/<int:chairmanship_id>/handover.xlsx")
+def handover_xlsx(chairmanship_id: int):
+    chairmanship = _chairmanship_or_404(chairmanship_id)
+    pack = queries.handover_pack(chairmanship, scope_of(current_user), today())
+    return _download(
+        write_workbook(exports.handover_sheets(pack, today())),
+        f"kpplan-handover-{_slug(chairmanship)}-{today():%Y-%m-%d}.xlsx",
+        XLSX,
+    )
+
+
+# Snapshots ----------------------------------------------------------------------------
+
+
+@bp.route("/activities/<int:activity_id>/snapshot", methods=["POST"])
+def take_snapshot(activity_id: int):
+    permissions.require(permissions.can_take_snapshots(current_user))
+    activity = db.get_or_404(Activity, activity_id)
+    try:
+        snapshot = services.take_snapshot(acting_user(), activity, today())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("meetings.activity", activity_id=activity_id) + "#review-snapshot")
+    db.session.commit()
+    flash(
+        f"The follow-up of {snapshot.entry_count} addressees is frozen at {activity.title}.",
+        "success",
+    )
+    return redirect(url_for("review.snapshot", snapshot_id=snapshot.id))
+
+
+@bp.route("/chair/snapshots/<int:snapshot_id>")
+def snapshot(snapshot_id: int):
+    found = queries.snapshot_page(snapshot_id)
+    if found is None:
+        abort(404)
+    scope = scope_of(current_user)
+    previous = queries.previous_snapshot(found)
+    rows = queries.differences(found, previous, scope)
+    state_id = request.args.get("state", type=int) if scope.everything else None
+    return render_template(
+        "review/snapshot.html",
+        snapshot=found,
+        previous=previous,
+        rows=rows,
+        total=queries.totals(rows),
+        changes=queries.changes(found, previous, scope, state_id),
+        state_id=state_id,
+        labels=queries.CHANGE_LABELS,
+        scope=scope,
+        chairmanship=chair_queries.chairmanship_on(found.activity.start_date),
+    )
