@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
+from kpplan.cache import memoised
 from kpplan.chair.models import HELD_STATUSES, Chairmanship, ItemStatus, WorkPlanItem
 from kpplan.directory.models import Organisation, State
 from kpplan.extensions import db
@@ -23,6 +24,7 @@ from kpplan.recommendations.models import (
     FollowUp,
     FollowUpStatus,
     Recommendation,
+    StatusUpdate,
 )
 from kpplan.recommendations.queries import Scope
 from kpplan.review.models import ReviewSnapshot, SnapshotEntry
@@ -219,6 +221,16 @@ class OpenRecommendation:
 
 
 def open_recommendations(scope: Scope, today: date, limit: int = LIST_LIMIT):
+    """``_open_recommendations``, kept until the data changes or the day does."""
+    return memoised(
+        "open_recommendations",
+        (scope, today, limit),
+        (FollowUp, StatusUpdate, Recommendation, Activity),
+        lambda: _open_recommendations(scope, today, limit),
+    )
+
+
+def _open_recommendations(scope: Scope, today: date, limit: int = LIST_LIMIT):
     """Recommendations in force that an addressee (within the scope) still follows up,
     oldest meeting first, with how many addressees stand at each status: one query."""
     open_ = or_(FollowUp.status.in_(OPEN_STATUSES), FollowUp.pending_update_id.is_not(None))
@@ -410,6 +422,18 @@ def _pair(snapshot: ReviewSnapshot, previous: ReviewSnapshot | None):
 def differences(
     snapshot: ReviewSnapshot, previous: ReviewSnapshot | None, scope: Scope
 ) -> list[StateDifference]:
+    """``_differences``, kept until the data changes (snapshots themselves never do)."""
+    return memoised(
+        "snapshot_differences",
+        (snapshot.id, previous.id if previous else None, scope),
+        (ReviewSnapshot, FollowUp, Recommendation),
+        lambda: _differences(snapshot, previous, scope),
+    )
+
+
+def _differences(
+    snapshot: ReviewSnapshot, previous: ReviewSnapshot | None, scope: Scope
+) -> list[StateDifference]:
     """Per state, how its follow-ups stood at ``snapshot`` and what changed since
     ``previous``: moves to implemented, other changes of status (or of a pending
     validation), new follow-ups, and follow-ups no longer in force. Two grouped queries
@@ -461,6 +485,22 @@ def differences(
 
 
 def changes(
+    snapshot: ReviewSnapshot,
+    previous: ReviewSnapshot | None,
+    scope: Scope,
+    state_id: int | None = None,
+    limit: int = 500,
+) -> list[Change]:
+    """``_changes``, kept until the data changes."""
+    return memoised(
+        "snapshot_changes",
+        (snapshot.id, previous.id if previous else None, scope, state_id, limit),
+        (ReviewSnapshot, FollowUp, Recommendation),
+        lambda: _changes(snapshot, previous, scope, state_id, limit),
+    )
+
+
+def _changes(
     snapshot: ReviewSnapshot,
     previous: ReviewSnapshot | None,
     scope: Scope,
