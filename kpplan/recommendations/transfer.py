@@ -42,6 +42,7 @@ RECOMMENDATION_COLUMNS = (
     "Addressed to",
     "Supersedes",
     "Re-endorses",
+    "Illustrative",
 )
 FOLLOW_UP_COLUMNS = (
     "Follow-up ID",
@@ -135,6 +136,7 @@ def recommendation_row(recommendation: Recommendation) -> list[Any]:
         addressed_to(recommendation),
         predecessor if recommendation.lineage is Lineage.SUPERSEDES else "",
         predecessor if recommendation.lineage is Lineage.RE_ENDORSES else "",
+        "yes" if recommendation.illustrative else "",
     ]
 
 
@@ -447,7 +449,8 @@ def plan_recommendations(
                 row.action = "new"
                 numbers[target.id] = (numbers.get(target.id) or 0) + 1
                 coming.add(services.code_for(target, numbers[target.id]))
-                row.apply = ("new", target, draft, link_later)
+                illustrative = values["Illustrative"].strip().lower() in ("yes", "y", "true", "1")
+                row.apply = ("new", target, draft, link_later, illustrative)
             services._check_draft(draft)
         except DomainError as error:
             row.errors.append(error.message)
@@ -463,14 +466,16 @@ def apply_recommendations(actor: User, plan: ImportPlan, filename: str) -> dict[
             continue
         try:
             if row.apply[0] == "new":
-                _kind, target, draft, link_later = row.apply
+                _kind, target, draft, link_later, illustrative = row.apply
                 if link_later:
                     code, lineage = link_later
                     draft.predecessor = db.session.scalar(
                         select(Recommendation).where(Recommendation.code == code)
                     )
                     draft.lineage = lineage
-                services.record_recommendations(actor, target, [draft])
+                services.record_recommendations(
+                    actor, target, [draft], illustrative=illustrative
+                )
             else:
                 _kind, recommendation, version, draft = row.apply
                 services.update_recommendation(
