@@ -86,7 +86,7 @@ def statistics_rows(stats: Statistics) -> tuple[list[str], list[list[Any]]]:
     )
     rows.append(["Recommendations recorded", stats.recommendations.total, None, None, None, None])
     for status, count in stats.recommendations.by_status.items():
-        rows.append([f"Recommendations: {status}", count, None, None, None, None])
+        rows.append([f"Addressees following up: {status}", count, None, None, None, None])
     return STATISTICS_HEADINGS, rows
 
 
