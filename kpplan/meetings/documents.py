@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import filetype
+from flask import abort, send_file
 from werkzeug.utils import secure_filename
 
 from kpplan.audit import services as audit
@@ -118,6 +119,17 @@ def add_document(
         (folder / kept.stored_name).unlink(missing_ok=True)
         raise
     return document
+
+
+def send_kept_file(folder: Path, stored_name: str, content_type: str, download_name: str):
+    """The response that downloads a kept file under its original name; 404 when the file
+    is missing from ``folder``."""
+    path = folder / stored_name
+    if not path.is_file():
+        abort(404)
+    return send_file(
+        path, mimetype=content_type, as_attachment=True, download_name=download_name, max_age=0
+    )
 
 
 def remove_document(actor: User, document: Document) -> str:

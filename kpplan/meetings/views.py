@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -410,15 +409,11 @@ def document(activity_id: int, document_id: int):
     """The file, to everyone signed in who may see the activity (everyone, for now)."""
     permissions.require(permissions.can_view_activities(current_user))
     found = _document_or_404(activity_id, document_id)
-    path = Path(current_app.config["UPLOAD_FOLDER"]) / found.stored_name
-    if not path.is_file():
-        abort(404)
-    return send_file(
-        path,
-        mimetype=found.content_type,
-        as_attachment=True,
-        download_name=found.original_name,
-        max_age=0,
+    return documents.send_kept_file(
+        Path(current_app.config["UPLOAD_FOLDER"]),
+        found.stored_name,
+        found.content_type,
+        found.original_name,
     )
 
 

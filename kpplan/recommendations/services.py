@@ -106,7 +106,8 @@ def _follow_up_snapshot(follow_up: FollowUp) -> dict[str, Any]:
     return audit.snapshot(follow_up, FOLLOW_UP_FIELDS)
 
 
-def _check_draft(draft: Draft, recommendation: Recommendation | None = None) -> None:
+def check_draft(draft: Draft, recommendation: Recommendation | None = None) -> None:
+    """Raise ``DomainError`` (on the field at fault) unless ``draft`` can be recorded."""
     text = (draft.text or "").strip()
     if not text:
         raise DomainError("Write the wording of the recommendation.", "text")
@@ -212,7 +213,7 @@ def record_recommendations(
     created = []
     for position, draft in enumerate(drafts, start=1):
         try:
-            _check_draft(draft)
+            check_draft(draft)
         except DomainError as error:
             if len(drafts) > 1:
                 error.message = f"Recommendation {position}: {error.message}"
@@ -274,7 +275,7 @@ def update_recommendation(
     audit.ensure_current(recommendation, version)
     if recommendation.is_withdrawn:
         raise DomainError("This recommendation has been withdrawn; it is kept as it was.")
-    _check_draft(draft, recommendation)
+    check_draft(draft, recommendation)
     before = _snapshot(recommendation)
     text = draft.text.strip()
     if text != recommendation.text and has_reports(recommendation):

@@ -451,7 +451,7 @@ def plan_recommendations(
                 coming.add(services.code_for(target, numbers[target.id]))
                 illustrative = values["Illustrative"].strip().lower() in ("yes", "y", "true", "1")
                 row.apply = ("new", target, draft, link_later, illustrative)
-            services._check_draft(draft)
+            services.check_draft(draft)
         except DomainError as error:
             row.errors.append(error.message)
     return plan
@@ -473,9 +473,7 @@ def apply_recommendations(actor: User, plan: ImportPlan, filename: str) -> dict[
                         select(Recommendation).where(Recommendation.code == code)
                     )
                     draft.lineage = lineage
-                services.record_recommendations(
-                    actor, target, [draft], illustrative=illustrative
-                )
+                services.record_recommendations(actor, target, [draft], illustrative=illustrative)
             else:
                 _kind, recommendation, version, draft = row.apply
                 services.update_recommendation(

@@ -11,8 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
-    session,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -24,7 +22,7 @@ from kpplan.directory.models import Role, State
 from kpplan.errors import DomainError, StaleEdit
 from kpplan.extensions import db
 from kpplan.forms import attach_error
-from kpplan.meetings.documents import Upload
+from kpplan.meetings.documents import Upload, send_kept_file
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import queries, services, transfer
 from kpplan.recommendations.forms import (
@@ -204,10 +202,10 @@ def edit(recommendation_id: int):
                 status = 409 if isinstance(error, StaleEdit) else 200
                 # The service names the recommendation's fields: show its message there.
                 inner = getattr(form.fields.form, error.field or "", None)
-                attach_error(form, error)
-                if inner is not None and not isinstance(error, StaleEdit):
+                if inner is not None:
                     inner.errors = [*inner.errors, error.message]
-                    _unflash(error.message)
+                else:
+                    attach_error(form, error)
             else:
                 db.session.commit()
                 flash(f"{saved.code} has been saved.", "success")
@@ -218,12 +216,6 @@ def edit(recommendation_id: int):
         recommendation=found,
         has_reports=services.has_reports(found),
     ), status
-
-
-def _unflash(message: str) -> None:
-    """Take back a flash message shown next to its field instead."""
-    flashes = session.get("_flashes", [])
-    session["_flashes"] = [f for f in flashes if f[1] != message]
 
 
 @bp.route("/recommendations/<int:recommendation_id>/withdraw", methods=["POST"])
@@ -570,15 +562,8 @@ def evidence(follow_up_id: int, evidence_id: int):
     follow_up_found = db.session.get(FollowUp, follow_up_id)
     if not permissions.can_see_follow_up(current_user, follow_up_found):
         abort(404)
-    path = _evidence_folder() / item.stored_name
-    if not path.is_file():
-        abort(404)
-    return send_file(
-        path,
-        mimetype=item.content_type,
-        as_attachment=True,
-        download_name=item.original_name,
-        max_age=0,
+    return send_kept_file(
+        _evidence_folder(), item.stored_name, item.content_type, item.original_name
     )
 
 
