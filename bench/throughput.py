@@ -34,7 +34,15 @@ app = Flask(__name__)
 def hello():
     return "Hello, World!"
 """
-PAGES = ["/states/", "/organisations/", "/users/", "/history/"]
+PAGES = [
+    "/states/",
+    "/organisations/",
+    "/users/",
+    "/history/",
+    "/activities/archive",
+    "/recommendations/",
+    "/chair/",
+]
 
 
 def free_port() -> int:
