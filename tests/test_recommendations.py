@@ -855,3 +855,31 @@ def test_heavy_figures_are_kept_until_something_changes(
     )
     page = client.get("/recommendations/shares").text
     assert re.search(r"Kenya</a></td><td>1</td><td>0</td><td>1</td>", page)
+
+
+def test_every_block_of_the_record_form_says_what_is_wrong_at_once(
+    app, client, people, login_as, factory
+):
+    activity = factory.activity()
+    login_as(people["secretariat"])
+    response = client.post(
+        f"/activities/{activity.id}/recommendations/new",
+        data={
+            "entries-0-text": "Fine, but alone it is not recorded.",
+            "entries-0-priority": "medium",
+            "entries-0-to_all_members": "y",
+            "entries-1-text": "Nobody to address.",
+            "entries-1-priority": "medium",
+            "entries-2-text": "Successor of nothing.",
+            "entries-2-priority": "medium",
+            "entries-2-to_all_members": "y",
+            "entries-2-predecessor": "XX-1999-01/R9",
+            "entries-2-lineage": "supersedes",
+        },
+    )
+    assert response.status_code == 200
+    assert 'id="entries-1-states-error"' in response.text
+    assert 'id="entries-2-predecessor-error"' in response.text
+    assert "No recommendation has the code XX-1999-01/R9." in response.text
+    assert "Fine, but alone it is not recorded." in response.text
+    assert _count(app, Recommendation) == 0

@@ -90,6 +90,12 @@ class Figures:
         return round(100 * self.implemented / applicable) if applicable else None
 
 
+def overdue(today: date):
+    """SQL: the follow-up waits for its addressee and its review date has passed (the
+    same as ``FollowUp.is_overdue``)."""
+    return and_(FollowUp.status.in_(OPEN_STATUSES), FollowUp.next_review_date < today)
+
+
 def _follow_up_conditions(filters: Filters, scope: Scope, today: date) -> list:
     conditions = [scope.where()]
     if filters.state_id:
@@ -97,7 +103,7 @@ def _follow_up_conditions(filters: Filters, scope: Scope, today: date) -> list:
     if filters.status is not None:
         conditions.append(FollowUp.status == filters.status)
     if filters.overdue:
-        conditions += [FollowUp.status.in_(OPEN_STATUSES), FollowUp.next_review_date < today]
+        conditions.append(overdue(today))
     return conditions
 
 
@@ -154,18 +160,7 @@ def figures_for(ids: list[int], scope: Scope, today: date) -> dict[int, Figures]
             FollowUp.recommendation_id,
             func.count(FollowUp.id),
             func.sum(case((FollowUp.status == FollowUpStatus.IMPLEMENTED, 1), else_=0)),
-            func.sum(
-                case(
-                    (
-                        and_(
-                            FollowUp.status.in_(OPEN_STATUSES),
-                            FollowUp.next_review_date < today,
-                        ),
-                        1,
-                    ),
-                    else_=0,
-                )
-            ),
+            func.sum(case((overdue(today), 1), else_=0)),
             func.sum(case((FollowUp.pending_update_id.is_not(None), 1), else_=0)),
             func.sum(case((FollowUp.status == FollowUpStatus.NOT_APPLICABLE, 1), else_=0)),
         )
@@ -276,14 +271,7 @@ def follow_up_page(follow_up_id: int) -> FollowUp | None:
 # --- A state's follow-ups, most urgent first -------------------------------------------
 
 
-@dataclass(frozen=True)
-class Urgency:
-    OVERDUE = "overdue"
-    DUE_SOON = "due_soon"
-    STALE = "stale"
-    OPEN = "open"
-
-
+# The urgency levels of a state's open follow-ups, most urgent first.
 URGENCY_LABELS = {
     "overdue": "Overdue",
     "due_soon": f"Due within {DUE_SOON_DAYS} days",
@@ -306,16 +294,18 @@ def _urgency_expression(today: date):
     )
 
 
+URGENCIES = tuple(URGENCY_LABELS)
+
+
 def urgency_of(follow_up: FollowUp, today: date) -> str:
+    """The urgency level of one follow-up, as ``_urgency_expression`` gives it in SQL."""
     review = follow_up.next_review_date
     if review is not None and review < today:
-        return Urgency.OVERDUE
+        return URGENCIES[0]
     if review is not None and review <= today + timedelta(days=DUE_SOON_DAYS):
-        return Urgency.DUE_SOON
+        return URGENCIES[1]
     last = follow_up.last_update_at or follow_up.created_at
-    if last < _stale_before(today):
-        return Urgency.STALE
-    return Urgency.OPEN
+    return URGENCIES[2] if last < _stale_before(today) else URGENCIES[3]
 
 
 @dataclass
@@ -339,7 +329,6 @@ def state_follow_ups(
             or_(FollowUp.status.in_(OPEN_STATUSES), FollowUp.pending_update_id.is_not(None)),
         )
     )
-    order = {0: "overdue", 1: "due_soon", 2: "stale", 3: "open"}
 
     def count_levels() -> dict[str, int]:
         counts = dict.fromkeys(URGENCY_LABELS, 0)
@@ -349,14 +338,13 @@ def state_follow_ups(
         for level, n in db.session.execute(
             select(levels.c.level, func.count()).group_by(levels.c.level)
         ):
-            counts[order[level]] = n
+            counts[URGENCIES[level]] = n
         return counts
 
     counts = memoised("state_follow_up_counts", (state_id, today), _STAMPED, count_levels)
     query = base
-    if only in order.values():
-        level = {v: k for k, v in order.items()}[only]
-        query = query.where(urgency == level)
+    if only in URGENCIES:
+        query = query.where(urgency == URGENCIES.index(only))
         total = counts[only]
     else:
         total = sum(counts.values())
@@ -590,7 +578,7 @@ def _follow_up_summary(scope: Scope, today: date) -> Summary:
         _in_force()
         .where(scope.where())
         .with_only_columns(
-            func.sum(case((and_(open_, FollowUp.next_review_date < today), 1), else_=0)),
+            func.sum(case((overdue(today), 1), else_=0)),
             func.sum(
                 case(
                     (

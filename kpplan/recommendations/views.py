@@ -263,6 +263,8 @@ def record(activity_id: int):
     choices = form.set_choices()
     status = 200
     if form.validate_on_submit():
+        # Every block is checked before anything is recorded, so that each shows its
+        # message at once; then all are recorded together, or none.
         drafts, failed = [], False
         for entry in form.entries:
             if entry.form.is_blank:
@@ -272,25 +274,24 @@ def record(activity_id: int):
                 entry.form.predecessor.errors.append(error)
                 failed = True
                 continue
-            drafts.append((entry, entry.form.draft(choices, predecessor)))
+            draft = entry.form.draft(choices, predecessor)
+            try:
+                services.check_draft(draft)
+            except DomainError as problem:
+                field = getattr(entry.form, problem.field or "text", entry.form.text)
+                field.errors.append(problem.message)
+                failed = True
+            else:
+                drafts.append(draft)
         if not drafts and not failed:
             form.entries[0].form.text.errors.append("Write at least one recommendation.")
             failed = True
         if not failed:
-            try:
-                created = []
-                for entry, draft in drafts:
-                    try:
-                        created += services.record_recommendations(acting_user(), activity, [draft])
-                    except DomainError as error:
-                        field = getattr(entry.form, error.field or "text", entry.form.text)
-                        field.errors.append(error.message)
-                        raise
-            except DomainError:
-                db.session.rollback()
-                status = 200
-            else:
-                db.session.commit()
+            created, status = save_form(
+                form,
+                lambda: services.record_recommendations(acting_user(), activity, drafts),
+            )
+            if created is not None:
                 flash(
                     f"{len(created)} recommendation{'s' if len(created) != 1 else ''} recorded: "
                     + ", ".join(r.code for r in created)

@@ -457,6 +457,7 @@ def _follow_up_link(follow_up: FollowUp) -> dict:
 
 
 def _whose(follow_up: FollowUp) -> str:
+    """ "Kenya's follow-up of TM-2022-07/R3" (addressees' names start with a capital)."""
     return f"{follow_up.addressee}'s follow-up of {follow_up.recommendation.code}"
 
 
@@ -494,7 +495,7 @@ def follow_up_due(
                 user_id=user_id,
                 title=f"Due {when}: {_whose(follow_up)}",
                 message=(
-                    f"{_whose(follow_up)[0].upper()}{_whose(follow_up)[1:]} is due for review "
+                    f"{_whose(follow_up)} is due for review "
                     f"{when}. The recommendation reads: “{_wording(follow_up)}” Its status is "
                     f"“{follow_up.status.label.lower()}”: post an update with what has been "
                     "done and the evidence."
@@ -537,7 +538,7 @@ def follow_up_overdue(
                 user_id=user_id,
                 title=f"Overdue: {_whose(follow_up)}",
                 message=(
-                    f"{_whose(follow_up)[0].upper()}{_whose(follow_up)[1:]} was due for review "
+                    f"{_whose(follow_up)} was due for review "
                     f"on {_day(due)}, {late} days ago, and has not been updated since. The "
                     f"recommendation reads: “{_wording(follow_up)}” Post an update, even to say "
                     "that work is still in progress, with a new review date."
@@ -574,7 +575,7 @@ def follow_up_escalated(
                 user_id=user_id,
                 title=f"Overdue for {late} days: {_whose(follow_up)}",
                 message=(
-                    f"{_whose(follow_up)[0].upper()}{_whose(follow_up)[1:]} was due for review "
+                    f"{_whose(follow_up)} was due for review "
                     f"on {_day(due)} and is still not updated, {late} days later, although "
                     "its addressee has been reminded every week. Consider contacting "
                     f"{follow_up.addressee} directly."
@@ -610,7 +611,7 @@ def follow_up_stale(
                 user_id=user_id,
                 title=f"No update for {days} days: {_whose(follow_up)}",
                 message=(
-                    f"{_whose(follow_up)[0].upper()}{_whose(follow_up)[1:]} "
+                    f"{_whose(follow_up)} "
                     + (
                         f"has had no update since it was recorded on {_day(since)}. "
                         if never

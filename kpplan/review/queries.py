@@ -248,7 +248,7 @@ def _open_recommendations(scope: Scope, today: date, limit: int = LIST_LIMIT):
     """Recommendations in force that an addressee (within the scope) still follows up,
     oldest meeting first, with how many addressees stand at each status: one query."""
     open_ = or_(FollowUp.status.in_(OPEN_STATUSES), FollowUp.pending_update_id.is_not(None))
-    overdue = and_(FollowUp.status.in_(OPEN_STATUSES), FollowUp.next_review_date < today)
+    overdue = rec_queries.overdue(today)
 
     def count_if(condition):
         return func.sum(case((condition, 1), else_=0))
