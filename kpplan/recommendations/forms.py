@@ -36,8 +36,9 @@ class _Choices:
         self.states = db.session.scalars(
             select(State).where(State.is_member.is_(True)).order_by(State.name)
         ).all()
-        self.organisations = db.session.scalars(select(Organisation).order_by(Organisation.name))
-        self.organisations = list(self.organisations)
+        self.organisations = db.session.scalars(
+            select(Organisation).order_by(Organisation.name)
+        ).all()
         self.by_state = {s.id: s for s in self.states}
         self.by_organisation = {o.id: o for o in self.organisations}
 
