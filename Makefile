@@ -9,7 +9,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: help run install install-dev test lint format browser migrate seed clean bench
+.PHONY: help run install install-dev test lint format browser migrate seed clean bench coverage lock
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -75,6 +75,18 @@ bench: install-dev  ## time every page at 100x the real volume, then throughput 
 	$(BIN)/python bench/pages.py
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python bench/throughput.py
+
+coverage: install-dev browser  ## the whole test suite with line and branch coverage of kpplan/
+	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)/coverage report --skip-covered --sort=cover
+
+# One command regenerates both lock files from pyproject.toml (pip-tools is in the dev lock);
+# existing pins are kept unless UPGRADE=1.
+PIP_COMPILE := $(BIN)/pip-compile --quiet --allow-unsafe --generate-hashes --no-emit-find-links \
+	--no-emit-index-url --strip-extras $(if $(UPGRADE),--upgrade)
+lock: install-dev  ## regenerate requirements.lock and requirements-dev.lock (UPGRADE=1 to upgrade)
+	$(PIP_COMPILE) --output-file=requirements.lock pyproject.toml
+	$(PIP_COMPILE) --extra=dev --output-file=requirements-dev.lock pyproject.toml
 
 clean:  ## remove .venv and caches (keeps instance/, the database and secret key)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
