@@ -25,11 +25,11 @@ import sqlalchemy as sa  # noqa: E402
 
 from kpplan import create_app  # noqa: E402
 from kpplan.audit.models import AuditEntry  # noqa: E402
-from kpplan.auth.passwords import hash_password  # noqa: E402
-from kpplan.db import utcnow  # noqa: E402
+from kpplan.core.db import utcnow  # noqa: E402
+from kpplan.core.extensions import db  # noqa: E402
+from kpplan.core.passwords import hash_password  # noqa: E402
 from kpplan.directory.models import Organisation, OrganisationKind, Role, State, User  # noqa: E402
 from kpplan.directory.reference import load_reference_data  # noqa: E402
-from kpplan.extensions import db  # noqa: E402
 from kpplan.meetings.kinds import ActivityKind  # noqa: E402
 from kpplan.meetings.models import (  # noqa: E402
     Activity,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import Flask, redirect, request, url_for
 from flask_login import current_user
@@ -39,8 +38,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
 def register_extensions(app: Flask) -> None:
     import kpplan.models  # noqa: F401 - the full metadata, for migrations
-    from kpplan.core import errors, security
-    from kpplan.extensions import csrf, db, login_manager, migrate
+    from kpplan import errorpages, headers, reminders
+    from kpplan.auth.loader import add_user_column, load_user
+    from kpplan.core import clock
+    from kpplan.core.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
@@ -50,9 +51,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see this page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(_load_user)
-    security.init_app(app)
-    errors.init_app(app)
+    login_manager.user_loader(load_user)
+    headers.init_app(app)
+    errorpages.init_app(app)
+    reminders.init_app(app)
+    add_user_column("process_timezone", clock.saved_timezone_of)
 
     @app.before_request
     def password_change_first():
@@ -60,39 +63,18 @@ def register_extensions(app: Flask) -> None:
         if (
             current_user.is_authenticated
             and current_user.must_change_password
-            and request.endpoint not in ("auth.account", "auth.logout", "static", "core.healthz")
+            and request.endpoint not in ("auth.account", "auth.logout", "static", "home.healthz")
         ):
             return redirect(url_for("auth.account"))
         return None
-
-
-def _load_user(session_id: str):
-    """Load the signed-in user from ``id:token``; a deactivated account or a changed token
-    (password reset, role change) ends the session."""
-    from flask import g
-
-    from kpplan.reminders.queries import user_with_unread_count
-
-    user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit() or not token:
-        return None
-    # The same query brings the count of unread notifications for the bell in the header.
-    found = user_with_unread_count(int(user_id))
-    if found is None:
-        return None
-    user, unread = found
-    if not user.active or user.session_token != token:
-        return None
-    g.unread_notifications = unread
-    return user
 
 
 def register_blueprints(app: Flask) -> None:
     from kpplan.audit.views import bp as audit_bp
     from kpplan.auth.views import bp as auth_bp
     from kpplan.chair.views import bp as chair_bp
-    from kpplan.core.views import bp as core_bp
     from kpplan.directory.views import bp as directory_bp
+    from kpplan.home.views import bp as home_bp
     from kpplan.meetings.views import bp as meetings_bp
     from kpplan.meetings.views import feed_bp
     from kpplan.recommendations.views import bp as recommendations_bp
@@ -100,7 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from kpplan.reports.views import bp as reports_bp
     from kpplan.review.views import bp as review_bp
 
-    blueprints = (core_bp, auth_bp, directory_bp, meetings_bp, feed_bp, recommendations_bp)
+    blueprints = (home_bp, auth_bp, directory_bp, meetings_bp, feed_bp, recommendations_bp)
     for blueprint in (*blueprints, chair_bp, reminders_bp, review_bp, reports_bp, audit_bp):
         app.register_blueprint(blueprint)
 
@@ -112,6 +94,7 @@ def register_commands(app: Flask) -> None:
 
 
 def register_templating(app: Flask) -> None:
+    from kpplan.core import clock
     from kpplan.permissions import can
 
     app.jinja_env.globals["can"] = can
@@ -121,8 +104,7 @@ def register_templating(app: Flask) -> None:
         """A stored UTC moment in the Process's timezone, as people read it."""
         if moment is None:
             return "—"
-        local = moment.astimezone(ZoneInfo(app.config["TIMEZONE"]))
-        return local.strftime("%d %b %Y, %H:%M")
+        return clock.local(moment).strftime("%d %b %Y, %H:%M")
 
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

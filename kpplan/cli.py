@@ -8,9 +8,9 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from kpplan.core.errors import DomainError
+from kpplan.core.extensions import db
 from kpplan.directory.models import Role, State
-from kpplan.errors import DomainError
-from kpplan.extensions import db
 
 kpplan_group = AppGroup("kpplan", help="Manage kpplan: accounts, reference and demo data.")
 
@@ -133,7 +133,7 @@ def remind_command(moment: str | None, dry_run: bool) -> None:
     """Run the reminder job once and say what it planned and sent."""
     from datetime import UTC, datetime
 
-    from kpplan.db import utcnow
+    from kpplan.core.db import utcnow
     from kpplan.reminders.planner import tick
     from kpplan.reminders.settings import process_timezone
 

@@ -4,6 +4,7 @@ for migrations and ``db check`` whichever blueprints are loaded."""
 from kpplan.audit.models import AuditEntry
 from kpplan.auth.models import SignInThrottle
 from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem
+from kpplan.core.clock import ProcessClock
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import (
     Activity,
@@ -23,7 +24,6 @@ from kpplan.recommendations.models import (
 )
 from kpplan.reminders.models import (
     Reminder,
-    ReminderClock,
     ReminderPreference,
     ReminderRuleSetting,
     ReminderRun,
@@ -42,10 +42,10 @@ __all__ = [
     "FollowUp",
     "Milestone",
     "Organisation",
+    "ProcessClock",
     "Recommendation",
     "RecommendationTheme",
     "Reminder",
-    "ReminderClock",
     "ReminderPreference",
     "ReminderRuleSetting",
     "ReminderRun",

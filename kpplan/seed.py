@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from flask import current_app
 from sqlalchemy import select
 
 from kpplan.chair.demo import load_demo_chairmanships
+from kpplan.core import clock
+from kpplan.core.extensions import db
 from kpplan.directory import services as directory
 from kpplan.directory.models import Role, State, User
 from kpplan.directory.reference import load_reference_data
-from kpplan.extensions import db
 from kpplan.meetings.demo import load_demo_activities
 from kpplan.recommendations.demo import load_demo_recommendations
 from kpplan.review.demo import load_demo_snapshot
@@ -38,7 +35,7 @@ def seed(demo: bool = False) -> dict[str, int]:
     added["accounts"] = added["activities"] = 0
     added["recommendations"] = added["chairmanships"] = added["snapshots"] = 0
     if demo:
-        today = datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+        today = clock.today()
         added["accounts"] = _demo_accounts()
         added["activities"] = load_demo_activities()
         added["recommendations"] = load_demo_recommendations(today)

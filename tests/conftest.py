@@ -15,13 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from kpplan import create_app
-from kpplan.auth.passwords import hash_password
 from kpplan.chair.models import Chairmanship, TargetPrecision, WorkPlan, WorkPlanItem
 from kpplan.config import normalise_database_url
-from kpplan.db import utcnow
+from kpplan.core.db import utcnow
+from kpplan.core.extensions import db
+from kpplan.core.passwords import hash_password
 from kpplan.directory.models import Organisation, OrganisationKind, Region, Role, State, User
 from kpplan.directory.reference import load_reference_data
-from kpplan.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import (
     Activity,

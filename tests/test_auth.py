@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select, update
 
 from kpplan.auth.models import SignInThrottle
-from kpplan.db import utcnow
+from kpplan.core.db import utcnow
+from kpplan.core.extensions import db
 from kpplan.directory.models import Role, User
-from kpplan.extensions import db
 from tests.conftest import PASSWORD
 
 WRONG = "That e-mail address and password do not match an active account."
@@ -285,7 +285,7 @@ def test_passwords_are_hashed_with_argon2id(app, kamau):
 
 
 def test_production_hash_parameters_are_strong(app):
-    from kpplan.auth.passwords import _PROFILES
+    from kpplan.core.passwords import _PROFILES
 
     profile = _PROFILES["default"]
     assert profile.type.name == "ID"

@@ -19,9 +19,9 @@ from kpplan.chair.models import (
     WorkPlanItem,
     quarter_end,
 )
+from kpplan.core.errors import DomainError
+from kpplan.core.extensions import db
 from kpplan.directory.models import Role
-from kpplan.errors import DomainError
-from kpplan.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Format, Status
 from tests.conftest import state_named
@@ -311,7 +311,7 @@ class TestItemStatus:
         assert item.status_on(TODAY) is ItemStatus.DROPPED
 
     def test_the_work_plan_page_shows_each_status(self, app, client, people, login_as, factory):
-        from kpplan.views import today
+        from kpplan.core.clock import today
 
         with app.test_request_context():
             now = today()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from kpplan.core.extensions import db
 from kpplan.directory.models import Role, State, User
-from kpplan.extensions import db
 
 
 def _user(app, email: str) -> User | None:

@@ -86,4 +86,4 @@ def test_wsgi_module_builds_the_app():
     import wsgi
 
     assert wsgi.app.name == "kpplan"
-    assert "core.healthz" in wsgi.app.view_functions
+    assert "home.healthz" in wsgi.app.view_functions

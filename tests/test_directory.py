@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from kpplan.audit.models import AuditEntry
+from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, Role, State, User
-from kpplan.extensions import db
 from tests.conftest import state_named
 
 

@@ -13,8 +13,8 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from kpplan.audit.models import AuditEntry
-from kpplan.errors import DomainError
-from kpplan.extensions import db
+from kpplan.core.errors import DomainError
+from kpplan.core.extensions import db
 from kpplan.meetings import lifecycle, services
 from kpplan.meetings.kinds import KINDS, ActivityKind
 from kpplan.meetings.models import (
@@ -33,7 +33,7 @@ TODAY = date(2026, 6, 1)
 
 
 def _today(app) -> date:
-    from kpplan.views import today
+    from kpplan.core.clock import today
 
     with app.test_request_context():
         return today()

@@ -14,7 +14,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from kpplan import PROJECT_ROOT, create_app
-from kpplan.extensions import db
+from kpplan.core.extensions import db
 
 
 @pytest.fixture

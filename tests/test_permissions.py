@@ -41,8 +41,8 @@ ADMIN_ACTION = row("L 302 403 403 403 403 403")
 
 EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "static"): row("200 200 200 200 200 200 200"),
-    ("GET", "core.healthz"): row("200 200 200 200 200 200 200"),
-    ("GET", "core.home"): EVERYONE,
+    ("GET", "home.healthz"): row("200 200 200 200 200 200 200"),
+    ("GET", "home.home"): EVERYONE,
     ("GET", "auth.login"): row("200 302 302 302 302 302 302"),
     ("POST", "auth.login"): row("200 302 302 302 302 302 302"),
     ("POST", "auth.logout"): row("L 302 302 302 302 302 302"),
@@ -185,7 +185,7 @@ def _url_values(rule: Rule, objects: dict[str, int | str]) -> dict:
 def _notification_for(user) -> int:
     from datetime import UTC, datetime
 
-    from kpplan.extensions import db
+    from kpplan.core.extensions import db
     from kpplan.reminders.models import Delivery, Reminder, ReminderKind, ReminderStatus
 
     moment = datetime(2026, 12, 1, tzinfo=UTC)
@@ -216,8 +216,8 @@ def _outcome(response) -> str:
 def test_route_answers_each_role_as_expected(
     app, client, people, factory, login_as, method, endpoint
 ):
+    from kpplan.core.extensions import db
     from kpplan.directory.models import Organisation, State
-    from kpplan.extensions import db
     from tests.conftest import STATE_A, STATE_B
 
     target = factory.user(Role.OBSERVER, email="target@kpplan.example")

@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from kpplan.audit.models import AuditEntry
+from kpplan.core.clock import today
+from kpplan.core.extensions import db
 from kpplan.directory.models import State
-from kpplan.extensions import db
 from kpplan.recommendations.models import (
     FollowUp,
     FollowUpStatus,
@@ -23,7 +24,6 @@ from kpplan.recommendations.models import (
     StatusUpdate,
     Validation,
 )
-from kpplan.views import today
 from tests.conftest import STATE_A, STATE_B
 
 PDF = b"%PDF-1.4\n%evidence\n"

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from kpplan import PROJECT_ROOT
+from kpplan.core.extensions import db
 from kpplan.directory.models import Role, User
-from kpplan.extensions import db
 from kpplan.meetings.models import Activity, Milestone, Status
 from kpplan.reminders.models import (
     Delivery,
@@ -669,7 +669,7 @@ def test_escalations_cannot_be_turned_off(app, client, people, factory, smtp, lo
             people["admin"].id,
             "Escalated",
             "Look at this.",
-            "core.home",
+            "home.home",
         )
 
     try:
@@ -805,7 +805,7 @@ def test_admin_page_shows_runs_and_outbox(app, client, people, factory, smtp, lo
     assert kept == [at("2026-12-01T09:00"), at("2027-01-05T09:00")]
 
     # A scheduler that stopped shows: its next run is long past.
-    from kpplan.db import utcnow
+    from kpplan.core.db import utcnow
 
     run(
         app,

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 from openpyxl import load_workbook
 
-from kpplan.extensions import db
+from kpplan.core.extensions import db
 from kpplan.meetings.kinds import ActivityKind as K
 from kpplan.meetings.models import Activity, ActivityStateRole, Format, StateRole, Status
 from kpplan.reports import queries, summary

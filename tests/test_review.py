@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from kpplan.audit.models import AuditEntry
-from kpplan.extensions import db
+from kpplan.core.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
 from kpplan.recommendations.models import FollowUpStatus, Recommendation

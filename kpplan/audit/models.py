@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kpplan.db import Base, UTCDateTime, utcnow
-from kpplan.directory.models import User
+from kpplan.core.cache import stamp_every_figure_with
+from kpplan.core.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:  # the trail names users by key; it imports none of directory's code
+    from kpplan.directory.models import User
 
 
 class AuditEntry(Base):
@@ -26,7 +29,7 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
-    actor: Mapped[User | None] = relationship()
+    actor: Mapped[User | None] = relationship("User")
 
     __table_args__ = (
         Index("ix_audit_entries_object", "object_type", "object_id", "at"),
@@ -41,3 +44,7 @@ class AuditEntry(Base):
         after = self.after or {}
         keys = sorted(set(before) | set(after))
         return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+
+# Every change writes an entry here: its highest id is part of every figure's change stamp.
+stamp_every_figure_with(AuditEntry)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from kpplan.audit.models import AuditEntry
-from kpplan.extensions import db
+from kpplan.core.extensions import db
 
 
 def history_of(obj: Any, limit: int = 20) -> list[AuditEntry]:

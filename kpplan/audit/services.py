@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from kpplan.audit.models import AuditEntry
-from kpplan.directory.models import User
-from kpplan.errors import StaleEdit
-from kpplan.extensions import db
+from kpplan.core.errors import StaleEdit
+from kpplan.core.extensions import db
+
+if TYPE_CHECKING:
+    from kpplan.directory.models import User
 
 
 def _plain(value: Any) -> Any:

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from kpplan import permissions
 from kpplan.audit import queries
-from kpplan.views import page_arg
+from kpplan.core.requests import page_arg
 
 bp = Blueprint("audit", __name__)
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kpplan.db import Base, UTCDateTime
+from kpplan.core.db import Base, UTCDateTime
 
 
 class SignInThrottle(Base):

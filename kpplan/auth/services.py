@@ -11,11 +11,17 @@ from sqlalchemy import and_, delete, or_, select, update
 
 from kpplan.audit import services as audit
 from kpplan.auth.models import SignInThrottle
-from kpplan.auth.passwords import burn_time, hash_password, needs_rehash, verify_password
-from kpplan.db import insert_ignoring_conflicts
+from kpplan.core.db import insert_ignoring_conflicts
+from kpplan.core.errors import DomainError
+from kpplan.core.extensions import db
+from kpplan.core.passwords import (
+    burn_time,
+    check_password_strength,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from kpplan.directory.models import User, new_session_token
-from kpplan.errors import DomainError
-from kpplan.extensions import db
 
 
 class SignInRefused(DomainError):
@@ -125,12 +131,6 @@ def authenticate(email: str, password: str, address: str | None, now: datetime) 
         .execution_options(synchronize_session=False)
     )
     return user
-
-
-def check_password_strength(password: str) -> None:
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(password) < minimum:
-        raise DomainError(f"Choose a password of at least {minimum} characters.", "new_password")
 
 
 def change_password(user: User, current: str, new: str) -> User:

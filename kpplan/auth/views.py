@@ -6,9 +6,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from kpplan.auth import services
 from kpplan.auth.forms import ChangePasswordForm, SignInForm
 from kpplan.auth.redirects import safe_next
-from kpplan.db import utcnow
-from kpplan.extensions import db
-from kpplan.views import acting_user, save_form
+from kpplan.core.db import utcnow
+from kpplan.core.extensions import db
+from kpplan.core.requests import acting_user, save_form
 
 bp = Blueprint("auth", __name__)
 
@@ -17,7 +17,7 @@ bp = Blueprint("auth", __name__)
 def login():
     target = safe_next(request.values.get("next"))
     if current_user.is_authenticated:
-        return redirect(target or url_for("core.home"))
+        return redirect(target or url_for("home.home"))
     form = SignInForm()
     status = 200
     if form.validate_on_submit():
@@ -39,7 +39,7 @@ def login():
             if user.must_change_password:
                 flash("Please choose a new password before you go on.", "info")
                 return redirect(url_for("auth.account"))
-            return redirect(target or url_for("core.home"))
+            return redirect(target or url_for("home.home"))
     form.next.data = target or ""
     return render_template("auth/login.html", form=form), status
 

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from kpplan.chair import services
 from kpplan.chair.models import Chairmanship, TargetPrecision, WorkPlan
+from kpplan.core.extensions import db
 from kpplan.directory.models import State
-from kpplan.extensions import db
 from kpplan.meetings.kinds import ActivityKind as K
 from kpplan.meetings.models import Activity
 

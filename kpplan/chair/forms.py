@@ -9,9 +9,9 @@ from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from kpplan.chair.models import Chairmanship, TargetPrecision, WorkPlan, WorkPlanItem
+from kpplan.core.extensions import db
+from kpplan.core.forms import VersionedForm
 from kpplan.directory.models import State
-from kpplan.extensions import db
-from kpplan.forms import VersionedForm
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
 

@@ -17,8 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kpplan.db import Base, Timestamped, Versioned
-from kpplan.directory.models import State, enum_column
+from kpplan.core.db import Base, Timestamped, Versioned, enum_column
+from kpplan.directory.models import State
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
 

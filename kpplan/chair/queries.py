@@ -15,7 +15,7 @@ from kpplan.chair.models import (
     in_order,
     work_plan_item_activities,
 )
-from kpplan.extensions import db
+from kpplan.core.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
 

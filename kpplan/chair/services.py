@@ -16,9 +16,9 @@ from kpplan.chair.models import (
     WorkPlanItem,
     in_order,
 )
+from kpplan.core.errors import DomainError
+from kpplan.core.extensions import db
 from kpplan.directory.models import Region, State, User
-from kpplan.errors import DomainError
-from kpplan.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
 

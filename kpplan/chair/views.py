@@ -20,10 +20,11 @@ from kpplan.chair.forms import (
     WorkPlanItemForm,
 )
 from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem
-from kpplan.errors import DomainError
-from kpplan.extensions import db
+from kpplan.core.clock import today
+from kpplan.core.errors import DomainError
+from kpplan.core.extensions import db
+from kpplan.core.requests import acting_user, save_form
 from kpplan.meetings.models import Activity
-from kpplan.views import acting_user, save_form, today
 
 bp = Blueprint("chair", __name__, url_prefix="/chair")
 

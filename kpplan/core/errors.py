@@ -1,57 +1,32 @@
-"""Error pages in the site's layout, and no 500 for a request the rules refuse."""
+"""Errors raised by services, in words a person can act on.
 
-from __future__ import annotations
-
-from flask import Flask, render_template
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
-
-from kpplan.errors import DomainError
-from kpplan.extensions import db
-
-MESSAGES = {
-    400: ("Bad request", "The request could not be understood."),
-    403: ("Not allowed", "Your account does not give access to this page or action."),
-    404: ("Not found", "There is no such page. It may have been moved, or the address mistyped."),
-    405: ("Not allowed", "This address does not accept that kind of request."),
-    409: ("Changed meanwhile", "Someone else changed this record; reload and try again."),
-    413: ("Too large", "What you sent is larger than kpplan accepts."),
-    429: ("Please wait", "Too many attempts; please wait a little and try again."),
-    500: (
-        "Something went wrong",
-        "kpplan could not complete the request. Nothing was saved; the error has been logged.",
-    ),
-}
+Views turn them into a flash message or a message next to a form field and a 4xx
+response; they never reach the user as a 500.
+"""
 
 
-def _page(code: int, message: str | None = None):
-    title, default = MESSAGES.get(code, ("Error", "The request could not be completed."))
-    return render_template(
-        "errors/error.html", code=code, title=title, message=message or default
-    ), code
+class DomainError(Exception):
+    """A request that the rules of the Process refuse."""
+
+    status_code = 400
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
 
 
-def init_app(app: Flask) -> None:
-    @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):
-        return _page(
-            400,
-            "The form had expired or did not come from kpplan. Go back, reload the page and "
-            "send it again.",
-        )
+class StaleEdit(DomainError):
+    """The record changed since the page was loaded; the edit is refused, nothing overwritten."""
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        if error.code is None or error.code < 400:
-            return error
-        return _page(error.code)
+    status_code = 409
 
-    @app.errorhandler(DomainError)
-    def domain_error(error: DomainError):
-        db.session.rollback()
-        return _page(error.status_code if error.status_code >= 400 else 400, error.message)
-
-    @app.errorhandler(500)
-    def server_error(error):
-        db.session.rollback()
-        return _page(500)
+    def __init__(
+        self,
+        message: str,
+        changes: list[tuple[str, object, object]] | None = None,
+        current_version: int | None = None,
+    ):
+        super().__init__(message)
+        self.changes = changes or []
+        self.current_version = current_version

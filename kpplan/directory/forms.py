@@ -3,9 +3,9 @@ from __future__ import annotations
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, URLField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
 
+from kpplan.core.extensions import db
+from kpplan.core.forms import VersionedForm
 from kpplan.directory.models import OrganisationKind, Region, Role, State
-from kpplan.extensions import db
-from kpplan.forms import VersionedForm
 
 
 def _enum_choices(enum_class):

@@ -9,27 +9,13 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kpplan.db import Base, Timestamped, UTCDateTime, Versioned
-
-
-def enum_column(enum_class: type[enum.Enum], name: str) -> Enum:
-    """Store an enum by its value, as a VARCHAR with a named CHECK constraint."""
-    return Enum(
-        enum_class,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
+from kpplan.core.db import Base, Timestamped, UTCDateTime, Versioned, enum_column
 
 
 class Region(enum.Enum):

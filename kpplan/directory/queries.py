@@ -8,8 +8,8 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, OrganisationKind, Region, Role, State, User
-from kpplan.extensions import db
 
 
 def _has_active_focal_point():

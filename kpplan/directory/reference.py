@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, OrganisationKind, Region, State
-from kpplan.extensions import db
 
 AFRICA, EUROPE = Region.AFRICA, Region.EUROPE
 

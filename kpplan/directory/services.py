@@ -14,8 +14,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from kpplan import permissions
 from kpplan.audit import services as audit
-from kpplan.auth.passwords import hash_password
-from kpplan.auth.services import check_password_strength
+from kpplan.core.errors import DomainError, StaleEdit
+from kpplan.core.extensions import db
+from kpplan.core.passwords import check_password_strength, hash_password
 from kpplan.directory.models import (
     Organisation,
     OrganisationKind,
@@ -25,8 +26,6 @@ from kpplan.directory.models import (
     User,
     new_session_token,
 )
-from kpplan.errors import DomainError, StaleEdit
-from kpplan.extensions import db
 
 STATE_FIELDS = ("name", "iso_code", "region", "is_member", "on_steering_committee", "version")
 ORGANISATION_FIELDS = ("name", "acronym", "kind", "website", "version")

@@ -5,6 +5,9 @@ from flask_login import current_user, login_required
 
 from kpplan import permissions
 from kpplan.audit import queries as audit_queries
+from kpplan.core.errors import DomainError
+from kpplan.core.extensions import db
+from kpplan.core.requests import acting_user, enum_arg, page_arg, save_form
 from kpplan.directory import queries, services
 from kpplan.directory.forms import (
     NewOrganisationForm,
@@ -15,9 +18,6 @@ from kpplan.directory.forms import (
     UserForm,
 )
 from kpplan.directory.models import Organisation, OrganisationKind, Region, Role, State, User
-from kpplan.errors import DomainError
-from kpplan.extensions import db
-from kpplan.views import acting_user, enum_arg, page_arg, save_form
 
 bp = Blueprint("directory", __name__)
 

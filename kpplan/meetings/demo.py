@@ -12,9 +12,9 @@ from datetime import date
 
 from sqlalchemy import select
 
+from kpplan.core.errors import DomainError
+from kpplan.core.extensions import db
 from kpplan.directory.models import State
-from kpplan.errors import DomainError
-from kpplan.extensions import db
 from kpplan.meetings import services
 from kpplan.meetings.kinds import ActivityKind as K
 from kpplan.meetings.models import Activity, Format, Relation, StateRole, Status

@@ -1,82 +1,16 @@
-"""Keeping the documents of activities: the type is read from the content, never the name."""
+"""The documents of activities: added and removed with a trace; files kept by ``core.files``."""
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
-
-import filetype
-from flask import abort, send_file
-from werkzeug.utils import secure_filename
 
 from kpplan.audit import services as audit
+from kpplan.core.extensions import db
+from kpplan.core.files import Upload, store_file
 from kpplan.directory.models import User
-from kpplan.errors import DomainError
-from kpplan.extensions import db
 from kpplan.meetings.models import Activity, Document, DocumentKind
 
-# What the secretariat shares: PDF, Word, Excel, PowerPoint and images.
-ACCEPTED = {
-    "pdf": "application/pdf",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "gif": "image/gif",
-    "webp": "image/webp",
-}
 FIELDS = ("kind", "title", "original_name", "content_type", "size")
-
-
-@dataclass(frozen=True)
-class Upload:
-    stream: BinaryIO
-    filename: str
-
-
-def _read_limited(stream: BinaryIO, limit: int, field: str = "file") -> bytes:
-    data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise DomainError(
-            f"The file is larger than {limit // (1024 * 1024)} MB; share a smaller version.",
-            field,
-        )
-    return data
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    original_name: str
-    stored_name: str
-    content_type: str
-    size: int
-
-
-def store_file(upload: Upload, folder: Path, max_size: int, field: str = "file") -> StoredFile:
-    """Check an upload by its content and keep it in ``folder`` under a generated name.
-
-    Raises ``DomainError`` (on ``field``) for an empty or too large file, or one whose
-    content is not a PDF, Word, Excel or PowerPoint document or an image, whatever its
-    name says. The caller removes the file if its transaction fails.
-    """
-    data = _read_limited(upload.stream, max_size, field)
-    if not data:
-        raise DomainError("The file is empty.", field)
-    guess = filetype.guess(data)
-    if guess is None or guess.extension not in ACCEPTED:
-        raise DomainError(
-            "kpplan keeps PDF, Word, Excel and PowerPoint documents and images; the content of "
-            "this file is none of these, whatever its name says.",
-            field,
-        )
-    original = secure_filename(upload.filename or "") or f"document.{guess.extension}"
-    stored = f"{secrets.token_hex(16)}.{guess.extension}"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / stored).write_bytes(data)
-    return StoredFile(original[:200], stored, ACCEPTED[guess.extension], len(data))
 
 
 def add_document(
@@ -119,17 +53,6 @@ def add_document(
         (folder / kept.stored_name).unlink(missing_ok=True)
         raise
     return document
-
-
-def send_kept_file(folder: Path, stored_name: str, content_type: str, download_name: str):
-    """The response that downloads a kept file under its original name; 404 when the file
-    is missing from ``folder``."""
-    path = folder / stored_name
-    if not path.is_file():
-        abort(404)
-    return send_file(
-        path, mimetype=content_type, as_attachment=True, download_name=download_name, max_age=0
-    )
 
 
 def remove_document(actor: User, document: Document) -> str:

@@ -15,9 +15,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from kpplan.core.extensions import db
+from kpplan.core.forms import VersionedForm
 from kpplan.directory.models import Organisation, State
-from kpplan.extensions import db
-from kpplan.forms import VersionedForm
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import (
     Activity,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from kpplan.errors import DomainError
+from kpplan.core.errors import DomainError
 from kpplan.meetings.models import Activity, StateRole, Status
 
 OPEN = frozenset({Status.DRAFT, Status.PLANNED, Status.CONFIRMED, Status.POSTPONED})

@@ -17,8 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kpplan.db import Base, Timestamped, UTCDateTime, Versioned, utcnow
-from kpplan.directory.models import Organisation, State, User, enum_column
+from kpplan.core.db import Base, Timestamped, UTCDateTime, Versioned, enum_column, utcnow
+from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.kinds import ActivityKind
 
 

@@ -10,8 +10,8 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import extract, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from kpplan.core.extensions import db
 from kpplan.directory.models import State
-from kpplan.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import (
     Activity,

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 
 from kpplan.audit import services as audit
-from kpplan.db import utcnow
+from kpplan.core.db import utcnow
+from kpplan.core.errors import DomainError
+from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State, User
-from kpplan.errors import DomainError
-from kpplan.extensions import db
 from kpplan.meetings import lifecycle
 from kpplan.meetings.models import (
     Activity,

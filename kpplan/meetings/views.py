@@ -19,10 +19,13 @@ from flask_login import current_user, login_required
 
 from kpplan import permissions
 from kpplan.audit import queries as audit_queries
+from kpplan.core import files
+from kpplan.core.clock import today
+from kpplan.core.errors import DomainError
+from kpplan.core.extensions import db
+from kpplan.core.requests import acting_user, enum_arg, page_arg, save_form
 from kpplan.directory import queries as directory_queries
 from kpplan.directory.models import User
-from kpplan.errors import DomainError
-from kpplan.extensions import db
 from kpplan.meetings import documents, ical, lifecycle, queries, services
 from kpplan.meetings.forms import (
     ActivityForm,
@@ -43,7 +46,6 @@ from kpplan.meetings.models import (
     Relation,
     Status,
 )
-from kpplan.views import acting_user, enum_arg, page_arg, save_form, today
 
 bp = Blueprint("meetings", __name__, url_prefix="/activities")
 # The feed lives outside the signed-in pages: a calendar program brings a token, not a session.
@@ -384,7 +386,7 @@ def add_document(activity_id: int):
             found,
             DocumentKind(form.kind.data),
             form.title.data,
-            documents.Upload(form.file.data.stream, form.file.data.filename),
+            files.Upload(form.file.data.stream, form.file.data.filename),
             Path(current_app.config["UPLOAD_FOLDER"]),
             current_app.config["MAX_DOCUMENT_SIZE"],
         )
@@ -409,7 +411,7 @@ def document(activity_id: int, document_id: int):
     """The file, to everyone signed in who may see the activity (everyone, for now)."""
     permissions.require(permissions.can_view_activities(current_user))
     found = _document_or_404(activity_id, document_id)
-    return documents.send_kept_file(
+    return files.send_kept_file(
         Path(current_app.config["UPLOAD_FOLDER"]),
         found.stored_name,
         found.content_type,

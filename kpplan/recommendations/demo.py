@@ -13,9 +13,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from kpplan.db import utcnow
+from kpplan.core.db import utcnow
+from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, Role, State, User
-from kpplan.extensions import db
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import services
 from kpplan.recommendations.models import (

@@ -19,9 +19,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from kpplan.core.extensions import db
+from kpplan.core.forms import VersionedForm
 from kpplan.directory.models import Organisation, State
-from kpplan.extensions import db
-from kpplan.forms import VersionedForm
 from kpplan.recommendations.models import FollowUpStatus, Lineage, Priority, Recommendation
 from kpplan.recommendations.services import Draft, EvidenceLink
 from kpplan.recommendations.themes import THEMES

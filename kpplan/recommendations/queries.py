@@ -14,9 +14,9 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, case, extract, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from kpplan.cache import memoised
+from kpplan.core.cache import memoised
+from kpplan.core.extensions import db
 from kpplan.directory.models import Role, State
-from kpplan.extensions import db
 from kpplan.meetings.models import Activity
 from kpplan.recommendations.models import (
     OPEN_STATUSES,

@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from kpplan.audit import services as audit
-from kpplan.db import utcnow
+from kpplan.core.db import utcnow
+from kpplan.core.errors import DomainError
+from kpplan.core.extensions import db
+from kpplan.core.files import Upload, store_file
 from kpplan.directory.models import Organisation, State, User
-from kpplan.errors import DomainError
-from kpplan.extensions import db
-from kpplan.meetings.documents import Upload, store_file
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import themes as theme_catalogue
 from kpplan.recommendations.models import (

@@ -17,12 +17,15 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from kpplan import permissions
+from kpplan.core import spreadsheets
+from kpplan.core.clock import today
+from kpplan.core.errors import DomainError, StaleEdit
+from kpplan.core.extensions import db
+from kpplan.core.files import Upload, send_kept_file
+from kpplan.core.forms import attach_error
+from kpplan.core.requests import acting_user, enum_arg, page_arg, save_form
 from kpplan.directory import queries as directory_queries
 from kpplan.directory.models import Role, State
-from kpplan.errors import DomainError, StaleEdit
-from kpplan.extensions import db
-from kpplan.forms import attach_error
-from kpplan.meetings.documents import Upload, send_kept_file
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import queries, services, transfer
 from kpplan.recommendations.forms import (
@@ -42,7 +45,6 @@ from kpplan.recommendations.models import (
     StatusUpdate,
 )
 from kpplan.recommendations.themes import BY_CODE, THEMES
-from kpplan.views import acting_user, enum_arg, page_arg, save_form, today
 
 bp = Blueprint("recommendations", __name__)
 
@@ -130,9 +132,9 @@ def export(fmt: str):
     ]
     columns = transfer.RECOMMENDATION_COLUMNS
     if fmt == "xlsx":
-        body = transfer.write_xlsx("Recommendations", columns, rows)
+        body = spreadsheets.write_xlsx("Recommendations", columns, rows)
     else:
-        body = transfer.write_csv(columns, rows)
+        body = spreadsheets.write_csv(columns, rows)
     return _download(body, f"kpplan-recommendations-{today():%Y-%m-%d}", fmt)
 
 
@@ -309,7 +311,7 @@ def record(activity_id: int):
 
 def _read_upload(form: ImportForm) -> tuple[bytes, str] | None:
     try:
-        kind = transfer.upload_kind(form.file.data.filename or "")
+        kind = spreadsheets.upload_kind(form.file.data.filename or "")
     except DomainError as error:
         attach_error(form, error)
         return None
@@ -322,9 +324,9 @@ def _read_upload(form: ImportForm) -> tuple[bytes, str] | None:
 
 def _plan(data: bytes, kind: str, what: str, activity: Activity | None):
     if what == "recommendations":
-        rows = transfer.read_table(data, kind, transfer.RECOMMENDATION_COLUMNS)
+        rows = spreadsheets.read_table(data, kind, transfer.RECOMMENDATION_COLUMNS)
         return transfer.plan_recommendations(rows, activity)
-    rows = transfer.read_table(data, kind, transfer.FOLLOW_UP_COLUMNS)
+    rows = spreadsheets.read_table(data, kind, transfer.FOLLOW_UP_COLUMNS)
     return transfer.plan_follow_ups(rows, _scope(), today())
 
 
@@ -342,7 +344,7 @@ def _import(what: str, activity: Activity | None = None):
                 attach_error(form, error)
             else:
                 if plan.valid:
-                    token = transfer.keep_upload(_imports_folder(), current_user.id, kind, data)
+                    token = spreadsheets.keep_upload(_imports_folder(), current_user.id, kind, data)
             finally:
                 db.session.rollback()
     return render_template(
@@ -361,7 +363,7 @@ def _import(what: str, activity: Activity | None = None):
 def _confirm(what: str, activity: Activity | None, back: str):
     form = ConfirmImportForm()
     kept = (
-        transfer.kept_upload(_imports_folder(), current_user.id, form.token.data or "")
+        spreadsheets.kept_upload(_imports_folder(), current_user.id, form.token.data or "")
         if form.validate()
         else None
     )
@@ -464,9 +466,9 @@ def export_follow_ups(fmt: str):
     ]
     columns = transfer.FOLLOW_UP_COLUMNS
     if fmt == "xlsx":
-        body = transfer.write_xlsx("Follow-ups", columns, rows)
+        body = spreadsheets.write_xlsx("Follow-ups", columns, rows)
     else:
-        body = transfer.write_csv(columns, rows)
+        body = spreadsheets.write_csv(columns, rows)
     name = f"kpplan-follow-ups-{(state.iso_code if state else 'all').lower()}-{today():%Y-%m-%d}"
     return _download(body, name, fmt)
 

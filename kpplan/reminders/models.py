@@ -17,8 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kpplan.db import Base, UTCDateTime, utcnow
-from kpplan.directory.models import User, enum_column
+from kpplan.core.db import Base, UTCDateTime, enum_column, utcnow
+from kpplan.directory.models import User
 
 
 class Delivery(enum.Enum):
@@ -151,16 +151,6 @@ class ReminderRuleSetting(Base):
     rule: Mapped[str] = mapped_column(String(40), unique=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     days: Mapped[int | None] = mapped_column(Integer)
-
-
-class ReminderClock(Base):
-    """The one row that says in which timezone reminders count days and send summaries."""
-
-    __tablename__ = "reminder_clock"
-    __audit_label__ = "Reminder timezone"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    timezone: Mapped[str] = mapped_column(String(64))
 
 
 class ReminderPreference(Base):

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
-from kpplan.db import insert_ignoring_conflicts, utcnow
-from kpplan.extensions import db
+from kpplan.core.db import insert_ignoring_conflicts, utcnow
+from kpplan.core.extensions import db
 from kpplan.reminders.mail import message_id_for
 from kpplan.reminders.models import (
     Delivery,

@@ -8,12 +8,12 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from kpplan.directory.models import User
-from kpplan.extensions import db
+from kpplan.core.extensions import db
 from kpplan.reminders.models import Reminder, ReminderKind, ReminderRun, ReminderStatus
 
 
-def _unread_of(user_id_column):
+def unread_of(user_id_column):
+    """The count of a person's unread notifications, as a scalar subquery (the bell)."""
     return (
         select(func.count(Reminder.id))
         .where(
@@ -24,13 +24,6 @@ def _unread_of(user_id_column):
         )
         .scalar_subquery()
     )
-
-
-def user_with_unread_count(user_id: int) -> tuple[User, int] | None:
-    """The user and their count of unread notifications, in the one query that loads the
-    signed-in user on every page: the bell in the header costs nothing more."""
-    row = db.session.execute(select(User, _unread_of(User.id)).where(User.id == user_id)).first()
-    return (row[0], row[1]) if row is not None else None
 
 
 def notifications_page(user_id: int, page: int, per_page: int) -> Pagination:

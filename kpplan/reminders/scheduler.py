@@ -25,8 +25,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy import text
 
-from kpplan.db import utcnow
-from kpplan.extensions import db
+from kpplan.core.db import utcnow
+from kpplan.core.extensions import db
 
 log = logging.getLogger("kpplan.scheduler")
 

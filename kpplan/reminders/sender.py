@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
 
-from kpplan.extensions import db
+from kpplan.core.extensions import db
 from kpplan.reminders.mail import build_message, transport_for
 from kpplan.reminders.models import Reminder, ReminderStatus
 

@@ -6,18 +6,17 @@ Services flush and write the audit trail; the view commits.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select, update
 
 from kpplan.audit.services import record, snapshot
+from kpplan.core import clock as process_clock
+from kpplan.core.errors import DomainError
+from kpplan.core.extensions import db
 from kpplan.directory.models import User
-from kpplan.errors import DomainError
-from kpplan.extensions import db
 from kpplan.reminders.models import (
     Delivery,
     Reminder,
-    ReminderClock,
     ReminderKind,
     ReminderPreference,
     ReminderRuleSetting,
@@ -64,22 +63,21 @@ def save_timezone(actor: User, name: str) -> None:
     Raises ``DomainError`` when ``name`` is not a timezone such as Europe/Brussels.
     """
     name = name.strip()
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not process_clock.is_timezone(name):
         raise DomainError(
             "Give a timezone by its name, such as Europe/Brussels or Africa/Nairobi.",
             field="timezone",
-        ) from None
-    clock = db.session.get(ReminderClock, 1)
+        )
+    clock = db.session.get(process_clock.ProcessClock, 1)
     if clock is None:
-        clock = ReminderClock(id=1, timezone=name)
+        clock = process_clock.ProcessClock(id=1, timezone=name)
         db.session.add(clock)
         record(actor, "create", clock, f"Reminder timezone: {name}", after={"timezone": name})
     elif clock.timezone != name:
         before = {"timezone": clock.timezone}
         clock.timezone = name
         record(actor, "update", clock, f"Reminder timezone: {name}", before, {"timezone": name})
+    process_clock.forget()
 
 
 def save_preferences(user: User, choices: dict[str, Delivery]) -> None:

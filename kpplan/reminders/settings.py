@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 
-from kpplan.extensions import db
-from kpplan.reminders.models import Delivery, ReminderClock, ReminderPreference, ReminderRuleSetting
+from kpplan.core import clock
+from kpplan.core.extensions import db
+from kpplan.reminders.models import Delivery, ReminderPreference, ReminderRuleSetting
 from kpplan.reminders.rules import RULES, RuleSettings
 
 
@@ -27,16 +27,12 @@ def rule_settings() -> dict[str, RuleSettings]:
 
 
 def timezone_name() -> str:
-    """The Process's timezone for reminders: the administrator's choice, else ``TIMEZONE``."""
-    saved = db.session.scalar(select(ReminderClock.timezone).where(ReminderClock.id == 1))
-    return saved or current_app.config["TIMEZONE"]
+    """The Process's timezone, read fresh: reminders count days and send summaries in it."""
+    return clock.timezone_name(fresh=True)
 
 
 def process_timezone() -> ZoneInfo:
-    try:
-        return ZoneInfo(timezone_name())
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(current_app.config["TIMEZONE"])
+    return clock.timezone(fresh=True)
 
 
 def preferences_of(user_id: int) -> dict[str, Delivery]:

@@ -7,16 +7,16 @@ from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from kpplan import permissions
-from kpplan.db import utcnow
-from kpplan.errors import DomainError
-from kpplan.extensions import db
-from kpplan.forms import attach_error
+from kpplan.core.db import utcnow
+from kpplan.core.errors import DomainError
+from kpplan.core.extensions import db
+from kpplan.core.forms import attach_error
+from kpplan.core.requests import acting_user, enum_arg, page_arg
 from kpplan.reminders import queries, services
 from kpplan.reminders.forms import preferences_form, settings_form
 from kpplan.reminders.models import Delivery, Reminder, ReminderStatus
 from kpplan.reminders.rules import RULES
 from kpplan.reminders.settings import preferences_of, rule_settings, timezone_name
-from kpplan.views import acting_user, enum_arg, page_arg
 
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 

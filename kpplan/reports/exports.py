@@ -12,11 +12,11 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from kpplan.core.spreadsheets import FORMULA_START
 from kpplan.meetings.models import Activity, StateRole
 from kpplan.reports.queries import Statistics
 
 # Spreadsheet programs run a cell that starts with one of these as a formula.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _states(activity: Activity, role: StateRole) -> str:

@@ -9,9 +9,9 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from kpplan.cache import memoised
 from kpplan.chair.models import Chairmanship
-from kpplan.extensions import db
+from kpplan.core.cache import memoised
+from kpplan.core.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, ActivityOrganisation, Status
 from kpplan.meetings.queries import LIST_OPTIONS, ArchiveFilters, archive_select

@@ -6,10 +6,10 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 
 from kpplan import permissions
-from kpplan.errors import DomainError
+from kpplan.core.clock import today
+from kpplan.core.errors import DomainError
 from kpplan.meetings.views import archive_filters
 from kpplan.reports import exports, queries, summary, timeline
-from kpplan.views import today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from kpplan.extensions import db
+from kpplan.core.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
 from kpplan.review import services

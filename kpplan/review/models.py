@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kpplan.db import Base, UTCDateTime, utcnow
-from kpplan.directory.models import User, enum_column
+from kpplan.core.db import Base, UTCDateTime, enum_column, utcnow
+from kpplan.directory.models import User
 from kpplan.meetings.models import Activity
 from kpplan.recommendations.models import FollowUpStatus
 

@@ -12,10 +12,10 @@ from datetime import date
 from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
-from kpplan.cache import memoised
 from kpplan.chair.models import HELD_STATUSES, Chairmanship, ItemStatus, WorkPlanItem
+from kpplan.core.cache import memoised
+from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State
-from kpplan.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
 from kpplan.recommendations import queries as rec_queries

@@ -7,9 +7,9 @@ from datetime import date
 from sqlalchemy import func, insert, literal, select
 
 from kpplan.audit import services as audit
+from kpplan.core.errors import DomainError
+from kpplan.core.extensions import db
 from kpplan.directory.models import User
-from kpplan.errors import DomainError
-from kpplan.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
 from kpplan.recommendations.models import FollowUp, Recommendation

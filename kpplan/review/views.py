@@ -9,16 +9,17 @@ from flask_login import current_user, login_required
 from kpplan import permissions
 from kpplan.chair import queries as chair_queries
 from kpplan.chair.models import Chairmanship
-from kpplan.errors import DomainError
-from kpplan.extensions import db
+from kpplan.core.clock import today
+from kpplan.core.errors import DomainError
+from kpplan.core.extensions import db
+from kpplan.core.requests import acting_user
+from kpplan.core.spreadsheets import write_csv, write_workbook
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
 from kpplan.recommendations.models import FollowUpStatus
 from kpplan.recommendations.queries import scope_of
 from kpplan.recommendations.themes import BY_CODE
-from kpplan.recommendations.transfer import write_csv, write_workbook
 from kpplan.review import charts, exports, queries, services
-from kpplan.views import acting_user, today
 
 bp = Blueprint("review", __name__)
 

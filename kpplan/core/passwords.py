@@ -1,10 +1,12 @@
-"""Password hashing with argon2id (argon2-cffi)."""
+"""Passwords: hashing with argon2id (argon2-cffi) and the strength asked of a new one."""
 
 from __future__ import annotations
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+
+from kpplan.core.errors import DomainError
 
 _PROFILES = {
     # RFC 9106's second recommendation: argon2id, t=3, 64 MiB.
@@ -45,3 +47,9 @@ def burn_time(password: str) -> None:
     if profile not in _DUMMY:
         _DUMMY[profile] = hash_password("not-a-real-password")
     verify_password(_DUMMY[profile], password)
+
+
+def check_password_strength(password: str) -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise DomainError(f"Choose a password of at least {minimum} characters.", "new_password")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Integer, MetaData
+from sqlalchemy import DateTime, Enum, Integer, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -78,10 +79,23 @@ def insert_ignoring_conflicts(model: type[Base], index_elements: list[str], **va
     Both SQLite and PostgreSQL know ``ON CONFLICT DO NOTHING``; this picks the dialect's
     construct so that callers stay portable and race-free across web workers.
     """
-    from kpplan.extensions import db
+    from kpplan.core.extensions import db
 
     if db.engine.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(model).values(**values).on_conflict_do_nothing(index_elements=index_elements)
+
+
+def enum_column(enum_class: type[enum.Enum], name: str) -> Enum:
+    """Store an enum by its value, as a VARCHAR with a named CHECK constraint."""
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )

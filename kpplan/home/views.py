@@ -1,3 +1,5 @@
+"""The home page: what needs attention, by role; and the health check for monitors."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
@@ -5,12 +7,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from kpplan import permissions
+from kpplan.core.clock import today
+from kpplan.core.extensions import db
 from kpplan.directory import queries as directory_queries
-from kpplan.extensions import db
 from kpplan.recommendations import queries as recommendation_queries
-from kpplan.views import today
 
-bp = Blueprint("core", __name__)
+bp = Blueprint("home", __name__)
 
 
 @bp.route("/")
@@ -25,7 +27,7 @@ def home():
     scope = recommendation_queries.scope_of(current_user)
     follow_ups = recommendation_queries.follow_up_summary(scope, today())
     return render_template(
-        "core/home.html",
+        "home/home.html",
         counts=counts,
         states_without_focal_point=missing,
         follow_ups=follow_ups,

@@ -1,4 +1,4 @@
-"""Headers and cookie flags that every response carries."""
+"""Security headers and cookie flags that every response carries."""
 
 from __future__ import annotations
 

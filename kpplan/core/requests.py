@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from datetime import date, datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
-from flask import current_app, request
+from flask import request
 from flask_login import current_user
 
-from kpplan.directory.models import User
-from kpplan.errors import DomainError, StaleEdit
-from kpplan.extensions import db
-from kpplan.forms import attach_error
+from kpplan.core.errors import DomainError, StaleEdit
+from kpplan.core.extensions import db
+from kpplan.core.forms import attach_error
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -34,7 +31,7 @@ def enum_arg(enum_class: type[E], name: str) -> E | None:
         return None
 
 
-def acting_user() -> User:
+def acting_user() -> Any:
     """The signed-in user as a real object, to hand to services and the audit trail."""
     return current_user._get_current_object()
 
@@ -54,8 +51,3 @@ def save_form(form: Any, operation: Callable[[], Any]) -> tuple[Any, int]:
         return None, 409 if isinstance(error, StaleEdit) else 200
     db.session.commit()
     return result, 200
-
-
-def today() -> date:
-    """Today's date where the Process works (``TIMEZONE``), for what is due, held or late."""
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()

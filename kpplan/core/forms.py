@@ -8,7 +8,7 @@ from wtforms import IntegerField
 from wtforms.validators import InputRequired
 from wtforms.widgets import HiddenInput
 
-from kpplan.errors import DomainError, StaleEdit
+from kpplan.core.errors import DomainError, StaleEdit
 
 
 class VersionedForm(FlaskForm):

@@ -17,12 +17,21 @@ from typing import Any, TypeVar
 from flask import current_app, g
 from sqlalchemy import func, select
 
-from kpplan.audit.models import AuditEntry
-from kpplan.extensions import db
+from kpplan.core.extensions import db
 
 T = TypeVar("T")
 
 MAX_ENTRIES = 256
+
+#: Tables every stamp includes: the audit trail, which every change through kpplan writes.
+#: The audit feature registers its model here (core knows no feature).
+_ALWAYS: list[Any] = []
+
+
+def stamp_every_figure_with(model: Any) -> None:
+    """Make ``model``'s highest id part of every change stamp."""
+    if model not in _ALWAYS:
+        _ALWAYS.append(model)
 
 
 def change_stamp(*models: Any) -> tuple:
@@ -30,9 +39,8 @@ def change_stamp(*models: Any) -> tuple:
     key = tuple(m.__tablename__ for m in models)
     stamps = g.setdefault("change_stamps", {})
     if key not in stamps:
-        columns = [func.max(AuditEntry.id)] + [
-            select(func.max(m.id)).scalar_subquery() for m in models
-        ]
+        first, *rest = [*_ALWAYS, *models]
+        columns = [func.max(first.id)] + [select(func.max(m.id)).scalar_subquery() for m in rest]
         stamps[key] = tuple(db.session.execute(select(*columns)).one())
     return stamps[key]
 
