@@ -17,7 +17,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from kpplan.core.extensions import db
 from kpplan.core.forms import VersionedForm
@@ -153,20 +153,22 @@ class WithdrawForm(VersionedForm):
 
 
 class UpdateForm(VersionedForm):
+    """A status update. The rules of an update (a narrative, a progress from 0 to 100, a
+    reason for "not applicable", a review date ahead) are ``services.check_update``'s, which
+    the import of updates applies too; the form only reads the fields."""
+
     status = SelectField(
         "New status", choices=[SelectChoice(s.value, s.label) for s in FollowUpStatus]
     )
+    # The browser's hints only; the server checks with ``services.check_update``.
     progress = IntegerField(
         "Progress (%)",
-        validators=[Optional(), NumberRange(0, 100, "Progress is a percentage, from 0 to 100.")],
+        validators=[Optional()],
         description="Leave empty for what the status implies.",
+        render_kw={"min": 0, "max": 100},
     )
     narrative = TextAreaField(
-        "What has been done",
-        validators=[
-            DataRequired("Say what has been done: the narrative is what others read."),
-            Length(max=8000),
-        ],
+        "What has been done", validators=[Length(max=8000)], render_kw={"required": True}
     )
     reason = StringField(
         "Why it does not apply",

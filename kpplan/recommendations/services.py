@@ -356,6 +356,48 @@ def lock_follow_up(follow_up: FollowUp) -> FollowUp:
     return follow_up
 
 
+def check_update(
+    follow_up: FollowUp,
+    *,
+    status: FollowUpStatus,
+    narrative: str,
+    today: date,
+    progress: int | None = None,
+    reason: str = "",
+    next_review_date: date | None = None,
+) -> list[DomainError]:
+    """Every rule a status update of ``follow_up`` breaks, as one ``DomainError`` each
+    naming its field (None for the follow-up as a whole), in the order they are checked;
+    an empty list when it may be posted. The update form shows each next to its field;
+    the import lists them all on the row. ``next_review_date`` is None when unchanged."""
+    problems = []
+    if follow_up.recommendation.is_withdrawn:
+        problems.append(
+            DomainError("This recommendation has been withdrawn; it needs no more updates.")
+        )
+    if follow_up.pending_update_id is not None:
+        problems.append(
+            DomainError(
+                "An update to “implemented” is waiting for the secretariat's validation; post "
+                "the next one once it has been validated or returned."
+            )
+        )
+    if not (narrative or "").strip():
+        problems.append(
+            DomainError(
+                "Say what has been done: the narrative is what others read in the timeline.",
+                "narrative",
+            )
+        )
+    if progress is not None and not 0 <= progress <= 100:
+        problems.append(DomainError("Progress is a percentage, from 0 to 100.", "progress"))
+    if status is FollowUpStatus.NOT_APPLICABLE and not (reason or "").strip():
+        problems.append(DomainError("Say why the recommendation does not apply.", "reason"))
+    if next_review_date is not None and next_review_date < today:
+        problems.append(DomainError("The next review date is in the past.", "next_review_date"))
+    return problems
+
+
 def post_update(
     actor: User,
     follow_up: FollowUp,
@@ -377,31 +419,25 @@ def post_update(
     A move to "implemented" waits for the secretariat's validation before it counts; any
     other status applies at once. Raises ``StaleEdit`` when the follow-up changed since the
     page was drawn (nothing is written), ``DomainError`` for a missing narrative or reason,
-    a progress out of range, a file refused, or while an update awaits validation.
+    a progress out of range, a file refused, or while an update awaits validation (the
+    first that ``check_update`` finds).
     """
     lock_follow_up(follow_up)
     audit.ensure_current(follow_up, version)
+    problems = check_update(
+        follow_up,
+        status=status,
+        narrative=narrative,
+        today=today,
+        progress=progress,
+        reason=reason,
+        next_review_date=next_review_date,
+    )
+    if problems:
+        raise problems[0]
     recommendation = follow_up.recommendation
-    if recommendation.is_withdrawn:
-        raise DomainError("This recommendation has been withdrawn; it needs no more updates.")
-    if follow_up.pending_update_id is not None:
-        raise DomainError(
-            "An update to “implemented” is waiting for the secretariat's validation; post the "
-            "next one once it has been validated or returned."
-        )
-    narrative = (narrative or "").strip()
-    if not narrative:
-        raise DomainError(
-            "Say what has been done: the narrative is what others read in the timeline.",
-            "narrative",
-        )
-    if progress is not None and not 0 <= progress <= 100:
-        raise DomainError("Progress is a percentage, from 0 to 100.", "progress")
+    narrative = narrative.strip()
     reason = (reason or "").strip()
-    if status is FollowUpStatus.NOT_APPLICABLE and not reason:
-        raise DomainError("Say why the recommendation does not apply.", "reason")
-    if next_review_date is not None and next_review_date < today:
-        raise DomainError("The next review date is in the past.", "next_review_date")
 
     before = _follow_up_snapshot(follow_up)
     update = StatusUpdate(
@@ -499,6 +535,8 @@ def validate(actor: User, update: StatusUpdate, accept: bool, comment: str = "")
 __all__ = [
     "Draft",
     "EvidenceLink",
+    "check_draft",
+    "check_update",
     "code_for",
     "has_reports",
     "post_update",

@@ -6,8 +6,8 @@ from datetime import date
 from typing import Any
 
 from kpplan.meetings.models import Activity
+from kpplan.recommendations.figures import ShareRow
 from kpplan.recommendations.models import FollowUp, FollowUpStatus
-from kpplan.recommendations.queries import ShareRow
 from kpplan.recommendations.themes import BY_CODE
 from kpplan.review.queries import ItemProgress, OpenRecommendation
 

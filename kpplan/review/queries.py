@@ -18,6 +18,7 @@ from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
+from kpplan.recommendations import figures, follow_up_queries
 from kpplan.recommendations import queries as rec_queries
 from kpplan.recommendations.models import (
     OPEN_STATUSES,
@@ -610,9 +611,9 @@ def term_review(
         end=end,
         progress=work_plan_progress(chairmanship, today),
         activities=activities_between(start, end) if dated else [],
-        by_state=rec_queries.shares_by_state(scope),
-        by_theme=rec_queries.shares_by_theme(scope),
-        overdue=rec_queries.follow_up_summary(scope, today).overdue,
+        by_state=figures.shares_by_state(scope),
+        by_theme=figures.shares_by_theme(scope),
+        overdue=follow_up_queries.follow_up_summary(scope, today).overdue,
         overdue_list=overdue_follow_ups(scope, today, overdue_limit),
         snapshots=snapshots_between(start, end) if dated else [],
     )
@@ -640,7 +641,7 @@ def handover_pack(
         successor=successor_of(chairmanship),
         open_recommendations=open_recommendations(scope, today),
         overdue=overdue_follow_ups(scope, today, overdue_limit),
-        overdue_total=rec_queries.follow_up_summary(scope, today).overdue,
+        overdue_total=follow_up_queries.follow_up_summary(scope, today).overdue,
         upcoming=upcoming_activities(today),
         not_delivered=work_plan_progress(chairmanship, today).not_delivered,
     )
