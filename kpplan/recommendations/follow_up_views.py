@@ -17,7 +17,7 @@ from kpplan.core.forms import attach_error
 from kpplan.core.requests import acting_user, page_arg, save_form
 from kpplan.directory import queries as directory_queries
 from kpplan.directory.models import Role, State
-from kpplan.recommendations import follow_up_queries, queries, services
+from kpplan.recommendations import follow_up_queries, follow_up_services, queries
 from kpplan.recommendations.blueprint import bp, download, evidence_folder
 from kpplan.recommendations.exports import FOLLOW_UP_COLUMNS, follow_up_row
 from kpplan.recommendations.forms import UpdateForm, ValidationForm
@@ -94,9 +94,9 @@ def _visible_follow_up_or_404(follow_up_id: int) -> FollowUp:
 
 
 def _checked(form: UpdateForm, found: FollowUp) -> bool:
-    """Whether the update breaks no rule of ``services.check_update``; else each message
+    """Whether the update breaks no rule of ``follow_up_services.check_update``; else each message
     is shown next to its field at once."""
-    problems = services.check_update(
+    problems = follow_up_services.check_update(
         found,
         status=FollowUpStatus(form.status.data),
         narrative=form.narrative.data,
@@ -134,7 +134,7 @@ def follow_up(follow_up_id: int):
             ]
             update, status = save_form(
                 form,
-                lambda: services.post_update(
+                lambda: follow_up_services.post_update(
                     acting_user(),
                     found,
                     form.version.data,
@@ -207,7 +207,7 @@ def validate(update_id: int):
         flash("Choose to accept or to return the update.", "error")
         return redirect(target)
     try:
-        services.validate(
+        follow_up_services.validate(
             acting_user(), update, form.decision.data == "accept", form.comment.data or ""
         )
     except DomainError as error:

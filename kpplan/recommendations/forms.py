@@ -22,8 +22,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from kpplan.core.extensions import db
 from kpplan.core.forms import VersionedForm
 from kpplan.directory.models import Organisation, State
+from kpplan.recommendations.follow_up_services import EvidenceLink
 from kpplan.recommendations.models import FollowUpStatus, Lineage, Priority, Recommendation
-from kpplan.recommendations.services import Draft, EvidenceLink
+from kpplan.recommendations.services import Draft
 from kpplan.recommendations.themes import THEMES
 
 DATE_FORMAT = "Give the date as year-month-day, for example 2026-07-12."
@@ -154,13 +155,14 @@ class WithdrawForm(VersionedForm):
 
 class UpdateForm(VersionedForm):
     """A status update. The rules of an update (a narrative, a progress from 0 to 100, a
-    reason for "not applicable", a review date ahead) are ``services.check_update``'s, which
-    the import of updates applies too; the form only reads the fields."""
+    reason for "not applicable", a review date ahead) are those of
+    ``follow_up_services.check_update``, which the import of updates applies too; the form
+    only reads the fields."""
 
     status = SelectField(
         "New status", choices=[SelectChoice(s.value, s.label) for s in FollowUpStatus]
     )
-    # The browser's hints only; the server checks with ``services.check_update``.
+    # The browser's hints only; the server checks with ``follow_up_services.check_update``.
     progress = IntegerField(
         "Progress (%)",
         validators=[Optional()],

@@ -13,7 +13,7 @@ from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import Activity
-from kpplan.recommendations import services
+from kpplan.recommendations import follow_up_services, services
 from kpplan.recommendations.exports import ALL_MEMBERS, SECRETARIAT
 from kpplan.recommendations.models import (
     FollowUp,
@@ -262,7 +262,7 @@ def apply_recommendations(actor: User, plan: ImportPlan, filename: str) -> dict[
     return done
 
 
-# Where a follow-up export holds what ``services.check_update`` names by its field.
+# Where a follow-up export holds what ``follow_up_services.check_update`` names by its field.
 UPDATE_COLUMNS = {
     "narrative": "New narrative",
     "progress": "Progress",
@@ -274,7 +274,8 @@ UPDATE_COLUMNS = {
 def plan_follow_ups(rows: list[dict[str, str]], scope: Scope, today: date) -> ImportPlan:
     """Check each row of a follow-up export: a row whose status, progress, next review
     date or reason differs, or that has a new narrative, becomes a status update, checked
-    by the rules of the update form (``services.check_update``), every broken one listed."""
+    by the rules of the update form (``follow_up_services.check_update``), every broken
+    one listed."""
     ids = [int(r["Follow-up ID"]) for r in rows if r["Follow-up ID"].isdigit()]
     follow_ups = {
         f.id: f
@@ -327,7 +328,7 @@ def plan_follow_ups(rows: list[dict[str, str]], scope: Scope, today: date) -> Im
             continue
         # An unchanged review date is not posted again (it may have passed meanwhile).
         new_review = review if review != follow_up.next_review_date else None
-        problems = services.check_update(
+        problems = follow_up_services.check_update(
             follow_up,
             status=status,
             narrative=narrative,
@@ -355,7 +356,7 @@ def apply_follow_ups(actor: User, plan: ImportPlan, today: date) -> int:
             continue
         follow_up, version, status, progress, review, reason, narrative = row.apply
         try:
-            services.post_update(
+            follow_up_services.post_update(
                 actor,
                 follow_up,
                 version,
