@@ -17,7 +17,8 @@ from kpplan.core.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
 from kpplan.recommendations.models import FollowUpStatus, Recommendation
-from kpplan.review import queries
+from kpplan.recommendations.queries import Scope
+from kpplan.review import handover, snapshots
 from kpplan.review.models import ReviewSnapshot, SnapshotEntry
 from kpplan.review.services import take_snapshot
 
@@ -107,15 +108,15 @@ class TestSnapshots:
         second_id = _snapshot_via_http(client, som_2.id)
 
         with app.app_context():
-            snapshot = queries.snapshot_page(second_id)
-            previous = queries.previous_snapshot(snapshot)
+            snapshot = snapshots.snapshot_page(second_id)
+            previous = snapshots.previous_snapshot(snapshot)
             assert previous.id == first_id
-            rows = queries.differences(snapshot, previous, queries.Scope())
+            rows = snapshots.differences(snapshot, previous, Scope())
             got = {
                 r.name: (r.follow_ups, r.to_implemented, r.other_changes, r.new, r.gone)
                 for r in rows
             }
-            changes = queries.changes(snapshot, previous, queries.Scope())
+            changes = snapshots.changes(snapshot, previous, Scope())
             listed = sorted((c.addressee, c.code, c.kind) for c in changes)
         assert got == {
             "Egypt": (2, 0, 0, 1, 1),
@@ -464,7 +465,7 @@ class TestHandover:
     def test_the_page_shows_the_first_rows_and_the_download_all(
         self, client, people, login_as, term, monkeypatch
     ):
-        monkeypatch.setattr(queries, "PAGE_ROWS", 1)
+        monkeypatch.setattr(handover, "PAGE_ROWS", 1)
         login_as(people["observer"])
         text = client.get(f"/chair/{term['chair'].id}/handover").text
         assert "The first 1 of 2: the downloaded handover pack lists them all." in text
