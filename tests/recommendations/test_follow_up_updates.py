@@ -87,6 +87,26 @@ class TestFollowUp:
             assert f'id="{field}-error"' in response.text
         assert count_rows(app, StatusUpdate) == 0
 
+    def test_every_rule_an_update_breaks_is_shown_at_once(
+        self, app, client, people, login_as, factory
+    ):
+        activity = factory.activity()
+        follow_up = factory.follow_up_of(factory.recommendation(activity.id), STATE_A)
+        login_as(people["fp_a"])
+        response = post_update(
+            client,
+            follow_up.id,
+            1,
+            status="not_applicable",
+            narrative="",
+            progress="140",
+            links="not a link",
+        )
+        assert response.status_code == 200
+        for field in ("narrative", "progress", "reason", "links"):
+            assert f'id="{field}-error"' in response.text, field
+        assert count_rows(app, StatusUpdate) == 0
+
     def test_a_disguised_file_is_refused(self, app, client, people, login_as, factory):
         activity = factory.activity()
         follow_up = factory.follow_up_of(factory.recommendation(activity.id), STATE_A)

@@ -147,6 +147,60 @@ class TestImportExport:
             assert second.status_reason == "Covered by the IGAD mechanism."
         assert count_rows(app, StatusUpdate) == 2
 
+    def test_a_follow_up_row_lists_every_rule_it_breaks(
+        self, app, client, people, login_as, factory
+    ):
+        activity = factory.activity()
+        factory.recommendation(activity.id, states=(STATE_A,))
+        login_as(people["fp_a"])
+        rows = read_csv(client.get("/follow-ups/export.csv").data)
+        header = rows[0]
+        for column, value in (
+            ("Status", "Not applicable"),
+            ("Progress", "140"),
+            ("Next review date", "2001-01-01"),
+        ):
+            rows[1][header.index(column)] = value
+        preview = import_file(client, "/follow-ups/import", csv_body(header, rows[1:]), "k.csv")
+        assert "1 row cannot be imported" in preview.text
+        # The rules of the update form, each named by its column.
+        for message in (
+            "New narrative: Say what has been done",
+            "Progress: Progress is a percentage, from 0 to 100.",
+            "Reason: Say why the recommendation does not apply.",
+            "Next review date: The next review date is in the past.",
+        ):
+            assert message in preview.text, message
+        assert "Import all rows" not in preview.text
+        assert count_rows(app, StatusUpdate) == 0
+
+    def test_follow_ups_come_back_from_the_xlsx_export(
+        self, app, client, people, login_as, factory
+    ):
+        activity = factory.activity()
+        recommendation = factory.recommendation(
+            activity.id, states=(STATE_A,), target=date(2020, 1, 31)
+        )
+        login_as(people["fp_a"])
+        book = load_workbook(io.BytesIO(client.get("/follow-ups/export.xlsx").data))
+        sheet = book.worksheets[0]
+        header = [cell.value for cell in sheet[1]]
+        assert all(cell.font.b for cell in sheet[1]) and sheet.freeze_panes == "A2"
+        review = sheet.cell(2, header.index("Next review date") + 1)
+        assert review.value.date() == date(2020, 1, 31) and review.number_format == "yyyy-mm-dd"
+        sheet.cell(2, header.index("Status") + 1).value = "In progress"
+        sheet.cell(2, header.index("New narrative") + 1).value = "Working group set up."
+        edited = io.BytesIO()
+        book.save(edited)
+        preview = import_file(client, "/follow-ups/import", edited.getvalue(), "kenya.xlsx")
+        # The review date read back as a date is unchanged, though it has passed.
+        assert "1 updates to post, 0 rows unchanged" in preview.text, preview.text
+        assert confirm_import(client, preview, "/follow-ups/import/confirm").status_code == 302
+        with app.app_context():
+            saved = db.session.get(FollowUp, factory.follow_up_of(recommendation, STATE_A).id)
+            assert saved.status is FollowUpStatus.IN_PROGRESS
+            assert saved.next_review_date == date(2020, 1, 31)
+
     def test_an_unreadable_file_gets_a_message(self, client, people, login_as):
         login_as(people["secretariat"])
         for body, name, message in [
