@@ -1,10 +1,12 @@
 """Spreadsheets in and out: one CSV/XLSX writer and one reader for every export and import.
 
 Writing: UTF-8 CSV with a byte-order mark (Excel reads the accents right) and XLSX
-workbooks; a text that a spreadsheet would run as a formula (starting with = + - @, a tab
-or a carriage return) is kept as text. Reading: the rows of a CSV or XLSX file as dicts
-keyed by the expected columns, with size limits, and the files kept between an import's
-preview and its confirmation.
+workbooks with a bold, frozen header row and typed dates; a text that a spreadsheet would
+run as a formula (starting with = + - @, a tab or a carriage return) is kept as text: in
+CSV behind an apostrophe, in XLSX as a cell of type text. Reading: the rows of a CSV or
+XLSX file as dicts keyed by the expected columns (dates as ISO text, whether typed or
+written), with size limits, and the files kept between an import's preview and its
+confirmation.
 """
 
 from __future__ import annotations
@@ -19,60 +21,83 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 
 from kpplan.core.errors import DomainError
 
 #: What a cell may not start with unless it is kept as text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 5000
+#: The longest sheet title a workbook accepts.
+MAX_TITLE = 31
 KINDS = {"csv", "xlsx"}
 
 
 # --- Writing --------------------------------------------------------------------------
 
 
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value
-
-
-def write_csv(columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> bytes:
-    """UTF-8 with a byte-order mark, so that Excel reads accents correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_safe(_cell(v)) for v in row])
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def _safe(value: Any) -> Any:
+def _guarded(value: Any) -> Any:
     """A text that a spreadsheet would run as a formula, kept as text by a leading apostrophe."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 
 
+def write_csv(columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> bytes:
+    """UTF-8 with a byte-order mark, so that Excel reads accents correctly; dates in ISO
+    form, nothing as an empty cell, and a text that would start a formula behind an
+    apostrophe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(
+            [
+                "" if v is None else v.isoformat() if isinstance(v, date) else _guarded(v)
+                for v in row
+            ]
+        )
+    return buffer.getvalue().encode("utf-8-sig")
+
+
 def write_xlsx(title: str, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> bytes:
+    """A workbook of one sheet (see ``write_workbook``)."""
     return write_workbook([(title, columns, rows)])
 
 
 def write_workbook(
     sheets: Iterable[tuple[str, Iterable[str], Iterable[Iterable[Any]]]],
 ) -> bytes:
-    """A workbook of several sheets, each given as (title, columns, rows)."""
+    """A workbook of several sheets, each given as (title, columns, rows): the header row
+    in bold and frozen, dates as dates (shown yyyy-mm-dd), numbers as numbers, and texts
+    always stored as texts, so that a cell starting with = + - @ is never run as a
+    formula."""
     workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
     for title, columns, rows in sheets:
-        sheet = workbook.create_sheet(title[:31])
-        sheet.append(list(columns))
+        sheet = workbook.create_sheet(title[:MAX_TITLE])
+        sheet.freeze_panes = "A2"
+        header = []
+        for column in columns:
+            cell = WriteOnlyCell(sheet, value=column)
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
         for row in rows:
-            sheet.append([_safe(_cell(v)) for v in row])
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    elif isinstance(value, date):
+        cell.number_format = "yyyy-mm-dd"
+    return cell
 
 
 class FileError(DomainError):
@@ -124,6 +149,14 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _unguarded(value: Any) -> Any:
+    """A cell as it was before ``_guarded`` (or a person in a spreadsheet) put an
+    apostrophe before a formula's first character."""
+    if isinstance(value, str) and value.startswith("'") and value[1:2] in "".join(FORMULA_START):
+        return value[1:]
+    return value
+
+
 def _read_csv(data: bytes) -> list[list[str]]:
     try:
         text = data.decode("utf-8-sig")
@@ -136,9 +169,7 @@ def _read_csv(data: bytes) -> list[list[str]]:
     header = text.split("\n", 1)[0]
     delimiter = ";" if header.count(";") > header.count(",") else ","
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    return [
-        [v[1:] if v.startswith("'") and v[1:2] in "=+-@\t\r" else v for v in row] for row in rows
-    ]
+    return [[_unguarded(v) for v in row] for row in rows]
 
 
 def _read_xlsx(data: bytes) -> list[list[Any]]:
@@ -150,14 +181,7 @@ def _read_xlsx(data: bytes) -> list[list[Any]]:
         sheet = workbook.worksheets[0]
         rows = []
         for values in sheet.iter_rows(values_only=True):
-            rows.append(
-                [
-                    v[1:]
-                    if isinstance(v, str) and v.startswith("'") and v[1:2] in "=+-@\t\r"
-                    else v
-                    for v in values
-                ]
-            )
+            rows.append([_unguarded(v) for v in values])
             if len(rows) > MAX_ROWS + 1:
                 break
         return rows

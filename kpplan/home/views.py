@@ -10,6 +10,7 @@ from kpplan import permissions
 from kpplan.core.clock import today
 from kpplan.core.extensions import db
 from kpplan.directory import queries as directory_queries
+from kpplan.recommendations import follow_up_queries
 from kpplan.recommendations import queries as recommendation_queries
 
 bp = Blueprint("home", __name__)
@@ -25,7 +26,7 @@ def home():
         else []
     )
     scope = recommendation_queries.scope_of(current_user)
-    follow_ups = recommendation_queries.follow_up_summary(scope, today())
+    follow_ups = follow_up_queries.follow_up_summary(scope, today())
     return render_template(
         "home/home.html",
         counts=counts,

@@ -17,7 +17,7 @@ from kpplan.core.db import utcnow
 from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, Role, State, User
 from kpplan.meetings.models import Activity
-from kpplan.recommendations import services
+from kpplan.recommendations import follow_up_services, services
 from kpplan.recommendations.models import (
     FollowUp,
     FollowUpStatus,
@@ -183,7 +183,7 @@ def _history(follow_up: FollowUp, position: int, authors, secretariat: User, tod
     }[roll]
     author = authors.get(name) or secretariat
     for step, status in enumerate(path):
-        update = services.post_update(
+        update = follow_up_services.post_update(
             author,
             follow_up,
             follow_up.version,
@@ -201,6 +201,6 @@ def _history(follow_up: FollowUp, position: int, authors, secretariat: User, tod
         follow_up.last_update_at = posted
         if update.validation is not None and roll == 6:
             # Accepted for some, left waiting for the secretariat for others.
-            services.validate(secretariat, update, True, "")
+            follow_up_services.validate(secretariat, update, True, "")
             update.validated_at = posted + timedelta(days=3)
         db.session.flush()

@@ -17,13 +17,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from kpplan.core.extensions import db
 from kpplan.core.forms import VersionedForm
 from kpplan.directory.models import Organisation, State
+from kpplan.recommendations.follow_up_services import EvidenceLink
 from kpplan.recommendations.models import FollowUpStatus, Lineage, Priority, Recommendation
-from kpplan.recommendations.services import Draft, EvidenceLink
+from kpplan.recommendations.services import Draft
 from kpplan.recommendations.themes import THEMES
 
 DATE_FORMAT = "Give the date as year-month-day, for example 2026-07-12."
@@ -153,20 +154,23 @@ class WithdrawForm(VersionedForm):
 
 
 class UpdateForm(VersionedForm):
+    """A status update. The rules of an update (a narrative, a progress from 0 to 100, a
+    reason for "not applicable", a review date ahead) are those of
+    ``follow_up_services.check_update``, which the import of updates applies too; the form
+    only reads the fields."""
+
     status = SelectField(
         "New status", choices=[SelectChoice(s.value, s.label) for s in FollowUpStatus]
     )
+    # The browser's hints only; the server checks with ``follow_up_services.check_update``.
     progress = IntegerField(
         "Progress (%)",
-        validators=[Optional(), NumberRange(0, 100, "Progress is a percentage, from 0 to 100.")],
+        validators=[Optional()],
         description="Leave empty for what the status implies.",
+        render_kw={"min": 0, "max": 100},
     )
     narrative = TextAreaField(
-        "What has been done",
-        validators=[
-            DataRequired("Say what has been done: the narrative is what others read."),
-            Length(max=8000),
-        ],
+        "What has been done", validators=[Length(max=8000)], render_kw={"required": True}
     )
     reason = StringField(
         "Why it does not apply",

@@ -1,22 +1,12 @@
-"""Activities and statistics as CSV and XLSX files."""
+"""Activities and statistics as spreadsheet rows, for ``core.spreadsheets`` to write."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable
-from datetime import date
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-
-from kpplan.core.spreadsheets import FORMULA_START
 from kpplan.meetings.models import Activity, StateRole
 from kpplan.reports.queries import Statistics
-
-# Spreadsheet programs run a cell that starts with one of these as a formula.
 
 
 def _states(activity: Activity, role: StateRole) -> str:
@@ -88,48 +78,3 @@ def statistics_rows(stats: Statistics) -> tuple[list[str], list[list[Any]]]:
     for status, count in stats.recommendations.by_status.items():
         rows.append([f"Addressees following up: {status}", count, None, None, None, None])
     return STATISTICS_HEADINGS, rows
-
-
-def _text_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def to_csv(headings: list[str], rows: list[list[Any]]) -> bytes:
-    """UTF-8 with a byte-order mark, so that Excel reads the accents right; a text that
-    would start a formula gets a leading apostrophe."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headings)
-    for row in rows:
-        writer.writerow([v.isoformat() if isinstance(v, date) else _text_cell(v) for v in row])
-    return out.getvalue().encode("utf-8-sig")
-
-
-def to_xlsx(title: str, headings: list[str], rows: list[list[Any]]) -> bytes:
-    """One sheet, headings in bold, dates as dates; texts always stored as text (never run
-    as formulas)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for heading in headings:
-        cell = WriteOnlyCell(sheet, value=heading)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"
-            elif isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        sheet.append(cells)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from kpplan import permissions
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
+from kpplan.core.spreadsheets import write_csv, write_xlsx
 from kpplan.meetings.views import archive_filters
 from kpplan.reports import exports, queries, summary, timeline
 
@@ -80,9 +81,7 @@ def statistics_csv():
     if errors:
         raise DomainError(" ".join(errors))
     headings, rows = exports.statistics_rows(queries.statistics(start, end))
-    return _download(
-        exports.to_csv(headings, rows), "text/csv", f"kpplan-statistics-{start}-{end}.csv"
-    )
+    return _download(write_csv(headings, rows), "text/csv", f"kpplan-statistics-{start}-{end}.csv")
 
 
 @bp.route("/timeline")
@@ -103,10 +102,10 @@ def timeline_page():
 @bp.route("/activities.csv")
 def activities_csv():
     headings, rows = exports.activity_rows(queries.export_activities(archive_filters()))
-    return _download(exports.to_csv(headings, rows), "text/csv", "kpplan-activities.csv")
+    return _download(write_csv(headings, rows), "text/csv", "kpplan-activities.csv")
 
 
 @bp.route("/activities.xlsx")
 def activities_xlsx():
     headings, rows = exports.activity_rows(queries.export_activities(archive_filters()))
-    return _download(exports.to_xlsx("Activities", headings, rows), XLSX, "kpplan-activities.xlsx")
+    return _download(write_xlsx("Activities", headings, rows), XLSX, "kpplan-activities.xlsx")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kpplan.review.queries import PROGRESS_LABELS, PROGRESS_ORDER
+from kpplan.review.progress import PROGRESS_LABELS, PROGRESS_ORDER
 
 # Told apart by most readers, colour-blind ones too.
 PROGRESS_COLOURS = {

@@ -6,10 +6,11 @@ from datetime import date
 from typing import Any
 
 from kpplan.meetings.models import Activity
+from kpplan.recommendations.figures import ShareRow
 from kpplan.recommendations.models import FollowUp, FollowUpStatus
-from kpplan.recommendations.queries import ShareRow
 from kpplan.recommendations.themes import BY_CODE
-from kpplan.review.queries import ItemProgress, OpenRecommendation
+from kpplan.review.handover import OpenRecommendation
+from kpplan.review.progress import ItemProgress
 
 Sheet = tuple[str, list[str], list[list[Any]]]
 

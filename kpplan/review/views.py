@@ -19,7 +19,8 @@ from kpplan.meetings.models import Activity
 from kpplan.recommendations.models import FollowUpStatus
 from kpplan.recommendations.queries import scope_of
 from kpplan.recommendations.themes import BY_CODE
-from kpplan.review import charts, exports, queries, services
+from kpplan.review import charts, exports, progress, queries, services, snapshots
+from kpplan.review import handover as handover_queries
 
 bp = Blueprint("review", __name__)
 
@@ -39,7 +40,7 @@ def snapshot_of_activity(activity: Activity):
     """For a Senior Officials' Meeting's page: the snapshot taken there, if any."""
     if activity.kind is not ActivityKind.SENIOR_OFFICIALS:
         return None
-    return queries.snapshot_of(activity.id)
+    return snapshots.snapshot_of(activity.id)
 
 
 def _download(body: bytes, filename: str, mimetype: str) -> Response:
@@ -88,7 +89,7 @@ def dashboard(chairmanship_id: int):
         chairmanship=review.chairmanship,
         progress_chart=charts.progress_bar(review.progress.counts),
         progress_colours=charts.PROGRESS_COLOURS,
-        progress_labels=queries.PROGRESS_LABELS,
+        progress_labels=progress.PROGRESS_LABELS,
         state_chart=charts.share_bars(review.by_state),
         theme_chart=charts.share_bars(review.by_theme, short_label=lambda r: r.key),
         kinds=queries.kind_counts(review.activities),
@@ -126,10 +127,11 @@ def dashboard_csv(chairmanship_id: int, section: str):
 @bp.route("/chair/<int:chairmanship_id>/handover")
 def handover(chairmanship_id: int):
     chairmanship = _chairmanship_or_404(chairmanship_id)
-    pack = queries.handover_pack(chairmanship, scope_of(current_user), today(), queries.PAGE_ROWS)
+    shown = handover_queries.PAGE_ROWS
+    pack = handover_queries.handover_pack(chairmanship, scope_of(current_user), today(), shown)
     return render_template(
         "review/handover.html",
-        shown=queries.PAGE_ROWS,
+        shown=shown,
         list_limit=queries.LIST_LIMIT,
         pack=pack,
         chairmanship=chairmanship,
@@ -142,7 +144,7 @@ def handover(chairmanship_id: int):
 @bp.route("/chair/<int:chairmanship_id>/handover.xlsx")
 def handover_xlsx(chairmanship_id: int):
     chairmanship = _chairmanship_or_404(chairmanship_id)
-    pack = queries.handover_pack(chairmanship, scope_of(current_user), today())
+    pack = handover_queries.handover_pack(chairmanship, scope_of(current_user), today())
     return _download(
         write_workbook(exports.handover_sheets(pack, today())),
         f"kpplan-handover-{_slug(chairmanship)}-{today():%Y-%m-%d}.xlsx",
@@ -173,22 +175,22 @@ def take_snapshot(activity_id: int):
 
 @bp.route("/chair/snapshots/<int:snapshot_id>")
 def snapshot(snapshot_id: int):
-    found = queries.snapshot_page(snapshot_id)
+    found = snapshots.snapshot_page(snapshot_id)
     if found is None:
         abort(404)
     scope = scope_of(current_user)
-    previous = queries.previous_snapshot(found)
-    rows = queries.differences(found, previous, scope)
+    previous = snapshots.previous_snapshot(found)
+    rows = snapshots.differences(found, previous, scope)
     state_id = request.args.get("state", type=int) if scope.everything else None
     return render_template(
         "review/snapshot.html",
         snapshot=found,
         previous=previous,
         rows=rows,
-        total=queries.totals(rows),
-        changes=queries.changes(found, previous, scope, state_id),
+        total=snapshots.totals(rows),
+        changes=snapshots.changes(found, previous, scope, state_id),
         state_id=state_id,
-        labels=queries.CHANGE_LABELS,
+        labels=snapshots.CHANGE_LABELS,
         scope=scope,
         chairmanship=chair_queries.chairmanship_on(found.activity.start_date),
     )

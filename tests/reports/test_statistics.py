@@ -1,5 +1,4 @@
-"""Reports: statistics against a hand-counted fixture, the summary sentence, the timeline
-and the exports of activities, read back with the csv module and openpyxl."""
+"""Statistics against a hand-counted fixture, and the summary sentence."""
 
 from __future__ import annotations
 
@@ -10,14 +9,12 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from openpyxl import load_workbook
 
 from kpplan.core.extensions import db
 from kpplan.meetings.kinds import ActivityKind as K
-from kpplan.meetings.models import Activity, ActivityStateRole, Format, StateRole, Status
+from kpplan.meetings.models import Activity, Format, Status
 from kpplan.reports import queries, summary
 from kpplan.reports.queries import RecommendationCounts
-from tests.conftest import state_named
 
 DOMAIN_SENTENCE = (
     "Between November 2015 and March 2020, 2 Informal Working Groups, 9 Steering Committee "
@@ -285,180 +282,3 @@ class TestSentence:
             summary.sentence(stats)
             == "Between January 2021 and December 2021, 4 Webinars were held."
         )
-
-
-# The timeline ---------------------------------------------------------------------------
-
-
-def test_the_timeline_draws_activities_by_kind_over_the_chair_periods(
-    app, client, people, login_as, factory
-):
-    factory.chairmanship("The Netherlands", date(2020, 3, 6), date(2022, 3, 22))
-    factory.chairmanship("South Sudan", date(2022, 3, 22), None)
-    factory.chairmanship("Germany", None, None)  # undated: no band
-    som = factory.activity(kind=K.SENIOR_OFFICIALS, start=date(2022, 3, 22), status=Status.HELD)
-    tm = factory.activity(kind=K.THEMATIC_MEETING, start=date(2022, 7, 12), status=Status.HELD)
-    gone = factory.activity(kind=K.WEBINAR, start=date(2021, 5, 26), status=Status.CANCELLED)
-    login_as(people["observer"])
-    page = client.get("/reports/timeline")
-    assert page.status_code == 200
-    text = page.text
-    assert "<svg" in text and "style=" not in text and "<script" not in text
-    for activity, colour in ((som, "#D55E00"), (tm, "#009E73"), (gone, "#6A51A3")):
-        assert re.search(
-            rf'href="/activities/{activity.id}">\s*<title>[^<]*</title>\s*'
-            rf'<rect [^>]*fill="{colour}"',
-            text,
-        ), activity.title
-    assert 'fill-opacity="0.3" class="tl-cancelled"' in text
-    bands = re.findall(r'class="tl-band-name">([^<]+)<', text)
-    assert bands == ["The Netherlands", "South Sudan"]
-    lanes = re.findall(r'class="tl-lane">([^<]+)<', text)
-    assert [html.unescape(lane) for lane in lanes] == [
-        "Senior Officials' Meeting",
-        "Thematic Meeting",
-        "Webinar",
-    ]
-    # From 1 January of the first year to the end of the last, each year named.
-    assert re.findall(r'class="tl-tick">(\d{4})<', text) == ["2021", "2022"]
-    # The band of the Netherlands reaches the start of South Sudan's (the handover day).
-    (nl_x, nl_width), (ss_x, _) = [
-        (float(x), float(w))
-        for x, w in re.findall(r'<rect x="([\d.]+)" y="0" width="([\d.]+)"', text)
-    ]
-    assert nl_x < ss_x <= nl_x + nl_width
-
-
-def test_an_empty_timeline_says_so(client, people, login_as):
-    login_as(people["observer"])
-    assert "No activity in this period." in client.get("/reports/timeline").text
-
-
-# Exports ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def archive(app, factory):
-    factory.activity(
-        title='=HYPERLINK("http://evil.example")',
-        kind=K.WEBINAR,
-        start=date(2021, 3, 31),
-        status=Status.HELD,
-    )
-    factory.activity(
-        title="Thematic Meeting on Legal Pathways",
-        start=date(2022, 7, 12),
-        host="Kenya",
-        co_hosts=("Germany",),
-        status=Status.HELD,
-    )
-    factory.activity(title="Workshop in Cairo", kind=K.THEMATIC_WORKSHOP, start=date(2022, 11, 22))
-    with app.app_context():
-        workshop = db.session.scalar(
-            db.select(Activity).where(Activity.title == "Workshop in Cairo")
-        )
-        workshop.participants = 60
-        workshop.state_roles.append(
-            ActivityStateRole(state=state_named("Egypt"), role=StateRole.HOST)
-        )
-        db.session.commit()
-
-
-def _csv(response) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
-
-
-def _xlsx(response) -> list[dict[str, object]]:
-    sheet = load_workbook(io.BytesIO(response.data))["Activities"]
-    rows = list(sheet.iter_rows(values_only=True))
-    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
-
-
-class TestExports:
-    def test_csv_of_the_whole_archive(self, client, people, login_as, archive):
-        login_as(people["observer"])
-        response = client.get("/reports/activities.csv")
-        assert response.status_code == 200 and response.mimetype == "text/csv"
-        rows = _csv(response)
-        assert [r["title"] for r in rows] == [
-            '\'=HYPERLINK("http://evil.example")',  # never run as a formula
-            "Thematic Meeting on Legal Pathways",
-            "Workshop in Cairo",
-        ]
-        legal = rows[1]
-        assert legal["kind"] == "Thematic Meeting"
-        assert (legal["start date"], legal["end date"]) == ("2022-07-12", "2022-07-13")
-        assert (legal["host"], legal["co-hosts"]) == ("Kenya", "Germany")
-        assert rows[2]["participants"] == "60" and rows[2]["host"] == "Egypt"
-
-    def test_xlsx_with_the_archive_filters(self, client, people, login_as, archive):
-        login_as(people["fp_a"])
-        with client.application.app_context():
-            kenya = state_named("Kenya").id
-        response = client.get(f"/reports/activities.xlsx?state={kenya}&year=2022")
-        assert response.status_code == 200
-        assert response.mimetype.endswith("spreadsheetml.sheet")
-        rows = _xlsx(response)
-        assert [r["title"] for r in rows] == ["Thematic Meeting on Legal Pathways"]
-        assert rows[0]["start date"].date() == date(2022, 7, 12)
-        assert rows[0]["co-hosts"] == "Germany"
-
-    def test_xlsx_keeps_a_formula_like_title_as_text(self, client, people, login_as, archive):
-        login_as(people["observer"])
-        response = client.get("/reports/activities.xlsx?kind=webinar")
-        sheet = load_workbook(io.BytesIO(response.data))["Activities"]
-        cell = sheet["C2"]
-        assert cell.value == '=HYPERLINK("http://evil.example")' and cell.data_type == "s"
-
-    def test_the_archive_links_to_the_exports_with_its_filters(self, client, people, login_as):
-        login_as(people["observer"])
-        page = client.get("/activities/archive?kind=webinar&year=2021").text
-        assert re.search(r'href="/reports/activities.csv\?[^"]*kind=webinar', page)
-        assert re.search(r'href="/reports/activities.xlsx\?[^"]*year=2021', page)
-
-    def test_an_unknown_filter_is_ignored_not_a_crash(self, client, people, login_as, archive):
-        login_as(people["observer"])
-        response = client.get("/reports/activities.csv?kind=nonsense&year=abc&state=x")
-        assert response.status_code == 200 and len(_csv(response)) == 3
-
-
-# Query counts -----------------------------------------------------------------------------
-
-
-def test_report_query_counts_do_not_grow_with_data(
-    app, client, people, login_as, factory, count_queries
-):
-    factory.chairmanship("South Sudan", date(2022, 3, 22))
-    pages = (
-        "/reports/statistics?from=2022-01-01&to=2023-12-31",
-        "/reports/statistics.csv?from=2022-01-01&to=2023-12-31",
-        "/reports/timeline",
-        "/reports/activities.csv",
-        "/reports/activities.xlsx",
-    )
-
-    def add(n: int, offset: int) -> None:
-        for i in range(n):
-            factory.activity(
-                kind=list(K)[i % len(K)],
-                start=date(2022, 1, 1) + timedelta(days=7 * (i + offset)),
-                status=Status.HELD,
-                host="Kenya",
-                co_hosts=("Italy",),
-            )
-
-    add(5, 0)
-    login_as(people["observer"])
-    for page in pages:
-        client.get(page)
-    with count_queries() as few:
-        for page in pages:
-            assert client.get(page).status_code == 200
-    add(60, 5)
-    factory.chairmanship("Germany", date(2026, 1, 1))
-    for page in pages:  # as above: heavy figures are kept once computed
-        client.get(page)
-    with count_queries() as many:
-        for page in pages:
-            client.get(page)
-    assert many.count == few.count

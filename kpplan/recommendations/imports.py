@@ -1,6 +1,5 @@
-"""Spreadsheets in and out: the export writes the columns the import reads, so that an
-export can be edited and imported back. Imports are checked row by row first, then
-applied all together or not at all."""
+"""Imports of recommendations and of follow-up updates from an edited export: each row is
+checked first (``plan_*``), then every row is applied, or none (``apply_*``)."""
 
 from __future__ import annotations
 
@@ -14,7 +13,8 @@ from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import Activity
-from kpplan.recommendations import services
+from kpplan.recommendations import follow_up_services, services
+from kpplan.recommendations.exports import ALL_MEMBERS, SECRETARIAT
 from kpplan.recommendations.models import (
     FollowUp,
     FollowUpStatus,
@@ -23,87 +23,6 @@ from kpplan.recommendations.models import (
     Recommendation,
 )
 from kpplan.recommendations.queries import Scope
-
-RECOMMENDATION_COLUMNS = (
-    "Code",
-    "Activity ID",
-    "Activity",
-    "Wording",
-    "Priority",
-    "Target date",
-    "Themes",
-    "Addressed to",
-    "Supersedes",
-    "Re-endorses",
-    "Illustrative",
-)
-FOLLOW_UP_COLUMNS = (
-    "Follow-up ID",
-    "Code",
-    "State",
-    "Wording",
-    "Status",
-    "Progress",
-    "Next review date",
-    "Reason",
-    "Last update",
-    "Version",
-    "New narrative",
-)
-ALL_MEMBERS = "All member states"
-SECRETARIAT = "Secretariat"
-
-
-def addressed_to(recommendation: Recommendation) -> str:
-    parts = [ALL_MEMBERS] if recommendation.to_all_members else []
-    for follow_up in recommendation.follow_ups:
-        if follow_up.state is not None and not recommendation.to_all_members:
-            parts.append(follow_up.state.name)
-    for follow_up in recommendation.follow_ups:
-        if follow_up.organisation is not None:
-            parts.append(follow_up.organisation.acronym or follow_up.organisation.name)
-    if any(f.for_secretariat for f in recommendation.follow_ups):
-        parts.append(SECRETARIAT)
-    return "; ".join(parts)
-
-
-def recommendation_row(recommendation: Recommendation) -> list[Any]:
-    predecessor = recommendation.predecessor.code if recommendation.predecessor else ""
-    return [
-        recommendation.code,
-        recommendation.activity_id,
-        recommendation.activity.title,
-        recommendation.text,
-        recommendation.priority.label,
-        recommendation.target_date,
-        "; ".join(recommendation.theme_codes),
-        addressed_to(recommendation),
-        predecessor if recommendation.lineage is Lineage.SUPERSEDES else "",
-        predecessor if recommendation.lineage is Lineage.RE_ENDORSES else "",
-        "yes" if recommendation.illustrative else "",
-    ]
-
-
-def follow_up_row(follow_up: FollowUp) -> list[Any]:
-    return [
-        follow_up.id,
-        follow_up.recommendation.code,
-        follow_up.state.name if follow_up.state else follow_up.addressee,
-        follow_up.recommendation.text,
-        follow_up.status.label,
-        follow_up.progress,
-        follow_up.next_review_date,
-        follow_up.status_reason,
-        follow_up.last_update_at.date() if follow_up.last_update_at else None,
-        follow_up.version,
-        "",
-    ]
-
-
-# --- Reading --------------------------------------------------------------------------
-
-
-# --- Import plans ---------------------------------------------------------------------
 
 
 @dataclass
@@ -343,9 +262,20 @@ def apply_recommendations(actor: User, plan: ImportPlan, filename: str) -> dict[
     return done
 
 
+# Where a follow-up export holds what ``follow_up_services.check_update`` names by its field.
+UPDATE_COLUMNS = {
+    "narrative": "New narrative",
+    "progress": "Progress",
+    "reason": "Reason",
+    "next_review_date": "Next review date",
+}
+
+
 def plan_follow_ups(rows: list[dict[str, str]], scope: Scope, today: date) -> ImportPlan:
     """Check each row of a follow-up export: a row whose status, progress, next review
-    date or reason differs, or that has a new narrative, becomes a status update."""
+    date or reason differs, or that has a new narrative, becomes a status update, checked
+    by the rules of the update form (``follow_up_services.check_update``), every broken
+    one listed."""
     ids = [int(r["Follow-up ID"]) for r in rows if r["Follow-up ID"].isdigit()]
     follow_ups = {
         f.id: f
@@ -393,23 +323,28 @@ def plan_follow_ups(rows: list[dict[str, str]], scope: Scope, today: date) -> Im
                     "This follow-up has been updated since the file was exported; export it "
                     "again and redo this row."
                 )
-            if not narrative:
-                raise DomainError("Write a New narrative saying what has been done.")
-            if review is not None and review < today and review != follow_up.next_review_date:
-                raise DomainError("The next review date is in the past.")
-            if follow_up.pending_update_id is not None:
-                raise DomainError(
-                    "An update to “implemented” is waiting for validation; post the next one "
-                    "once it has been validated or returned."
-                )
-            if status is FollowUpStatus.NOT_APPLICABLE and not reason:
-                raise DomainError("Say in Reason why the recommendation does not apply.")
-            if progress is not None and progress > 100:
-                raise DomainError("Progress is a percentage, from 0 to 100.")
-            row.action = "update"
-            row.apply = (follow_up, int(version), status, progress, review, reason, narrative)
         except DomainError as error:
             row.errors.append(error.message)
+            continue
+        # An unchanged review date is not posted again (it may have passed meanwhile).
+        new_review = review if review != follow_up.next_review_date else None
+        problems = follow_up_services.check_update(
+            follow_up,
+            status=status,
+            narrative=narrative,
+            today=today,
+            progress=progress,
+            reason=reason,
+            next_review_date=new_review,
+        )
+        if problems:
+            row.errors += [
+                f"{UPDATE_COLUMNS[p.field]}: {p.message}" if p.field else p.message
+                for p in problems
+            ]
+            continue
+        row.action = "update"
+        row.apply = (follow_up, int(version), status, progress, new_review, reason, narrative)
     return plan
 
 
@@ -421,7 +356,7 @@ def apply_follow_ups(actor: User, plan: ImportPlan, today: date) -> int:
             continue
         follow_up, version, status, progress, review, reason, narrative = row.apply
         try:
-            services.post_update(
+            follow_up_services.post_update(
                 actor,
                 follow_up,
                 version,
@@ -430,7 +365,7 @@ def apply_follow_ups(actor: User, plan: ImportPlan, today: date) -> int:
                 today=today,
                 progress=progress,
                 reason=reason,
-                next_review_date=review if review != follow_up.next_review_date else None,
+                next_review_date=review,
             )
         except DomainError as error:
             raise DomainError(f"Row {row.number}: {error.message}") from error

@@ -1,0 +1,176 @@
+"""The handover pack: what the outgoing Chair hands over to the incoming one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from kpplan.chair.models import Chairmanship
+from kpplan.core.cache import memoised
+from kpplan.core.extensions import db
+from kpplan.meetings.models import Activity, Status
+from kpplan.recommendations import follow_up_queries
+from kpplan.recommendations import queries as rec_queries
+from kpplan.recommendations.models import (
+    OPEN_STATUSES,
+    FollowUp,
+    FollowUpStatus,
+    Recommendation,
+    StatusUpdate,
+)
+from kpplan.recommendations.queries import Scope
+from kpplan.review.progress import ItemProgress, work_plan_progress
+from kpplan.review.queries import LIST_LIMIT, overdue_follow_ups
+
+# The most rows a list of the handover page shows; its workbook holds up to LIST_LIMIT.
+PAGE_ROWS = 100
+
+
+def successor_of(chairmanship: Chairmanship) -> Chairmanship | None:
+    """The Chair that follows: the first to start after this one began, or else a Chair
+    designated without a date. None for an undated Chair."""
+    if chairmanship.start_date is None:
+        return None
+    return db.session.scalar(
+        select(Chairmanship)
+        .where(
+            Chairmanship.id != chairmanship.id,
+            or_(
+                Chairmanship.start_date > chairmanship.start_date,
+                Chairmanship.start_date.is_(None),
+            ),
+        )
+        .options(joinedload(Chairmanship.state))
+        .order_by(Chairmanship.start_date.is_(None), Chairmanship.start_date, Chairmanship.id)
+        .limit(1)
+    )
+
+
+def upcoming_activities(today: date, limit: int = LIST_LIMIT) -> list[Activity]:
+    """Activities from today on that are not cancelled, soonest first."""
+    return db.session.scalars(
+        select(Activity)
+        .where(Activity.start_date >= today, Activity.status != Status.CANCELLED)
+        .order_by(Activity.start_date, Activity.id)
+        .limit(limit)
+    ).all()
+
+
+# --- Open recommendations -------------------------------------------------------------
+
+
+@dataclass
+class OpenRecommendation:
+    id: int
+    code: str
+    text: str
+    target_date: date | None
+    activity_title: str
+    activity_date: date
+    addressees: int
+    by_status: dict[FollowUpStatus, int]
+    pending: int
+    overdue: int
+
+
+def open_recommendations(scope: Scope, today: date, limit: int = LIST_LIMIT):
+    """``_open_recommendations``, kept until the data changes or the day does."""
+    return memoised(
+        "open_recommendations",
+        (scope, today, limit),
+        (FollowUp, StatusUpdate, Recommendation, Activity),
+        lambda: _open_recommendations(scope, today, limit),
+    )
+
+
+def _open_recommendations(scope: Scope, today: date, limit: int = LIST_LIMIT):
+    """Recommendations in force that an addressee (within the scope) still follows up,
+    oldest meeting first, with how many addressees stand at each status: one query."""
+    open_ = or_(FollowUp.status.in_(OPEN_STATUSES), FollowUp.pending_update_id.is_not(None))
+    overdue = rec_queries.overdue(today)
+
+    def count_if(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    rows = db.session.execute(
+        select(
+            Recommendation.id,
+            Recommendation.code,
+            Recommendation.text,
+            Recommendation.target_date,
+            Activity.title,
+            Activity.start_date,
+            func.count(FollowUp.id),
+            *(count_if(FollowUp.status == s) for s in FollowUpStatus),
+            count_if(FollowUp.pending_update_id.is_not(None)),
+            count_if(overdue),
+        )
+        .join(FollowUp, FollowUp.recommendation_id == Recommendation.id)
+        .join(Activity, Recommendation.activity_id == Activity.id)
+        .where(Recommendation.withdrawn_at.is_(None), scope.where())
+        .group_by(
+            Recommendation.id,
+            Recommendation.code,
+            Recommendation.text,
+            Recommendation.target_date,
+            Recommendation.number,
+            Activity.title,
+            Activity.start_date,
+        )
+        .having(func.sum(case((open_, 1), else_=0)) > 0)
+        .order_by(Activity.start_date, Recommendation.code)
+        .limit(limit)
+    ).all()
+    statuses = list(FollowUpStatus)
+    found = []
+    for row in rows:
+        counts = [int(v or 0) for v in row[6:]]
+        found.append(
+            OpenRecommendation(
+                id=row[0],
+                code=row[1],
+                text=row[2],
+                target_date=row[3],
+                activity_title=row[4],
+                activity_date=row[5],
+                addressees=counts[0],
+                by_status=dict(zip(statuses, counts[1 : 1 + len(statuses)], strict=True)),
+                pending=counts[-2],
+                overdue=counts[-1],
+            )
+        )
+    return found
+
+
+# --- The pack -------------------------------------------------------------------------
+
+
+@dataclass
+class HandoverPack:
+    chairmanship: Chairmanship
+    successor: Chairmanship | None
+    open_recommendations: list[OpenRecommendation]
+    overdue: list[FollowUp]
+    overdue_total: int
+    upcoming: list[Activity]
+    not_delivered: list[ItemProgress]
+
+
+def handover_pack(
+    chairmanship: Chairmanship, scope: Scope, today: date, overdue_limit: int = LIST_LIMIT
+) -> HandoverPack:
+    """What the outgoing Chair hands over: open and overdue recommendations, upcoming
+    activities and the items of its work plan neither held nor dropped. The page asks for
+    fewer overdue follow-ups than the workbook (``overdue_limit``), and says how many."""
+    return HandoverPack(
+        chairmanship=chairmanship,
+        successor=successor_of(chairmanship),
+        open_recommendations=open_recommendations(scope, today),
+        overdue=overdue_follow_ups(scope, today, overdue_limit),
+        overdue_total=follow_up_queries.follow_up_summary(scope, today).overdue,
+        upcoming=upcoming_activities(today),
+        not_delivered=work_plan_progress(chairmanship, today).not_delivered,
+    )

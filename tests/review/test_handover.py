@@ -1,0 +1,79 @@
+"""The handover pack for the incoming Chair, on the page and as a workbook."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+
+from kpplan.recommendations.models import FollowUpStatus
+from kpplan.review import handover
+
+
+class TestHandover:
+    def test_the_pack_for_the_incoming_chair(self, client, people, login_as, factory, term):
+        factory.chairmanship("Germany", None)
+        login_as(people["chair"])
+        page = client.get(f"/chair/{term['chair'].id}/handover")
+        assert page.status_code == 200
+        assert "to the incoming" in page.text and "Chairmanship of Germany" in page.text
+        assert "Workshop in Nairobi" in page.text
+
+        download = client.get(f"/chair/{term['chair'].id}/handover.xlsx")
+        assert download.status_code == 200
+        assert "handover-south-sudan-2024" in download.headers["Content-Disposition"]
+        book = load_workbook(io.BytesIO(download.data), read_only=True)
+        assert book.sheetnames == [
+            "Open recommendations",
+            "Overdue follow-ups",
+            "Upcoming activities",
+            "Items not delivered",
+        ]
+        open_rows = list(book["Open recommendations"].values)
+        header = open_rows[0]
+        assert header[:6] == (
+            "Code",
+            "Activity",
+            "Activity date",
+            "Wording",
+            "Target date",
+            "Addressees",
+        )
+        by_code = {row[0]: dict(zip(header, row, strict=True)) for row in open_rows[1:]}
+        assert set(by_code) == {term["met"].code, term["overdue"].code}
+        met = by_code[term["met"].code]
+        assert (met["Addressees"], met["Implemented"], met["Not started"]) == (2, 1, 1)
+        assert by_code[term["overdue"].code]["Overdue"] == 1
+        overdue = list(book["Overdue follow-ups"].values)[1:]
+        assert [(r[1], r[3]) for r in overdue] == [(term["overdue"].code, "Kenya")]
+        upcoming = [r[3] for r in list(book["Upcoming activities"].values)[1:]]
+        assert upcoming == ["Workshop in Nairobi"]
+        items = [r[3] for r in list(book["Items not delivered"].values)[1:]]
+        assert sorted(items) == ["Climate", "Data", "Legal pathways"]
+
+    def test_a_fully_implemented_recommendation_is_not_open(
+        self, app, client, people, login_as, factory, term
+    ):
+        factory.update(factory.follow_up_of(term["met"], "Italy").id, FollowUpStatus.IMPLEMENTED)
+        login_as(people["observer"])
+        text = client.get(f"/chair/{term['chair'].id}/handover").text
+        assert term["overdue"].code in text and term["met"].code not in text
+
+    def test_the_page_shows_the_first_rows_and_the_download_all(
+        self, client, people, login_as, term, monkeypatch
+    ):
+        monkeypatch.setattr(handover, "PAGE_ROWS", 1)
+        login_as(people["observer"])
+        text = client.get(f"/chair/{term['chair'].id}/handover").text
+        assert "The first 1 of 2: the downloaded handover pack lists them all." in text
+        open_section = text.split('id="open"', 1)[1].split("</section>", 1)[0]
+        assert open_section.count('<tr><td><a href="/recommendations/') == 1
+        assert "2 open recommendations" in text and "1 overdue follow-ups" in text
+
+    def test_a_focal_point_gets_their_own_state_only(self, client, people, login_as, term):
+        login_as(people["fp_b"])  # Italy: one open follow-up, nothing overdue
+        download = client.get(f"/chair/{term['chair'].id}/handover.xlsx")
+        book = load_workbook(io.BytesIO(download.data), read_only=True)
+        open_rows = list(book["Open recommendations"].values)
+        assert [(r[0], r[5]) for r in open_rows[1:]] == [(term["met"].code, 1)]
+        assert list(book["Overdue follow-ups"].values)[1:] == []
