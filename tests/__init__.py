@@ -1,0 +1,1 @@
+"""kpplan's tests: tests/<feature>/ mirrors kpplan/<feature>/."""
