@@ -15,6 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kpplan.core.db import Base, LabelledEnum, Timestamped, UTCDateTime, Versioned, enum_column
+from kpplan.permissions import Role  # an account's role; defined with what each role may do
 
 
 class Region(LabelledEnum):
@@ -29,18 +30,6 @@ class OrganisationKind(LabelledEnum):
     REGIONAL = "regional", "Regional organisation"
     NGO = "ngo", "NGO"
     ACADEMIA = "academia", "Academia"
-
-
-class Role(LabelledEnum):
-    ADMIN = "admin", "Administrator"
-    SECRETARIAT = "secretariat", "Secretariat"
-    CHAIR = "chair", "Chair's delegate"
-    FOCAL_POINT = "focal_point", "National focal point"
-    OBSERVER = "observer", "Observer"
-
-    @property
-    def needs_state(self) -> bool:
-        return self in (Role.CHAIR, Role.FOCAL_POINT)
 
 
 class State(Versioned, Timestamped, Base):
