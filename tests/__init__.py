@@ -1,1 +1,0 @@
-"""kpplan's tests: tests/<feature>/ mirrors kpplan/<feature>/."""

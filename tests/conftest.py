@@ -122,6 +122,36 @@ def app(backend, database_url, tmp_path, app_config):
 
 
 @pytest.fixture
+def empty_app(backend, tmp_path, request):
+    """An app on an empty database, for tests that run the migrations: a new SQLite file, or
+    a new PostgreSQL schema (the tables the other tests share stay untouched)."""
+    config = {"TESTING": True, "SECRET_KEY": "t"}
+    if backend == "sqlite":
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'migrations.db'}"
+    else:
+        config["SQLALCHEMY_DATABASE_URI"] = request.getfixturevalue("postgres_server_url")
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "connect_args": {"options": "-csearch_path=migrations_test"}
+        }
+    app = create_app(config, instance_path=str(tmp_path))
+    with app.app_context():
+        if backend == "postgres":
+            _reset_schema(create=True)
+    yield app
+    with app.app_context():
+        if backend == "postgres":
+            _reset_schema(create=False)
+        db.engine.dispose()
+
+
+def _reset_schema(create: bool) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA IF EXISTS migrations_test CASCADE"))
+        if create:
+            connection.execute(sa.text("CREATE SCHEMA migrations_test"))
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
