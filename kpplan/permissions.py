@@ -1,17 +1,37 @@
-"""Who may do what: small predicates that views and templates share.
+"""Who may do what: the roles, and small predicates that views and templates share.
 
-Each takes the current user (possibly anonymous) and, where it matters, the object at
-stake. Views call them through ``require``; templates through the ``can`` namespace.
+Each predicate takes the current user (possibly anonymous) and, where it matters, the object
+at stake. Views call them through ``require``; templates through the ``can`` namespace.
+
+This module sits just above ``core``: it imports no feature, so that every feature, the
+audit trail's history page included, may import it. ``Role`` lives here for that reason
+(``kpplan.directory.models.Role`` is the same class, for the accounts that hold one).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import abort
 from flask_login import current_user
 
-from kpplan.directory.models import Role, User
+from kpplan.core.db import LabelledEnum
+
+if TYPE_CHECKING:
+    from kpplan.directory.models import User
+
+
+class Role(LabelledEnum):
+    ADMIN = "admin", "Administrator"
+    SECRETARIAT = "secretariat", "Secretariat"
+    CHAIR = "chair", "Chair's delegate"
+    FOCAL_POINT = "focal_point", "National focal point"
+    OBSERVER = "observer", "Observer"
+
+    @property
+    def needs_state(self) -> bool:
+        return self in (Role.CHAIR, Role.FOCAL_POINT)
+
 
 STAFF = (Role.ADMIN, Role.SECRETARIAT)
 

@@ -7,44 +7,13 @@ import os
 import subprocess
 import sys
 
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from kpplan import PROJECT_ROOT, create_app
+from kpplan import PROJECT_ROOT
 from kpplan.core.extensions import db
-
-
-@pytest.fixture
-def empty_app(backend, tmp_path, request):
-    """An app on an empty database: a new SQLite file, or a new PostgreSQL schema."""
-    config = {"TESTING": True, "SECRET_KEY": "t"}
-    if backend == "sqlite":
-        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'migrations.db'}"
-    else:
-        # A schema of its own, so that the tables the other tests share stay untouched.
-        config["SQLALCHEMY_DATABASE_URI"] = request.getfixturevalue("postgres_server_url")
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "connect_args": {"options": "-csearch_path=migrations_test"}
-        }
-    app = create_app(config, instance_path=str(tmp_path))
-    with app.app_context():
-        if backend == "postgres":
-            _reset_schema(create=True)
-    yield app
-    with app.app_context():
-        if backend == "postgres":
-            _reset_schema(create=False)
-        db.engine.dispose()
-
-
-def _reset_schema(create: bool) -> None:
-    with db.engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA IF EXISTS migrations_test CASCADE"))
-        if create:
-            connection.execute(sa.text("CREATE SCHEMA migrations_test"))
 
 
 def _tables() -> set[str]:

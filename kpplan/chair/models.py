@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kpplan.core.db import Base, Timestamped, Versioned, enum_column
+from kpplan.core.db import Base, LabelledEnum, Timestamped, Versioned, enum_column
 from kpplan.directory.models import State
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
@@ -108,16 +108,12 @@ class TargetPrecision(enum.Enum):
     QUARTER = "quarter"
 
 
-class ItemStatus(enum.Enum):
-    NOT_SCHEDULED = "not_scheduled"
-    SCHEDULED = "scheduled"
-    HELD = "held"
-    LATE = "late"
-    DROPPED = "dropped"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+class ItemStatus(LabelledEnum):
+    NOT_SCHEDULED = "not_scheduled", "Not scheduled"
+    SCHEDULED = "scheduled", "Scheduled"
+    HELD = "held", "Held"
+    LATE = "late", "Late"
+    DROPPED = "dropped", "Dropped"
 
 
 # Which activities deliver which items; an activity may deliver items of several plans.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, Enum, Integer, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
@@ -86,6 +87,27 @@ def insert_ignoring_conflicts(model: type[Base], index_elements: list[str], **va
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(model).values(**values).on_conflict_do_nothing(index_elements=index_elements)
+
+
+class LabelledEnum(enum.Enum):
+    """An enum whose members carry the words people read, declared together::
+
+        class Status(LabelledEnum):
+            HELD = "held", "Held"
+
+    ``.value`` is what the database stores (``enum_column``) and URLs and forms send;
+    ``.label`` is what pages, forms and exports show; ``Status("held")`` finds a member by
+    its value as any enum does. A subclass may give each member more after its label
+    (``HELD = "held", "Held", extra``) and take it in ``__init__(self, value, label, extra)``.
+    """
+
+    label: str
+
+    def __new__(cls, value: str, label: str, *details: Any):
+        member = object.__new__(cls)
+        member._value_ = value
+        member.label = label
+        return member
 
 
 def enum_column(enum_class: type[enum.Enum], name: str) -> Enum:

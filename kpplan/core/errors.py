@@ -4,6 +4,8 @@ Views turn them into a flash message or a message next to a form field and a 4xx
 response; they never reach the user as a 500.
 """
 
+from __future__ import annotations
+
 
 class DomainError(Exception):
     """A request that the rules of the Process refuse."""
@@ -30,3 +32,12 @@ class StaleEdit(DomainError):
         super().__init__(message)
         self.changes = changes or []
         self.current_version = current_version
+
+    @classmethod
+    def at_the_same_moment(cls) -> StaleEdit:
+        """The refusal when the database itself found the row changed under the edit
+        (SQLAlchemy's ``StaleDataError`` on a versioned record): two saves crossed."""
+        return cls(
+            "Someone else saved this record at the same moment. Nothing was saved: reload "
+            "the page and make your change again."
+        )

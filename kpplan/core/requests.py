@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from flask import request
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
 from kpplan.core.errors import DomainError, StaleEdit
 from kpplan.core.extensions import db
@@ -41,13 +42,22 @@ def save_form(form: Any, operation: Callable[[], Any]) -> tuple[Any, int]:
 
     Returns the service's result and 200; or, when it raised a ``DomainError``, None and
     the status to re-render the form with (409 for a stale edit, else 200), after rolling
-    back and putting the message next to its field.
+    back and putting the message next to its field. A versioned record that another
+    request saved between this one's read and its write (SQLAlchemy's ``StaleDataError``,
+    at a flush inside the service or at the commit) is the same stale edit: 409, nothing
+    saved, and the form shown again with what the person typed.
     """
     try:
         result = operation()
+        db.session.commit()
+    except StaleDataError:
+        return _refuse(form, StaleEdit.at_the_same_moment())
     except DomainError as error:
-        db.session.rollback()
-        attach_error(form, error)
-        return None, 409 if isinstance(error, StaleEdit) else 200
-    db.session.commit()
+        return _refuse(form, error)
     return result, 200
+
+
+def _refuse(form: Any, error: DomainError) -> tuple[None, int]:
+    db.session.rollback()
+    attach_error(form, error)
+    return None, 409 if isinstance(error, StaleEdit) else 200

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import secrets
 from datetime import datetime
 
@@ -15,57 +14,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kpplan.core.db import Base, Timestamped, UTCDateTime, Versioned, enum_column
+from kpplan.core.db import Base, LabelledEnum, Timestamped, UTCDateTime, Versioned, enum_column
+from kpplan.permissions import Role  # an account's role; defined with what each role may do
 
 
-class Region(enum.Enum):
-    AFRICA = "africa"
-    EUROPE = "europe"
-    OTHER = "other"
-
-    @property
-    def label(self) -> str:
-        return {"africa": "Africa", "europe": "Europe", "other": "Elsewhere"}[self.value]
+class Region(LabelledEnum):
+    AFRICA = "africa", "Africa"
+    EUROPE = "europe", "Europe"
+    OTHER = "other", "Elsewhere"
 
 
-class OrganisationKind(enum.Enum):
-    INTERNATIONAL = "international"
-    EU_INSTITUTION = "eu_institution"
-    REGIONAL = "regional"
-    NGO = "ngo"
-    ACADEMIA = "academia"
-
-    @property
-    def label(self) -> str:
-        return {
-            "international": "International organisation",
-            "eu_institution": "EU institution",
-            "regional": "Regional organisation",
-            "ngo": "NGO",
-            "academia": "Academia",
-        }[self.value]
-
-
-class Role(enum.Enum):
-    ADMIN = "admin"
-    SECRETARIAT = "secretariat"
-    CHAIR = "chair"
-    FOCAL_POINT = "focal_point"
-    OBSERVER = "observer"
-
-    @property
-    def label(self) -> str:
-        return {
-            "admin": "Administrator",
-            "secretariat": "Secretariat",
-            "chair": "Chair's delegate",
-            "focal_point": "National focal point",
-            "observer": "Observer",
-        }[self.value]
-
-    @property
-    def needs_state(self) -> bool:
-        return self in (Role.CHAIR, Role.FOCAL_POINT)
+class OrganisationKind(LabelledEnum):
+    INTERNATIONAL = "international", "International organisation"
+    EU_INSTITUTION = "eu_institution", "EU institution"
+    REGIONAL = "regional", "Regional organisation"
+    NGO = "ngo", "NGO"
+    ACADEMIA = "academia", "Academia"
 
 
 class State(Versioned, Timestamped, Base):

@@ -52,10 +52,7 @@ def _save() -> None:
         ) from error
     except StaleDataError as error:
         db.session.rollback()
-        raise StaleEdit(
-            "Someone else saved this record at the same moment. Nothing was saved: reload "
-            "the page and make your change again."
-        ) from error
+        raise StaleEdit.at_the_same_moment() from error
 
 
 def _apply(obj: Any, fields: tuple[str, ...], changes: dict[str, Any]) -> bool:

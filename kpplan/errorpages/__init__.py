@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from kpplan.core.errors import DomainError
+from kpplan.core.errors import DomainError, StaleEdit
 from kpplan.core.extensions import db
 
 MESSAGES = {
@@ -50,6 +51,13 @@ def init_app(app: Flask) -> None:
     def domain_error(error: DomainError):
         db.session.rollback()
         return _page(error.status_code if error.status_code >= 400 else 400, error.message)
+
+    @app.errorhandler(StaleDataError)
+    def changed_meanwhile(error: StaleDataError):
+        # Forms go through core.requests.save_form, which keeps what was typed; this is for
+        # the other writes (a button, a move), which would otherwise end in a 500.
+        db.session.rollback()
+        return _page(409, StaleEdit.at_the_same_moment().message)
 
     @app.errorhandler(500)
     def server_error(error):

@@ -1,9 +1,19 @@
-"""The kinds of activity, defined in one place: adding a kind is one entry here."""
+"""The kinds of activity, defined in one place: each kind is one entry of ``ActivityKind``.
+
+An entry holds everything kpplan knows of a kind: the value stored in the database, its
+label and plural, the code recommendations are numbered with (``TM-2022-07/R3``), its colour
+on the timeline, its place in the secretariat's summary, whether it is confirmed only once
+a state hosts it, whether it is expected to end in recommendations (the outcomes reminder
+asks for them), and the preparation timeline a new activity of the kind starts with. Forms,
+filters, reports, the timeline and the reminders read it from here. A new kind also needs a
+migration that widens the CHECK constraints named ``activity_kind`` (README, "Add a kind").
+"""
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
+
+from kpplan.core.db import LabelledEnum
 
 
 @dataclass(frozen=True)
@@ -32,44 +42,158 @@ ONLINE_TIMELINE = (
 
 @dataclass(frozen=True)
 class KindInfo:
-    label: str
-    short: str
+    """What a kind of activity is, besides its value and label."""
+
+    plural: str
+    # Begins the code of the recommendations of its activities: TM-2022-07/R3.
+    code: str
+    # On the timeline; told apart by most readers, colour-blind ones too (Okabe–Ito and more).
+    colour: str
+    # Its place in the secretariat's summary sentence and on the timeline (1 comes first).
+    report_order: int
     political: bool
     # A thematic meeting, workshop or training is confirmed only once a state hosts it.
     needs_host_to_confirm: bool
+    # Meetings end in recommendations; trainings, groups, webinars and roundtables need none.
+    expects_recommendations: bool
     milestones: tuple[MilestoneTemplate, ...] = MEETING_TIMELINE
+    # How the summary sentence names it, one and several, when not by label and plural.
+    summary_names: tuple[str, str] | None = None
 
 
-class ActivityKind(enum.Enum):
-    STEERING_COMMITTEE = "steering_committee"
-    SENIOR_OFFICIALS = "senior_officials"
-    MINISTERIAL = "ministerial"
-    THEMATIC_MEETING = "thematic_meeting"
-    THEMATIC_WORKSHOP = "thematic_workshop"
-    TRAINING = "training"
-    WEBINAR = "webinar"
-    VIRTUAL_ROUNDTABLE = "virtual_roundtable"
-    WORKING_GROUP = "working_group"
+class ActivityKind(LabelledEnum):
+    STEERING_COMMITTEE = (
+        "steering_committee",
+        "Steering Committee Meeting",
+        KindInfo(
+            plural="Steering Committee Meetings",
+            code="SC",
+            colour="#0072B2",
+            report_order=2,
+            political=True,
+            needs_host_to_confirm=False,
+            expects_recommendations=True,
+        ),
+    )
+    SENIOR_OFFICIALS = (
+        "senior_officials",
+        "Senior Officials' Meeting",
+        KindInfo(
+            plural="Senior Officials' Meetings",
+            code="SOM",
+            colour="#D55E00",
+            report_order=3,
+            political=True,
+            needs_host_to_confirm=False,
+            expects_recommendations=True,
+        ),
+    )
+    MINISTERIAL = (
+        "ministerial",
+        "Ministerial Conference",
+        KindInfo(
+            plural="Ministerial Conferences",
+            code="MC",
+            colour="#CC79A7",
+            report_order=4,
+            political=True,
+            needs_host_to_confirm=False,
+            expects_recommendations=True,
+        ),
+    )
+    THEMATIC_MEETING = (
+        "thematic_meeting",
+        "Thematic Meeting",
+        KindInfo(
+            plural="Thematic Meetings",
+            code="TM",
+            colour="#009E73",
+            report_order=5,
+            political=False,
+            needs_host_to_confirm=True,
+            expects_recommendations=True,
+        ),
+    )
+    THEMATIC_WORKSHOP = (
+        "thematic_workshop",
+        "Thematic Workshop",
+        KindInfo(
+            plural="Thematic Workshops",
+            code="TW",
+            colour="#56B4E9",
+            report_order=6,
+            political=False,
+            needs_host_to_confirm=True,
+            expects_recommendations=True,
+        ),
+    )
+    TRAINING = (
+        "training",
+        "Training",
+        KindInfo(
+            plural="Trainings",
+            code="TR",
+            colour="#E69F00",
+            report_order=7,
+            political=False,
+            needs_host_to_confirm=True,
+            expects_recommendations=False,
+            # The Process's trainings are regional ones, and its own summary calls them so.
+            summary_names=("Regional Training", "Regional Trainings"),
+        ),
+    )
+    WEBINAR = (
+        "webinar",
+        "Webinar",
+        KindInfo(
+            plural="Webinars",
+            code="WEB",
+            colour="#6A51A3",
+            report_order=8,
+            political=False,
+            needs_host_to_confirm=False,
+            expects_recommendations=False,
+            milestones=ONLINE_TIMELINE,
+        ),
+    )
+    VIRTUAL_ROUNDTABLE = (
+        "virtual_roundtable",
+        "Virtual Roundtable",
+        KindInfo(
+            plural="Virtual Roundtables",
+            code="VR",
+            colour="#7A7A1F",
+            report_order=9,
+            political=False,
+            needs_host_to_confirm=False,
+            expects_recommendations=False,
+            milestones=ONLINE_TIMELINE,
+        ),
+    )
+    WORKING_GROUP = (
+        "working_group",
+        "Informal Working Group",
+        KindInfo(
+            plural="Informal Working Groups",
+            code="WG",
+            colour="#882255",
+            report_order=1,
+            political=False,
+            needs_host_to_confirm=False,
+            expects_recommendations=False,
+        ),
+    )
 
-    @property
-    def info(self) -> KindInfo:
-        return KINDS[self]
+    def __init__(self, value: str, label: str, info: KindInfo) -> None:
+        self.info = info
 
-    @property
-    def label(self) -> str:
-        return KINDS[self].label
+    def summary_name(self, count: int) -> str:
+        """How the secretariat's summary names ``count`` activities of the kind."""
+        one, several = self.info.summary_names or (self.label, self.info.plural)
+        return one if count == 1 else several
 
 
-KINDS: dict[ActivityKind, KindInfo] = {
-    ActivityKind.STEERING_COMMITTEE: KindInfo("Steering Committee Meeting", "SC", True, False),
-    ActivityKind.SENIOR_OFFICIALS: KindInfo("Senior Officials' Meeting", "SOM", True, False),
-    ActivityKind.MINISTERIAL: KindInfo("Ministerial Conference", "MC", True, False),
-    ActivityKind.THEMATIC_MEETING: KindInfo("Thematic Meeting", "TM", False, True),
-    ActivityKind.THEMATIC_WORKSHOP: KindInfo("Thematic Workshop", "TW", False, True),
-    ActivityKind.TRAINING: KindInfo("Training", "TR", False, True),
-    ActivityKind.WEBINAR: KindInfo("Webinar", "WEB", False, False, ONLINE_TIMELINE),
-    ActivityKind.VIRTUAL_ROUNDTABLE: KindInfo(
-        "Virtual Roundtable", "VR", False, False, ONLINE_TIMELINE
-    ),
-    ActivityKind.WORKING_GROUP: KindInfo("Informal Working Group", "WG", False, False),
-}
+# The order of the secretariat's own summary: working groups and political meetings first.
+REPORT_ORDER: tuple[ActivityKind, ...] = tuple(
+    sorted(ActivityKind, key=lambda kind: kind.info.report_order)
+)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -17,62 +16,47 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kpplan.core.db import Base, Timestamped, UTCDateTime, Versioned, enum_column, utcnow
+from kpplan.core.db import (
+    Base,
+    LabelledEnum,
+    Timestamped,
+    UTCDateTime,
+    Versioned,
+    enum_column,
+    utcnow,
+)
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.kinds import ActivityKind
 
 
-class Status(enum.Enum):
-    DRAFT = "draft"
-    PLANNED = "planned"
-    CONFIRMED = "confirmed"
-    HELD = "held"
-    CLOSED = "closed"
-    POSTPONED = "postponed"
-    CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
+class Status(LabelledEnum):
+    DRAFT = "draft", "Draft"
+    PLANNED = "planned", "Planned"
+    CONFIRMED = "confirmed", "Confirmed"
+    HELD = "held", "Held"
+    CLOSED = "closed", "Closed"
+    POSTPONED = "postponed", "Postponed"
+    CANCELLED = "cancelled", "Cancelled"
 
 
-class Format(enum.Enum):
-    IN_PERSON = "in_person"
-    VIRTUAL = "virtual"
-    HYBRID = "hybrid"
-
-    @property
-    def label(self) -> str:
-        return {"in_person": "In person", "virtual": "Virtual", "hybrid": "Hybrid"}[self.value]
+class Format(LabelledEnum):
+    IN_PERSON = "in_person", "In person"
+    VIRTUAL = "virtual", "Virtual"
+    HYBRID = "hybrid", "Hybrid"
 
 
-class StateRole(enum.Enum):
-    HOST = "host"
-    CO_HOST = "co_host"
-    CHAIR = "chair"
-    CO_CHAIR = "co_chair"
-
-    @property
-    def label(self) -> str:
-        return {"host": "Host", "co_host": "Co-host", "chair": "Chair", "co_chair": "Co-chair"}[
-            self.value
-        ]
+class StateRole(LabelledEnum):
+    HOST = "host", "Host"
+    CO_HOST = "co_host", "Co-host"
+    CHAIR = "chair", "Chair"
+    CO_CHAIR = "co_chair", "Co-chair"
 
 
-class OrganisationRole(enum.Enum):
-    ORGANISER = "organiser"
-    PARTNER = "partner"
-    SPEAKER = "speaker"
-    IMPLEMENTING = "implementing"
-
-    @property
-    def label(self) -> str:
-        return {
-            "organiser": "Organiser",
-            "partner": "Partner",
-            "speaker": "Speaker",
-            "implementing": "Implementing organisation",
-        }[self.value]
+class OrganisationRole(LabelledEnum):
+    ORGANISER = "organiser", "Organiser"
+    PARTNER = "partner", "Partner"
+    SPEAKER = "speaker", "Speaker"
+    IMPLEMENTING = "implementing", "Implementing organisation"
 
 
 class Activity(Versioned, Timestamped, Base):
@@ -196,25 +180,15 @@ class ActivityOrganisation(Base):
     )
 
 
-class Relation(enum.Enum):
-    PREPARES = "prepares"
-    FOLLOWS_UP_ON = "follows_up_on"
-    BUILDS_ON = "builds_on"
+class Relation(LabelledEnum):
+    """How ``source`` relates to ``target``; ``inverse_label`` reads it from the other side."""
 
-    @property
-    def label(self) -> str:
-        return {"prepares": "Prepares", "follows_up_on": "Follows up on", "builds_on": "Builds on"}[
-            self.value
-        ]
+    PREPARES = "prepares", "Prepares", "Prepared by"
+    FOLLOWS_UP_ON = "follows_up_on", "Follows up on", "Followed up by"
+    BUILDS_ON = "builds_on", "Builds on", "Built on by"
 
-    @property
-    def inverse_label(self) -> str:
-        """How the relation reads from the other activity's side."""
-        return {
-            "prepares": "Prepared by",
-            "follows_up_on": "Followed up by",
-            "builds_on": "Built on by",
-        }[self.value]
+    def __init__(self, value: str, label: str, inverse_label: str) -> None:
+        self.inverse_label = inverse_label
 
 
 class ActivityLink(Base):
@@ -264,17 +238,13 @@ class Milestone(Base):
         return self.done_on is None and self.due_date < today
 
 
-class DocumentKind(enum.Enum):
-    AGENDA = "agenda"
-    CONCEPT_NOTE = "concept_note"
-    BACKGROUND_NOTE = "background_note"
-    REPORT = "report"
-    READER = "reader"
-    PRESENTATION = "presentation"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+class DocumentKind(LabelledEnum):
+    AGENDA = "agenda", "Agenda"
+    CONCEPT_NOTE = "concept_note", "Concept note"
+    BACKGROUND_NOTE = "background_note", "Background note"
+    REPORT = "report", "Report"
+    READER = "reader", "Reader"
+    PRESENTATION = "presentation", "Presentation"
 
 
 class Document(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import enum
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -18,78 +18,95 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kpplan.core.db import Base, Timestamped, UTCDateTime, Versioned, enum_column, utcnow
+from kpplan.core.db import (
+    Base,
+    LabelledEnum,
+    Timestamped,
+    UTCDateTime,
+    Versioned,
+    enum_column,
+    utcnow,
+)
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import Activity
 
 
-class Priority(enum.Enum):
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
+class Priority(LabelledEnum):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
 
 
-class Lineage(enum.Enum):
-    SUPERSEDES = "supersedes"
-    RE_ENDORSES = "re_endorses"
+class Lineage(LabelledEnum):
+    """How a recommendation relates to its predecessor; ``inverse_label`` reads it from there."""
 
-    @property
-    def label(self) -> str:
-        return {"supersedes": "Supersedes", "re_endorses": "Re-endorses"}[self.value]
+    SUPERSEDES = "supersedes", "Supersedes", "Superseded by"
+    RE_ENDORSES = "re_endorses", "Re-endorses", "Re-endorsed by"
 
-    @property
-    def inverse_label(self) -> str:
-        return {"supersedes": "Superseded by", "re_endorses": "Re-endorsed by"}[self.value]
+    def __init__(self, value: str, label: str, inverse_label: str) -> None:
+        self.inverse_label = inverse_label
 
 
-class FollowUpStatus(enum.Enum):
-    NOT_STARTED = "not_started"
-    IN_PROGRESS = "in_progress"
-    PARTIALLY_IMPLEMENTED = "partially_implemented"
-    IMPLEMENTED = "implemented"
-    NOT_APPLICABLE = "not_applicable"
+@dataclass(frozen=True)
+class StatusInfo:
+    """What a follow-up status means, besides its value and label."""
 
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+    # The progress the status stands for when the focal point gives none.
+    implied_progress: int | None
+    # Closed (implemented, not applicable): nothing more is expected, nothing is reminded.
+    closed: bool
+    # Its colour in charts; its badge is the CSS class ``fu-<value>`` in kpplan.css.
+    colour: str
+
+
+class FollowUpStatus(LabelledEnum):
+    """A follow-up's status, each one entry: every page, chart, export and query reads it."""
+
+    NOT_STARTED = "not_started", "Not started", StatusInfo(0, closed=False, colour="#8A94A3")
+    IN_PROGRESS = "in_progress", "In progress", StatusInfo(25, closed=False, colour="#5B9BBD")
+    PARTIALLY_IMPLEMENTED = (
+        "partially_implemented",
+        "Partially implemented",
+        StatusInfo(50, closed=False, colour="#D9A400"),
+    )
+    IMPLEMENTED = "implemented", "Implemented", StatusInfo(100, closed=True, colour="#1D7A3A")
+    NOT_APPLICABLE = (
+        "not_applicable",
+        "Not applicable",
+        StatusInfo(None, closed=True, colour="#C3C9D2"),
+    )
+
+    def __init__(self, value: str, label: str, info: StatusInfo) -> None:
+        self.info = info
 
     @property
     def implied_progress(self) -> int | None:
         """The progress a status stands for when the focal point gives none."""
-        return IMPLIED_PROGRESS[self]
+        return self.info.implied_progress
 
     @property
     def is_closed(self) -> bool:
         """Implemented or not applicable: nothing more is expected."""
-        return self in (FollowUpStatus.IMPLEMENTED, FollowUpStatus.NOT_APPLICABLE)
+        return self.info.closed
+
+    @property
+    def css_class(self) -> str:
+        """The badge's class in kpplan.css, which gives each status its colours."""
+        return f"fu-{self.value}"
 
 
-IMPLIED_PROGRESS = {
-    FollowUpStatus.NOT_STARTED: 0,
-    FollowUpStatus.IN_PROGRESS: 25,
-    FollowUpStatus.PARTIALLY_IMPLEMENTED: 50,
-    FollowUpStatus.IMPLEMENTED: 100,
-    FollowUpStatus.NOT_APPLICABLE: None,
-}
 OPEN_STATUSES = tuple(s for s in FollowUpStatus if not s.is_closed)
 
 
-class Validation(enum.Enum):
-    PENDING = "pending"
-    ACCEPTED = "accepted"
-    RETURNED = "returned"
+class Validation(LabelledEnum):
+    """The secretariat's decision on a move to "implemented"; ``css_class`` is its badge."""
 
-    @property
-    def label(self) -> str:
-        return {
-            "pending": "Awaiting validation",
-            "accepted": "Validated",
-            "returned": "Returned",
-        }[self.value]
+    PENDING = "pending", "Awaiting validation", "fu-pending"
+    ACCEPTED = "accepted", "Validated", FollowUpStatus.IMPLEMENTED.css_class
+    RETURNED = "returned", "Returned", FollowUpStatus.PARTIALLY_IMPLEMENTED.css_class
+
+    def __init__(self, value: str, label: str, css_class: str) -> None:
+        self.css_class = css_class
 
 
 class Recommendation(Versioned, Timestamped, Base):

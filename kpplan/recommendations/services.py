@@ -55,7 +55,7 @@ def code_prefix(activity: Activity) -> str:
     activity keeps the prefix its first recommendation got; a new one takes the first
     prefix no other activity uses.
     """
-    base = f"{activity.kind.info.short}-{activity.start_date:%Y-%m}"
+    base = f"{activity.kind.info.code}-{activity.start_date:%Y-%m}"
     taken: dict[str, int] = {}
     for code, activity_id in db.session.execute(
         select(Recommendation.code, Recommendation.activity_id).where(

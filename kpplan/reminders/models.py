@@ -17,26 +17,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kpplan.core.db import Base, UTCDateTime, enum_column, utcnow
+from kpplan.core.db import Base, LabelledEnum, UTCDateTime, enum_column, utcnow
 from kpplan.directory.models import User
 
 
-class Delivery(enum.Enum):
+class Delivery(LabelledEnum):
     """How a person wants to hear of one kind of reminder."""
 
-    IMMEDIATELY = "immediately"
-    DAILY = "daily"
-    WEEKLY = "weekly"
-    OFF = "off"
-
-    @property
-    def label(self) -> str:
-        return {
-            "immediately": "At once, one e-mail each",
-            "daily": "In a daily summary",
-            "weekly": "In a weekly summary (Mondays)",
-            "off": "Not at all",
-        }[self.value]
+    IMMEDIATELY = "immediately", "At once, one e-mail each"
+    DAILY = "daily", "In a daily summary"
+    WEEKLY = "weekly", "In a weekly summary (Mondays)"
+    OFF = "off", "Not at all"
 
 
 class ReminderKind(enum.Enum):
@@ -44,26 +35,15 @@ class ReminderKind(enum.Enum):
     DIGEST = "digest"
 
 
-class ReminderStatus(enum.Enum):
+class ReminderStatus(LabelledEnum):
     """Where a reminder stands in the outbox."""
 
-    WAITING = "waiting"  # for the person's daily or weekly summary
-    PENDING = "pending"  # to be sent, now or after a failed attempt
-    SENT = "sent"
-    IN_DIGEST = "in_digest"  # went out in a summary
-    FAILED = "failed"  # gave up after the last attempt
-    OFF = "off"  # not mailed: the person turned this reminder off
-
-    @property
-    def label(self) -> str:
-        return {
-            "waiting": "Waiting for the summary",
-            "pending": "To be sent",
-            "sent": "Sent",
-            "in_digest": "Sent in a summary",
-            "failed": "Failed",
-            "off": "Not mailed",
-        }[self.value]
+    WAITING = "waiting", "Waiting for the summary"  # for the person's daily or weekly summary
+    PENDING = "pending", "To be sent"  # to be sent, now or after a failed attempt
+    SENT = "sent", "Sent"
+    IN_DIGEST = "in_digest", "Sent in a summary"  # went out in a summary
+    FAILED = "failed", "Failed"  # gave up after the last attempt
+    OFF = "off", "Not mailed"  # not mailed: the person turned this reminder off
 
 
 class ReminderRun(Base):

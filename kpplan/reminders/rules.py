@@ -45,7 +45,6 @@ from sqlalchemy.orm import Session, joinedload, object_session
 
 from kpplan.chair.models import Chairmanship, ItemStatus, WorkPlan, WorkPlanItem
 from kpplan.directory.models import Role, State, User
-from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Milestone, Status
 from kpplan.recommendations.models import (
     OPEN_STATUSES,
@@ -266,16 +265,6 @@ _HELD_OR_DUE = (Status.PLANNED, Status.CONFIRMED, Status.HELD)
 OUTCOMES_LOOKBACK_DAYS = 90
 
 
-# Meetings end in recommendations; webinars and roundtables inform and need none.
-KINDS_WITH_RECOMMENDATIONS = (
-    ActivityKind.STEERING_COMMITTEE,
-    ActivityKind.SENIOR_OFFICIALS,
-    ActivityKind.MINISTERIAL,
-    ActivityKind.THEMATIC_MEETING,
-    ActivityKind.THEMATIC_WORKSHOP,
-)
-
-
 def outcomes_missing(activity: Activity) -> list[str]:
     """What the record of a held activity still lacks, in the secretariat's words.
 
@@ -285,7 +274,7 @@ def outcomes_missing(activity: Activity) -> list[str]:
     missing = []
     if not (activity.outcome_summary or "").strip():
         missing.append("its outcomes")
-    if activity.kind in KINDS_WITH_RECOMMENDATIONS:
+    if activity.kind.info.expects_recommendations:
         session = object_session(activity)
         recorded = session.scalar(
             select(Recommendation.id).where(Recommendation.activity_id == activity.id).limit(1)

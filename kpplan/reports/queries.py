@@ -12,26 +12,13 @@ from sqlalchemy.orm import joinedload, selectinload
 from kpplan.chair.models import Chairmanship
 from kpplan.core.cache import memoised
 from kpplan.core.extensions import db
-from kpplan.meetings.kinds import ActivityKind
+from kpplan.meetings.kinds import REPORT_ORDER, ActivityKind
 from kpplan.meetings.models import Activity, ActivityOrganisation, Status
 from kpplan.meetings.queries import LIST_OPTIONS, ArchiveFilters, archive_select
 from kpplan.recommendations.models import FollowUp, FollowUpStatus, Recommendation, StatusUpdate
 
 # Only what happened counts: an activity held, or held and closed with its outcome.
 HELD = (Status.HELD, Status.CLOSED)
-
-# The order of the secretariat's own summary: working groups and political meetings first.
-KIND_ORDER = (
-    ActivityKind.WORKING_GROUP,
-    ActivityKind.STEERING_COMMITTEE,
-    ActivityKind.SENIOR_OFFICIALS,
-    ActivityKind.MINISTERIAL,
-    ActivityKind.THEMATIC_MEETING,
-    ActivityKind.THEMATIC_WORKSHOP,
-    ActivityKind.TRAINING,
-    ActivityKind.WEBINAR,
-    ActivityKind.VIRTUAL_ROUNDTABLE,
-)
 
 
 @dataclass(frozen=True)
@@ -89,7 +76,7 @@ def activity_figures(start: date, end: date) -> list[KindFigures]:
     """Per kind, the activities held (or closed) that started from ``start`` to ``end``
     (both included), with their participants and delegations: one grouped query.
 
-    Kinds without an activity are left out; the rest come in ``KIND_ORDER``.
+    Kinds without an activity are left out; the rest come in the kinds' ``report_order``.
     """
     rows = db.session.execute(
         select(
@@ -104,7 +91,7 @@ def activity_figures(start: date, end: date) -> list[KindFigures]:
         .group_by(Activity.kind)
     ).all()
     by_kind = {row[0]: KindFigures(row[0], *(int(v) for v in row[1:])) for row in rows}
-    return [by_kind[k] for k in KIND_ORDER if k in by_kind]
+    return [by_kind[k] for k in REPORT_ORDER if k in by_kind]
 
 
 def not_yet_held(start: date, end: date) -> int:

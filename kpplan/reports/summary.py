@@ -10,22 +10,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
-from kpplan.meetings.kinds import ActivityKind
 from kpplan.reports.queries import Statistics
-
-# How the summary names each kind, one and several. The Process's trainings are regional
-# trainings (both in its record), and its own summary calls them so.
-NAMES: dict[ActivityKind, tuple[str, str]] = {
-    ActivityKind.WORKING_GROUP: ("Informal Working Group", "Informal Working Groups"),
-    ActivityKind.STEERING_COMMITTEE: ("Steering Committee Meeting", "Steering Committee Meetings"),
-    ActivityKind.SENIOR_OFFICIALS: ("Senior Officials' Meeting", "Senior Officials' Meetings"),
-    ActivityKind.MINISTERIAL: ("Ministerial Conference", "Ministerial Conferences"),
-    ActivityKind.THEMATIC_MEETING: ("Thematic Meeting", "Thematic Meetings"),
-    ActivityKind.THEMATIC_WORKSHOP: ("Thematic Workshop", "Thematic Workshops"),
-    ActivityKind.TRAINING: ("Regional Training", "Regional Trainings"),
-    ActivityKind.WEBINAR: ("Webinar", "Webinars"),
-    ActivityKind.VIRTUAL_ROUNDTABLE: ("Virtual Roundtable", "Virtual Roundtables"),
-}
 
 
 def approximately(n: int) -> str:
@@ -81,10 +66,7 @@ def sentence(stats: Statistics) -> str:
     if not stats.rows:
         return f"{when}, no activity of the Process was held."
     kinds = _listing(
-        [
-            f"{row.activities:,} {NAMES[row.kind][0 if row.activities == 1 else 1]}"
-            for row in stats.rows
-        ]
+        [f"{row.activities:,} {row.kind.summary_name(row.activities)}" for row in stats.rows]
     )
     results = []
     if stats.participants:

@@ -11,22 +11,10 @@ from datetime import date, timedelta
 
 from kpplan.chair.models import Chairmanship
 from kpplan.directory.models import Region
-from kpplan.meetings.kinds import ActivityKind
+from kpplan.meetings.kinds import REPORT_ORDER, ActivityKind
 from kpplan.meetings.models import Status
-from kpplan.reports.queries import KIND_ORDER, TimelineActivity
+from kpplan.reports.queries import TimelineActivity
 
-# Colours told apart by most readers, colour-blind ones too (Okabe–Ito and a few more).
-COLOURS: dict[ActivityKind, str] = {
-    ActivityKind.WORKING_GROUP: "#882255",
-    ActivityKind.STEERING_COMMITTEE: "#0072B2",
-    ActivityKind.SENIOR_OFFICIALS: "#D55E00",
-    ActivityKind.MINISTERIAL: "#CC79A7",
-    ActivityKind.THEMATIC_MEETING: "#009E73",
-    ActivityKind.THEMATIC_WORKSHOP: "#56B4E9",
-    ActivityKind.TRAINING: "#E69F00",
-    ActivityKind.WEBINAR: "#6A51A3",
-    ActivityKind.VIRTUAL_ROUNDTABLE: "#7A7A1F",
-}
 BAND_COLOURS = {Region.AFRICA: "#F6EBD3", Region.EUROPE: "#E1E9F6", Region.OTHER: "#ECECEC"}
 
 WIDTH = 1100
@@ -116,10 +104,10 @@ def layout(
         day = min(max(day, start), end + timedelta(days=1))
         return round(LEFT + (day - start).days / days * plot, 1)
 
-    kinds = [k for k in KIND_ORDER if any(a.kind is k for a in activities)]
+    kinds = [k for k in REPORT_ORDER if any(a.kind is k for a in activities)]
     lane_y = {k: TOP + i * LANE for i, k in enumerate(kinds)}
     bottom = TOP + max(len(kinds), 1) * LANE
-    lanes = [Lane(k, k.label, lane_y[k], COLOURS[k]) for k in kinds]
+    lanes = [Lane(k, k.label, lane_y[k], k.info.colour) for k in kinds]
     marks = [
         Mark(
             id=a.id,
@@ -128,7 +116,7 @@ def layout(
             x=x(a.start_date),
             y=lane_y[a.kind] + (LANE - BAR) / 2,
             width=max(round(x(a.end_date + timedelta(days=1)) - x(a.start_date), 1), 4),
-            colour=COLOURS[a.kind],
+            colour=a.kind.info.colour,
             cancelled=a.status is Status.CANCELLED,
         )
         for a in activities

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from kpplan.recommendations.models import FollowUpStatus
 from kpplan.review.progress import PROGRESS_LABELS, PROGRESS_ORDER
 
 # Told apart by most readers, colour-blind ones too.
@@ -18,7 +19,8 @@ PROGRESS_COLOURS = {
     "late": "#D55E00",
     "dropped": "#EDEDED",
 }
-SHARE_COLOUR = "#1D7A3A"
+# A share implemented is drawn in the colour of "implemented".
+SHARE_COLOUR = FollowUpStatus.IMPLEMENTED.info.colour
 TRACK_COLOUR = "#EEF0F3"
 
 WIDTH = 760
@@ -82,6 +84,8 @@ class BarChart:
     plot: int
     bar_height: int
     bars: list[Bar]
+    colour: str = SHARE_COLOUR
+    track: str = TRACK_COLOUR
 
 
 ROW = 24

@@ -16,7 +16,7 @@ from kpplan.audit.models import AuditEntry
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.meetings import lifecycle, services
-from kpplan.meetings.kinds import KINDS, ActivityKind
+from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import (
     Activity,
     ActivityLink,
@@ -123,7 +123,7 @@ class TestLifecycle:
     def test_confirming_needs_a_host_for_technical_meetings(self, app, kind):
         with app.app_context():
             activity = _activity(kind=kind, host=False)
-            if KINDS[kind].needs_host_to_confirm:
+            if kind.info.needs_host_to_confirm:
                 with pytest.raises(DomainError, match="add the host first"):
                     lifecycle.check(activity, lifecycle.Move(Status.CONFIRMED), TODAY)
             else:
