@@ -444,7 +444,7 @@ def follow_ups():
         state=state,
         listing=listing,
         only=only,
-        labels=queries.URGENCY_LABELS,
+        labels=queries.urgency_labels(),
         urgency_of=queries.urgency_of,
         states=directory_queries.member_state_choices()
         if current_user.role is not Role.FOCAL_POINT
