@@ -113,3 +113,30 @@ def test_the_pages_count_due_soon_and_not_updated_with_the_days_of_the_reminders
     assert "Open (0)" in listing
     only = client.get("/follow-ups/?only=stale").text
     assert quiet.code in only and '<td class="nowrap">Not updated for 14 days</td>' in only
+
+
+def test_a_follow_up_awaiting_validation_is_urgent_only_while_it_waits_for_its_addressee(
+    app, client, people, login_as, factory
+):
+    """Listed while an implementation awaits validation, it is overdue only if its status
+    is still open: as the home page counts it and as its status badge says."""
+    with app.test_request_context():
+        today = process_today()
+    activity = factory.activity()
+    waiting = factory.recommendation(activity.id, states=(STATE_A,), target=today)
+    closed = factory.recommendation(activity.id, states=(STATE_A,), target=today)
+    with app.app_context():
+        for recommendation in (waiting, closed):
+            follow_up = db.session.get(FollowUp, recommendation.follow_ups[0].id)
+            follow_up.next_review_date = today - timedelta(days=3)
+        db.session.commit()
+    factory.update(closed.follow_ups[0].id, FollowUpStatus.NOT_APPLICABLE)
+    for recommendation in (waiting, closed):
+        factory.update(recommendation.follow_ups[0].id, FollowUpStatus.IMPLEMENTED, pending=True)
+
+    login_as(people["fp_a"])
+    assert re.search(r'<p class="figure">1</p>\s*<p>follow-ups overdue', client.get("/").text)
+    listing = client.get("/follow-ups/").text
+    assert "Overdue (1)" in listing and "Open (1)" in listing
+    overdue = client.get("/follow-ups/?only=overdue").text
+    assert waiting.code in overdue and closed.code not in overdue
