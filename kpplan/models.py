@@ -5,6 +5,7 @@ from kpplan.audit.models import AuditEntry
 from kpplan.auth.models import SignInThrottle
 from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem
 from kpplan.core.clock import ProcessClock
+from kpplan.core.rule_settings import ReminderRuleSetting
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import (
     Activity,
@@ -22,12 +23,7 @@ from kpplan.recommendations.models import (
     StatusUpdate,
     WordingRevision,
 )
-from kpplan.reminders.models import (
-    Reminder,
-    ReminderPreference,
-    ReminderRuleSetting,
-    ReminderRun,
-)
+from kpplan.reminders.models import Reminder, ReminderPreference, ReminderRun
 from kpplan.review.models import ReviewSnapshot, SnapshotEntry
 
 __all__ = [

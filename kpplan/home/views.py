@@ -10,7 +10,7 @@ from kpplan import permissions
 from kpplan.core.clock import today
 from kpplan.core.extensions import db
 from kpplan.directory import queries as directory_queries
-from kpplan.recommendations import follow_up_queries
+from kpplan.recommendations import deadlines, follow_up_queries
 from kpplan.recommendations import queries as recommendation_queries
 
 bp = Blueprint("home", __name__)
@@ -32,6 +32,7 @@ def home():
         counts=counts,
         states_without_focal_point=missing,
         follow_ups=follow_ups,
+        deadlines=deadlines.current(),
         own_state=current_user.state if not scope.everything else None,
     )
 

@@ -4,15 +4,17 @@ the follow-up export; what needs attention (the home page's figures)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from kpplan.core.cache import memoised
 from kpplan.core.extensions import db
 from kpplan.meetings.models import Activity
+from kpplan.recommendations import deadlines
+from kpplan.recommendations.deadlines import URGENCIES
 from kpplan.recommendations.models import (
     OPEN_STATUSES,
     FollowUp,
@@ -22,47 +24,15 @@ from kpplan.recommendations.models import (
 )
 from kpplan.recommendations.queries import _STAMPED, Scope, _in_force, overdue
 
-DUE_SOON_DAYS = 30
 
-
-STALE_DAYS = 90
-
-
-# The urgency levels of a state's open follow-ups, most urgent first.
-URGENCY_LABELS = {
-    "overdue": "Overdue",
-    "due_soon": f"Due within {DUE_SOON_DAYS} days",
-    "stale": f"Not updated for {STALE_DAYS} days",
-    "open": "Open",
-}
-
-
-def _stale_before(today: date) -> datetime:
-    return datetime.combine(today - timedelta(days=STALE_DAYS), time.min, tzinfo=UTC)
-
-
-def _urgency_expression(today: date):
-    last = func.coalesce(FollowUp.last_update_at, FollowUp.created_at)
-    return case(
-        (FollowUp.next_review_date < today, 0),
-        (FollowUp.next_review_date <= today + timedelta(days=DUE_SOON_DAYS), 1),
-        (last < _stale_before(today), 2),
-        else_=3,
-    )
-
-
-URGENCIES = tuple(URGENCY_LABELS)
+def urgency_labels() -> dict[str, str]:
+    """The urgency levels as the lists name them, with the days in force."""
+    return deadlines.current().labels
 
 
 def urgency_of(follow_up: FollowUp, today: date) -> str:
-    """The urgency level of one follow-up, as ``_urgency_expression`` gives it in SQL."""
-    review = follow_up.next_review_date
-    if review is not None and review < today:
-        return URGENCIES[0]
-    if review is not None and review <= today + timedelta(days=DUE_SOON_DAYS):
-        return URGENCIES[1]
-    last = follow_up.last_update_at or follow_up.created_at
-    return URGENCIES[2] if last < _stale_before(today) else URGENCIES[3]
+    """The urgency level of one follow-up (``FollowUp.urgency``), by name."""
+    return URGENCIES[follow_up.urgency(today, deadlines.current())]
 
 
 @dataclass
@@ -75,8 +45,9 @@ def state_follow_ups(
     state_id: int, today: date, page: int, per_page: int, only: str | None = None
 ) -> StateFollowUps:
     """A state's open follow-ups of recommendations in force: overdue first, then due
-    within 30 days, then not updated for 90 days, then the rest; with the count of each."""
-    urgency = _urgency_expression(today)
+    soon, then not updated for long (``deadlines``), then the rest; with the count of each."""
+    limits = deadlines.current()
+    urgency = FollowUp.urgency(today, limits)
     base = (
         select(FollowUp)
         .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
@@ -88,7 +59,7 @@ def state_follow_ups(
     )
 
     def count_levels() -> dict[str, int]:
-        counts = dict.fromkeys(URGENCY_LABELS, 0)
+        counts = dict.fromkeys(URGENCIES, 0)
         # Grouped over a subquery: PostgreSQL sees the urgency's dates as separate
         # parameters in SELECT and GROUP BY otherwise.
         levels = base.with_only_columns(urgency.label("level")).subquery()
@@ -98,7 +69,7 @@ def state_follow_ups(
             counts[URGENCIES[level]] = n
         return counts
 
-    counts = memoised("state_follow_up_counts", (state_id, today), _STAMPED, count_levels)
+    counts = memoised("state_follow_up_counts", (state_id, today, limits), _STAMPED, count_levels)
     query = base
     if only in URGENCIES:
         query = query.where(urgency == URGENCIES.index(only))
@@ -160,34 +131,29 @@ class Summary:
 
 def follow_up_summary(scope: Scope, today: date) -> Summary:
     """Open follow-ups of recommendations in force that need attention, in one query
-    (kept until the data changes or the day does)."""
+    (kept until the data, the day or the days of ``deadlines`` change)."""
+    limits = deadlines.current()
     return memoised(
-        "follow_up_summary", (scope, today), _STAMPED, lambda: _follow_up_summary(scope, today)
+        "follow_up_summary",
+        (scope, today, limits),
+        _STAMPED,
+        lambda: _follow_up_summary(scope, today, limits),
     )
 
 
-def _follow_up_summary(scope: Scope, today: date) -> Summary:
-    last = func.coalesce(FollowUp.last_update_at, FollowUp.created_at)
-    open_ = FollowUp.status.in_(OPEN_STATUSES)
+def _follow_up_summary(scope: Scope, today: date, limits: deadlines.Deadlines) -> Summary:
     row = db.session.execute(
         _in_force()
         .where(scope.where())
         .with_only_columns(
             func.sum(case((overdue(today), 1), else_=0)),
+            func.sum(case((FollowUp.is_due_soon(today, limits.due_soon_days), 1), else_=0)),
             func.sum(
                 case(
-                    (
-                        and_(
-                            open_,
-                            FollowUp.next_review_date >= today,
-                            FollowUp.next_review_date <= today + timedelta(days=DUE_SOON_DAYS),
-                        ),
-                        1,
-                    ),
+                    (FollowUp.is_stale(deadlines.start_of(today), limits.stale_days), 1),
                     else_=0,
                 )
             ),
-            func.sum(case((and_(open_, last < _stale_before(today)), 1), else_=0)),
             func.sum(case((FollowUp.pending_update_id.is_not(None), 1), else_=0)),
         )
     ).one()

@@ -47,7 +47,7 @@ def follow_ups():
         state=state,
         listing=listing,
         only=only,
-        labels=follow_up_queries.URGENCY_LABELS,
+        labels=follow_up_queries.urgency_labels(),
         urgency_of=follow_up_queries.urgency_of,
         states=directory_queries.member_state_choices()
         if current_user.role is not Role.FOCAL_POINT

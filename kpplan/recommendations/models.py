@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -15,7 +16,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    case,
+    func,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kpplan.core.db import (
@@ -29,6 +34,7 @@ from kpplan.core.db import (
 )
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import Activity
+from kpplan.recommendations.deadlines import Deadlines, start_of
 
 
 class Priority(LabelledEnum):
@@ -293,11 +299,75 @@ class FollowUp(Versioned, Base):
             return self.progress
         return self.status.implied_progress
 
+    # "Overdue", "due soon", "not updated" and the urgency made of them: one definition
+    # each, in Python for a loaded follow-up and in SQL for queries. The days come from
+    # ``deadlines`` (the pages) or the reminder settings (the rules).
+
+    @hybrid_method
     def is_overdue(self, today: date) -> bool:
+        """It waits for its addressee and its next review date has passed."""
         return (
             not self.status.is_closed
             and self.next_review_date is not None
             and self.next_review_date < today
+        )
+
+    @is_overdue.inplace.expression
+    @classmethod
+    def _is_overdue_expression(cls, today: date) -> ColumnElement[bool]:
+        return and_(cls.status.in_(OPEN_STATUSES), cls.next_review_date < today)
+
+    @hybrid_method
+    def is_due_soon(self, today: date, days: int) -> bool:
+        """It waits for its addressee and its next review date is today or within ``days``."""
+        return (
+            not self.status.is_closed
+            and self.next_review_date is not None
+            and today <= self.next_review_date <= today + timedelta(days=days)
+        )
+
+    @is_due_soon.inplace.expression
+    @classmethod
+    def _is_due_soon_expression(cls, today: date, days: int) -> ColumnElement[bool]:
+        return and_(
+            cls.status.in_(OPEN_STATUSES),
+            cls.next_review_date >= today,
+            cls.next_review_date <= today + timedelta(days=days),
+        )
+
+    @hybrid_method
+    def is_stale(self, moment: datetime, days: int) -> bool:
+        """It waits for its addressee and had no update (never updated: was recorded)
+        more than ``days`` before ``moment``."""
+        last = self.last_update_at or self.created_at
+        return not self.status.is_closed and last < moment - timedelta(days=days)
+
+    @is_stale.inplace.expression
+    @classmethod
+    def _is_stale_expression(cls, moment: datetime, days: int) -> ColumnElement[bool]:
+        last = func.coalesce(cls.last_update_at, cls.created_at)
+        return and_(cls.status.in_(OPEN_STATUSES), last < moment - timedelta(days=days))
+
+    @hybrid_method
+    def urgency(self, today: date, limits: Deadlines) -> int:
+        """How urgent it is, as an index into ``deadlines.URGENCIES``: overdue, else due
+        soon, else not updated (counted from the start of today), else open."""
+        if self.is_overdue(today):
+            return 0
+        if self.is_due_soon(today, limits.due_soon_days):
+            return 1
+        if self.is_stale(start_of(today), limits.stale_days):
+            return 2
+        return 3
+
+    @urgency.inplace.expression
+    @classmethod
+    def _urgency_expression(cls, today: date, limits: Deadlines) -> ColumnElement[int]:
+        return case(
+            (cls.is_overdue(today), 0),
+            (cls.is_due_soon(today, limits.due_soon_days), 1),
+            (cls.is_stale(start_of(today), limits.stale_days), 2),
+            else_=3,
         )
 
 

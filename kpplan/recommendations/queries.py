@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from kpplan.core.extensions import db
 from kpplan.directory.models import Role, State
 from kpplan.meetings.models import Activity
 from kpplan.recommendations.models import (
-    OPEN_STATUSES,
     FollowUp,
     Recommendation,
     StatusUpdate,
@@ -55,9 +54,8 @@ def scope_of(user: Any) -> Scope:
 
 
 def overdue(today: date):
-    """SQL: the follow-up waits for its addressee and its review date has passed (the
-    same as ``FollowUp.is_overdue``)."""
-    return and_(FollowUp.status.in_(OPEN_STATUSES), FollowUp.next_review_date < today)
+    """SQL: the follow-up is overdue (``FollowUp.is_overdue``)."""
+    return FollowUp.is_overdue(today)
 
 
 def _in_force():

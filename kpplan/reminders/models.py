@@ -1,4 +1,8 @@
-"""The reminder outbox, the runs of the scheduler, settings and preferences."""
+"""The reminder outbox, the runs of the scheduler and each person's preferences.
+
+The administrator's settings of each rule are kept in ``kpplan.core.rule_settings``:
+pages below the reminders read two of them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -119,18 +122,6 @@ class Reminder(Base):
     @property
     def is_digest(self) -> bool:
         return self.kind is ReminderKind.DIGEST
-
-
-class ReminderRuleSetting(Base):
-    """An administrator's choice for one rule: on or off, and its number of days."""
-
-    __tablename__ = "reminder_rule_settings"
-    __audit_label__ = "Reminder settings"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    rule: Mapped[str] = mapped_column(String(40), unique=True)
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    days: Mapped[int | None] = mapped_column(Integer)
 
 
 class ReminderPreference(Base):

@@ -13,13 +13,13 @@ from kpplan.audit.services import record, snapshot
 from kpplan.core import clock as process_clock
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.core.rule_settings import ReminderRuleSetting
 from kpplan.directory.models import User
 from kpplan.reminders.models import (
     Delivery,
     Reminder,
     ReminderKind,
     ReminderPreference,
-    ReminderRuleSetting,
     ReminderStatus,
 )
 from kpplan.reminders.rules import RULES

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from kpplan.core import clock
 from kpplan.core.extensions import db
-from kpplan.reminders.models import Delivery, ReminderPreference, ReminderRuleSetting
+from kpplan.core.rule_settings import ReminderRuleSetting
+from kpplan.reminders.models import Delivery, ReminderPreference
 from kpplan.reminders.rules import RULES, RuleSettings
 
 

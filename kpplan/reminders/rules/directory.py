@@ -1,0 +1,63 @@
+"""The rule of the directory: member states that have no active national focal point."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from kpplan.directory.models import Role, State, User
+from kpplan.reminders.rules.recipients import secretariat_ids
+from kpplan.reminders.rules.registry import PlannedReminder, RuleSettings, rule
+
+
+@rule(
+    "state_without_focal_point",
+    "Member states have no active focal point",
+    "To the secretariat, once a month, one reminder listing the member states that have "
+    "no active national focal point.",
+)
+def states_without_focal_point(
+    session: Session, now: datetime, settings: RuleSettings
+) -> Iterator[PlannedReminder]:
+    has_focal_point = exists().where(
+        User.state_id == State.id, User.role == Role.FOCAL_POINT, User.active.is_(True)
+    )
+    states = session.scalars(
+        select(State).where(State.is_member.is_(True), ~has_focal_point).order_by(State.name)
+    ).all()
+    if not states:
+        return
+    # Monthly, and one reminder for all of them: often enough to be acted on, rare and
+    # short enough not to be ignored (a new installation has dozens of such states).
+    names = ", ".join(s.name for s in states)
+    if len(states) == 1:
+        title = f"{states[0].name} has no active national focal point"
+        message = (
+            f"{states[0].name} is a member state of the Process but has no active national "
+            "focal point, so nobody there receives its reminders. Ask the state to name one "
+            "and add their account."
+        )
+        link = ("directory.state", {"state_id": states[0].id}, f"Open {states[0].name}'s page")
+    else:
+        title = f"{len(states)} member states have no active national focal point"
+        message = (
+            f"These member states of the Process have no active national focal point, so "
+            f"nobody there receives their reminders: {names}. Ask them to name one and add "
+            "their accounts."
+        )
+        link = ("directory.states", {}, "Open the list of states")
+    for user_id in secretariat_ids(session):
+        yield PlannedReminder(
+            rule="state_without_focal_point",
+            subject_key="member-states",
+            period_key=f"month:{now:%Y-%m}",
+            user_id=user_id,
+            title=title,
+            message=message,
+            link_endpoint=link[0],
+            link_values=link[1],
+            link_label=link[2],
+        )

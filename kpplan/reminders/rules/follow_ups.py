@@ -1,0 +1,264 @@
+"""The rules of the follow-up of recommendations: due soon, overdue (weekly, then escalated
+to the secretariat), not updated for long, and implementations awaiting validation.
+
+Which follow-ups are overdue, due soon or not updated is asked of the hybrids on
+``FollowUp``, as the pages ask it; the days are the administrator's for each rule, and
+the pages use the same days (``kpplan.recommendations.deadlines``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from kpplan.recommendations import deadlines
+from kpplan.recommendations.models import (
+    OPEN_STATUSES,
+    FollowUp,
+    Recommendation,
+    StatusUpdate,
+    Validation,
+)
+from kpplan.reminders.rules.recipients import Recipients
+from kpplan.reminders.rules.registry import PlannedReminder, RuleSettings, long_date, rule
+
+
+def _open_follow_ups():
+    """Follow-ups of recommendations in force that still wait for something from their
+    addressee: not implemented or not applicable, and no implementation awaiting validation."""
+    return (
+        select(FollowUp)
+        .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
+        .where(
+            Recommendation.withdrawn_at.is_(None),
+            FollowUp.status.in_(OPEN_STATUSES),
+            FollowUp.pending_update_id.is_(None),
+        )
+        .options(
+            joinedload(FollowUp.recommendation),
+            joinedload(FollowUp.state),
+            joinedload(FollowUp.organisation),
+        )
+        .order_by(FollowUp.id)
+    )
+
+
+def _follow_up_link(follow_up: FollowUp) -> dict:
+    return {
+        "link_endpoint": "recommendations.follow_up",
+        "link_values": {"follow_up_id": follow_up.id},
+        "link_label": "Post an update",
+    }
+
+
+def _whose(follow_up: FollowUp) -> str:
+    """ "Kenya's follow-up of TM-2022-07/R3" (addressees' names start with a capital)."""
+    return f"{follow_up.addressee}'s follow-up of {follow_up.recommendation.code}"
+
+
+def _wording(follow_up: FollowUp) -> str:
+    text = follow_up.recommendation.text
+    return text if len(text) <= 200 else text[:197] + "…"
+
+
+@rule(
+    # The pages' "due within N days" uses this rule's days.
+    deadlines.DUE_SOON_RULE,
+    "A follow-up is due soon",
+    "To the state's focal points (the secretariat for an organisation or itself), once for "
+    "each next review date.",
+    default_days=deadlines.DUE_SOON_DAYS,
+    days_label="Days before the next review date",
+)
+def follow_up_due(
+    session: Session, now: datetime, settings: RuleSettings
+) -> Iterator[PlannedReminder]:
+    today = now.date()
+    recipients = Recipients(session)
+    for follow_up in session.scalars(
+        _open_follow_ups().where(FollowUp.is_due_soon(today, settings.days or 0))
+    ):
+        due = follow_up.next_review_date
+        when = "today" if due == today else f"on {long_date(due)}"
+        for user_id in recipients.of(follow_up):
+            yield PlannedReminder(
+                rule="follow_up_due",
+                subject_key=f"follow_up:{follow_up.id}",
+                period_key=f"due:{due.isoformat()}",
+                user_id=user_id,
+                title=f"Due {when}: {_whose(follow_up)}",
+                message=(
+                    f"{_whose(follow_up)} is due for review "
+                    f"{when}. The recommendation reads: “{_wording(follow_up)}” Its status is "
+                    f"“{follow_up.status.label.lower()}”: post an update with what has been "
+                    "done and the evidence."
+                ),
+                **_follow_up_link(follow_up),
+            )
+
+
+def _overdue_follow_ups(session: Session, today: date):
+    """Open follow-ups that are overdue and not updated since their review date: an update,
+    even one that gives no new date, stops the reminders (the lists still say overdue)."""
+    for follow_up in session.scalars(_open_follow_ups().where(FollowUp.is_overdue(today))):
+        last = follow_up.last_update_at
+        if last is not None and last.date() >= follow_up.next_review_date:
+            continue
+        yield follow_up
+
+
+@rule(
+    "follow_up_overdue",
+    "A follow-up is overdue",
+    "To the state's focal points (the secretariat for an organisation or itself), every "
+    "week until it is updated.",
+    default_days=7,
+    days_label="Days between reminders",
+)
+def follow_up_overdue(
+    session: Session, now: datetime, settings: RuleSettings
+) -> Iterator[PlannedReminder]:
+    today = now.date()
+    every = max(settings.days or 7, 1)
+    recipients = Recipients(session)
+    for follow_up in _overdue_follow_ups(session, today):
+        due = follow_up.next_review_date
+        late = (today - due).days
+        for user_id in recipients.of(follow_up):
+            yield PlannedReminder(
+                rule="follow_up_overdue",
+                subject_key=f"follow_up:{follow_up.id}",
+                period_key=f"late:{due.isoformat()}:{(late - 1) // every}",
+                user_id=user_id,
+                title=f"Overdue: {_whose(follow_up)}",
+                message=(
+                    f"{_whose(follow_up)} was due for review "
+                    f"on {long_date(due)}, {late} days ago, and has not been updated since. "
+                    f"The recommendation reads: “{_wording(follow_up)}” Post an update, even "
+                    "to say that work is still in progress, with a new review date."
+                ),
+                **_follow_up_link(follow_up),
+            )
+
+
+@rule(
+    "follow_up_escalated",
+    "A follow-up is long overdue (escalation)",
+    "To the secretariat, once, when a follow-up has been overdue this many days without an "
+    "update. It cannot be turned off.",
+    default_days=28,
+    days_label="Days overdue before the secretariat is told",
+    can_turn_off=False,
+)
+def follow_up_escalated(
+    session: Session, now: datetime, settings: RuleSettings
+) -> Iterator[PlannedReminder]:
+    today = now.date()
+    after = settings.days or 0
+    recipients = Recipients(session)
+    for follow_up in _overdue_follow_ups(session, today):
+        due = follow_up.next_review_date
+        late = (today - due).days
+        if late < after:
+            continue
+        for user_id in recipients.staff():
+            yield PlannedReminder(
+                rule="follow_up_escalated",
+                subject_key=f"follow_up:{follow_up.id}",
+                period_key=f"escalated:{due.isoformat()}",
+                user_id=user_id,
+                title=f"Overdue for {late} days: {_whose(follow_up)}",
+                message=(
+                    f"{_whose(follow_up)} was due for review "
+                    f"on {long_date(due)} and is still not updated, {late} days later, although "
+                    "its addressee has been reminded every week. Consider contacting "
+                    f"{follow_up.addressee} directly."
+                ),
+                **_follow_up_link(follow_up),
+            )
+
+
+@rule(
+    # The pages' "not updated for N days" uses this rule's days.
+    deadlines.STALE_RULE,
+    "A follow-up has not been updated for a long time",
+    "To the state's focal points (the secretariat for an organisation or itself), once "
+    "after this many days without an update.",
+    default_days=deadlines.STALE_DAYS,
+    days_label="Days without an update",
+)
+def follow_up_stale(
+    session: Session, now: datetime, settings: RuleSettings
+) -> Iterator[PlannedReminder]:
+    days = settings.days or 0
+    recipients = Recipients(session)
+    # Counted from the tick's moment (the pages count from the start of their day): a
+    # day's difference at the edges does not matter here.
+    for follow_up in session.scalars(_open_follow_ups().where(FollowUp.is_stale(now, days))):
+        since = (follow_up.last_update_at or follow_up.created_at).astimezone(now.tzinfo).date()
+        never = follow_up.last_update_at is None
+        for user_id in recipients.of(follow_up):
+            yield PlannedReminder(
+                rule="follow_up_stale",
+                subject_key=f"follow_up:{follow_up.id}",
+                period_key=f"since:{since.isoformat()}",
+                user_id=user_id,
+                title=f"No update for {days} days: {_whose(follow_up)}",
+                message=(
+                    f"{_whose(follow_up)} "
+                    + (
+                        f"has had no update since it was recorded on {long_date(since)}. "
+                        if never
+                        else f"was last updated on {long_date(since)}. "
+                    )
+                    + f"The recommendation reads: “{_wording(follow_up)}” Tell the Process "
+                    "where it stands."
+                ),
+                **_follow_up_link(follow_up),
+            )
+
+
+@rule(
+    "validation_waiting",
+    "An implementation waits for validation",
+    "To the secretariat, once, when a move to “implemented” has waited this many days.",
+    default_days=7,
+    days_label="Days waiting",
+)
+def validation_waiting(
+    session: Session, now: datetime, settings: RuleSettings
+) -> Iterator[PlannedReminder]:
+    before = now - timedelta(days=settings.days or 0)
+    updates = session.scalars(
+        select(StatusUpdate)
+        .where(StatusUpdate.validation == Validation.PENDING, StatusUpdate.posted_at < before)
+        .options(
+            joinedload(StatusUpdate.follow_up).options(
+                joinedload(FollowUp.recommendation),
+                joinedload(FollowUp.state),
+                joinedload(FollowUp.organisation),
+            )
+        )
+        .order_by(StatusUpdate.id)
+    ).all()
+    recipients = Recipients(session)
+    for update in updates:
+        follow_up = update.follow_up
+        posted = update.posted_at.astimezone(now.tzinfo).date()
+        for user_id in recipients.staff():
+            yield PlannedReminder(
+                rule="validation_waiting",
+                subject_key=f"status_update:{update.id}",
+                period_key=f"posted:{posted.isoformat()}",
+                user_id=user_id,
+                title=f"To validate: {_whose(follow_up)} reported as implemented",
+                message=(
+                    f"On {long_date(posted)}, {follow_up.addressee} reported "
+                    f"{follow_up.recommendation.code} as implemented. It counts once the "
+                    "secretariat accepts it; accept it, or return it with a comment."
+                ),
+                **_follow_up_link(follow_up),
+            )

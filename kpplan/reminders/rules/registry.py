@@ -1,0 +1,122 @@
+"""The registry of reminder rules: what a rule is, what it finds, and how it registers.
+
+A rule reads the database as it stands at ``now`` and yields a ``PlannedReminder`` for
+each (subject, period, recipient) that deserves one. It never writes, never sends and
+never reads the clock: the tick inserts what it yields into the outbox, where the unique
+key (subject, rule, period, recipient) makes a reminder planned once however many ticks
+see it. The period key is what makes a rule repeat: "once per due date" uses the due date,
+"weekly while overdue" uses the number of whole weeks since the due date.
+
+To add a rule, add a function to the module of its feature in this package (``meetings``,
+``directory``, ``follow_ups``, ``chair``, or a new one imported by ``__init__``; reminders
+come after recommendations and the Chair's work plans, so these modules may import their
+models) and a test in tests/reminders/; the settings page, the preferences page and the
+tick pick it up from the registry::
+
+    @rule(
+        "follow_up_due",
+        "A follow-up is due soon",
+        "To the state's focal points, once per due date.",
+        default_days=30,
+        days_label="Days before the due date",
+    )
+    def follow_up_due(session, now, settings):
+        today = now.date()
+        due_soon = FollowUp.is_due_soon(today, settings.days)
+        for follow_up in session.scalars(select(FollowUp).where(due_soon)):
+            for user_id in focal_point_ids(session, follow_up.state_id):
+                yield PlannedReminder(
+                    rule="follow_up_due",
+                    subject_key=f"follow_up:{follow_up.id}",
+                    period_key=f"due:{follow_up.next_review_date.isoformat()}",
+                    user_id=user_id,
+                    title=..., message=..., link_endpoint=..., link_values={...},
+                )
+
+An escalation passes ``can_turn_off=False``: people cannot turn it off.
+``now`` is the tick's moment in the Process's timezone: ``now.date()`` is today there.
+What is overdue, due soon or not updated is asked of the hybrids on ``FollowUp``, as the
+pages ask it, never worked out again in a rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class PlannedReminder:
+    """What a rule found: who is reminded of what, for which period, and what the mail says.
+
+    ``(subject_key, rule, period_key, user_id)`` is the reminder's identity in the outbox.
+    ``link_endpoint`` and ``link_values`` name the page that needs action (built into an
+    absolute link with ``BASE_URL`` when the mail is written).
+    """
+
+    rule: str
+    subject_key: str
+    period_key: str
+    user_id: int
+    title: str
+    message: str
+    link_endpoint: str
+    link_values: dict = field(default_factory=dict)
+    link_label: str = "Open the page"
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """An administrator's settings for a rule (or the rule's defaults)."""
+
+    enabled: bool = True
+    days: int | None = None
+
+
+RuleFunction = Callable[[Session, datetime, RuleSettings], Iterable[PlannedReminder]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    label: str
+    description: str
+    find: RuleFunction
+    default_days: int | None = None
+    days_label: str | None = None
+    # Escalations reach their recipients whatever they chose.
+    can_turn_off: bool = True
+
+    @property
+    def defaults(self) -> RuleSettings:
+        return RuleSettings(enabled=True, days=self.default_days)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(
+    key: str,
+    label: str,
+    description: str,
+    default_days: int | None = None,
+    days_label: str | None = None,
+    can_turn_off: bool = True,
+) -> Callable[[RuleFunction], RuleFunction]:
+    """Register the decorated function as the rule ``key``."""
+
+    def register(find: RuleFunction) -> RuleFunction:
+        if key in RULES:
+            raise ValueError(f"two reminder rules are called {key!r}")
+        RULES[key] = Rule(key, label, description, find, default_days, days_label, can_turn_off)
+        return find
+
+    return register
+
+
+def long_date(value: date) -> str:
+    """A date as the mails write it: "8 December 2026"."""
+    return f"{value.day} {value:%B %Y}"
