@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import email
 import socket
+import sqlite3
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from email.policy import default as default_policy
 from zoneinfo import ZoneInfo
@@ -13,9 +16,11 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
+from kpplan import create_app
 from kpplan.core.extensions import db
 from kpplan.directory.models import Role, User
 from kpplan.meetings.models import Milestone
+from kpplan.reminders.mail import transport_for
 from kpplan.reminders.models import Reminder, ReminderRun, ReminderStatus
 from kpplan.reminders.planner import tick
 
@@ -163,3 +168,104 @@ def test_a_tick_killed_after_planning_then_31_days_of_ticks(app, people, factory
     assert [r.run_id for r in reminders] == [killed.id, killed.id]
     assert [r.status for r in reminders] == [ReminderStatus.SENT] * 2
     assert len(smtp.messages) == 2
+
+
+# Another writer holds the database ----------------------------------------------------------
+
+
+class WriteLock:
+    """Another process's write transaction on the database, held for ``seconds``.
+
+    On SQLite a ``BEGIN IMMEDIATE`` (the one write lock of the file); on PostgreSQL a lock on
+    the outbox that blocks every change to it.
+    """
+
+    def __init__(self, app, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+        self.thread: threading.Thread | None = None
+        self.held = threading.Event()
+        self.error: BaseException | None = None
+
+    def _hold(self) -> None:
+        try:
+            with self.app.app_context():
+                url = db.engine.url
+            if url.get_backend_name() == "sqlite":
+                connection = sqlite3.connect(url.database, isolation_level=None)
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("UPDATE users SET name = name WHERE id = 1")
+                self.held.set()
+                time.sleep(self.seconds)
+                connection.execute("COMMIT")
+                connection.close()
+            else:
+                engine = sa.create_engine(url)
+                with engine.begin() as connection:
+                    connection.execute(sa.text("LOCK TABLE reminders IN EXCLUSIVE MODE"))
+                    self.held.set()
+                    time.sleep(self.seconds)
+                engine.dispose()
+        except BaseException as error:  # noqa: BLE001 - reported to the test
+            self.error = error
+            self.held.set()
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._hold)
+        self.thread.start()
+        assert self.held.wait(10)
+        assert self.error is None, self.error
+
+    def join(self) -> None:
+        if self.thread is not None:
+            self.thread.join(30)
+        assert self.error is None, self.error
+
+
+class LockingAfterFirstSend:
+    """Sends over SMTP; right after the first mail is accepted, another writer takes the
+    database for longer than the driver's default 5 seconds."""
+
+    def __init__(self, app, lock: WriteLock) -> None:
+        self.smtp = transport_for(app.config)
+        self.lock = lock
+        self.sent = 0
+
+    def send(self, message, reminder):
+        self.smtp.send(message, reminder)
+        self.sent += 1
+        if self.sent == 1:
+            self.lock.start()
+
+    def close(self):
+        self.smtp.close()
+
+
+def test_a_tick_waits_for_another_writer_instead_of_crashing(app, people, factory, smtp):
+    only_milestones_due(app)
+    milestones_due(app, factory, people["secretariat"], 3)
+    lock = WriteLock(app, seconds=6)
+    started = time.monotonic()
+    try:
+        report = run(app, at("2026-12-01T09:00"), transport=LockingAfterFirstSend(app, lock))
+    finally:
+        lock.join()
+    assert time.monotonic() - started >= 6  # it did wait for the other writer
+    assert len(report.send.sent) == 3 and report.errors == []
+    assert [r.status for r in rows(app)] == [ReminderStatus.SENT] * 3
+    (finished,) = runs(app)
+    assert finished.finished_at is not None and finished.sent == 3
+    assert len(smtp.messages) == 3
+
+
+def test_sqlite_connections_wait_for_locks_and_keep_a_write_ahead_log(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kpplan.db'}"
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url},
+        instance_path=str(tmp_path),
+    )
+    with app.app_context():
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        db.engine.dispose()
