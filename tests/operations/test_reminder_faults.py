@@ -269,3 +269,78 @@ def test_sqlite_connections_wait_for_locks_and_keep_a_write_ahead_log(tmp_path):
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         db.engine.dispose()
+
+
+# A sender dying with a mail in flight; a lease that runs out mid-batch ----------------------
+
+
+class AcceptedThenKilled:
+    """The mail server accepts the mail, then the sender dies before it can mark it sent."""
+
+    def __init__(self, app) -> None:
+        self.smtp = transport_for(app.config)
+
+    def send(self, message, reminder):
+        self.smtp.send(message, reminder)
+        raise SenderKilled
+
+    def close(self):
+        self.smtp.close()
+
+
+def test_a_mail_in_flight_when_the_sender_dies_goes_again_with_its_message_id(
+    app, people, factory, smtp
+):
+    only_milestones_due(app)
+    milestones_due(app, factory, people["secretariat"], 3)
+    first = at("2026-12-01T09:00")
+    with pytest.raises(SenderKilled):
+        run(app, first, transport=AcceptedThenKilled(app))
+    forget_session(app)
+    assert len(smtp.messages) == 1  # accepted, never marked
+
+    run(app, first + timedelta(minutes=5))  # the lease holds: nothing goes
+    assert len(smtp.messages) == 1
+    run(app, first + timedelta(minutes=10))  # the lease ran out: all three, once more for one
+    run(app, first + timedelta(minutes=15))
+    ids = smtp.message_ids()
+    assert len(ids) == 4 and len(set(ids)) == 3
+    assert ids[0] == ids[1]  # the copy carries the first one's Message-ID
+    assert [r.status for r in rows(app)] == [ReminderStatus.SENT] * 3
+
+
+class AnotherSenderTakesOver:
+    """While the first mail of a batch is in flight, the lease runs out and another run (at
+    ``later``) claims and sends what is left."""
+
+    def __init__(self, app, later: datetime) -> None:
+        self.app = app
+        self.later = later
+        self.smtp = transport_for(app.config)
+        self.sent = 0
+
+    def send(self, message, reminder):
+        self.smtp.send(message, reminder)
+        self.sent += 1
+        if self.sent == 1:
+            other = threading.Thread(target=run, args=(self.app, self.later))
+            other.start()
+            other.join(30)
+
+    def close(self):
+        self.smtp.close()
+
+
+def test_a_sender_whose_lease_ran_out_leaves_the_rest_of_its_batch_to_the_new_one(
+    app, people, factory, smtp
+):
+    only_milestones_due(app)
+    milestones_due(app, factory, people["secretariat"], 3)
+    first = at("2026-12-01T09:00")
+    report = run(app, first, transport=AnotherSenderTakesOver(app, first + timedelta(minutes=10)))
+    # Only the mail that was in flight went twice; the first sender left the other two.
+    assert len(report.send.sent) == 1
+    ids = smtp.message_ids()
+    assert len(ids) == 4 and len(set(ids)) == 3
+    assert ids.count(ids[0]) == 2
+    assert [r.status for r in rows(app)] == [ReminderStatus.SENT] * 3
