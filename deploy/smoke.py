@@ -71,8 +71,8 @@ class Failed(Exception):
 
 
 def environment_file(path: Path) -> dict[str, str]:
-    """NAME=value lines as systemd's EnvironmentFile reads them (comments skipped, one pair of
-    surrounding double quotes removed)."""
+    """NAME=value lines as systemd's EnvironmentFile reads them: comments skipped, quotes
+    around a value removed, a later line winning over an earlier one."""
     found = {}
     for line in path.read_text().splitlines():
         line = line.strip()
@@ -80,7 +80,9 @@ def environment_file(path: Path) -> dict[str, str]:
             continue
         name, _, value = line.partition("=")
         value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] == '"':
+        if len(value) >= 2 and value[0] == value[-1] == "'":
+            value = value[1:-1]
+        elif len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1].replace('\\"', '"')
         found[name.strip()] = value
     return found
@@ -117,7 +119,7 @@ def run(command: list[str], env: dict[str, str], stdin: str | None = None) -> st
     result = subprocess.run(  # noqa: S603 - our own commands
         command, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, check=False
     )
-    shown = " ".join(command).replace(f"{BIN}/", "")
+    shown = " ".join(command).replace(f"{BIN}/", "").replace(f"sh {DEPLOY}/", "")
     if result.returncode != 0:
         raise Failed(f"{shown} failed:\n{result.stdout}{result.stderr}")
     say(f"  ok  {shown}  ({time.monotonic() - started:.1f} s)")
@@ -228,31 +230,43 @@ def smoke(server_url: str, work: Path) -> None:
     try:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, **environment_file(DEPLOY / "kpplan.env")}
-        env.update(
-            {
-                "KPPLAN_DATABASE_URL": server.set(database=name).render_as_string(
-                    hide_password=False
-                ),
-                "KPPLAN_SECRET_KEY": secrets.token_hex(32),
-                "KPPLAN_BASE_URL": base,
-                # No TLS and no mail server here: cookies over plain HTTP, mail as .eml files.
-                "KPPLAN_SESSION_COOKIE_SECURE": "false",
-                "KPPLAN_MAIL_SERVER": "",
-                "KPPLAN_UPLOAD_FOLDER": str(work / "uploads"),
-                "KPPLAN_MAIL_FOLDER": str(work / "mail"),
-                "KPPLAN_SCHEDULER_LOCK_FILE": str(work / "scheduler.lock"),
-                "GUNICORN_CMD_ARGS": gunicorn_arguments(env["GUNICORN_CMD_ARGS"], port),
-                "PYTHONUNBUFFERED": "1",
-            }
+        # kpplan.env as shipped, then this run's own values: a later line wins.
+        settings = work / "kpplan.env"
+        ours = {
+            "KPPLAN_DATABASE_URL": server.set(database=name).render_as_string(hide_password=False),
+            "KPPLAN_SECRET_KEY": secrets.token_hex(32),
+            "KPPLAN_BASE_URL": base,
+            # No TLS and no mail server here: cookies over plain HTTP, mail as .eml files.
+            "KPPLAN_SESSION_COOKIE_SECURE": "false",
+            "KPPLAN_MAIL_SERVER": "",
+            "KPPLAN_UPLOAD_FOLDER": str(work / "uploads"),
+            "KPPLAN_MAIL_FOLDER": str(work / "mail"),
+            "KPPLAN_SCHEDULER_LOCK_FILE": str(work / "scheduler.lock"),
+        }
+        shipped = environment_file(DEPLOY / "kpplan.env")
+        ours["GUNICORN_CMD_ARGS"] = gunicorn_arguments(shipped["GUNICORN_CMD_ARGS"], port)
+        settings.write_text(
+            (DEPLOY / "kpplan.env").read_text()
+            + "\n# This run's own\n"
+            + "".join(f"{key}='{value}'\n" for key, value in ours.items())
         )
+        # What systemd gives the services: the environment file and the unit's Environment=.
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("KPPLAN_", "GUNICORN"))}
+        env = {**clean, **environment_file(settings), "PYTHONUNBUFFERED": "1"}
+        # What kpplan-manage gives the commands: the same file, read by the shell.
+        manage_env = {
+            **clean,
+            "KPPLAN_ENV_FILE": str(settings),
+            "KPPLAN_HOME": str(ROOT),
+            "KPPLAN_FLASK": f"{BIN}/flask",
+        }
+        manage = ["sh", str(DEPLOY / "kpplan-manage")]
         say(f"kpplan in its deploy/ shape on {base}, database {name}:")
-        flask = [f"{BIN}/flask", "--app", "wsgi"]
-        run([*flask, "db", "upgrade"], env)
-        run([*flask, "kpplan", "seed"], env)
+        run([*manage, "db", "upgrade"], manage_env)
+        run([*manage, "kpplan", "seed"], manage_env)
         run(
-            [*flask, "kpplan", "create-user", ADMIN, "--role", "admin", "--password-stdin"],
-            env,
+            [*manage, "kpplan", "create-user", ADMIN, "--role", "admin", "--password-stdin"],
+            manage_env,
             stdin=PASSWORD + "\n",
         )
 
