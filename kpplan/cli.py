@@ -178,6 +178,10 @@ def remind_command(moment: str | None, dry_run: bool) -> None:
         click.echo(f"Problem: {error}", err=True)
 
 
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"
+
+
 def _size(count: int) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if count < 1024 or unit == "GB":
@@ -205,8 +209,8 @@ def backup_command(destination: Path) -> None:
     click.echo(
         f"Backed up into {result.path} ({_size(result.size)}, {result.seconds:.1f} s): the "
         f"{database['kind']} database at revision {database['revision']} "
-        f"({result.rows} rows in {len(database['tables'])} tables), {result.uploads} uploaded "
-        "files and the secret key."
+        f"({_count(result.rows, 'row')} in {_count(len(database['tables']), 'table')}), "
+        f"{_count(result.uploads, 'uploaded file')} and the secret key."
     )
 
 
@@ -236,8 +240,8 @@ def restore_command(source: Path, upgrade: bool) -> None:
     click.echo(
         f"Restored the backup of {manifest['created_at']} (kpplan {manifest['kpplan_version']}): "
         f"the {database['kind']} database at revision {database['revision']} "
-        f"({sum(database['tables'].values())} rows, checked), {uploads} uploaded files and "
-        "the secret key."
+        f"({_count(sum(database['tables'].values()), 'row')}, checked), "
+        f"{_count(uploads, 'uploaded file')} and the secret key."
     )
     if result.upgraded_to:
         click.echo(f"Upgraded the database to revision {result.upgraded_to}.")

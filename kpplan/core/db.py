@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, Integer, MetaData
+from sqlalchemy import DateTime, Enum, Integer, MetaData, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -96,8 +96,6 @@ def configure_sqlite_connection(dbapi_connection, connection_record=None) -> Non
 
 def configure_engine(engine) -> None:
     """Attach what kpplan needs to every connection of ``engine`` (SQLite only, so far)."""
-    from sqlalchemy import event
-
     if engine.dialect.name == "sqlite" and not event.contains(
         engine, "connect", configure_sqlite_connection
     ):

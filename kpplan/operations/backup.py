@@ -136,7 +136,7 @@ def _copy_sqlite(source: Path, target: Path) -> None:
         raise DomainError(f"There is no database at {source}.")
     timeout = SQLITE_BUSY_TIMEOUT_SECONDS
     with (
-        sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=timeout) as reader,
+        sqlite3.connect(source, timeout=timeout) as reader,
         sqlite3.connect(target, timeout=timeout) as writer,
     ):
         reader.backup(writer)
@@ -313,10 +313,11 @@ def read_archive(source: Path, into: Path) -> dict:
         raise _damaged(source, "it holds no database.")
     if SECRET_KEY_FILE not in listed:
         raise _damaged(source, "it holds no secret key.")
-    for name in sorted(set(listed) - present):
-        raise _damaged(source, f"{name} is missing.")
-    for name in sorted(present - set(listed)):
-        raise _damaged(source, f"{name} is not in its manifest.")
+    missing, added = sorted(set(listed) - present), sorted(present - set(listed))
+    if missing:
+        raise _damaged(source, f"{', '.join(missing)} is missing.")
+    if added:
+        raise _damaged(source, f"{', '.join(added)} is not in its manifest.")
     for name, entry in sorted(listed.items()):
         path = into / name
         if path.stat().st_size != entry["size"] or _sha256(path) != entry["sha256"]:
@@ -395,7 +396,7 @@ def _check_empty_target(kind: str) -> None:
 
 
 def _sqlite_tables(path: Path) -> list[str]:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+    with sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS) as connection:
         found = [
             name
             for (name,) in connection.execute(
@@ -412,7 +413,7 @@ def _restore_database(kind: str, copy: Path) -> None:
         target = _sqlite_path()
         target.parent.mkdir(parents=True, exist_ok=True)
         with (
-            sqlite3.connect(f"file:{copy}?mode=ro", uri=True) as reader,
+            sqlite3.connect(copy) as reader,
             sqlite3.connect(target, timeout=SQLITE_BUSY_TIMEOUT_SECONDS) as writer,
         ):
             reader.backup(writer)
