@@ -272,7 +272,7 @@ def smoke(server_url: str, work: Path) -> None:
 
         web = start(exec_start("kpplan-web.service"), env, work / "web.log")
         scheduler = start(exec_start("kpplan-scheduler.service"), env, work / "scheduler.log")
-        wait_for("gunicorn to answer /healthz", lambda: healthy(base), 30)
+        wait_for("gunicorn to answer /healthz", lambda: healthy(base), 60)
         workers = children_of(web.pid)
         if len(workers) != 2:
             raise Failed(f"gunicorn runs {len(workers)} workers, not 2")
@@ -301,7 +301,7 @@ def smoke(server_url: str, work: Path) -> None:
         wait_for(
             "the scheduler's first tick to write mail",
             lambda: mail.is_dir() and any(mail.glob("*.eml")),
-            30,
+            60,
         )
         # Let the tick finish its batch before reading what it wrote.
         wait_for(
