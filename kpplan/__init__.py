@@ -41,9 +41,13 @@ def register_extensions(app: Flask) -> None:
     from kpplan import errorpages, headers, reminders
     from kpplan.auth.loader import add_user_column, load_user
     from kpplan.core import clock
+    from kpplan.core.db import configure_engine
     from kpplan.core.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_engine(engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

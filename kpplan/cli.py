@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
@@ -175,3 +176,75 @@ def remind_command(moment: str | None, dry_run: bool) -> None:
             click.echo(f"  #{row.id} to {row.user.email}: {row.last_error}")
     for error in report.errors:
         click.echo(f"Problem: {error}", err=True)
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"
+
+
+def _size(count: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count} bytes"
+
+
+@kpplan_group.command("backup")
+@click.argument("destination", type=click.Path(path_type=Path))
+def backup_command(destination: Path) -> None:
+    """Back up the database, the uploaded files and the secret key into one archive.
+
+    DESTINATION is a folder (made if missing), in which the archive is named
+    kpplan-backup-<UTC date and time>.tar.gz, or the archive's own name ending in .tar.gz.
+    kpplan may go on working meanwhile.
+    """
+    from kpplan.operations.backup import make_backup
+
+    try:
+        result = make_backup(destination)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    database = result.manifest["database"]
+    click.echo(
+        f"Backed up into {result.path} ({_size(result.size)}, {result.seconds:.1f} s): the "
+        f"{database['kind']} database at revision {database['revision']} "
+        f"({_count(result.rows, 'row')} in {_count(len(database['tables']), 'table')}), "
+        f"{_count(result.uploads, 'uploaded file')} and the secret key."
+    )
+
+
+@kpplan_group.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--upgrade",
+    is_flag=True,
+    help="Accept an archive of an older kpplan and apply the migrations once it is restored.",
+)
+def restore_command(source: Path, upgrade: bool) -> None:
+    """Restore a backup archive into this installation, whose database and upload folder
+    must be empty.
+
+    The whole archive is checked first; nothing is changed when it is damaged or does not
+    fit this kpplan.
+    """
+    from kpplan.operations.backup import restore_backup
+
+    try:
+        result = restore_backup(source, upgrade=upgrade)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    manifest = result.manifest
+    database = manifest["database"]
+    uploads = sum(1 for f in manifest["files"] if f["path"].startswith("uploads/"))
+    click.echo(
+        f"Restored the backup of {manifest['created_at']} (kpplan {manifest['kpplan_version']}): "
+        f"the {database['kind']} database at revision {database['revision']} "
+        f"({_count(sum(database['tables'].values()), 'row')}, checked), "
+        f"{_count(uploads, 'uploaded file')} and the secret key."
+    )
+    if result.upgraded_to:
+        click.echo(f"Upgraded the database to revision {result.upgraded_to}.")
+    for note in result.notes:
+        click.echo(f"Note: {note}")
+    click.echo("Start kpplan (or restart it) to use it.")

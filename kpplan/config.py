@@ -83,6 +83,10 @@ class Defaults:
     # instance/scheduler.lock); on PostgreSQL an advisory lock does it.
     SCHEDULER_LOCK_FILE = ""
 
+    # Backups of a PostgreSQL database call pg_dump and pg_restore of the server's version or
+    # later; empty: looked for in /usr/lib/postgresql/<version>/bin, then on the PATH.
+    PG_BIN_DIR = ""
+
 
 def normalise_database_url(url: str) -> str:
     """Point plain PostgreSQL URLs at psycopg 3, the driver kpplan ships with."""

@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, Integer, MetaData
+from sqlalchemy import DateTime, Enum, Integer, MetaData, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -72,6 +72,35 @@ class Timestamped:
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
+
+
+# How long a connection to SQLite waits for another's write lock before "database is locked".
+# The driver's default, 5 seconds, is shorter than a busy moment of several gunicorn workers
+# and the scheduler writing at once.
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def configure_sqlite_connection(dbapi_connection, connection_record=None) -> None:
+    """Set up every new SQLite connection: wait for locks, and keep a write-ahead log.
+
+    With the write-ahead log (WAL), readers and the one writer no longer block each other,
+    and the online backup reads a consistent copy while writes go on. The setting is kept in
+    the database file; an in-memory database stays in memory.
+    """
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+    finally:
+        cursor.close()
+
+
+def configure_engine(engine) -> None:
+    """Attach what kpplan needs to every connection of ``engine`` (SQLite only, so far)."""
+    if engine.dialect.name == "sqlite" and not event.contains(
+        engine, "connect", configure_sqlite_connection
+    ):
+        event.listen(engine, "connect", configure_sqlite_connection)
 
 
 def insert_ignoring_conflicts(model: type[Base], index_elements: list[str], **values):

@@ -253,16 +253,24 @@ def tick(
         db.session.commit()
         run_id = run.id
 
-    def phase_done() -> None:
+    def phase_done(**counts: int | str | None) -> None:
         if dry_run:
             db.session.flush()
-        else:
-            db.session.commit()
+            return
+        # The run's counts go in with what they count: a tick killed later still says
+        # what it planned, and the purge below can tell it from an empty one.
+        db.session.execute(
+            update(ReminderRun)
+            .where(ReminderRun.id == run_id)
+            .values(**counts)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
 
     plan(now, run_id, report)
-    phase_done()
+    phase_done(planned=len(report.planned), errors="\n".join(report.errors) or None)
     gather_digests(now, run_id, report)
-    phase_done()
+    phase_done(digests=len(report.digests))
     if dry_run:
         report.send.sent = db.session.scalars(
             select(Reminder)
@@ -279,21 +287,34 @@ def tick(
 
     run = db.session.get(ReminderRun, run_id)
     run.finished_at = utcnow()
-    run.planned = len(report.planned)
-    run.digests = len(report.digests)
     run.sent = len(report.send.sent)
     run.failed = len(report.send.failed) + len(report.send.retried)
-    run.errors = "\n".join(report.errors) or None
-    # A tick every few minutes makes 100,000 runs a year: forget the old ones that did
-    # nothing (those that planned something stay, the outbox points to them).
-    keep = timedelta(days=current_app.config["REMINDER_KEEP_RUNS_DAYS"])
-    db.session.execute(
-        delete(ReminderRun).where(
-            ReminderRun.now < now - keep,
-            ReminderRun.planned == 0,
-            ReminderRun.digests == 0,
-            ReminderRun.errors.is_(None),
-        )
-    )
     db.session.commit()
+    forget_old_runs(now, report)
     return report
+
+
+def forget_old_runs(now: datetime, report: TickReport) -> None:
+    """Delete the runs older than ``REMINDER_KEEP_RUNS_DAYS`` that no reminder points to and
+    that met no error (commits).
+
+    A tick every few minutes makes 100,000 runs a year. What the outbox points to stays,
+    whatever the run's counts say (a run killed mid-way never wrote its last ones). This is
+    housekeeping: should it fail, the tick is still done, and the next one tries again.
+    """
+    keep = timedelta(days=current_app.config["REMINDER_KEEP_RUNS_DAYS"])
+    try:
+        db.session.execute(
+            delete(ReminderRun)
+            .where(
+                ReminderRun.now < now - keep,
+                ReminderRun.errors.is_(None),
+                ~select(Reminder.id).where(Reminder.run_id == ReminderRun.id).exists(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except Exception as error:
+        log.exception("forgetting old reminder runs failed")
+        db.session.rollback()
+        report.errors.append(f"Forgetting old runs: {type(error).__name__}: {error}")

@@ -4,6 +4,12 @@ A sender first claims rows (one commit), then sends each one and records the out
 commit per mail). A sender that dies between the two leaves its rows claimed; once the
 lease has run out another run claims them again, and the attempt already counted keeps a
 mail that kills the sender every time from being tried for ever.
+
+Delivery is at least once. A mail is marked sent in a transaction of its own the moment the
+mail server accepts it; a sender that dies in between (a few milliseconds) leaves that one
+mail to be sent again after the lease, with the same Message-ID, by which mail servers and
+clients recognise the copy. A sender also checks, before each mail, that its claim still
+holds: rows another run took over once the lease ran out are that run's to send.
 """
 
 from __future__ import annotations
@@ -134,11 +140,27 @@ def send_due(now: datetime, transport=None) -> SendReport:
             rows = claimed(token)
             items = digest_items([r.id for r in rows if r.is_digest])
             for row in rows:
+                # Read afresh: another run may have taken the row over meanwhile.
+                db.session.refresh(row)
+                if row.claim_token != token or row.status is not ReminderStatus.PENDING:
+                    continue
                 _send_one(row, items.get(row.id, []), now, transport, most, report)
                 db.session.commit()
     finally:
         transport.close()
     return report
+
+
+def _mark_sent(row_id: int, now: datetime) -> None:
+    """Record at once, alone in its transaction, that the server accepted the mail: the
+    shorter this moment, the fewer copies a sender dying in it leaves."""
+    db.session.execute(
+        update(Reminder)
+        .where(Reminder.id == row_id)
+        .values(status=ReminderStatus.SENT, sent_at=now, claimed_at=None, claim_token=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def _send_one(row: Reminder, items, now, transport, most: int, report: SendReport) -> None:
@@ -147,8 +169,11 @@ def _send_one(row: Reminder, items, now, transport, most: int, report: SendRepor
         row.last_error = "Not sent: the account has been deactivated."
         row.claimed_at = row.claim_token = None
         return
+    row_id = row.id
     try:
-        transport.send(build_message(row, items, now), row)
+        # Everything that can be done before the mail leaves is done before it leaves.
+        message = build_message(row, items, now)
+        transport.send(message, row)
     except Exception as error:  # noqa: BLE001 - any failure is kept for the admin page
         log.warning("reminder %s not sent: %s", row.id, error)
         row.last_error = f"{type(error).__name__}: {error}"[:2000]
@@ -160,7 +185,5 @@ def _send_one(row: Reminder, items, now, transport, most: int, report: SendRepor
             row.next_attempt_at = now + backoff(row.attempts)
             report.retried.append(row)
         return
-    row.status = ReminderStatus.SENT
-    row.sent_at = now
-    row.claimed_at = row.claim_token = None
+    _mark_sent(row_id, now)
     report.sent.append(row)
