@@ -83,6 +83,10 @@ class Defaults:
     # instance/scheduler.lock); on PostgreSQL an advisory lock does it.
     SCHEDULER_LOCK_FILE = ""
 
+    # Delegates' personal details are erased this many months after their activity ended,
+    # every day by the scheduler (or by `flask --app wsgi kpplan forget-participants`).
+    PARTICIPANT_RETENTION_MONTHS = 24
+
 
 def normalise_database_url(url: str) -> str:
     """Point plain PostgreSQL URLs at psycopg 3, the driver kpplan ships with."""
