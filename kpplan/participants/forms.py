@@ -219,16 +219,18 @@ class WithdrawForm(VersionedForm):
 class AttendanceForm(FlaskForm):
     """Only the token: the ticks are read by ``marks``, one pair of fields per delegate."""
 
-    def marks(self, formdata: MultiDict) -> dict[int, tuple[bool, int | None]]:
-        """(came, version shown) by delegate id, from ``shown`` (``id:version`` of each
-        delegate on the page) and ``present`` (the ids ticked). Anything malformed is left
-        out: only what the page itself sent counts."""
+    def marks(self, formdata: MultiDict) -> dict[int, tuple[bool, bool, int]]:
+        """(ticked when the page was drawn, ticked now, version shown) by delegate id, from
+        ``shown`` (``id:version:0|1`` for each delegate on the page) and ``present`` (the
+        ids ticked). Anything malformed is left out: only what the page sent counts."""
         present = {v for v in formdata.getlist("present") if v.isdigit()}
         marks = {}
         for value in formdata.getlist("shown"):
-            participant_id, _, version = value.partition(":")
-            if participant_id.isdigit() and version.isdigit():
-                marks[int(participant_id)] = (participant_id in present, int(version))
+            parts = value.split(":")
+            if len(parts) != 3 or not all(p.isdigit() for p in parts) or parts[2] not in "01":
+                continue
+            participant_id, version, was = parts
+            marks[int(participant_id)] = (was == "1", participant_id in present, int(version))
         return marks
 
 

@@ -637,13 +637,14 @@ def withdraw(
 def record_attendance(
     actor: User | None,
     invitation_list: InvitationList,
-    marks: dict[int, tuple[bool, int | None]],
+    marks: dict[int, tuple[bool, bool, int]],
     today: date,
 ) -> int:
-    """Tick who came: ``marks`` maps a delegate's id to (came, the version the page showed).
+    """Tick who came: ``marks`` maps a delegate's id to (ticked when the page was drawn,
+    ticked now, the version the page showed).
 
-    Only the delegates whose tick differs from what is saved change, so that two tablets at
-    the registration desk do not undo each other; a delegate someone else ticked differently
+    Only the ticks the person changed on their page are saved, so that two tablets at the
+    registration desk do not undo each other; a delegate someone else ticked otherwise
     since the page was drawn refuses the whole save (``StaleEdit``, naming them). From the
     first save on, the activity's figures come from the list. Returns how many changed.
     """
@@ -658,12 +659,12 @@ def record_attendance(
     by_id = {p.id: p for i in invitation_list.invitations for p in i.participants}
     changes = []
     stale = []
-    for participant_id, (came, version) in marks.items():
+    for participant_id, (was, came, version) in marks.items():
         participant = by_id.get(participant_id)
         if participant is None:
             raise DomainError("A delegate on the page is not on this list; reload the page.")
-        if participant.attended == came:
-            continue
+        if came == was or participant.attended == came:
+            continue  # not changed on this page, or changed the same way by someone else
         if came and not participant.status.takes_a_seat:
             raise DomainError(
                 f"{participant.name} is {participant.status.label.lower()}: confirm them "
@@ -674,7 +675,7 @@ def record_attendance(
             continue
         changes.append((participant, came))
     first = invitation_list.attendance_taken_at is None
-    if first and not any(came for came, _version in marks.values()):
+    if first and not any(came for _was, came, _version in marks.values()):
         raise DomainError("Tick who came: nobody is ticked as present.")
     if stale:
         raise StaleEdit(
