@@ -92,7 +92,13 @@ def test_an_invitation_becomes_a_nomination_a_confirmation_and_attendance(
     submit(page, "button:has-text('Confirm Wanjiku Kamau')")
     assert "Wanjiku Kamau: confirmed." in page.content()
     page.click("text=Tick attendance")
-    page.click("label.attendance-row:has-text('Wanjiku Kamau')")
+    # On a tablet held upright: rows big enough to tap, the save button in reach.
+    page.set_viewport_size({"width": 768, "height": 1024})
+    row = page.locator("label.attendance-row:has-text('Wanjiku Kamau')")
+    assert row.bounding_box()["height"] >= 44
+    save = page.locator("button:has-text('Save the attendance')").bounding_box()
+    assert save["y"] + save["height"] <= 1024
+    row.click()
     assert page.locator("input[name=present]").is_checked()
     submit(page, "button:has-text('Save the attendance')")
     assert "1 present" in page.content()

@@ -207,3 +207,23 @@ def test_files_that_cannot_be_read_say_why(
     login_as(people["secretariat"])
     page = _upload(client, activity.id, data, filename)
     assert page.status_code == 200 and message in text(page)
+
+
+def test_the_pages_carry_no_inline_script_or_style(app, client, people, login_as, meeting):
+    activity, ids = meeting
+    delegate = name(app, ids["Kenya"], "Wanjiku Kamau")
+    login_as(people["secretariat"])
+    for path in (
+        f"/activities/{activity.id}",
+        f"/activities/{activity.id}/participants",
+        f"/activities/{activity.id}/invitations",
+        f"/activities/{activity.id}/delegations/{ids['Kenya']}",
+        f"/activities/{activity.id}/participants/{delegate}/edit",
+        f"/activities/{activity.id}/attendance",
+        f"/activities/{activity.id}/participants/print",
+        f"/activities/{activity.id}/participants/import",
+    ):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert "<script>" not in page.text and "<style" not in page.text
+        assert "style=" not in page.text and " on" + "click=" not in page.text
