@@ -52,10 +52,17 @@ bp = Blueprint("participants", __name__, url_prefix="/activities/<int:activity_i
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+# The largest id an INTEGER column holds: a larger one in the address is not found (on
+# PostgreSQL, comparing it with an id would be an error).
+MAX_ID = 2**31 - 1
+
+
 @bp.before_request
 @login_required
 def signed_in_only():
     """Every page of the invitations is for signed-in users."""
+    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
+        abort(404)
 
 
 @bp.app_template_global()
@@ -314,7 +321,13 @@ def decline(activity_id: int, invitation_id: int):
     invitation = _delegation_or_404(activity_id, invitation_id)
     form = DeclineForm()
     if not form.validate():
-        flash("The page was out of date; reload it and answer again.", "error")
+        reason = form.reason.errors[0] if form.reason.errors else None
+        flash(
+            f"The reason: {reason}"
+            if reason
+            else "The page was out of date; reload it and answer again.",
+            "error",
+        )
         return redirect(_delegation_url(invitation))
     try:
         services.decline(acting_user(), invitation, form.version.data, form.reason.data, today())

@@ -42,7 +42,9 @@ def _sent_invitations(today: date):
         )
         .options(
             joinedload(Invitation.state),
-            joinedload(Invitation.invitation_list).joinedload(InvitationList.activity),
+            joinedload(Invitation.invitation_list)
+            .joinedload(InvitationList.activity)
+            .joinedload(Activity.country),
         )
         .order_by(Invitation.id)
     )

@@ -185,6 +185,12 @@ def test_withdrawing_and_declining(app, client, people, login_as, meeting):
     client.post(
         f"/activities/{activity.id}/participants/{delegate_id}/withdraw", data={"version": "1"}
     )
+    too_long = client.post(
+        f"{url}/decline",
+        data={"version": str(invitation(app, ids["Kenya"]).version), "reason": "x" * 301},
+        follow_redirects=True,
+    )
+    assert "The reason: Field cannot be longer than 300 characters." in flashes(too_long.text)
     assert participant(app, delegate_id).status is ParticipantStatus.WITHDRAWN
     declined = client.post(
         f"{url}/decline",
@@ -307,6 +313,11 @@ def test_addresses_of_another_activity_are_not_found(
     assert client.get(f"/activities/{other.id}/delegations/{ids['Kenya']}").status_code == 404
     assert client.get(f"/activities/{other.id}/participants/{delegate_id}/edit").status_code == 404
     assert client.get("/activities/999999/participants").status_code == 404
+    # Ids beyond what the database holds are not found either (PostgreSQL would refuse them).
+    huge = 10**20
+    assert client.get(f"/activities/{huge}/participants").status_code == 404
+    assert client.get(f"/activities/{activity.id}/delegations/{huge}").status_code == 404
+    assert client.post(f"/activities/{activity.id}/participants/{huge}/decide").status_code == 404
     assert client.get("/activities/999999/attendance").status_code == 404
     # An activity without a list sends its pages back to the overview.
     response = client.get(f"/activities/{other.id}/attendance")
