@@ -81,13 +81,22 @@ def register_blueprints(app: Flask) -> None:
     from kpplan.home.views import bp as home_bp
     from kpplan.meetings.views import bp as meetings_bp
     from kpplan.meetings.views import feed_bp
+    from kpplan.participants.views import bp as participants_bp
     from kpplan.recommendations.views import bp as recommendations_bp
     from kpplan.reminders.views import bp as reminders_bp
     from kpplan.reports.views import bp as reports_bp
     from kpplan.review.views import bp as review_bp
 
     blueprints = (home_bp, auth_bp, directory_bp, meetings_bp, feed_bp, recommendations_bp)
-    for blueprint in (*blueprints, chair_bp, reminders_bp, review_bp, reports_bp, audit_bp):
+    for blueprint in (
+        *blueprints,
+        participants_bp,
+        chair_bp,
+        reminders_bp,
+        review_bp,
+        reports_bp,
+        audit_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

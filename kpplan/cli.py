@@ -100,6 +100,10 @@ def seed_command(demo: bool) -> None:
         )
         click.echo(f"Demo chairmanships: {added['chairmanships']} added.")
         click.echo(f"Demo review snapshots (illustrative): {added['snapshots']} taken.")
+        click.echo(
+            f"Demo invitations: {added['invitations']} upcoming activities invite, with "
+            "illustrative nominations."
+        )
         click.echo(f"Demo accounts: {added['accounts']} added. Sign in with any of these:")
         for email, _name, role, state, _alt in DEMO_ACCOUNTS:
             where = f" ({state})" if state else ""
@@ -248,3 +252,57 @@ def restore_command(source: Path, upgrade: bool) -> None:
     for note in result.notes:
         click.echo(f"Note: {note}")
     click.echo("Start kpplan (or restart it) to use it.")
+
+
+@kpplan_group.command("forget-participants")
+@click.option(
+    "--before",
+    "before",
+    help="Erase the delegates of activities that ended before this day (YYYY-MM-DD). "
+    "Default: PARTICIPANT_RETENTION_MONTHS months before today.",
+)
+@click.option("--dry-run", is_flag=True, help="Say whose details would be erased; erase nothing.")
+def forget_participants_command(before: str | None, dry_run: bool) -> None:
+    """Erase the personal details of past activities' delegates; only the counts remain.
+
+    The scheduler does it every day for the activities past their retention period.
+    """
+    from datetime import date
+
+    from flask import current_app
+
+    from kpplan.core.clock import today
+    from kpplan.core.db import utcnow
+    from kpplan.participants import retention
+
+    if before:
+        try:
+            cutoff = date.fromisoformat(before)
+        except ValueError:
+            raise click.BadParameter(
+                "Give a day such as 2025-01-31.", param_hint="--before"
+            ) from None
+        if cutoff > today():
+            raise click.BadParameter(
+                "The day is after today: only activities that are over can be forgotten.",
+                param_hint="--before",
+            )
+    else:
+        months = int(current_app.config["PARTICIPANT_RETENTION_MONTHS"])
+        cutoff = retention.retention_cutoff(today(), months)
+    if dry_run:
+        lists = retention.lists_to_forget(cutoff)
+        click.echo(f"Dry run, nothing erased: activities that ended before {cutoff}:")
+        for invitation_list in lists:
+            click.echo(f"  {invitation_list.activity.title} ({invitation_list.activity.end_date})")
+        if not lists:
+            click.echo("  none with delegates on record.")
+        return
+    report = retention.forget_before(None, cutoff, utcnow())
+    db.session.commit()
+    click.echo(
+        f"Erased the personal details of {report.delegates} delegates of "
+        f"{len(report.activities)} activities that ended before {cutoff}; their counts remain."
+    )
+    for title, count in report.activities:
+        click.echo(f"  {title}: {count}")

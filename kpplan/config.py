@@ -86,6 +86,9 @@ class Defaults:
     # Backups of a PostgreSQL database call pg_dump and pg_restore of the server's version or
     # later; empty: looked for in /usr/lib/postgresql/<version>/bin, then on the PATH.
     PG_BIN_DIR = ""
+    # Delegates' personal details are erased this many months after their activity ended,
+    # every day by the scheduler (or by `flask --app wsgi kpplan forget-participants`).
+    PARTICIPANT_RETENTION_MONTHS = 24
 
 
 def normalise_database_url(url: str) -> str:

@@ -15,6 +15,7 @@ from kpplan.meetings.models import (
     Document,
     Milestone,
 )
+from kpplan.participants.models import Invitation, InvitationList, Participant
 from kpplan.recommendations.models import (
     Evidence,
     FollowUp,
@@ -36,8 +37,11 @@ __all__ = [
     "Document",
     "Evidence",
     "FollowUp",
+    "Invitation",
+    "InvitationList",
     "Milestone",
     "Organisation",
+    "Participant",
     "ProcessClock",
     "Recommendation",
     "RecommendationTheme",

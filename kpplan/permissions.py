@@ -123,6 +123,31 @@ def can_report_follow_ups(user: Any) -> bool:
     return is_staff(user) or _role(user) is Role.FOCAL_POINT
 
 
+def can_view_invitations(user: Any) -> bool:
+    """An activity's invitations and their answers, in figures: everyone signed in (the
+    delegates' names by ``can_manage_participants`` and ``can_see_delegation``)."""
+    return is_signed_in(user)
+
+
+def can_manage_participants(user: Any) -> bool:
+    """Draw up and send invitation lists, decide on delegates, tick attendance, import and
+    export the lists of participants: the staff."""
+    return is_staff(user)
+
+
+def can_see_delegation(user: Any, invitation: Any) -> bool:
+    """A delegation and its delegates (people): the staff, and the focal points of its own
+    state once the invitations are sent. They name and change its delegates too."""
+    if is_staff(user):
+        return True
+    return (
+        _role(user) is Role.FOCAL_POINT
+        and invitation.state_id is not None
+        and invitation.state_id == user.state_id
+        and invitation.invitation_list.sent_at is not None
+    )
+
+
 def can_view_history(user: Any) -> bool:
     return is_staff(user)
 

@@ -11,6 +11,7 @@ from kpplan.directory import services as directory
 from kpplan.directory.models import Role, State, User
 from kpplan.directory.reference import load_reference_data
 from kpplan.meetings.demo import load_demo_activities
+from kpplan.participants.demo import load_demo_invitations
 from kpplan.recommendations.demo import load_demo_recommendations
 from kpplan.review.demo import load_demo_snapshot
 
@@ -34,6 +35,7 @@ def seed(demo: bool = False) -> dict[str, int]:
     added = load_reference_data()
     added["accounts"] = added["activities"] = 0
     added["recommendations"] = added["chairmanships"] = added["snapshots"] = 0
+    added["invitations"] = 0
     if demo:
         today = clock.today()
         added["accounts"] = _demo_accounts()
@@ -43,6 +45,8 @@ def seed(demo: bool = False) -> dict[str, int]:
         added["chairmanships"] = load_demo_chairmanships()
         # Last: it freezes the follow-up of the demo recommendations.
         added["snapshots"] = load_demo_snapshot(today)
+        # Upcoming activities (an illustrative one if there is none) invite and nominate.
+        added["invitations"] = load_demo_invitations(today)
     db.session.commit()
     return added
 

@@ -73,6 +73,7 @@ def test_reference_data_loads_after_migrations(empty_app):
     assert first["recommendations"] == 8
     assert first["activities"] == 29 and first["chairmanships"] == 5
     assert first["snapshots"] == 1
+    assert first["invitations"] == 1
     assert second == {
         "states": 0,
         "organisations": 0,
@@ -81,4 +82,5 @@ def test_reference_data_loads_after_migrations(empty_app):
         "recommendations": 0,
         "chairmanships": 0,
         "snapshots": 0,
+        "invitations": 0,
     }

@@ -144,6 +144,27 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "review.snapshot"): EVERYONE,
     # The sample activity is a thematic meeting: the staff are told so (and redirected).
     ("POST", "review.take_snapshot"): STAFF_ACTION,
+    # Invitations: everyone reads the answers in figures; delegates (people) are for the
+    # staff and their own state's focal points. The sample delegation is Kenya's (focal
+    # point A): Italy's focal point finds nothing.
+    ("GET", "participants.overview"): EVERYONE,
+    ("GET", "participants.export"): STAFF_ONLY,
+    ("GET", "participants.printable"): STAFF_ONLY,
+    ("GET", "participants.edit_invitations"): STAFF_ONLY,
+    ("POST", "participants.edit_invitations"): STAFF_ONLY,
+    ("POST", "participants.send_invitations"): STAFF_ACTION,
+    ("GET", "participants.delegation"): row("L 200 200 403 200 404 403"),
+    ("POST", "participants.delegation"): row("L 200 200 403 200 404 403"),
+    ("POST", "participants.decline"): row("L 302 302 403 302 404 403"),
+    ("GET", "participants.edit_participant"): row("L 200 200 403 200 404 403"),
+    ("POST", "participants.edit_participant"): row("L 200 200 403 200 404 403"),
+    ("POST", "participants.withdraw"): row("L 302 302 403 302 404 403"),
+    ("POST", "participants.decide"): STAFF_ACTION,
+    ("GET", "participants.attendance"): STAFF_ONLY,
+    ("POST", "participants.attendance"): STAFF_ACTION,
+    ("GET", "participants.import_participants"): STAFF_ONLY,
+    ("POST", "participants.import_participants"): STAFF_ONLY,
+    ("POST", "participants.confirm_import"): STAFF_ACTION,
     ("GET", "reports.statistics"): EVERYONE,
     ("GET", "reports.statistics_csv"): EVERYONE,
     ("GET", "reports.timeline_page"): EVERYONE,
@@ -219,9 +240,12 @@ def test_route_answers_each_role_as_expected(
     from kpplan.core.extensions import db
     from kpplan.directory.models import Organisation, State
     from tests.conftest import STATE_A, STATE_B
+    from tests.participants.helpers import draw_up, name
 
     target = factory.user(Role.OBSERVER, email="target@kpplan.example")
     activity = factory.activity(milestones=True)
+    invitations = draw_up(app, activity.id)
+    delegate_id = name(app, invitations[STATE_A], "Sample Delegate")
     link_id = factory.link(factory.activity().id, activity.id).id
     recommendation = factory.recommendation(activity.id, states=(STATE_A, STATE_B))
     follow_up_a = factory.follow_up_of(recommendation, STATE_A)
@@ -256,6 +280,8 @@ def test_route_answers_each_role_as_expected(
             "reminder_id": _notification_for(people["admin"]),
             "snapshot_id": snapshot_id,
             "section": "states",
+            "invitation_id": invitations[STATE_A],
+            "participant_id": delegate_id,
         }
     rule = next(r for m, e, r in _routes(app) if (m, e) == (method, endpoint))
     with app.test_request_context():

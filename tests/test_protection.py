@@ -46,6 +46,8 @@ def test_every_state_changing_route_refuses_a_request_without_csrf_token(
         "reminder_id": 1,
         "snapshot_id": 1,
         "section": "states",
+        "invitation_id": 1,
+        "participant_id": 1,
     }
     for method, rule in routes:
         with app.test_request_context():

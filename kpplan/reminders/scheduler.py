@@ -139,6 +139,20 @@ def run_scheduler(app: Flask) -> None:
         max_instances=1,
         misfire_grace_time=None,
     )
+    # Delegates' details past their retention period are erased once a day.
+    from kpplan.participants.retention import forget_job
+
+    scheduler.add_job(
+        forget_job,
+        "interval",
+        args=[app],
+        days=1,
+        id="forget-participants",
+        next_run_time=utcnow(),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
     print(
         f"Reminder scheduler {runner_name()} is running: a tick every {minutes:g} minutes.",
         flush=True,

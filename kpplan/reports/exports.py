@@ -44,12 +44,38 @@ STATISTICS_HEADINGS = [
     "country delegations",
     "organisation delegations",
     "activities with a participant figure",
+    "of which from an attendance list",
+    "women (attendance lists)",
 ]
 
 
-def activity_rows(activities: Iterable[Activity]) -> tuple[list[str], list[list[Any]]]:
+# The columns an attendance list counts, when one was ticked: heading → its figure.
+COUNTED_COLUMNS = {
+    "participants": "participants",
+    "countries represented": "countries",
+    "organisations represented": "organisations",
+}
+
+
+def activity_rows(
+    activities: Iterable[Activity], figures: dict[int, Any] | None = None
+) -> tuple[list[str], list[list[Any]]]:
+    """The rows of the activity export; ``figures`` (by activity id, from the attendance
+    lists) replace the typed participant figures where a list was ticked."""
     headings = [name for name, _ in ACTIVITY_COLUMNS]
-    return headings, [[value(a) for _, value in ACTIVITY_COLUMNS] for a in activities]
+    rows = []
+    for a in activities:
+        counted = (figures or {}).get(a.id)
+        from_list = counted is not None and counted.from_list
+        rows.append(
+            [
+                getattr(counted, COUNTED_COLUMNS[name])
+                if from_list and name in COUNTED_COLUMNS
+                else value(a)
+                for name, value in ACTIVITY_COLUMNS
+            ]
+        )
+    return headings, rows
 
 
 def statistics_rows(stats: Statistics) -> tuple[list[str], list[list[Any]]]:
@@ -61,6 +87,8 @@ def statistics_rows(stats: Statistics) -> tuple[list[str], list[list[Any]]]:
             r.countries,
             r.organisations,
             r.with_participants,
+            r.from_lists,
+            r.women,
         ]
         for r in stats.rows
     ]
@@ -72,9 +100,12 @@ def statistics_rows(stats: Statistics) -> tuple[list[str], list[list[Any]]]:
             stats.countries,
             stats.organisations,
             stats.with_participants,
+            stats.from_lists,
+            stats.women,
         ]
     )
-    rows.append(["Recommendations recorded", stats.recommendations.total, None, None, None, None])
+    blank = [None] * (len(STATISTICS_HEADINGS) - 2)
+    rows.append(["Recommendations recorded", stats.recommendations.total, *blank])
     for status, count in stats.recommendations.by_status.items():
-        rows.append([f"Addressees following up: {status}", count, None, None, None, None])
+        rows.append([f"Addressees following up: {status}", count, *blank])
     return STATISTICS_HEADINGS, rows

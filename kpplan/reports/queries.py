@@ -15,6 +15,7 @@ from kpplan.core.extensions import db
 from kpplan.meetings.kinds import REPORT_ORDER, ActivityKind
 from kpplan.meetings.models import Activity, ActivityOrganisation, Status
 from kpplan.meetings.queries import LIST_OPTIONS, ArchiveFilters, archive_select
+from kpplan.participants.queries import counted_lists
 from kpplan.recommendations.models import FollowUp, FollowUpStatus, Recommendation, StatusUpdate
 
 # Only what happened counts: an activity held, or held and closed with its outcome.
@@ -33,6 +34,11 @@ class KindFigures:
     organisations: int
     # How many of the activities have a participant figure at all.
     with_participants: int
+    # Of which counted from an attendance list (instead of typed), with their participants
+    # and the women among them.
+    from_lists: int = 0
+    counted: int = 0
+    women: int = 0
 
 
 @dataclass(frozen=True)
@@ -71,22 +77,49 @@ class Statistics:
     def with_participants(self) -> int:
         return sum(r.with_participants for r in self.rows)
 
+    @property
+    def from_lists(self) -> int:
+        return sum(r.from_lists for r in self.rows)
+
+    @property
+    def counted(self) -> int:
+        return sum(r.counted for r in self.rows)
+
+    @property
+    def women(self) -> int:
+        return sum(r.women for r in self.rows)
+
+    @property
+    def women_share(self) -> int | None:
+        """The share of women among the participants counted from attendance lists."""
+        return round(100 * self.women / self.counted) if self.counted else None
+
 
 def activity_figures(start: date, end: date) -> list[KindFigures]:
     """Per kind, the activities held (or closed) that started from ``start`` to ``end``
     (both included), with their participants and delegations: one grouped query.
 
-    Kinds without an activity are left out; the rest come in the kinds' ``report_order``.
+    An activity whose attendance was ticked counts the figures of its list; the others
+    count the figures typed on them. Kinds without an activity are left out; the rest
+    come in the kinds' ``report_order``.
     """
+    counted = counted_lists()
+    participants = func.coalesce(counted.c.attended, Activity.participants)
+    countries = func.coalesce(counted.c.countries, Activity.countries_represented)
+    organisations = func.coalesce(counted.c.organisations, Activity.organisations_represented)
     rows = db.session.execute(
         select(
             Activity.kind,
             func.count(Activity.id),
-            func.coalesce(func.sum(Activity.participants), 0),
-            func.coalesce(func.sum(Activity.countries_represented), 0),
-            func.coalesce(func.sum(Activity.organisations_represented), 0),
-            func.count(Activity.participants),
+            func.coalesce(func.sum(participants), 0),
+            func.coalesce(func.sum(countries), 0),
+            func.coalesce(func.sum(organisations), 0),
+            func.count(participants),
+            func.count(counted.c.activity_id),
+            func.coalesce(func.sum(counted.c.attended), 0),
+            func.coalesce(func.sum(counted.c.women), 0),
         )
+        .outerjoin(counted, counted.c.activity_id == Activity.id)
         .where(Activity.start_date.between(start, end), Activity.status.in_(HELD))
         .group_by(Activity.kind)
     ).all()

@@ -10,6 +10,7 @@ from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.spreadsheets import write_csv, write_xlsx
 from kpplan.meetings.views import archive_filters
+from kpplan.participants import queries as participant_queries
 from kpplan.reports import exports, queries, summary, timeline
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -99,13 +100,18 @@ def timeline_page():
     )
 
 
+def _activity_rows():
+    activities = queries.export_activities(archive_filters())
+    return exports.activity_rows(activities, participant_queries.figures_for(activities))
+
+
 @bp.route("/activities.csv")
 def activities_csv():
-    headings, rows = exports.activity_rows(queries.export_activities(archive_filters()))
+    headings, rows = _activity_rows()
     return _download(write_csv(headings, rows), "text/csv", "kpplan-activities.csv")
 
 
 @bp.route("/activities.xlsx")
 def activities_xlsx():
-    headings, rows = exports.activity_rows(queries.export_activities(archive_filters()))
+    headings, rows = _activity_rows()
     return _download(write_xlsx("Activities", headings, rows), XLSX, "kpplan-activities.xlsx")

@@ -99,6 +99,23 @@ def activity_rows(activities: list[Activity]) -> list[list[Any]]:
     ]
 
 
+# The activities of a term also say how many took part (from the attendance list where one
+# was ticked, else as typed).
+TERM_ACTIVITY_COLUMNS = [*ACTIVITY_COLUMNS, "Participants", "Participants counted from"]
+
+
+def term_activity_rows(activities: list[Activity], figures: dict[int, Any]) -> list[list[Any]]:
+    rows = []
+    for activity, row in zip(activities, activity_rows(activities), strict=True):
+        counted = figures.get(activity.id)
+        participants = counted.participants if counted else None
+        source = None
+        if participants is not None:
+            source = "attendance list" if counted.from_list else "typed figure"
+        rows.append([*row, participants, source])
+    return rows
+
+
 OPEN_COLUMNS = [
     "Code",
     "Activity",
@@ -129,8 +146,11 @@ def open_rows(found: list[OpenRecommendation]) -> list[list[Any]]:
     ]
 
 
-def dashboard_sheets(review: Any, today: date) -> dict[str, Sheet]:
-    """The sections of the dashboard by their name in the address, each a sheet."""
+def dashboard_sheets(
+    review: Any, today: date, figures: dict[int, Any] | None = None
+) -> dict[str, Sheet]:
+    """The sections of the dashboard by their name in the address, each a sheet;
+    ``figures`` are the participant figures of the term's activities by id."""
     return {
         "work-plan": ("Work plan", ITEM_COLUMNS, item_rows(review.progress.items)),
         "states": ("Follow-up by state", ["State", *SHARE_COLUMNS], state_rows(review.by_state)),
@@ -140,7 +160,11 @@ def dashboard_sheets(review: Any, today: date) -> dict[str, Sheet]:
             theme_rows(review.by_theme),
         ),
         "overdue": ("Overdue", OVERDUE_COLUMNS, overdue_rows(review.overdue_list, today)),
-        "activities": ("Activities", ACTIVITY_COLUMNS, activity_rows(review.activities)),
+        "activities": (
+            "Activities",
+            TERM_ACTIVITY_COLUMNS,
+            term_activity_rows(review.activities, figures or {}),
+        ),
     }
 
 

@@ -16,6 +16,7 @@ from kpplan.core.requests import acting_user
 from kpplan.core.spreadsheets import write_csv, write_workbook
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
+from kpplan.participants import queries as participant_queries
 from kpplan.recommendations.models import FollowUpStatus
 from kpplan.recommendations.queries import scope_of
 from kpplan.recommendations.themes import BY_CODE
@@ -93,6 +94,7 @@ def dashboard(chairmanship_id: int):
         state_chart=charts.share_bars(review.by_state),
         theme_chart=charts.share_bars(review.by_theme, short_label=lambda r: r.key),
         kinds=queries.kind_counts(review.activities),
+        figures=participant_queries.figures_for(review.activities),
         themes=BY_CODE,
         scope=scope_of(current_user),
         today=today(),
@@ -102,7 +104,8 @@ def dashboard(chairmanship_id: int):
 @bp.route("/chair/<int:chairmanship_id>/review.xlsx")
 def dashboard_xlsx(chairmanship_id: int):
     review = _review(chairmanship_id, queries.LIST_LIMIT)
-    sheets = exports.dashboard_sheets(review, today())
+    figures = participant_queries.figures_for(review.activities)
+    sheets = exports.dashboard_sheets(review, today(), figures)
     return _download(
         write_workbook(sheets.values()),
         f"kpplan-review-{_slug(review.chairmanship)}-{today():%Y-%m-%d}.xlsx",
@@ -113,7 +116,8 @@ def dashboard_xlsx(chairmanship_id: int):
 @bp.route(f"/chair/<int:chairmanship_id>/review/<any({SECTIONS}):section>.csv")
 def dashboard_csv(chairmanship_id: int, section: str):
     review = _review(chairmanship_id, queries.LIST_LIMIT)
-    _title, columns, rows = exports.dashboard_sheets(review, today())[section]
+    figures = participant_queries.figures_for(review.activities)
+    _title, columns, rows = exports.dashboard_sheets(review, today(), figures)[section]
     return _download(
         write_csv(columns, rows),
         f"kpplan-review-{_slug(review.chairmanship)}-{section}-{today():%Y-%m-%d}.csv",
