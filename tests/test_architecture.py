@@ -27,9 +27,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("directory",),  # states, organisations, users
     ("auth",),  # signing in, as a user of the directory
     ("meetings",),  # activities: the kinds, their life, milestones
-    ("recommendations", "chair"),  # what activities produce; who chairs and the work plans
+    ("recommendations", "chair", "participants"),  # what activities produce; who chairs; who comes
     ("review", "reminders", "reports"),  # what reads the features below
     ("home",),  # the page that gathers them
+    ("operations",),  # backups and restores of the whole installation
     ("kpplan", "models", "cli", "seed"),  # the application: the factory, metadata, commands
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

@@ -11,6 +11,3 @@ def init_app(app) -> None:
     from kpplan.reminders.queries import unread_of
 
     add_user_column("unread_notifications", unread_of)
-
-
-from kpplan.reminders import invitation_rules  # noqa: E402, F401 - registers its rules

@@ -18,7 +18,8 @@ from kpplan.meetings.models import Activity, Document, Status
 from kpplan.participants.models import Answer, Invitation, InvitationList, Participant
 from kpplan.participants.queries import INVITATION_DOCUMENTS
 from kpplan.reminders.mail import absolute_link
-from kpplan.reminders.rules import PlannedReminder, RuleSettings, focal_point_ids, rule
+from kpplan.reminders.rules.recipients import focal_point_ids
+from kpplan.reminders.rules.registry import PlannedReminder, RuleSettings, rule
 
 # Invitations go out, and are chased, for activities still to come that are not drafts.
 _INVITING = (Status.PLANNED, Status.CONFIRMED, Status.POSTPONED)
