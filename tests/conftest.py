@@ -453,6 +453,11 @@ def people(factory) -> dict[str, User]:
     }
 
 
+def signed_in_session(app, user: User) -> dict:
+    """What the session cookie holds once ``user`` has signed in."""
+    return {"_user_id": user.get_id(), "_fresh": True}
+
+
 @pytest.fixture
 def login_as(client):
     """Sign a user in on the test client, as Flask-Login would after a real sign-in."""

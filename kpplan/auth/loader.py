@@ -15,6 +15,7 @@ from flask import g
 from sqlalchemy import select
 
 from kpplan.core.extensions import db
+from kpplan.core.parsing import MAX_INT, whole_number
 from kpplan.directory.models import User
 
 #: name on ``g`` → a function of ``User.id`` giving a scalar subquery.
@@ -30,7 +31,7 @@ def load_user(session_id: str) -> User | None:
     """The signed-in user from ``id:token``; a deactivated account or a changed token
     (password reset, role change) ends the session."""
     user_id, _, token = session_id.partition(":")
-    if not user_id.isascii() or not user_id.isdigit() or len(user_id) > 18 or not token:
+    if whole_number(user_id, 1, MAX_INT) is None or not token:
         return None
     names = list(_USER_COLUMNS)
     row = db.session.execute(

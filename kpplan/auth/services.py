@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import secrets
 from datetime import datetime, timedelta
@@ -44,10 +45,19 @@ class SignInThrottled(DomainError):
 WRONG_CREDENTIALS = "That e-mail address and password do not match an active account."
 
 
+def _throttle_key(value: str) -> str:
+    """``value`` as a key that fits its column: a long one (no account has such an address,
+    but anyone may type it) stands as its SHA-256, so sign-in never fails before the
+    credentials are checked."""
+    if len(value) <= SignInThrottle.__table__.c.key.type.length:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _throttle_keys(email: str, address: str | None) -> list[tuple[str, str]]:
-    keys = [("account", email)]
+    keys = [("account", _throttle_key(email))]
     if address:
-        keys.append(("address", address))
+        keys.append(("address", _throttle_key(address)))
     return keys
 
 
@@ -118,7 +128,9 @@ def authenticate(email: str, password: str, address: str | None, now: datetime) 
         raise SignInRefused(WRONG_CREDENTIALS)
 
     db.session.execute(
-        delete(SignInThrottle).where(SignInThrottle.scope == "account", SignInThrottle.key == email)
+        delete(SignInThrottle).where(
+            SignInThrottle.scope == "account", SignInThrottle.key == keys[0][1]
+        )
     )
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

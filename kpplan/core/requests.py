@@ -6,20 +6,42 @@ import enum
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import request
+from flask import abort, request
 from flask_login import current_user
 
 from kpplan.core.errors import DomainError, StaleEdit
 from kpplan.core.extensions import db
 from kpplan.core.forms import attach_error
+from kpplan.core.parsing import MAX_INT, NUL, whole_number
 
 E = TypeVar("E", bound=enum.Enum)
 
 
+def refuse_nul_in_address() -> None:
+    """Before every request: an address holding a NUL character is refused, with a message.
+
+    PostgreSQL cannot compare a text holding it (a search for ``?q=%00`` would fail) and
+    no page of kpplan has a use for it; forms say so next to their fields instead.
+    """
+    if NUL in request.path:
+        abort(404)
+    for name, values in request.args.lists():
+        if NUL in name or any(NUL in value for value in values):
+            raise DomainError(
+                "The address holds an invisible NUL character (code 0) that kpplan cannot "
+                "read; remove it from the address or the search words and try again."
+            )
+
+
+def int_arg(name: str, minimum: int = 1, maximum: int = MAX_INT) -> int | None:
+    """The argument ``name`` as a whole number from ``minimum`` to ``maximum`` (an id by
+    default); None when absent, not ASCII digits, or out of range — never an overflow."""
+    return whole_number(request.args.get(name), minimum, maximum)
+
+
 def page_arg() -> int:
     """The ``page`` argument as a positive number; anything else is the first page."""
-    page = request.args.get("page", 1, type=int)
-    return page if page and page > 0 else 1
+    return int_arg("page", 1, 1_000_000) or 1
 
 
 def enum_arg(enum_class: type[E], name: str) -> E | None:

@@ -106,48 +106,74 @@ def _follow_up_snapshot(follow_up: FollowUp) -> dict[str, Any]:
     return audit.snapshot(follow_up, FOLLOW_UP_FIELDS)
 
 
-def check_draft(draft: Draft, recommendation: Recommendation | None = None) -> None:
-    """Raise ``DomainError`` (on the field at fault) unless ``draft`` can be recorded."""
+def draft_problems(draft: Draft, recommendation: Recommendation | None = None) -> list[DomainError]:
+    """Every rule ``draft`` breaks, each as a ``DomainError`` on the field at fault (at most
+    one per field); empty when it can be recorded."""
+    problems = []
     text = (draft.text or "").strip()
     if not text:
-        raise DomainError("Write the wording of the recommendation.", "text")
-    if len(text) > MAX_WORDING:
-        raise DomainError(
-            f"The wording is {len(text)} characters long; keep it under {MAX_WORDING}.", "text"
+        problems.append(DomainError("Write the wording of the recommendation.", "text"))
+    elif len(text) > MAX_WORDING:
+        problems.append(
+            DomainError(
+                f"The wording is {len(text)} characters long; keep it under {MAX_WORDING}.",
+                "text",
+            )
         )
     unknown = [code for code in draft.themes if theme_catalogue.theme(code) is None]
     if unknown:
-        raise DomainError(
-            f"Unknown theme {', '.join(unknown)}: use the codes of the Rome Declaration "
-            "(RD1–RD10), the Valletta Action Plan (JVAP1–JVAP5) or the 4Ps (4P-PREVENTION, …).",
-            "themes",
+        problems.append(
+            DomainError(
+                f"Unknown theme {', '.join(unknown)}: use the codes of the Rome Declaration "
+                "(RD1–RD10), the Valletta Action Plan (JVAP1–JVAP5) or the 4Ps "
+                "(4P-PREVENTION, …).",
+                "themes",
+            )
         )
     if not (draft.to_all_members or draft.states or draft.organisations or draft.for_secretariat):
-        raise DomainError(
-            "Say whom the recommendation is addressed to: all member states, chosen states, "
-            "organisations or the secretariat.",
-            "states",
+        problems.append(
+            DomainError(
+                "Say whom the recommendation is addressed to: all member states, chosen "
+                "states, organisations or the secretariat.",
+                "states",
+            )
         )
-    for state in draft.states:
-        if not state.is_member:
-            raise DomainError(f"{state.name} is not a member state of the Process.", "states")
+    outsiders = [state.name for state in draft.states if not state.is_member]
+    if outsiders:
+        problems.append(
+            DomainError(f"{outsiders[0]} is not a member state of the Process.", "states")
+        )
     if (draft.predecessor is None) != (draft.lineage is None):
-        raise DomainError(
-            "Choose both the earlier recommendation and whether this one supersedes or "
-            "re-endorses it.",
-            "predecessor",
+        problems.append(
+            DomainError(
+                "Choose both the earlier recommendation and whether this one supersedes or "
+                "re-endorses it.",
+                "predecessor",
+            )
         )
-    if draft.predecessor is not None and recommendation is not None:
+    elif draft.predecessor is not None and recommendation is not None:
         # Follow the chain back: a recommendation cannot descend from itself.
         seen: Recommendation | None = draft.predecessor
         while seen is not None:
             if seen.id == recommendation.id:
-                raise DomainError(
-                    "A recommendation cannot supersede or re-endorse itself or one that "
-                    "descends from it.",
-                    "predecessor",
+                problems.append(
+                    DomainError(
+                        "A recommendation cannot supersede or re-endorse itself or one that "
+                        "descends from it.",
+                        "predecessor",
+                    )
                 )
+                break
             seen = seen.predecessor
+    return problems
+
+
+def check_draft(draft: Draft, recommendation: Recommendation | None = None) -> None:
+    """Raise ``DomainError`` (on the field at fault) unless ``draft`` can be recorded: the
+    first of ``draft_problems``."""
+    problems = draft_problems(draft, recommendation)
+    if problems:
+        raise problems[0]
 
 
 def _all_member_states() -> list[State]:
