@@ -24,7 +24,7 @@ from kpplan.recommendations.models import (
     StatusUpdate,
     Validation,
 )
-from tests.conftest import STATE_A, STATE_B
+from tests.conftest import STATE_A, STATE_B, signed_in_session
 
 PDF = b"%PDF-1.4\n%evidence\n"
 
@@ -745,7 +745,7 @@ def test_twenty_concurrent_updates_lose_nothing(app, backend, people, factory):
     def worker(n: int):
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = people["fp_a"].get_id()
+            session.update(signed_in_session(app, people["fp_a"]))
         version = _version(client, follow_up.id)
         barrier.wait()
         response = _post_update(client, follow_up.id, version, narrative=f"Update {n}")

@@ -181,6 +181,4 @@ def read_forms(app, client, pages: list[str]) -> dict[tuple[str, str], FormShape
 
 def sample_path(rule: Rule, objects: dict[str, int | str]) -> str:
     """The path of ``rule`` with each argument replaced by its sample value."""
-    return re.sub(
-        r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(objects[m.group(1)]), rule.rule
-    )
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(objects[m.group(1)]), rule.rule)
