@@ -107,9 +107,12 @@ def register_commands(app: Flask) -> None:
 
 def register_templating(app: Flask) -> None:
     from kpplan.core import clock
+    from kpplan.core.files import clean_name
     from kpplan.permissions import can
 
     app.jinja_env.globals["can"] = can
+    # File names (and the titles drawn from them) shown without bidirectional controls.
+    app.jinja_env.filters["filename"] = clean_name
 
     @app.template_filter("localtime")
     def localtime(moment):

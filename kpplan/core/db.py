@@ -6,6 +6,7 @@ import enum
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, Integer, MetaData, event, inspect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -134,3 +135,13 @@ def guard_texts() -> None:
     """Run ``check_texts`` before every flush of every session (once, however many apps)."""
     if not event.contains(Session, "before_flush", check_texts):
         event.listen(Session, "before_flush", check_texts)
+
+
+def taken_meanwhile(error: IntegrityError, table: str) -> bool:
+    """Whether ``error`` is a unique key of ``table`` refused because a concurrent request
+    took the same value first (the race that a check before the insert cannot close)."""
+    original = error.orig
+    diag = getattr(original, "diag", None)
+    if diag is not None:  # psycopg: SQLSTATE 23505 is unique_violation
+        return getattr(original, "sqlstate", None) == "23505" and diag.table_name == table
+    return str(original).startswith(f"UNIQUE constraint failed: {table}.")

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from flask import abort, request
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from kpplan.core.errors import DomainError, StaleEdit
 from kpplan.core.extensions import db
@@ -53,6 +54,14 @@ def enum_arg(enum_class: type[E], name: str) -> E | None:
         return None
 
 
+#: What a person reads when someone else saved the same name, code or date at the same moment.
+TAKEN_MEANWHILE = (
+    "Someone else saved the same thing (a name, a code or a date that must be unique) at the "
+    "same moment. Nothing of yours was saved: what you typed is below; check it and send it "
+    "again."
+)
+
+
 def acting_user() -> Any:
     """The signed-in user as a real object, to hand to services and the audit trail."""
     return current_user._get_current_object()
@@ -63,13 +72,19 @@ def save_form(form: Any, operation: Callable[[], Any]) -> tuple[Any, int]:
 
     Returns the service's result and 200; or, when it raised a ``DomainError``, None and
     the status to re-render the form with (409 for a stale edit, else 200), after rolling
-    back and putting the message next to its field.
+    back and putting the message next to its field. A unique key taken by someone else
+    between the service's checks and the commit is a 409 with ``TAKEN_MEANWHILE``: the
+    form keeps what the person typed.
     """
     try:
         result = operation()
+        db.session.commit()
     except DomainError as error:
         db.session.rollback()
         attach_error(form, error)
         return None, 409 if isinstance(error, StaleEdit) else 200
-    db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        attach_error(form, DomainError(TAKEN_MEANWHILE))
+        return None, 409
     return result, 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from kpplan.core.errors import DomainError
@@ -50,6 +51,16 @@ def init_app(app: Flask) -> None:
     def domain_error(error: DomainError):
         db.session.rollback()
         return _page(error.status_code if error.status_code >= 400 else 400, error.message)
+
+    @app.errorhandler(IntegrityError)
+    def taken_meanwhile(error: IntegrityError):
+        # A unique key taken by a concurrent request after the service checked it.
+        db.session.rollback()
+        return _page(
+            409,
+            "Someone else saved the same thing (a name, a code or a date that must be unique) "
+            "at the same moment. Nothing was saved: go back, check and send it again.",
+        )
 
     @app.errorhandler(500)
     def server_error(error):

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from kpplan.audit import services as audit
-from kpplan.core.db import utcnow
+from kpplan.core.db import taken_meanwhile, utcnow
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.core.files import Upload, store_file
@@ -230,13 +231,6 @@ def record_recommendations(
     """
     if not drafts:
         raise DomainError("Write at least one recommendation.", "text")
-    number = (
-        db.session.scalar(
-            select(func.max(Recommendation.number)).where(Recommendation.activity_id == activity.id)
-        )
-        or 0
-    )
-    created = []
     for position, draft in enumerate(drafts, start=1):
         try:
             check_draft(draft)
@@ -244,24 +238,9 @@ def record_recommendations(
             if len(drafts) > 1:
                 error.message = f"Recommendation {position}: {error.message}"
             raise
-        number += 1
-        recommendation = Recommendation(
-            activity=activity,
-            number=number,
-            code=code_for(activity, number),
-            text=draft.text.strip(),
-            priority=draft.priority,
-            target_date=draft.target_date,
-            to_all_members=draft.to_all_members,
-            predecessor=draft.predecessor,
-            lineage=draft.lineage,
-            illustrative=illustrative,
-        )
-        _set_themes(recommendation, draft.themes)
-        for key in _addressees(draft):
-            recommendation.follow_ups.append(_new_follow_up(key, draft.target_date))
-        db.session.add(recommendation)
-        db.session.flush()
+    created = []
+    for draft in drafts:
+        recommendation = _record_numbered(activity, draft, illustrative)
         audit.record(
             actor,
             "created",
@@ -272,6 +251,60 @@ def record_recommendations(
         )
         created.append(recommendation)
     return created
+
+
+#: How often a recommendation's number is taken again when someone else took it meanwhile.
+NUMBER_ATTEMPTS = 40
+
+
+def _record_numbered(activity: Activity, draft: Draft, illustrative: bool) -> Recommendation:
+    """Insert ``draft`` as the next recommendation of ``activity``.
+
+    The next number is the highest plus one; when people record for the same activity at
+    the same moment, two of them read the same highest number and the unique code refuses
+    the second insert. That insert is undone alone (a savepoint) and tried with the number
+    the other has left, so everyone's recommendations are recorded with distinct codes.
+    Raises ``DomainError`` if the numbers keep being taken (what was typed stays).
+    """
+    for _attempt in range(NUMBER_ATTEMPTS):
+        number = 1 + (
+            db.session.scalar(
+                select(func.max(Recommendation.number)).where(
+                    Recommendation.activity_id == activity.id
+                )
+            )
+            or 0
+        )
+        # By ids, not relationships: an attempt undone must leave no trace in the
+        # collections of the activity or the predecessor.
+        recommendation = Recommendation(
+            activity_id=activity.id,
+            number=number,
+            code=code_for(activity, number),
+            text=draft.text.strip(),
+            priority=draft.priority,
+            target_date=draft.target_date,
+            to_all_members=draft.to_all_members,
+            predecessor_id=draft.predecessor.id if draft.predecessor else None,
+            lineage=draft.lineage,
+            illustrative=illustrative,
+        )
+        _set_themes(recommendation, draft.themes)
+        for key in _addressees(draft):
+            recommendation.follow_ups.append(_new_follow_up(key, draft.target_date))
+        try:
+            with db.session.begin_nested():
+                db.session.add(recommendation)
+                db.session.flush()
+        except IntegrityError as error:
+            if not taken_meanwhile(error, Recommendation.__tablename__):
+                raise
+            continue  # the number was taken meanwhile: read the highest again
+        return recommendation
+    raise DomainError(
+        "Others were recording recommendations for this activity at the same moment and "
+        "their numbers kept coming first. Nothing was recorded; send the form again."
+    )
 
 
 def has_reports(recommendation: Recommendation) -> bool:

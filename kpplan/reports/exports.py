@@ -85,8 +85,10 @@ def statistics_rows(stats: Statistics) -> tuple[list[str], list[list[Any]]]:
         ]
     )
     rows.append(["Recommendations recorded", stats.recommendations.total, None, None, None, None])
+    scoped = stats.recommendations.state_id is not None
+    whose = "Your state's follow-ups" if scoped else "Addressees following up"
     for status, count in stats.recommendations.by_status.items():
-        rows.append([f"Addressees following up: {status}", count, None, None, None, None])
+        rows.append([f"{whose}: {status}", count, None, None, None, None])
     return STATISTICS_HEADINGS, rows
 
 
