@@ -139,6 +139,15 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _unguarded(value: Any) -> Any:
+    """A cell as the person wrote it: without the apostrophe ``_safe`` put before a text
+    that starts a formula. (A workbook keeps a carriage return as a line feed.)"""
+    if isinstance(value, str) and value.startswith("'") and value[1:2]:
+        if value[1:].startswith((*FORMULA_START, "\n")):
+            return value[1:]
+    return value
+
+
 def _read_csv(data: bytes) -> list[list[str]]:
     try:
         text = data.decode("utf-8-sig")
@@ -164,9 +173,7 @@ def _read_csv(data: bytes) -> list[list[str]]:
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as error:
         raise FileError(f"The file cannot be read as CSV: {error}.", "file") from error
-    return [
-        [v[1:] if v.startswith("'") and v[1:2] in "=+-@\t\r" else v for v in row] for row in rows
-    ]
+    return [[_unguarded(v) for v in row] for row in rows]
 
 
 def _read_xlsx(data: bytes) -> list[list[Any]]:
@@ -178,14 +185,7 @@ def _read_xlsx(data: bytes) -> list[list[Any]]:
         sheet = workbook.worksheets[0]
         rows = []
         for values in sheet.iter_rows(values_only=True):
-            rows.append(
-                [
-                    v[1:]
-                    if isinstance(v, str) and v.startswith("'") and v[1:2] in "=+-@\t\r"
-                    else v
-                    for v in values
-                ]
-            )
+            rows.append([_unguarded(v) for v in values])
             if len(rows) > MAX_ROWS + 1:
                 break
         return rows

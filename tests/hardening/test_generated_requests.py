@@ -10,7 +10,7 @@ and on PostgreSQL.
 The seed is fixed (``derandomize``) so CI runs the same requests each time; the budget is
 ``KPPLAN_FUZZ_EXAMPLES`` requests per group (the default keeps both databases within a
 few minutes; raise it to search harder). Each family of errors the first runs found keeps
-an explicit ``@example``-style regression request in ``REGRESSIONS``.
+a request in ``regressions.REGRESSIONS``, sent first as an explicit ``@example``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kpplan.recommendations.transfer import FOLLOW_UP_COLUMNS, RECOMMENDATION_COLUMNS
+from tests.hardening.regressions import REGRESSIONS, Regression
 from tests.hardening.world import ROLES, build_world, read_forms, routes, sample_path, sign_in
 
 EXAMPLES = int(os.environ.get("KPPLAN_FUZZ_EXAMPLES", "60"))
@@ -187,8 +188,10 @@ def _path_value(rule, name: str, objects):
     converter = rule._converters[name]
     kind = type(converter).__name__
     sample = str(objects[name])
-    if "Integer" in kind or "Int" in kind:
-        return st.one_of(st.just(sample), st.sampled_from(EDGE_NUMBERS), st.integers().map(str))
+    if "Int" in kind:
+        # Half the time the real record, to reach the forms and services behind the id.
+        edges = st.one_of(st.sampled_from(EDGE_NUMBERS), st.integers().map(str))
+        return st.one_of(st.just(sample), edges)
     if "Any" in kind:
         return st.one_of(st.sampled_from(sorted(converter.items)), unicode_text)
     return st.one_of(st.just(sample), unicode_text, st.sampled_from(NASTY))
@@ -229,10 +232,21 @@ def send(app, client, people, sent: Sent):
 
 # --- Regressions: one request of each family the first runs found --------------------
 
-REGRESSIONS: dict[str, list[Sent]] = {}
+
+def as_sent(regression: Regression, objects: dict) -> Sent:
+    """A request of ``regressions.REGRESSIONS`` with the world's ids in its path."""
+    return Sent(
+        regression.method,
+        regression.path.format(**objects),
+        regression.role,
+        dict(regression.query),
+        dict(regression.form),
+        dict(regression.files),
+    )
 
 
 def _survey(app, client, people, sent: Sent, backend: str) -> int:
+    """Send ``sent``; a crash is written to the ``SURVEY`` file (kind, place, request)."""
     import traceback
 
     try:
@@ -302,8 +316,9 @@ def test_no_generated_request_is_a_server_error(app, backend, client, factory, p
         answered.append(status)
         assert status != 500, sent
 
-    for sent in REGRESSIONS.get(group, []):
-        no_server_error = example(sent)(no_server_error)
+    for regression in REGRESSIONS:
+        if regression.group == group:
+            no_server_error = example(as_sent(regression, objects))(no_server_error)
     no_server_error()
     if SURVEY:
         with open(SURVEY, "a") as out:
