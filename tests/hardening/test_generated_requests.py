@@ -7,9 +7,10 @@ hold a NUL byte or any Unicode, dates such as 2027-02-30, files with odd names a
 spreadsheets with odd cells. Every answer must be something other than a 500, on SQLite
 and on PostgreSQL.
 
-The seed is fixed (``derandomize``) so CI runs the same requests each time; the budget is
-``KPPLAN_FUZZ_EXAMPLES`` requests per group (the default keeps both databases within a
-few minutes; raise it to search harder). Each family of errors the first runs found keeps
+First, every route is sent once for every role with edge values (``sweep``); then
+Hypothesis draws ``KPPLAN_FUZZ_EXAMPLES`` requests per group. The seed is fixed
+(``derandomize``) so CI runs the same requests each time; the default keeps both databases
+within a few minutes (raise it to search harder). Each family of errors the first runs found keeps
 a request in ``regressions.REGRESSIONS``, sent first as an explicit ``@example``.
 """
 
@@ -29,7 +30,7 @@ from kpplan.recommendations.transfer import FOLLOW_UP_COLUMNS, RECOMMENDATION_CO
 from tests.hardening.regressions import REGRESSIONS, Regression
 from tests.hardening.world import ROLES, build_world, read_forms, routes, sample_path, sign_in
 
-EXAMPLES = int(os.environ.get("KPPLAN_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("KPPLAN_FUZZ_EXAMPLES", "150"))
 #: When set, server errors are listed in this file (one line per distinct place) instead
 #: of failing the test, so that one long run finds all of them.
 SURVEY = os.environ.get("KPPLAN_FUZZ_SURVEY")
@@ -230,6 +231,58 @@ def send(app, client, people, sent: Sent):
     return client.open(sent.path, method=sent.method, query_string=sent.query, data=data or None)
 
 
+# --- The sweep: every route, every role, at least once ---------------------------------
+
+#: Values the sweep puts in form fields, in turn: one field of each form holds each.
+SWEEP_VALUES = [
+    "a\x00b",
+    "99999999999999999999",
+    "2027-02-30",
+    "ü" * 10_000,
+    "١٢",
+    str(2**31),
+    "=1+1",
+    "\u202etxt.exe",
+]
+SWEEP_QUERY = {
+    "page": ["99999999999999999999"],
+    "state": ["²"],
+    "activity": [str(2**63)],
+    "year": ["2027-02-30"],
+    "from": ["2027-02-30"],
+    "to": ["99999-01-01"],
+    "month": ["2026-13"],
+    "q": ["ü" * 10_000],
+}
+SWEEP_FILE = (
+    _csv(RECOMMENDATION_COLUMNS, [["²", "99999999999999999999", "", "x" * 140_000] + [""] * 7]),
+    "\u202eimport.csv",
+)
+
+
+def sweep(group_routes, forms, objects) -> list[Sent]:
+    """Each (method, route) for each role once: the real records in the path (so that the
+    request reaches the page), the edge values in the query and the form's fields."""
+    sent = []
+    for n, (method, rule) in enumerate(group_routes):
+        path = sample_path(rule, objects)
+        shape = forms.get((method, rule.endpoint))
+        for r, role in enumerate(ROLES):
+            form = {}
+            if method == "POST" and shape is not None:
+                for f, name in enumerate(sorted(shape.fields)):
+                    offered = shape.fields[name]
+                    # One field of the form at an edge, the others as the page has them.
+                    if f == (n + r) % max(len(shape.fields), 1) or not offered:
+                        form[name] = [SWEEP_VALUES[(n + r + f) % len(SWEEP_VALUES)]]
+                    else:
+                        form[name] = [offered[0]]
+            files = {name: SWEEP_FILE for name in sorted(shape.files)} if shape else {}
+            query = SWEEP_QUERY if (n + r) % 2 else {}
+            sent.append(Sent(method, path, role, query, form, files))
+    return sent
+
+
 # --- Regressions: one request of each family the first runs found --------------------
 
 
@@ -316,12 +369,13 @@ def test_no_generated_request_is_a_server_error(app, backend, client, factory, p
         answered.append(status)
         assert status != 500, sent
 
-    for regression in REGRESSIONS:
-        if regression.group == group:
-            no_server_error = example(as_sent(regression, objects))(no_server_error)
+    explicit = [as_sent(r, objects) for r in REGRESSIONS if r.group == group]
+    explicit += sweep(group_routes, forms, objects)
+    for sent in reversed(explicit):  # the decorators apply in reverse: keep the order
+        no_server_error = example(sent)(no_server_error)
     no_server_error()
     if SURVEY:
         with open(SURVEY, "a") as out:
             counts = {code: answered.count(code) for code in sorted(set(answered))}
             out.write(f"#\t{backend}\t{group}\t{len(answered)} requests\t{counts}\n")
-    assert len(answered) >= EXAMPLES // 2
+    assert len(answered) >= len(explicit) + EXAMPLES // 2
