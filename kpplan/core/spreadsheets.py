@@ -139,12 +139,15 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+#: What follows the apostrophe of a guarded cell read back.
+_GUARDED = (*FORMULA_START, "\n")
+
+
 def _unguarded(value: Any) -> Any:
     """A cell as the person wrote it: without the apostrophe ``_safe`` put before a text
     that starts a formula. (A workbook keeps a carriage return as a line feed.)"""
-    if isinstance(value, str) and value.startswith("'") and value[1:2]:
-        if value[1:].startswith((*FORMULA_START, "\n")):
-            return value[1:]
+    if isinstance(value, str) and value[:1] == "'" and value[1:].startswith(_GUARDED):
+        return value[1:]
     return value
 
 
