@@ -108,7 +108,7 @@ def check_texts(session: Session, flush_context=None, instances=None) -> None:
     PostgreSQL refuses both (the request would end in a server error) while SQLite keeps
     them; checking here answers alike on both, with a ``DomainError`` on the attribute's
     name that a form shows next to the field of that name. Registered for every session by
-    ``create_app``; values not loaded are not read (they were checked when written).
+    ``create_app``; only new and changed values are checked, and none is loaded for it.
     """
     from kpplan.core.errors import DomainError
     from kpplan.core.parsing import NUL_MESSAGE, has_nul
@@ -119,6 +119,8 @@ def check_texts(session: Session, flush_context=None, instances=None) -> None:
             value = state.dict.get(attribute.key)
             if not isinstance(value, str):
                 continue
+            if state.persistent and not state.attrs[attribute.key].history.has_changes():
+                continue  # unchanged: what is stored already is not this flush's concern
             label = attribute.key.replace("_", " ").capitalize()
             if has_nul(value):
                 raise DomainError(f"{label}: {NUL_MESSAGE}", attribute.key)

@@ -112,3 +112,15 @@ def test_the_settings_page_checks_each_value_before_use(
     assert says in response.text
     with app.app_context():
         assert db.session.get(ProcessClock, 1) is None  # nothing was saved
+
+
+def test_a_change_past_its_column_is_refused_too(app):
+    with app.app_context():
+        organisation = Organisation(name="Kept", kind=OrganisationKind.NGO)
+        db.session.add(organisation)
+        db.session.commit()
+        organisation.acronym = "B" * 41
+        with pytest.raises(DomainError) as refused:
+            db.session.commit()
+        db.session.rollback()
+    assert refused.value.field == "acronym"
