@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
+    register_converters(app)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
@@ -36,18 +37,28 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     return app
 
 
+def register_converters(app: Flask) -> None:
+    """Before any rule: every ``<int:…>`` is bounded (past 64 bits is "not found")."""
+    from kpplan.core.converters import BoundedIntegerConverter
+
+    app.url_map.converters["int"] = BoundedIntegerConverter
+
+
 def register_extensions(app: Flask) -> None:
     import kpplan.models  # noqa: F401 - the full metadata, for migrations
     from kpplan import errorpages, headers, reminders
     from kpplan.auth.loader import add_user_column, load_user
     from kpplan.core import clock
-    from kpplan.core.db import configure_engine
+    from kpplan.core.db import configure_engine, guard_texts
     from kpplan.core.extensions import csrf, db, login_manager, migrate
+    from kpplan.core.requests import refuse_nul_in_address
 
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
             configure_engine(engine)
+    guard_texts()
+    app.before_request(refuse_nul_in_address)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -108,9 +119,12 @@ def register_commands(app: Flask) -> None:
 
 def register_templating(app: Flask) -> None:
     from kpplan.core import clock
+    from kpplan.core.files import clean_name
     from kpplan.permissions import can
 
     app.jinja_env.globals["can"] = can
+    # File names (and the titles drawn from them) shown without bidirectional controls.
+    app.jinja_env.filters["filename"] = clean_name
 
     @app.template_filter("localtime")
     def localtime(moment):

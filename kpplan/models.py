@@ -2,7 +2,7 @@
 for migrations and ``db check`` whichever blueprints are loaded."""
 
 from kpplan.audit.models import AuditEntry
-from kpplan.auth.models import SignInThrottle
+from kpplan.auth.models import SignedInSession, SignInThrottle
 from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem
 from kpplan.core.clock import ProcessClock
 from kpplan.core.rule_settings import ReminderRuleSetting
@@ -51,6 +51,7 @@ __all__ = [
     "ReminderRun",
     "ReviewSnapshot",
     "SignInThrottle",
+    "SignedInSession",
     "SnapshotEntry",
     "State",
     "StatusUpdate",

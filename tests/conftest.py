@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from kpplan import create_app
 from kpplan.config import normalise_database_url
+from kpplan.core.db import utcnow
 from kpplan.core.extensions import db
 from kpplan.directory.models import Role, User
 from kpplan.directory.reference import load_reference_data
@@ -179,16 +180,26 @@ def people(factory) -> dict[str, User]:
     }
 
 
+def signed_in_session(app, user: User) -> dict:
+    """What the session cookie holds once ``user`` has signed in: their id and session
+    token, and the secret of a session recorded on the server as a real sign-in does."""
+    from kpplan.auth.services import SESSION_KEY, open_session
+
+    with app.app_context():
+        secret = open_session(user, utcnow())
+        db.session.commit()
+    return {"_user_id": user.get_id(), "_fresh": True, SESSION_KEY: secret}
+
+
 @pytest.fixture
 def login_as(client):
     """Sign a user in on the test client, as Flask-Login would after a real sign-in."""
 
     def login(user: User | None):
+        values = signed_in_session(client.application, user) if user is not None else {}
         with client.session_transaction() as session:
             session.clear()
-            if user is not None:
-                session["_user_id"] = user.get_id()
-                session["_fresh"] = True
+            session.update(values)
         return user
 
     return login

@@ -7,7 +7,7 @@ from flask import url_for
 
 from kpplan import create_app
 from kpplan.directory.models import Role
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, signed_in_session
 
 
 @pytest.fixture
@@ -179,7 +179,7 @@ def test_server_error_page_in_the_layout(app, client, monkeypatch):
 
     user = Factory(app).user(Role.OBSERVER)
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session.update(signed_in_session(app, user))
     response = client.get("/")
     assert response.status_code == 500
     assert "Something went wrong" in response.text

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from kpplan import permissions
 from kpplan.audit import queries
-from kpplan.core.requests import page_arg
+from kpplan.core.requests import int_arg, page_arg
 
 bp = Blueprint("audit", __name__)
 
@@ -15,7 +15,7 @@ bp = Blueprint("audit", __name__)
 def history():
     permissions.require(permissions.can_view_history(current_user))
     object_type = request.args.get("type", "")[:40] or None
-    object_id = request.args.get("id", type=int)
+    object_id = int_arg("id")
     pagination = queries.history_page(
         page_arg(), current_app.config["PAGE_SIZE"], object_type, object_id
     )

@@ -1,9 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from kpplan.core.forms import KpplanForm
 
-class SignInForm(FlaskForm):
+
+class SignInForm(KpplanForm):
     email = EmailField(
         "E-mail address",
         validators=[DataRequired("Enter your e-mail address.")],
@@ -17,7 +18,7 @@ class SignInForm(FlaskForm):
     next = HiddenField()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(KpplanForm):
     current_password = PasswordField(
         "Current password",
         validators=[DataRequired("Enter your current password.")],

@@ -1,5 +1,10 @@
 """Loading the signed-in user on each request, with what the header shows beside them.
 
+The session cookie names the user and their session token (``id:token``: a password reset
+or a role change ends every session) and carries the secret of this one session, whose
+SHA-256 the server keeps until sign-out (see ``auth.services.open_session``). All three
+must hold for the person to be signed in.
+
 Features that show a figure of the signed-in user in the header on every page (the bell's
 unread count) register a column here with ``add_user_column``; the loader selects it in the
 same query that loads the user and leaves it on ``g``, so the header costs no query more
@@ -11,10 +16,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import g
-from sqlalchemy import select
+from flask import g, session
+from sqlalchemy import select, update
 
+from kpplan.auth.models import SignedInSession
+from kpplan.auth.services import SEEN_EVERY, SESSION_KEY
+from kpplan.core.db import utcnow
 from kpplan.core.extensions import db
+from kpplan.core.parsing import MAX_INT, whole_number
+from kpplan.core.passwords import token_digest
 from kpplan.directory.models import User
 
 #: name on ``g`` → a function of ``User.id`` giving a scalar subquery.
@@ -27,20 +37,38 @@ def add_user_column(name: str, column_of: Callable[[Any], Any]) -> None:
 
 
 def load_user(session_id: str) -> User | None:
-    """The signed-in user from ``id:token``; a deactivated account or a changed token
-    (password reset, role change) ends the session."""
+    """The signed-in user from ``id:token`` and the session's secret; a deactivated
+    account, a changed token (password reset, role change) or a session ended by signing
+    out signs nobody in."""
     user_id, _, token = session_id.partition(":")
-    if not user_id.isascii() or not user_id.isdigit() or len(user_id) > 18 or not token:
+    secret = session.get(SESSION_KEY)
+    if whole_number(user_id, 1, MAX_INT) is None or not token or not isinstance(secret, str):
         return None
     names = list(_USER_COLUMNS)
     row = db.session.execute(
-        select(User, *(_USER_COLUMNS[n](User.id) for n in names)).where(User.id == int(user_id))
+        select(
+            User,
+            SignedInSession.id,
+            SignedInSession.last_seen_at,
+            *(_USER_COLUMNS[n](User.id) for n in names),
+        )
+        .join(SignedInSession, SignedInSession.user_id == User.id)
+        .where(User.id == int(user_id), SignedInSession.key_hash == token_digest(secret))
     ).first()
     if row is None:
         return None
-    user = row[0]
+    user, session_row_id, last_seen_at = row[0], row[1], row[2]
     if not user.active or user.session_token != token:
         return None
-    for name, value in zip(names, row[1:], strict=True):
+    now = utcnow()
+    if now - last_seen_at > SEEN_EVERY:
+        # In a transaction of its own: a page that only reads commits nothing.
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(SignedInSession)
+                .where(SignedInSession.id == session_row_id)
+                .values(last_seen_at=now)
+            )
+    for name, value in zip(names, row[3:], strict=True):
         setattr(g, name, value)
     return user

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kpplan.core.db import Base, UTCDateTime
@@ -22,3 +22,20 @@ class SignInThrottle(Base):
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("scope", "key"),)
+
+
+class SignedInSession(Base):
+    """One signed-in session: the cookie carries a secret, the server keeps its SHA-256.
+
+    Signing out deletes the row, so a copy of the cookie no longer signs anyone in; the
+    person's other sessions (other browsers, other devices) go on. Rows of sessions left
+    without signing out are removed once no cookie can still be valid for them.
+    """
+
+    __tablename__ = "signed_in_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    signed_in_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, or_, select, update
 
 from kpplan.audit import services as audit
-from kpplan.auth.models import SignInThrottle
+from kpplan.auth.models import SignedInSession, SignInThrottle
 from kpplan.core.db import insert_ignoring_conflicts
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
@@ -19,6 +19,7 @@ from kpplan.core.passwords import (
     check_password_strength,
     hash_password,
     needs_rehash,
+    token_digest,
     verify_password,
 )
 from kpplan.directory.models import User, new_session_token
@@ -44,10 +45,19 @@ class SignInThrottled(DomainError):
 WRONG_CREDENTIALS = "That e-mail address and password do not match an active account."
 
 
+def _throttle_key(value: str) -> str:
+    """``value`` as a key that fits its column: a long one (no account has such an address,
+    but anyone may type it) stands as its SHA-256, so sign-in never fails before the
+    credentials are checked."""
+    if len(value) <= SignInThrottle.__table__.c.key.type.length:
+        return value
+    return "sha256:" + token_digest(value)
+
+
 def _throttle_keys(email: str, address: str | None) -> list[tuple[str, str]]:
-    keys = [("account", email)]
+    keys = [("account", _throttle_key(email))]
     if address:
-        keys.append(("address", address))
+        keys.append(("address", _throttle_key(address)))
     return keys
 
 
@@ -118,7 +128,9 @@ def authenticate(email: str, password: str, address: str | None, now: datetime) 
         raise SignInRefused(WRONG_CREDENTIALS)
 
     db.session.execute(
-        delete(SignInThrottle).where(SignInThrottle.scope == "account", SignInThrottle.key == email)
+        delete(SignInThrottle).where(
+            SignInThrottle.scope == "account", SignInThrottle.key == keys[0][1]
+        )
     )
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -150,8 +162,43 @@ def change_password(user: User, current: str, new: str) -> User:
     return user
 
 
+#: The key of the Flask session (the signed cookie) that holds the session's secret.
+SESSION_KEY = "kpplan_session"
+#: ``last_seen_at`` is written at most this often (see ``auth.loader``).
+SEEN_EVERY = timedelta(hours=1)
+
+
+def open_session(user: User, now: datetime) -> str:
+    """Record a new signed-in session of ``user``; returns the secret for its cookie.
+
+    Also removes the sessions that no cookie can carry any more: a cookie is valid for
+    ``PERMANENT_SESSION_LIFETIME`` after the request that last wrote it, and every request
+    of a session marks it seen (at most ``SEEN_EVERY`` late).
+    """
+    horizon = now - current_app.permanent_session_lifetime - 2 * SEEN_EVERY
+    db.session.execute(delete(SignedInSession).where(SignedInSession.last_seen_at < horizon))
+    secret = secrets.token_urlsafe(32)
+    db.session.add(
+        SignedInSession(
+            user_id=user.id, key_hash=token_digest(secret), signed_in_at=now, last_seen_at=now
+        )
+    )
+    return secret
+
+
+def end_session(secret: str | None) -> None:
+    """Sign-out: the session with this secret ends on the server; a copy of its cookie no
+    longer signs anyone in. The person's other sessions go on."""
+    if secret:
+        db.session.execute(
+            delete(SignedInSession).where(SignedInSession.key_hash == token_digest(secret))
+        )
+
+
 def reset_calendar_token(user: User) -> str:
-    """Give the user a new secret for their calendar feed; the old address stops working."""
-    user.calendar_token = secrets.token_urlsafe(32)
+    """Give the user a new secret for their calendar feed and return it; the old address
+    stops working. Only its digest is kept, so the address can be shown this once."""
+    token = secrets.token_urlsafe(32)
+    user.calendar_token_hash = token_digest(token)
     audit.record(user, "calendar_link_reset", user, f"{user.email} made a new calendar link")
-    return user.calendar_token
+    return token

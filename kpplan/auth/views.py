@@ -12,6 +12,9 @@ from kpplan.core.requests import acting_user, save_form
 
 bp = Blueprint("auth", __name__)
 
+#: The Flask session's key for a calendar token just made, until the page shows it.
+NEW_CALENDAR_LINK = "new_calendar_link"
+
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
@@ -33,9 +36,11 @@ def login():
             db.session.commit()  # keep the failure count
             flash(error.message, "error")
         else:
+            secret = services.open_session(user, utcnow())
             db.session.commit()
             session.clear()  # a fresh session: nothing carried over from before sign-in
             login_user(user)
+            session[services.SESSION_KEY] = secret
             if user.must_change_password:
                 flash("Please choose a new password before you go on.", "info")
                 return redirect(url_for("auth.account"))
@@ -47,6 +52,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # Ended on the server too: a copy of the cookie signs nobody in afterwards.
+    services.end_session(session.get(services.SESSION_KEY))
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
@@ -71,13 +79,16 @@ def account():
             login_user(me)
             flash("Your password has been changed. Other sessions have been signed out.", "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form), status
+    new_token = session.pop(NEW_CALENDAR_LINK, None)
+    return render_template("auth/account.html", form=form, new_token=new_token), status
 
 
 @bp.route("/account/calendar-link", methods=["POST"])
 @login_required
 def reset_calendar_link():
-    services.reset_calendar_token(acting_user())
+    token = services.reset_calendar_token(acting_user())
     db.session.commit()
+    # Shown once, on the next page: kpplan keeps only the token's digest.
+    session[NEW_CALENDAR_LINK] = token
     flash("Your calendar link is ready. Any older link no longer works.", "success")
     return redirect(url_for("auth.account") + "#calendar")

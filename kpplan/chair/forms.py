@@ -3,14 +3,13 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from kpplan.chair.models import Chairmanship, TargetPrecision, WorkPlan, WorkPlanItem
 from kpplan.core.extensions import db
-from kpplan.core.forms import VersionedForm
+from kpplan.core.forms import KpplanForm, VersionedForm
 from kpplan.directory.models import State
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
@@ -210,7 +209,7 @@ class ReinstateForm(VersionedForm):
     """Take a dropped item up again; carries only the version."""
 
 
-class LinkActivityForm(FlaskForm):
+class LinkActivityForm(KpplanForm):
     activity = SelectField("Delivered by", coerce=int)
 
     def set_activities(self, activities) -> None:
@@ -219,5 +218,5 @@ class LinkActivityForm(FlaskForm):
         ]
 
 
-class UnlinkForm(FlaskForm):
+class UnlinkForm(KpplanForm):
     """Only the CSRF token: which activity is in the address."""

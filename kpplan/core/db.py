@@ -6,8 +6,9 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, Integer, MetaData, event
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy import DateTime, Enum, Integer, MetaData, event, inspect
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints keep SQLite batch migrations and PostgreSQL in step.
@@ -150,3 +151,50 @@ def enum_column(enum_class: type[enum.Enum], name: str) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+def check_texts(session: Session, flush_context=None, instances=None) -> None:
+    """Before each flush: no text longer than its column, none holding a NUL character.
+
+    PostgreSQL refuses both (the request would end in a server error) while SQLite keeps
+    them; checking here answers alike on both, with a ``DomainError`` on the attribute's
+    name that a form shows next to the field of that name. Registered for every session by
+    ``create_app``; only new and changed values are checked, and none is loaded for it.
+    """
+    from kpplan.core.errors import DomainError
+    from kpplan.core.parsing import NUL_MESSAGE, has_nul
+
+    for instance in (*session.new, *session.dirty):
+        state = inspect(instance)
+        for attribute in state.mapper.column_attrs:
+            value = state.dict.get(attribute.key)
+            if not isinstance(value, str):
+                continue
+            if state.persistent and not state.attrs[attribute.key].history.has_changes():
+                continue  # unchanged: what is stored already is not this flush's concern
+            label = attribute.key.replace("_", " ").capitalize()
+            if has_nul(value):
+                raise DomainError(f"{label}: {NUL_MESSAGE}", attribute.key)
+            length = getattr(attribute.columns[0].type, "length", None)
+            if length is not None and len(value) > length:
+                raise DomainError(
+                    f"{label}: at most {length:,} characters, please (this one has "
+                    f"{len(value):,}).",
+                    attribute.key,
+                )
+
+
+def guard_texts() -> None:
+    """Run ``check_texts`` before every flush of every session (once, however many apps)."""
+    if not event.contains(Session, "before_flush", check_texts):
+        event.listen(Session, "before_flush", check_texts)
+
+
+def taken_meanwhile(error: IntegrityError, table: str) -> bool:
+    """Whether ``error`` is a unique key of ``table`` refused because a concurrent request
+    took the same value first (the race that a check before the insert cannot close)."""
+    original = error.orig
+    diag = getattr(original, "diag", None)
+    if diag is not None:  # psycopg: SQLSTATE 23505 is unique_violation
+        return getattr(original, "sqlstate", None) == "23505" and diag.table_name == table
+    return str(original).startswith(f"UNIQUE constraint failed: {table}.")

@@ -8,6 +8,7 @@ before it is shown or served.
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -29,6 +30,22 @@ ACCEPTED = {
     "gif": "image/gif",
     "webp": "image/webp",
 }
+
+
+#: Characters that reorder the text around them: a name such as "report\u202efdp.exe" reads
+#: "reportexe.pdf". Left-to-right and right-to-left embeddings, overrides and isolates,
+#: the marks, and the Arabic letter mark.
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
+
+
+def clean_name(name: str | None) -> str:
+    """A file name as kpplan shows and serves it: without bidirectional controls or other
+    control characters (they can make "exe" read as "pdf"), and without surrounding spaces."""
+    return "".join(
+        c for c in name or "" if c not in BIDI_CONTROLS and unicodedata.category(c) != "Cc"
+    ).strip()
 
 
 @dataclass(frozen=True)
@@ -72,7 +89,7 @@ def store_file(upload: Upload, folder: Path, max_size: int, field: str = "file")
             "this file is none of these, whatever its name says.",
             field,
         )
-    original = secure_filename(upload.filename or "") or f"document.{guess.extension}"
+    original = secure_filename(clean_name(upload.filename)) or f"document.{guess.extension}"
     stored = f"{secrets.token_hex(16)}.{guess.extension}"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / stored).write_bytes(data)
@@ -80,11 +97,16 @@ def store_file(upload: Upload, folder: Path, max_size: int, field: str = "file")
 
 
 def send_kept_file(folder: Path, stored_name: str, content_type: str, download_name: str):
-    """The response that downloads a kept file under its original name; 404 when the file
-    is missing from ``folder``."""
+    """The response that downloads a kept file under its original name (cleaned, see
+    ``clean_name``: names kept before are cleaned here); 404 when the file is missing from
+    ``folder``."""
     path = folder / stored_name
     if not path.is_file():
         abort(404)
     return send_file(
-        path, mimetype=content_type, as_attachment=True, download_name=download_name, max_age=0
+        path,
+        mimetype=content_type,
+        as_attachment=True,
+        download_name=clean_name(download_name) or stored_name,
+        max_age=0,
     )

@@ -1,20 +1,81 @@
-"""Helpers shared by the forms of every feature."""
+"""Helpers shared by the forms of every feature.
+
+Every form of kpplan derives from ``KpplanForm``: a text holding a NUL character is
+refused with a message next to its field, before any validator or service sees it
+(PostgreSQL cannot store it and would fail; SQLite would keep it). Whole numbers use this
+module's ``IntegerField``: ASCII digits within what a database column holds.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import wtforms
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
-from wtforms.validators import InputRequired
+from wtforms import Field, FieldList, FormField
+from wtforms.validators import InputRequired, NumberRange
 from wtforms.widgets import HiddenInput
 
 from kpplan.core.errors import DomainError, StaleEdit
+from kpplan.core.parsing import MAX_INT, NUL_MESSAGE, has_nul, whole_number
 
 
-class VersionedForm(FlaskForm):
+def _leaf_fields(form) -> Iterator[Field]:
+    for field in form:
+        if isinstance(field, FormField):
+            yield from _leaf_fields(field.form)
+        elif isinstance(field, FieldList):
+            for entry in field.entries:
+                if isinstance(entry, FormField):
+                    yield from _leaf_fields(entry.form)
+                else:
+                    yield entry
+        else:
+            yield field
+
+
+class KpplanForm(FlaskForm):
+    """The base of every form: refuses NUL characters with a message on their field."""
+
+    def validate(self, extra_validators=None) -> bool:
+        with_nul = [f for f in _leaf_fields(self) if any(has_nul(v) for v in f.raw_data or ())]
+        if not with_nul:
+            return super().validate(extra_validators)
+        # The other validators do not run: some of them ask the database about the value.
+        for field in with_nul:
+            field.errors = [NUL_MESSAGE]
+        self._errors = None
+        return False
+
+
+class IntegerField(wtforms.IntegerField):
+    """A whole number in ASCII digits from ``minimum`` to ``maximum`` (by default what
+    PostgreSQL's ``integer`` holds), so that no value typed overflows a column.
+
+    With a ``NumberRange`` validator, a value that is not such a number is left to that
+    validator, whose message names the range the field expects.
+    """
+
+    def __init__(
+        self, label=None, validators=None, minimum: int = -MAX_INT, maximum: int = MAX_INT, **kw
+    ):
+        super().__init__(label, validators, **kw)
+        self.minimum, self.maximum = minimum, maximum
+        self.has_range = any(isinstance(v, NumberRange) for v in self.validators)
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = whole_number(valuelist[0], self.minimum, self.maximum)
+        if self.data is None and not self.has_range:
+            raise ValueError(f"Give a whole number, in digits, up to {self.maximum:,}.")
+
+
+class VersionedForm(KpplanForm):
     """A form that edits a versioned record and carries the version it was drawn from."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()], minimum=0)
 
 
 def attach_error(form: FlaskForm, error: DomainError) -> None:

@@ -1,6 +1,9 @@
-"""Passwords: hashing with argon2id (argon2-cffi) and the strength asked of a new one."""
+"""Passwords: hashing with argon2id (argon2-cffi) and the strength asked of a new one; and
+the digests kept of secret tokens (sessions, calendar links) instead of the tokens."""
 
 from __future__ import annotations
+
+import hashlib
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -53,3 +56,9 @@ def check_password_strength(password: str) -> None:
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
         raise DomainError(f"Choose a password of at least {minimum} characters.", "new_password")
+
+
+def token_digest(token: str) -> str:
+    """What kpplan keeps of a random secret token: its SHA-256 (hex). The token itself is
+    long and random, so no slow hash is needed; a copy of the database opens nothing."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

@@ -6,21 +6,44 @@ import enum
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import request
+from flask import abort, request
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from kpplan.core.errors import DomainError, StaleEdit
 from kpplan.core.extensions import db
 from kpplan.core.forms import attach_error
+from kpplan.core.parsing import MAX_INT, NUL, whole_number
 
 E = TypeVar("E", bound=enum.Enum)
 
 
+def refuse_nul_in_address() -> None:
+    """Before every request: an address holding a NUL character is refused, with a message.
+
+    PostgreSQL cannot compare a text holding it (a search for ``?q=%00`` would fail) and
+    no page of kpplan has a use for it; forms say so next to their fields instead.
+    """
+    if NUL in request.path:
+        abort(404)
+    for name, values in request.args.lists():
+        if NUL in name or any(NUL in value for value in values):
+            raise DomainError(
+                "The address holds an invisible NUL character (code 0) that kpplan cannot "
+                "read; remove it from the address or the search words and try again."
+            )
+
+
+def int_arg(name: str, minimum: int = 1, maximum: int = MAX_INT) -> int | None:
+    """The argument ``name`` as a whole number from ``minimum`` to ``maximum`` (an id by
+    default); None when absent, not ASCII digits, or out of range — never an overflow."""
+    return whole_number(request.args.get(name), minimum, maximum)
+
+
 def page_arg() -> int:
     """The ``page`` argument as a positive number; anything else is the first page."""
-    page = request.args.get("page", 1, type=int)
-    return page if page and page > 0 else 1
+    return int_arg("page", 1, 1_000_000) or 1
 
 
 def enum_arg(enum_class: type[E], name: str) -> E | None:
@@ -30,6 +53,14 @@ def enum_arg(enum_class: type[E], name: str) -> E | None:
         return enum_class(value) if value else None
     except ValueError:
         return None
+
+
+#: What a person reads when someone else saved the same name, code or date at the same moment.
+TAKEN_MEANWHILE = (
+    "Someone else saved the same thing (a name, a code or a date that must be unique) at the "
+    "same moment. Nothing of yours was saved: what you typed is below; check it and send it "
+    "again."
+)
 
 
 def acting_user() -> Any:
@@ -45,7 +76,9 @@ def save_form(form: Any, operation: Callable[[], Any]) -> tuple[Any, int]:
     back and putting the message next to its field. A versioned record that another
     request saved between this one's read and its write (SQLAlchemy's ``StaleDataError``,
     at a flush inside the service or at the commit) is the same stale edit: 409, nothing
-    saved, and the form shown again with what the person typed.
+    saved, and the form shown again with what the person typed. A unique key taken by
+    someone else between the service's checks and the commit is a 409 with
+    ``TAKEN_MEANWHILE``: the form keeps what the person typed.
     """
     try:
         result = operation()
@@ -54,6 +87,10 @@ def save_form(form: Any, operation: Callable[[], Any]) -> tuple[Any, int]:
         return _refuse(form, StaleEdit.at_the_same_moment())
     except DomainError as error:
         return _refuse(form, error)
+    except IntegrityError:
+        db.session.rollback()
+        attach_error(form, DomainError(TAKEN_MEANWHILE))
+        return None, 409
     return result, 200
 
 

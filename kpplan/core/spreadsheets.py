@@ -25,12 +25,15 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from kpplan.core.errors import DomainError
+from kpplan.core.parsing import NUL, NUL_MESSAGE, has_nul
 
 #: What a cell may not start with unless it is kept as text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 5000
 #: The longest sheet title a workbook accepts.
 MAX_TITLE = 31
+#: The longest text a spreadsheet cell holds (Excel's own limit); longer is a row error.
+MAX_CELL = 32_767
 KINDS = {"csv", "xlsx"}
 
 
@@ -137,6 +140,18 @@ def read_table(data: bytes, kind: str, columns: tuple[str, ...]) -> list[dict[st
     return rows
 
 
+def cell_problems(values: dict[str, str]) -> list[str]:
+    """What a row read by ``read_table`` holds that kpplan cannot keep, column by column:
+    a NUL character, or more than ``MAX_CELL`` characters."""
+    problems = []
+    for column, value in values.items():
+        if has_nul(value):
+            problems.append(f"{column}: {NUL_MESSAGE}")
+        elif len(value) > MAX_CELL:
+            problems.append(f"{column}: at most {MAX_CELL:,} characters in a cell.")
+    return problems
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -149,10 +164,14 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+#: What follows the apostrophe of a guarded cell read back.
+_GUARDED = (*FORMULA_START, "\n")
+
+
 def _unguarded(value: Any) -> Any:
-    """A cell as it was before ``_guarded`` (or a person in a spreadsheet) put an
-    apostrophe before a formula's first character."""
-    if isinstance(value, str) and value.startswith("'") and value[1:2] in "".join(FORMULA_START):
+    """A cell as the person wrote it: without the apostrophe ``_guarded`` put before a text
+    that starts a formula. (A workbook keeps a carriage return as a line feed.)"""
+    if isinstance(value, str) and value[:1] == "'" and value[1:].startswith(_GUARDED):
         return value[1:]
     return value
 
@@ -168,7 +187,20 @@ def _read_csv(data: bytes) -> list[list[str]]:
     # Excel writes ";" where the comma is the decimal sign: judge by the header row.
     header = text.split("\n", 1)[0]
     delimiter = ";" if header.count(";") > header.count(",") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    # No cell is longer than the file: an overlong one is then a row error (see
+    # ``cell_problems``), not the csv module's "field larger than field limit".
+    if csv.field_size_limit() < len(text):
+        csv.field_size_limit(len(text))
+    if NUL in text:
+        raise FileError(
+            "The file holds NUL characters, so it is not UTF-8 text (perhaps Excel's “Unicode "
+            "text”); save it as “CSV UTF-8” or as an Excel workbook.",
+            "file",
+        )
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as error:
+        raise FileError(f"The file cannot be read as CSV: {error}.", "file") from error
     return [[_unguarded(v) for v in row] for row in rows]
 
 

@@ -104,8 +104,9 @@ class User(Versioned, Timestamped, Base):
     # Part of the session cookie: changing it ends every open session of this user.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The secret in the address of the person's calendar feed; reset to cut off old copies.
-    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The SHA-256 of the secret in the address of the person's calendar feed (the address
+    # itself is shown once, when made); reset to cut off old copies.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     state: Mapped[State | None] = relationship(back_populates="users")
 

@@ -9,6 +9,7 @@ from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from kpplan.core.extensions import db
+from kpplan.core.passwords import token_digest
 from kpplan.directory.models import Organisation, OrganisationKind, Region, Role, State, User
 
 
@@ -171,7 +172,7 @@ def user_with_state(user_id: int) -> User | None:
 def user_by_calendar_token(token: str) -> User | None:
     """The active user whose calendar feed this token opens, if any."""
     return db.session.scalar(
-        select(User).where(User.calendar_token == token, User.active.is_(True))
+        select(User).where(User.calendar_token_hash == token_digest(token), User.active.is_(True))
     )
 
 

@@ -7,7 +7,7 @@ from kpplan import permissions
 from kpplan.audit import queries as audit_queries
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
-from kpplan.core.requests import acting_user, enum_arg, page_arg, save_form
+from kpplan.core.requests import acting_user, enum_arg, int_arg, page_arg, save_form
 from kpplan.directory import queries, services
 from kpplan.directory.forms import (
     NewOrganisationForm,
@@ -148,7 +148,7 @@ def users():
     status = request.args.get("status", "active")
     if status not in ("active", "deactivated", "all"):
         status = "active"
-    state_id = request.args.get("state", type=int)
+    state_id = int_arg("state")
     words = request.args.get("q", "").strip()[:100]
     pagination = queries.users_page(
         page_arg(),
@@ -175,8 +175,8 @@ def new_user():
     permissions.require(permissions.can_manage_users(current_user))
     form = NewUserForm()
     form.set_state_choices(queries.member_state_choices())
-    if request.method == "GET" and request.args.get("state", type=int):
-        form.state.data = request.args.get("state", type=int)
+    if request.method == "GET" and int_arg("state"):
+        form.state.data = int_arg("state")
         form.role.data = Role.FOCAL_POINT.value
     status = 200
     if form.validate_on_submit():

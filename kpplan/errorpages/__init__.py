@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -58,6 +59,16 @@ def init_app(app: Flask) -> None:
         # the other writes (a button, a move), which would otherwise end in a 500.
         db.session.rollback()
         return _page(409, StaleEdit.at_the_same_moment().message)
+
+    @app.errorhandler(IntegrityError)
+    def taken_meanwhile(error: IntegrityError):
+        # A unique key taken by a concurrent request after the service checked it.
+        db.session.rollback()
+        return _page(
+            409,
+            "Someone else saved the same thing (a name, a code or a date that must be unique) "
+            "at the same moment. Nothing was saved: go back, check and send it again.",
+        )
 
     @app.errorhandler(500)
     def server_error(error):

@@ -1,8 +1,13 @@
-"""Security headers and cookie flags that every response carries."""
+"""Security headers and cookie flags that every response carries.
+
+A response to a signed-in person (any page but the static files) holds private data:
+``Cache-Control: no-store`` keeps it out of shared caches and the browser's disk, so the
+back button of a shared computer shows nothing once its user has signed out.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, request, session
 from flask.sessions import SecureCookieSessionInterface
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -38,6 +43,10 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    # The session names a user: not read from the database again (no query more).
+    if request.endpoint != "static" and session.get("_user_id"):
+        headers["Cache-Control"] = "no-store"
+        headers.pop("Expires", None)
     return response
 
 

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -16,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from kpplan.core.extensions import db
-from kpplan.core.forms import VersionedForm
+from kpplan.core.forms import IntegerField, KpplanForm, VersionedForm
 from kpplan.directory.models import Organisation, State
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import (
@@ -203,7 +201,7 @@ class NewActivityForm(ActivityForm):
     version = None
 
 
-class MoveForm(FlaskForm):
+class MoveForm(KpplanForm):
     """A change of status, with what some moves need."""
 
     to = SelectField("New status", choices=[SelectChoice(s.value, s.label) for s in Status])
@@ -214,7 +212,7 @@ class MoveForm(FlaskForm):
     new_end = DateField("New end date", validators=[Optional()], invalid_value_message=DATE_FORMAT)
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(KpplanForm):
     name = StringField("Milestone", validators=[Optional(), Length(max=200)])
     due_date = DateField(
         "Due", validators=[InputRequired("Give the due date.")], invalid_value_message=DATE_FORMAT
@@ -226,7 +224,7 @@ class MilestoneForm(FlaskForm):
         self.owner.choices = [SelectChoice(0, "—")] + [SelectChoice(p.id, p.name) for p in people]
 
 
-class LinkForm(FlaskForm):
+class LinkForm(KpplanForm):
     relation = SelectField(
         "This activity", choices=[SelectChoice(r.value, r.label.lower()) for r in Relation]
     )
@@ -238,7 +236,7 @@ class LinkForm(FlaskForm):
         ]
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(KpplanForm):
     file = FileField("File", validators=[FileRequired("Choose a file to upload.")])
     kind = SelectField(
         "Kind of document", choices=[SelectChoice(k.value, k.label) for k in DocumentKind]

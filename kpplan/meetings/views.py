@@ -23,7 +23,7 @@ from kpplan.core import files
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
-from kpplan.core.requests import acting_user, enum_arg, page_arg, save_form
+from kpplan.core.requests import acting_user, enum_arg, int_arg, page_arg, save_form
 from kpplan.directory import queries as directory_queries
 from kpplan.directory.models import User
 from kpplan.meetings import documents, ical, lifecycle, queries, services
@@ -82,8 +82,8 @@ def archive_filters() -> queries.ArchiveFilters:
     """The archive's filters from the query string (also those of the activity exports)."""
     return queries.ArchiveFilters(
         kind=enum_arg(ActivityKind, "kind"),
-        year=request.args.get("year", type=int),
-        state_id=request.args.get("state", type=int),
+        year=int_arg("year", 1, 9999),
+        state_id=int_arg("state"),
         format=enum_arg(Format, "format"),
         status=enum_arg(Status, "status"),
         words=request.args.get("q", "").strip()[:100],
@@ -151,7 +151,7 @@ def feed():
         (k for k in (_kind(v) for v in request.args.getlist("kind")) if k is not None),
         key=lambda k: k.value,
     )
-    state_id = request.args.get("state", type=int)
+    state_id = int_arg("state")
     # The recent past and what is coming: calendar programs fetch the feed often.
     since = today() - timedelta(days=180)
     # Calendar programs poll: the feed is written once per change of the activities, then

@@ -14,7 +14,7 @@ from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.core.files import Upload, send_kept_file
 from kpplan.core.forms import attach_error
-from kpplan.core.requests import acting_user, page_arg, save_form
+from kpplan.core.requests import acting_user, int_arg, page_arg, save_form
 from kpplan.directory import queries as directory_queries
 from kpplan.directory.models import Role, State
 from kpplan.recommendations import follow_up_queries, follow_up_services, queries
@@ -28,7 +28,7 @@ def _state_for_list() -> State | None:
     """A focal point's own state; for others, the state chosen with ``?state=``."""
     if current_user.role is Role.FOCAL_POINT:
         return current_user.state
-    state_id = request.args.get("state", type=int)
+    state_id = int_arg("state")
     return db.session.get(State, state_id) if state_id else None
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from sqlalchemy import select
 from wtforms import (
@@ -10,7 +9,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -20,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from kpplan.core.extensions import db
-from kpplan.core.forms import VersionedForm
+from kpplan.core.forms import IntegerField, KpplanForm, VersionedForm
 from kpplan.directory.models import Organisation, State
 from kpplan.recommendations.follow_up_services import EvidenceLink
 from kpplan.recommendations.models import FollowUpStatus, Lineage, Priority, Recommendation
@@ -120,7 +118,7 @@ class RecommendationFields(Form):
         self.lineage.data = recommendation.lineage.value if recommendation.lineage else ""
 
 
-class RecordForm(FlaskForm):
+class RecordForm(KpplanForm):
     """Several recommendations of one meeting in one go; empty rows are left out."""
 
     entries = FieldList(FormField(RecommendationFields), min_entries=1, max_entries=30)
@@ -202,7 +200,7 @@ class UpdateForm(VersionedForm):
         return found
 
 
-class ValidationForm(FlaskForm):
+class ValidationForm(KpplanForm):
     decision = SelectField(
         "Decision",
         choices=[SelectChoice("accept", "Accept"), SelectChoice("return", "Return")],
@@ -211,9 +209,9 @@ class ValidationForm(FlaskForm):
     comment = TextAreaField("Comment", validators=[Optional(), Length(max=2000)])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(KpplanForm):
     file = FileField("File", validators=[FileRequired("Choose a .csv or .xlsx file.")])
 
 
-class ConfirmImportForm(FlaskForm):
+class ConfirmImportForm(KpplanForm):
     token = HiddenField(validators=[DataRequired()])

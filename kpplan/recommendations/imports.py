@@ -3,6 +3,8 @@ checked first (``plan_*``), then every row is applied, or none (``apply_*``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -11,6 +13,8 @@ from sqlalchemy import func, select
 
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.core.parsing import MAX_INT, whole_number
+from kpplan.core.spreadsheets import cell_problems
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import follow_up_services, services
@@ -32,6 +36,15 @@ class RowPlan:
     action: str = "unchanged"  # "new", "change", "unchanged" or "update"
     errors: list[str] = field(default_factory=list)
     apply: Any = None  # what to run when everything is valid
+
+    @contextmanager
+    def checking(self) -> Iterator[None]:
+        """Run one check of the row: its ``DomainError`` becomes one of the row's errors,
+        and the next check runs still, so that the preview shows all of them at once."""
+        try:
+            yield
+        except DomainError as error:
+            self.errors.append(error.message)
 
 
 @dataclass
@@ -81,17 +94,22 @@ class _Directory:
 
 
 def _draft_from(
-    values: dict[str, str], names: _Directory, coming: set[str]
+    values: dict[str, str], names: _Directory, coming: set[str], row: RowPlan
 ) -> tuple[services.Draft, tuple[str, Lineage] | None]:
     """The draft a row describes, and the predecessor to link once recorded when it is a
-    recommendation recorded by an earlier row of the same file."""
+    recommendation recorded by an earlier row of the same file. What cannot be read is
+    added to the row's errors (all of them) and left out of the draft."""
     addressed = [p.strip() for p in values["Addressed to"].split(";") if p.strip()]
     draft = services.Draft(
         text=values["Wording"],
-        priority=_parse_enum(Priority, values["Priority"] or "medium", "Priority"),
-        target_date=_parse_date(values["Target date"], "Target date"),
+        priority=Priority.MEDIUM,
+        target_date=None,
         themes=[t.strip().upper() for t in values["Themes"].split(";") if t.strip()],
     )
+    with row.checking():
+        draft.priority = _parse_enum(Priority, values["Priority"] or "medium", "Priority")
+    with row.checking():
+        draft.target_date = _parse_date(values["Target date"], "Target date")
     unknown = []
     for name in addressed:
         key = name.lower()
@@ -106,13 +124,14 @@ def _draft_from(
         else:
             unknown.append(name)
     if unknown:
-        raise DomainError(
+        row.errors.append(
             f"Addressed to: {', '.join(unknown)} is neither a state nor an organisation of the "
             f"directory (nor “{ALL_MEMBERS}” or “{SECRETARIAT}”)."
         )
     supersedes, re_endorses = values["Supersedes"], values["Re-endorses"]
     if supersedes and re_endorses:
-        raise DomainError("Fill in either Supersedes or Re-endorses, not both.")
+        row.errors.append("Fill in either Supersedes or Re-endorses, not both.")
+        return draft, None
     earlier = supersedes or re_endorses
     lineage = Lineage.SUPERSEDES if supersedes else Lineage.RE_ENDORSES
     if earlier:
@@ -122,7 +141,7 @@ def _draft_from(
         elif earlier in coming:
             return draft, (earlier, lineage)
         else:
-            raise DomainError(
+            row.errors.append(
                 f"No recommendation has the code {earlier} (nor does an earlier row record it)."
             )
     return draft, None
@@ -156,19 +175,23 @@ def _same(recommendation: Recommendation, draft: services.Draft) -> bool:
     )
 
 
+def _activity_id(value: str) -> int | None:
+    return whole_number(value, 1, MAX_INT)
+
+
 def plan_recommendations(
     rows: list[dict[str, str]], activity: Activity | None = None
 ) -> ImportPlan:
     """Check each row: a row with a code changes that recommendation, a row without one
     records a new recommendation for its activity (or for ``activity`` when importing
-    into one activity's page). Nothing is changed here."""
+    into one activity's page). Every error of a row is listed. Nothing is changed here."""
     names = _Directory()
     codes = [r["Code"] for r in rows if r["Code"]]
     existing = {
         r.code: r
         for r in db.session.scalars(select(Recommendation).where(Recommendation.code.in_(codes)))
     }
-    activity_ids = {int(r["Activity ID"]) for r in rows if r["Activity ID"].isdigit()}
+    activity_ids = {_activity_id(r["Activity ID"]) for r in rows} - {None}
     activities = {
         a.id: a for a in db.session.scalars(select(Activity).where(Activity.id.in_(activity_ids)))
     }
@@ -186,23 +209,27 @@ def plan_recommendations(
     for number, values in enumerate(rows, start=2):
         row = RowPlan(number, values)
         plan.rows.append(row)
-        try:
-            target = activity
-            given = values["Activity ID"]
+        row.errors.extend(cell_problems(values))
+        target = activity
+        given = values["Activity ID"]
+        with row.checking():
             if given:
-                if not given.isdigit() or int(given) not in activities:
+                found = activities.get(_activity_id(given))
+                if found is None:
                     raise DomainError(f"No activity has the ID {given}.")
-                if activity is not None and int(given) != activity.id:
+                if activity is not None and found.id != activity.id:
                     raise DomainError(
                         f"This row belongs to another activity (ID {given}); import it from "
                         "the list of all recommendations."
                     )
-                target = activities[int(given)]
-            if target is None:
+                target = found
+            elif target is None:
                 raise DomainError("Give the Activity ID of the meeting that agreed it.")
-            draft, link_later = _draft_from(values, names, coming)
-            code = values["Code"]
-            if code:
+        draft, link_later = _draft_from(values, names, coming, row)
+        code = values["Code"]
+        recommendation = None
+        if code:
+            with row.checking():
                 if code in seen_codes:
                     raise DomainError(f"The code {code} appears twice in the file.")
                 seen_codes.add(code)
@@ -212,25 +239,34 @@ def plan_recommendations(
                         f"No recommendation has the code {code}; leave the code empty to "
                         "record a new one."
                     )
-                if recommendation.activity_id != target.id:
+                if target is not None and recommendation.activity_id != target.id:
                     raise DomainError(f"{code} belongs to another activity.")
                 if link_later:
                     raise DomainError("A recommendation recorded before cannot follow a new one.")
-                if _same(recommendation, draft):
-                    continue
-                if recommendation.is_withdrawn:
-                    raise DomainError(f"{code} has been withdrawn; it is kept as it was.")
-                row.action = "change"
-                row.apply = ("change", recommendation, recommendation.version, draft)
-            else:
-                row.action = "new"
-                numbers[target.id] = (numbers.get(target.id) or 0) + 1
-                coming.add(services.code_for(target, numbers[target.id]))
-                illustrative = values["Illustrative"].strip().lower() in ("yes", "y", "true", "1")
-                row.apply = ("new", target, draft, link_later, illustrative)
-            services.check_draft(draft)
-        except DomainError as error:
-            row.errors.append(error.message)
+        elif target is not None:
+            numbers[target.id] = (numbers.get(target.id) or 0) + 1
+            coming.add(services.code_for(target, numbers[target.id]))
+        if recommendation is not None and not row.errors and _same(recommendation, draft):
+            continue
+        with row.checking():
+            if recommendation is not None and recommendation.is_withdrawn:
+                raise DomainError(f"{code} has been withdrawn; it is kept as it was.")
+        # The rules of the draft itself, except on what could not be read at all.
+        unread = {"predecessor"} if values["Supersedes"] or values["Re-endorses"] else set()
+        if any(e.startswith("Addressed to:") for e in row.errors):
+            unread.add("states")
+        row.errors.extend(
+            p.message for p in services.draft_problems(draft) if p.field not in unread
+        )
+        if row.errors or target is None:
+            continue
+        if recommendation is not None:
+            row.action = "change"
+            row.apply = ("change", recommendation, recommendation.version, draft)
+        else:
+            row.action = "new"
+            illustrative = values["Illustrative"].strip().lower() in ("yes", "y", "true", "1")
+            row.apply = ("new", target, draft, link_later, illustrative)
     return plan
 
 
@@ -274,9 +310,9 @@ UPDATE_COLUMNS = {
 def plan_follow_ups(rows: list[dict[str, str]], scope: Scope, today: date) -> ImportPlan:
     """Check each row of a follow-up export: a row whose status, progress, next review
     date or reason differs, or that has a new narrative, becomes a status update, checked
-    by the rules of the update form (``follow_up_services.check_update``), every broken
-    one listed."""
-    ids = [int(r["Follow-up ID"]) for r in rows if r["Follow-up ID"].isdigit()]
+    by the rules of the update form (``follow_up_services.check_update``). Every error of
+    a row is listed."""
+    ids = {whole_number(r["Follow-up ID"], 1, MAX_INT) for r in rows} - {None}
     follow_ups = {
         f.id: f
         for f in db.session.scalars(
@@ -290,41 +326,48 @@ def plan_follow_ups(rows: list[dict[str, str]], scope: Scope, today: date) -> Im
     for number, values in enumerate(rows, start=2):
         row = RowPlan(number, values)
         plan.rows.append(row)
-        try:
-            given = values["Follow-up ID"]
-            follow_up = follow_ups.get(int(given)) if given.isdigit() else None
+        row.errors.extend(cell_problems(values))
+        given = values["Follow-up ID"]
+        follow_up = follow_ups.get(whole_number(given, 1, MAX_INT))
+        with row.checking():
             if follow_up is None:
                 # Another state's follow-up is "not found", like everywhere else.
                 raise DomainError(f"There is no follow-up {given} of yours to update.")
             if follow_up.id in seen:
                 raise DomainError(f"Follow-up {given} appears twice in the file.")
             seen.add(follow_up.id)
+        status = progress = review = None
+        with row.checking():
             status = _parse_enum(FollowUpStatus, values["Status"], "Status")
-            progress_text = values["Progress"].rstrip("%").strip()
-            if progress_text and not progress_text.isdigit():
-                raise DomainError(f"Progress “{values['Progress']}” is not a whole percentage.")
-            progress = int(progress_text) if progress_text else None
-            review = _parse_date(values["Next review date"], "Next review date")
-            reason = values["Reason"]
-            narrative = values["New narrative"]
-            version = values["Version"]
-            if not version.isdigit():
-                raise DomainError("The Version column must keep the number of the export.")
-            unchanged = (
-                status is follow_up.status
-                and progress == follow_up.progress
-                and review == follow_up.next_review_date
-                and (reason or None) == follow_up.status_reason
-            )
-            if unchanged and not narrative:
-                continue
-            if int(version) != follow_up.version:
-                raise DomainError(
-                    "This follow-up has been updated since the file was exported; export it "
-                    "again and redo this row."
+        progress_text = values["Progress"].rstrip("%").strip()
+        if progress_text:
+            progress = whole_number(progress_text, 0, 100)
+            if progress is None:
+                row.errors.append(
+                    f"Progress “{values['Progress']}” is not a whole percentage from 0 to 100."
                 )
-        except DomainError as error:
-            row.errors.append(error.message)
+        with row.checking():
+            review = _parse_date(values["Next review date"], "Next review date")
+        reason = values["Reason"]
+        narrative = values["New narrative"]
+        version = whole_number(values["Version"], 0, MAX_INT)
+        if version is None:
+            row.errors.append("The Version column must keep the number of the export.")
+        if follow_up is None or row.errors:
+            continue
+        unchanged = (
+            status is follow_up.status
+            and progress == follow_up.progress
+            and review == follow_up.next_review_date
+            and (reason or None) == follow_up.status_reason
+        )
+        if unchanged and not narrative:
+            continue
+        if version != follow_up.version:
+            row.errors.append(
+                "This follow-up has been updated since the file was exported; export it "
+                "again and redo this row."
+            )
             continue
         # An unchanged review date is not posted again (it may have passed meanwhile).
         new_review = review if review != follow_up.next_review_date else None
@@ -344,7 +387,7 @@ def plan_follow_ups(rows: list[dict[str, str]], scope: Scope, today: date) -> Im
             ]
             continue
         row.action = "update"
-        row.apply = (follow_up, int(version), status, progress, new_review, reason, narrative)
+        row.apply = (follow_up, version, status, progress, new_review, reason, narrative)
     return plan
 
 

@@ -9,9 +9,10 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from kpplan.audit import services as audit
-from kpplan.core.db import utcnow
+from kpplan.core.db import taken_meanwhile, utcnow
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State, User
@@ -85,48 +86,74 @@ def _snapshot(recommendation: Recommendation) -> dict[str, Any]:
     return data
 
 
-def check_draft(draft: Draft, recommendation: Recommendation | None = None) -> None:
-    """Raise ``DomainError`` (on the field at fault) unless ``draft`` can be recorded."""
+def draft_problems(draft: Draft, recommendation: Recommendation | None = None) -> list[DomainError]:
+    """Every rule ``draft`` breaks, each as a ``DomainError`` on the field at fault (at most
+    one per field); empty when it can be recorded."""
+    problems = []
     text = (draft.text or "").strip()
     if not text:
-        raise DomainError("Write the wording of the recommendation.", "text")
-    if len(text) > MAX_WORDING:
-        raise DomainError(
-            f"The wording is {len(text)} characters long; keep it under {MAX_WORDING}.", "text"
+        problems.append(DomainError("Write the wording of the recommendation.", "text"))
+    elif len(text) > MAX_WORDING:
+        problems.append(
+            DomainError(
+                f"The wording is {len(text)} characters long; keep it under {MAX_WORDING}.",
+                "text",
+            )
         )
     unknown = [code for code in draft.themes if theme_catalogue.theme(code) is None]
     if unknown:
-        raise DomainError(
-            f"Unknown theme {', '.join(unknown)}: use the codes of the Rome Declaration "
-            "(RD1–RD10), the Valletta Action Plan (JVAP1–JVAP5) or the 4Ps (4P-PREVENTION, …).",
-            "themes",
+        problems.append(
+            DomainError(
+                f"Unknown theme {', '.join(unknown)}: use the codes of the Rome Declaration "
+                "(RD1–RD10), the Valletta Action Plan (JVAP1–JVAP5) or the 4Ps "
+                "(4P-PREVENTION, …).",
+                "themes",
+            )
         )
     if not (draft.to_all_members or draft.states or draft.organisations or draft.for_secretariat):
-        raise DomainError(
-            "Say whom the recommendation is addressed to: all member states, chosen states, "
-            "organisations or the secretariat.",
-            "states",
+        problems.append(
+            DomainError(
+                "Say whom the recommendation is addressed to: all member states, chosen "
+                "states, organisations or the secretariat.",
+                "states",
+            )
         )
-    for state in draft.states:
-        if not state.is_member:
-            raise DomainError(f"{state.name} is not a member state of the Process.", "states")
+    outsiders = [state.name for state in draft.states if not state.is_member]
+    if outsiders:
+        problems.append(
+            DomainError(f"{outsiders[0]} is not a member state of the Process.", "states")
+        )
     if (draft.predecessor is None) != (draft.lineage is None):
-        raise DomainError(
-            "Choose both the earlier recommendation and whether this one supersedes or "
-            "re-endorses it.",
-            "predecessor",
+        problems.append(
+            DomainError(
+                "Choose both the earlier recommendation and whether this one supersedes or "
+                "re-endorses it.",
+                "predecessor",
+            )
         )
-    if draft.predecessor is not None and recommendation is not None:
+    elif draft.predecessor is not None and recommendation is not None:
         # Follow the chain back: a recommendation cannot descend from itself.
         seen: Recommendation | None = draft.predecessor
         while seen is not None:
             if seen.id == recommendation.id:
-                raise DomainError(
-                    "A recommendation cannot supersede or re-endorse itself or one that "
-                    "descends from it.",
-                    "predecessor",
+                problems.append(
+                    DomainError(
+                        "A recommendation cannot supersede or re-endorse itself or one that "
+                        "descends from it.",
+                        "predecessor",
+                    )
                 )
+                break
             seen = seen.predecessor
+    return problems
+
+
+def check_draft(draft: Draft, recommendation: Recommendation | None = None) -> None:
+    """Raise ``DomainError`` (on the field at fault) unless ``draft`` can be recorded: the
+    first of ``draft_problems``."""
+    problems = draft_problems(draft, recommendation)
+    if problems:
+        raise problems[0]
 
 
 def _all_member_states() -> list[State]:
@@ -183,13 +210,6 @@ def record_recommendations(
     """
     if not drafts:
         raise DomainError("Write at least one recommendation.", "text")
-    number = (
-        db.session.scalar(
-            select(func.max(Recommendation.number)).where(Recommendation.activity_id == activity.id)
-        )
-        or 0
-    )
-    created = []
     for position, draft in enumerate(drafts, start=1):
         try:
             check_draft(draft)
@@ -197,24 +217,9 @@ def record_recommendations(
             if len(drafts) > 1:
                 error.message = f"Recommendation {position}: {error.message}"
             raise
-        number += 1
-        recommendation = Recommendation(
-            activity=activity,
-            number=number,
-            code=code_for(activity, number),
-            text=draft.text.strip(),
-            priority=draft.priority,
-            target_date=draft.target_date,
-            to_all_members=draft.to_all_members,
-            predecessor=draft.predecessor,
-            lineage=draft.lineage,
-            illustrative=illustrative,
-        )
-        _set_themes(recommendation, draft.themes)
-        for key in _addressees(draft):
-            recommendation.follow_ups.append(_new_follow_up(key, draft.target_date))
-        db.session.add(recommendation)
-        db.session.flush()
+    created = []
+    for draft in drafts:
+        recommendation = _record_numbered(activity, draft, illustrative)
         audit.record(
             actor,
             "created",
@@ -225,6 +230,60 @@ def record_recommendations(
         )
         created.append(recommendation)
     return created
+
+
+#: How often a recommendation's number is taken again when someone else took it meanwhile.
+NUMBER_ATTEMPTS = 40
+
+
+def _record_numbered(activity: Activity, draft: Draft, illustrative: bool) -> Recommendation:
+    """Insert ``draft`` as the next recommendation of ``activity``.
+
+    The next number is the highest plus one; when people record for the same activity at
+    the same moment, two of them read the same highest number and the unique code refuses
+    the second insert. That insert is undone alone (a savepoint) and tried with the number
+    the other has left, so everyone's recommendations are recorded with distinct codes.
+    Raises ``DomainError`` if the numbers keep being taken (what was typed stays).
+    """
+    for _attempt in range(NUMBER_ATTEMPTS):
+        number = 1 + (
+            db.session.scalar(
+                select(func.max(Recommendation.number)).where(
+                    Recommendation.activity_id == activity.id
+                )
+            )
+            or 0
+        )
+        # By ids, not relationships: an attempt undone must leave no trace in the
+        # collections of the activity or the predecessor.
+        recommendation = Recommendation(
+            activity_id=activity.id,
+            number=number,
+            code=code_for(activity, number),
+            text=draft.text.strip(),
+            priority=draft.priority,
+            target_date=draft.target_date,
+            to_all_members=draft.to_all_members,
+            predecessor_id=draft.predecessor.id if draft.predecessor else None,
+            lineage=draft.lineage,
+            illustrative=illustrative,
+        )
+        _set_themes(recommendation, draft.themes)
+        for key in _addressees(draft):
+            recommendation.follow_ups.append(_new_follow_up(key, draft.target_date))
+        try:
+            with db.session.begin_nested():
+                db.session.add(recommendation)
+                db.session.flush()
+        except IntegrityError as error:
+            if not taken_meanwhile(error, Recommendation.__tablename__):
+                raise
+            continue  # the number was taken meanwhile: read the highest again
+        return recommendation
+    raise DomainError(
+        "Others were recording recommendations for this activity at the same moment and "
+        "their numbers kept coming first. Nothing was recorded; send the form again."
+    )
 
 
 def has_reports(recommendation: Recommendation) -> bool:

@@ -19,7 +19,7 @@ from kpplan.core.clock import today
 from kpplan.core.errors import DomainError, StaleEdit
 from kpplan.core.extensions import db
 from kpplan.core.forms import attach_error
-from kpplan.core.requests import acting_user, enum_arg, page_arg, save_form
+from kpplan.core.requests import acting_user, enum_arg, int_arg, page_arg, save_form
 from kpplan.directory import queries as directory_queries
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import figures, lists, queries, services
@@ -50,10 +50,10 @@ def _filters() -> lists.Filters:
     show = request.args.get("show", "open")
     return lists.Filters(
         status=enum_arg(FollowUpStatus, "status"),
-        state_id=request.args.get("state", type=int),
+        state_id=int_arg("state"),
         theme=theme if theme in BY_CODE else None,
-        activity_id=request.args.get("activity", type=int),
-        year=request.args.get("year", type=int),
+        activity_id=int_arg("activity"),
+        year=int_arg("year", 1, 9999),
         overdue=request.args.get("overdue") == "1",
         words=request.args.get("q", "").strip()[:100],
         show=show if show in ("open", "withdrawn", "all") else "open",
@@ -210,7 +210,7 @@ def record(activity_id: int):
     """Several recommendations of one meeting in one form."""
     permissions.require(permissions.can_record_recommendations(current_user))
     activity = db.get_or_404(Activity, activity_id)
-    rows = min(max(request.args.get("rows", 3, type=int) or 3, 1), 30)
+    rows = min(int_arg("rows", 1, 1_000_000) or 3, 30)
     form = RecordForm()
     while request.method == "GET" and len(form.entries) < rows:
         form.entries.append_entry()

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
+from kpplan.core.forms import IntegerField, KpplanForm
 from kpplan.reminders.models import Delivery
 from kpplan.reminders.rules import RULES, RuleSettings
 
 
-def settings_form(current: dict[str, RuleSettings], timezone: str) -> FlaskForm:
+def settings_form(current: dict[str, RuleSettings], timezone: str) -> KpplanForm:
     """The administrator's form: each rule on or off with its days, and the timezone."""
 
-    class RuleSettingsForm(FlaskForm):
+    class RuleSettingsForm(KpplanForm):
         timezone_field = StringField(
             "Timezone of the Process",
             validators=[InputRequired()],
@@ -42,10 +42,10 @@ def settings_form(current: dict[str, RuleSettings], timezone: str) -> FlaskForm:
     return form
 
 
-def preferences_form(current: dict[str, Delivery]) -> FlaskForm:
+def preferences_form(current: dict[str, Delivery]) -> KpplanForm:
     """A person's form: for each rule, at once, in a summary, or not at all."""
 
-    class PreferencesForm(FlaskForm):
+    class PreferencesForm(KpplanForm):
         pass
 
     for key, rule in RULES.items():

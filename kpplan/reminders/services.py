@@ -23,6 +23,7 @@ from kpplan.reminders.models import (
     ReminderStatus,
 )
 from kpplan.reminders.rules import RULES
+from kpplan.reminders.settings import MAX_DAYS, MIN_DAYS
 
 
 def save_rule_setting(actor: User, key: str, enabled: bool, days: int | None) -> None:
@@ -35,7 +36,7 @@ def save_rule_setting(actor: User, key: str, enabled: bool, days: int | None) ->
         raise DomainError("There is no such reminder.")
     if rule.days_label is None:
         days = None
-    elif days is None or not 1 <= days <= 365:
+    elif days is None or not MIN_DAYS <= days <= MAX_DAYS:
         raise DomainError(f"{rule.days_label}: give a number from 1 to 365.", field=key)
     setting = db.session.scalar(select(ReminderRuleSetting).where(ReminderRuleSetting.rule == key))
     if setting is None:

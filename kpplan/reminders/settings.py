@@ -12,6 +12,9 @@ from kpplan.core.rule_settings import ReminderRuleSetting
 from kpplan.reminders.models import Delivery, ReminderPreference
 from kpplan.reminders.rules import RULES, RuleSettings
 
+#: The days a rule may be set to (``services.save_rule_setting`` refuses others).
+MIN_DAYS, MAX_DAYS = 1, 365
+
 
 def rule_settings() -> dict[str, RuleSettings]:
     """Every registered rule's settings: the administrator's where saved, else the defaults."""
@@ -23,6 +26,10 @@ def rule_settings() -> dict[str, RuleSettings]:
             result[key] = rule.defaults
         else:
             days = row.days if rule.days_label else None
+            if days is not None and not MIN_DAYS <= days <= MAX_DAYS:
+                # Saved outside the range the settings page allows (by hand, or by an
+                # older version): ignored, as an unknown timezone is.
+                days = rule.default_days
             result[key] = RuleSettings(enabled=row.enabled, days=days)
     return result
 

@@ -11,7 +11,7 @@ from kpplan.core.db import utcnow
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.core.forms import attach_error
-from kpplan.core.requests import acting_user, enum_arg, page_arg
+from kpplan.core.requests import acting_user, enum_arg, int_arg, page_arg
 from kpplan.reminders import queries, services
 from kpplan.reminders.forms import preferences_form, settings_form
 from kpplan.reminders.models import Delivery, Reminder, ReminderStatus
@@ -87,7 +87,7 @@ def outbox():
     filters = queries.OutboxFilters(
         status=enum_arg(ReminderStatus, "status"),
         rule=request.args.get("rule") if request.args.get("rule") in _rule_names() else None,
-        run_id=request.args.get("run", type=int),
+        run_id=int_arg("run"),
     )
     pagination = queries.outbox_page(filters, page_arg(), current_app.config["PAGE_SIZE"])
     runs = queries.recent_runs()

@@ -106,6 +106,8 @@ def statistics_rows(stats: Statistics) -> tuple[list[str], list[list[Any]]]:
     )
     blank = [None] * (len(STATISTICS_HEADINGS) - 2)
     rows.append(["Recommendations recorded", stats.recommendations.total, *blank])
+    scoped = stats.recommendations.state_id is not None
+    whose = "Your state's follow-ups" if scoped else "Addressees following up"
     for status, count in stats.recommendations.by_status.items():
-        rows.append([f"Addressees following up: {status}", count, *blank])
+        rows.append([f"{whose}: {status}", count, *blank])
     return STATISTICS_HEADINGS, rows

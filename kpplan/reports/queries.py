@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from kpplan.chair.models import Chairmanship
@@ -43,10 +43,12 @@ class KindFigures:
 
 @dataclass(frozen=True)
 class RecommendationCounts:
-    """Recommendations recorded over a period, and how many are at each follow-up status."""
+    """Recommendations recorded over a period, and how many are at each follow-up status
+    (of one state's follow-ups only when ``state_id`` is set: a focal point's figures)."""
 
     total: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
+    state_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -137,20 +139,24 @@ def not_yet_held(start: date, end: date) -> int:
     )
 
 
-def recommendation_counts(start: date, end: date) -> RecommendationCounts:
+def recommendation_counts(
+    start: date, end: date, state_id: int | None = None
+) -> RecommendationCounts:
     """Recommendations recorded at the activities ``activity_figures`` counts (held or
     closed, started from ``start`` to ``end``), withdrawn ones left out; and their
-    addressees' follow-ups by status (status label → count). Two grouped queries, kept
-    until the data changes."""
+    addressees' follow-ups by status (status label → count) — only the follow-ups of
+    ``state_id`` when given: a focal point's figures never count another state's (a period
+    narrowed to one recommendation would show that state's status). Two grouped queries,
+    kept until the data changes."""
     return memoised(
         "recommendation_counts",
-        (start, end),
+        (start, end, state_id),
         (FollowUp, StatusUpdate, Recommendation, Activity),
-        lambda: _recommendation_counts(start, end),
+        lambda: _recommendation_counts(start, end, state_id),
     )
 
 
-def _recommendation_counts(start: date, end: date) -> RecommendationCounts:
+def _recommendation_counts(start: date, end: date, state_id: int | None) -> RecommendationCounts:
     counted = select(Activity.id).where(
         Activity.start_date.between(start, end), Activity.status.in_(HELD)
     )
@@ -160,22 +166,23 @@ def _recommendation_counts(start: date, end: date) -> RecommendationCounts:
         db.session.execute(
             select(FollowUp.status, func.count(FollowUp.id))
             .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
-            .where(*in_period)
+            .where(*in_period, FollowUp.state_id == state_id if state_id else true())
             .group_by(FollowUp.status)
         ).all()
     )
     by_status = {s.label: rows[s] for s in FollowUpStatus if rows.get(s)}
-    return RecommendationCounts(total or 0, by_status)
+    return RecommendationCounts(total or 0, by_status, state_id)
 
 
-def statistics(start: date, end: date) -> Statistics:
-    """Everything the statistics page and its CSV show for a period."""
+def statistics(start: date, end: date, state_id: int | None = None) -> Statistics:
+    """Everything the statistics page and its CSV show for a period; the follow-up figures
+    of ``state_id``'s follow-ups only when given (see ``recommendation_counts``)."""
     return Statistics(
         start=start,
         end=end,
         rows=activity_figures(start, end),
         not_held=not_yet_held(start, end),
-        recommendations=recommendation_counts(start, end),
+        recommendations=recommendation_counts(start, end, state_id),
     )
 
 

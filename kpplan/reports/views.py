@@ -11,6 +11,7 @@ from kpplan.core.errors import DomainError
 from kpplan.core.spreadsheets import write_csv, write_xlsx
 from kpplan.meetings.views import archive_filters
 from kpplan.participants import queries as participant_queries
+from kpplan.recommendations.queries import scope_of
 from kpplan.reports import exports, queries, summary, timeline
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -62,10 +63,15 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
     return response
 
 
+def _follow_up_scope() -> int | None:
+    """The state whose follow-ups a focal point's figures count; None for everyone else."""
+    return scope_of(current_user).state_id
+
+
 @bp.route("/statistics")
 def statistics():
     start, end, errors = _statistics_period()
-    stats = queries.statistics(start, end)
+    stats = queries.statistics(start, end, _follow_up_scope())
     return render_template(
         "reports/statistics.html",
         stats=stats,
@@ -81,7 +87,7 @@ def statistics_csv():
     start, end, errors = _statistics_period()
     if errors:
         raise DomainError(" ".join(errors))
-    headings, rows = exports.statistics_rows(queries.statistics(start, end))
+    headings, rows = exports.statistics_rows(queries.statistics(start, end, _follow_up_scope()))
     return _download(write_csv(headings, rows), "text/csv", f"kpplan-statistics-{start}-{end}.csv")
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import func, insert, literal, select
+from sqlalchemy.exc import IntegrityError
 
 from kpplan.audit import services as audit
+from kpplan.core.db import taken_meanwhile
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.directory.models import User
@@ -14,6 +16,17 @@ from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
 from kpplan.recommendations.models import FollowUp, Recommendation
 from kpplan.review.models import ReviewSnapshot, SnapshotEntry
+
+
+def _refuse_a_second(activity: Activity) -> None:
+    existing = db.session.scalar(
+        select(ReviewSnapshot).where(ReviewSnapshot.activity_id == activity.id)
+    )
+    if existing is not None:
+        raise DomainError(
+            f"A snapshot was already taken at {activity.title}, on "
+            f"{existing.taken_at:%d %b %Y}. It stays as it was taken."
+        )
 
 
 def take_snapshot(actor: User | None, activity: Activity, today: date) -> ReviewSnapshot:
@@ -37,17 +50,18 @@ def take_snapshot(actor: User | None, activity: Activity, today: date) -> Review
             f"{activity.title} begins on {activity.start_date:%d %b %Y}: take its snapshot "
             "from the first day of the meeting."
         )
-    existing = db.session.scalar(
-        select(ReviewSnapshot).where(ReviewSnapshot.activity_id == activity.id)
-    )
-    if existing is not None:
-        raise DomainError(
-            f"A snapshot was already taken at {activity.title}, on "
-            f"{existing.taken_at:%d %b %Y}. It stays as it was taken."
-        )
+    _refuse_a_second(activity)
     snapshot = ReviewSnapshot(activity_id=activity.id, taken_by_id=actor.id if actor else None)
-    db.session.add(snapshot)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(snapshot)
+            db.session.flush()
+    except IntegrityError as error:
+        # Taken by someone else at the same moment: refused as any second attempt is.
+        if not taken_meanwhile(error, ReviewSnapshot.__tablename__):
+            raise
+        _refuse_a_second(activity)
+        raise
     db.session.execute(
         insert(SnapshotEntry).from_select(
             ["snapshot_id", "follow_up_id", "state_id", "status", "pending"],

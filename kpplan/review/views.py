@@ -3,7 +3,7 @@ review snapshots taken at Senior Officials' Meetings."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from kpplan import permissions
@@ -12,7 +12,7 @@ from kpplan.chair.models import Chairmanship
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
-from kpplan.core.requests import acting_user
+from kpplan.core.requests import acting_user, int_arg
 from kpplan.core.spreadsheets import write_csv, write_workbook
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
@@ -185,7 +185,7 @@ def snapshot(snapshot_id: int):
     scope = scope_of(current_user)
     previous = snapshots.previous_snapshot(found)
     rows = snapshots.differences(found, previous, scope)
-    state_id = request.args.get("state", type=int) if scope.everything else None
+    state_id = int_arg("state") if scope.everything else None
     return render_template(
         "review/snapshot.html",
         snapshot=found,

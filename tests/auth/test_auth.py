@@ -11,7 +11,7 @@ from kpplan.auth.models import SignInThrottle
 from kpplan.core.db import utcnow
 from kpplan.core.extensions import db
 from kpplan.directory.models import Role, User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, signed_in_session
 
 WRONG = "That e-mail address and password do not match an active account."
 
@@ -74,7 +74,7 @@ def test_deactivation_ends_open_sessions(app, client, sign_in, people, kamau, lo
 
     admin_client = app.test_client()
     with admin_client.session_transaction() as session:
-        session["_user_id"] = people["admin"].get_id()
+        session.update(signed_in_session(app, people["admin"]))
     response = admin_client.post(f"/users/{kamau.id}/deactivate")
     assert response.status_code == 302
 
@@ -87,7 +87,7 @@ def test_password_reset_ends_open_sessions(app, client, sign_in, people, kamau):
     sign_in("kamau@kpplan.example")
     admin_client = app.test_client()
     with admin_client.session_transaction() as session:
-        session["_user_id"] = people["admin"].get_id()
+        session.update(signed_in_session(app, people["admin"]))
     response = admin_client.post(f"/users/{kamau.id}/reset-password")
     assert response.status_code == 200
     assert client.get("/").status_code == 302

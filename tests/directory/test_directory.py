@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from kpplan.audit.models import AuditEntry
 from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, Role, State, User
-from tests.conftest import state_named
+from tests.conftest import signed_in_session, state_named
 
 
 def _version(text: str) -> str:
@@ -87,7 +87,7 @@ class TestStates:
         # Someone else saves first.
         other = app.test_client()
         with other.session_transaction() as session:
-            session["_user_id"] = people["admin"].get_id()
+            session.update(signed_in_session(app, people["admin"]))
         first = other.post(
             f"/states/{kenya.id}/edit",
             data={**fields, "version": stale_version, "on_steering_committee": "y"},

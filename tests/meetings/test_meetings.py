@@ -27,7 +27,7 @@ from kpplan.meetings.models import (
     StateRole,
     Status,
 )
-from tests.conftest import state_named
+from tests.conftest import signed_in_session, state_named
 
 TODAY = date(2026, 6, 1)
 
@@ -535,7 +535,7 @@ class TestCalendarFeeds:
         token = self._token(client)
         admin = app.test_client()
         with admin.session_transaction() as session:
-            session["_user_id"] = people["admin"].get_id()
+            session.update(signed_in_session(app, people["admin"]))
         admin.post(f"/users/{people['fp_b'].id}/deactivate")
         assert app.test_client().get(f"/calendar.ics?token={token}").status_code == 404
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from kpplan.audit.models import AuditEntry
 from kpplan.core.extensions import db
 from kpplan.recommendations.models import FollowUp, FollowUpStatus, StatusUpdate, Validation
-from tests.conftest import STATE_A
+from tests.conftest import STATE_A, signed_in_session
 from tests.recommendations.helpers import PDF, count_rows, form_version, post_update, process_today
 
 
@@ -216,7 +216,7 @@ def test_twenty_concurrent_updates_lose_nothing(app, backend, people, factory):
     def worker(n: int):
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = people["fp_a"].get_id()
+            session.update(signed_in_session(app, people["fp_a"]))
         version = form_version(client, follow_up.id)
         barrier.wait()
         response = post_update(client, follow_up.id, version, narrative=f"Update {n}")
