@@ -11,7 +11,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from kpplan.recommendations.transfer import FOLLOW_UP_COLUMNS, RECOMMENDATION_COLUMNS
+from kpplan.recommendations.exports import FOLLOW_UP_COLUMNS, RECOMMENDATION_COLUMNS
 
 BIG = "99999999999999999999"  # past 64 bits
 INT8 = str(2**63 - 1)  # fits SQLite, not PostgreSQL's integer

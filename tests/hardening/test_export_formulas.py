@@ -98,9 +98,8 @@ def test_xlsx_exports_keep_formulas_as_text(client, people, login_as, dangerous,
 
 def test_the_import_reads_back_what_the_export_guarded(client, people, login_as, dangerous):
     """The guard's apostrophe is the export's, not the person's: the import drops it."""
-    from kpplan.recommendations.transfer import RECOMMENDATION_COLUMNS
-
     from kpplan.core.spreadsheets import read_table
+    from kpplan.recommendations.exports import RECOMMENDATION_COLUMNS
 
     login_as(people["secretariat"])
     for fmt in ("csv", "xlsx"):

@@ -25,8 +25,8 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from kpplan.recommendations.transfer import FOLLOW_UP_COLUMNS, RECOMMENDATION_COLUMNS
 
+from kpplan.recommendations.exports import FOLLOW_UP_COLUMNS, RECOMMENDATION_COLUMNS
 from tests.hardening.regressions import REGRESSIONS, Regression
 from tests.hardening.world import ROLES, build_world, read_forms, routes, sample_path, sign_in
 

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from kpplan.core.clock import ProcessClock, timezone_name
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.core.rule_settings import ReminderRuleSetting
 from kpplan.directory.models import Organisation, OrganisationKind
 from kpplan.meetings.models import Document
-from kpplan.reminders.models import ReminderRuleSetting
 from kpplan.reminders.rules import RULES
 from kpplan.reminders.settings import rule_settings
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import Factory
 from flask_migrate import upgrade
 
 from kpplan import create_app
@@ -24,6 +23,7 @@ from kpplan.operations.backup import DATABASE_FILES, _code_revisions
 from kpplan.operations.postgres import find_tool
 from kpplan.reminders.planner import tick
 from kpplan.seed import seed
+from tests.conftest import Factory
 
 SECRET = "the-secret-key-of-the-source"
 

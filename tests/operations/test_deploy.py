@@ -8,10 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from conftest import IN_CI, POSTGRES_URL
 
 from kpplan import PROJECT_ROOT
 from kpplan.config import Defaults
+from tests.conftest import IN_CI, POSTGRES_URL
 
 DEPLOY = PROJECT_ROOT / "deploy"
 
