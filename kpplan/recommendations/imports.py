@@ -341,7 +341,8 @@ def plan_follow_ups(rows: list[dict[str, str]], scope: Scope, today: date) -> Im
             status = _parse_enum(FollowUpStatus, values["Status"], "Status")
         progress_text = values["Progress"].rstrip("%").strip()
         if progress_text:
-            progress = whole_number(progress_text, 0, 100)
+            # A whole number out of 0–100 is for the update's own rules to refuse.
+            progress = whole_number(progress_text, 0, MAX_INT)
             if progress is None:
                 row.errors.append(
                     f"Progress “{values['Progress']}” is not a whole percentage from 0 to 100."
@@ -353,7 +354,7 @@ def plan_follow_ups(rows: list[dict[str, str]], scope: Scope, today: date) -> Im
         version = whole_number(values["Version"], 0, MAX_INT)
         if version is None:
             row.errors.append("The Version column must keep the number of the export.")
-        if follow_up is None or row.errors:
+        if follow_up is None or status is None or version is None:
             continue
         unchanged = (
             status is follow_up.status
@@ -361,7 +362,7 @@ def plan_follow_ups(rows: list[dict[str, str]], scope: Scope, today: date) -> Im
             and review == follow_up.next_review_date
             and (reason or None) == follow_up.status_reason
         )
-        if unchanged and not narrative:
+        if unchanged and not narrative and not row.errors:
             continue
         if version != follow_up.version:
             row.errors.append(
@@ -380,11 +381,10 @@ def plan_follow_ups(rows: list[dict[str, str]], scope: Scope, today: date) -> Im
             reason=reason,
             next_review_date=new_review,
         )
-        if problems:
-            row.errors += [
-                f"{UPDATE_COLUMNS[p.field]}: {p.message}" if p.field else p.message
-                for p in problems
-            ]
+        row.errors += [
+            f"{UPDATE_COLUMNS[p.field]}: {p.message}" if p.field else p.message for p in problems
+        ]
+        if row.errors:
             continue
         row.action = "update"
         row.apply = (follow_up, version, status, progress, new_review, reason, narrative)

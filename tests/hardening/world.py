@@ -17,6 +17,8 @@ from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, Role, State, User
 from kpplan.meetings.kinds import ActivityKind
 from tests.conftest import STATE_A, STATE_B
+from tests.participants.helpers import draw_up
+from tests.participants.helpers import name as name_delegate
 
 #: The roles the issue names: signed out, and one account of each role.
 ROLES = ("anonymous", "admin", "secretariat", "chair", "fp_a", "observer")
@@ -26,6 +28,8 @@ def build_world(app, factory, people) -> dict[str, int | str]:
     """The records a URL of each route may name; returns a sample value per argument."""
     target = factory.user(Role.OBSERVER, email="target@kpplan.example")
     activity = factory.activity(milestones=True)
+    invitations = draw_up(app, activity.id)
+    delegate_id = name_delegate(app, invitations[STATE_A], "Sample Delegate")
     link_id = factory.link(factory.activity().id, activity.id).id
     recommendation = factory.recommendation(activity.id, states=(STATE_A, STATE_B))
     follow_up_a = factory.follow_up_of(recommendation, STATE_A)
@@ -74,6 +78,8 @@ def build_world(app, factory, people) -> dict[str, int | str]:
             "reminder_id": reminder.id,
             "snapshot_id": snapshot_id,
             "som_id": som.id,
+            "invitation_id": invitations[STATE_A],
+            "participant_id": delegate_id,
             "section": "states",
         }
 
