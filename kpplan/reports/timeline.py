@@ -48,6 +48,7 @@ class Mark:
     width: float
     colour: str
     cancelled: bool
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Band:
     x: float
     width: float
     colour: str
+    period: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,10 @@ def _when(a: TimelineActivity) -> str:
     return f"{a.start_date:%d %b %Y} – {a.end_date:%d %b %Y}"
 
 
+def _period(start: date, end: date | None) -> str:
+    return f"{start:%d %b %Y} – {end:%d %b %Y}" if end else f"since {start:%d %b %Y}"
+
+
 def layout(
     activities: list[TimelineActivity],
     chairmanships: list[Chairmanship],
@@ -130,6 +136,7 @@ def layout(
             width=max(round(x(a.end_date + timedelta(days=1)) - x(a.start_date), 1), 4),
             colour=COLOURS[a.kind],
             cancelled=a.status is Status.CANCELLED,
+            kind=a.kind.label,
         )
         for a in activities
     ]
@@ -148,6 +155,7 @@ def layout(
                 x=left,
                 width=max(round(x(last + timedelta(days=1)) - left, 1), 1),
                 colour=BAND_COLOURS[chair.state.region],
+                period=_period(chair.start_date, chair.end_date),
             )
         )
     ticks = [

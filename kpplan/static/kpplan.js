@@ -1,0 +1,77 @@
+/* kpplan's only script, loaded from 'self' as the Content Security Policy asks. Every page
+   works without it; it adds:
+   - the menu button of narrow screens (the header folds its menu behind it);
+   - focus on the error summary of a form sent back with mistakes (or on the message the
+     page opens with), so that a screen reader reads it and a phone shows it;
+   - from a link of the summary, focus on the field itself. */
+(function () {
+  "use strict";
+
+  function setUpMenu() {
+    var button = document.querySelector(".menu-button");
+    var menu = document.getElementById("site-menu");
+    if (!button || !menu) {
+      return;
+    }
+    var header = button.closest(".site-header");
+    header.classList.add("has-menu-button");
+
+    function show(open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      header.classList.toggle("menu-open", open);
+    }
+
+    button.addEventListener("click", function () {
+      show(button.getAttribute("aria-expanded") !== "true");
+    });
+    header.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+        show(false);
+        button.focus();
+      }
+    });
+  }
+
+  function focusField(link) {
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) {
+      return false;
+    }
+    var label = document.querySelector("label[for='" + field.id + "']");
+    (label || field).scrollIntoView({ block: "start" });
+    field.focus({ preventScroll: true });
+    return true;
+  }
+
+  function setUpMessages() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) {
+      summary.addEventListener("click", function (event) {
+        var link = event.target.closest("a[href^='#']");
+        if (link && focusField(link)) {
+          event.preventDefault();
+        }
+      });
+      summary.focus();
+      return;
+    }
+    // A page that opens with a message about what just happened says it first, unless
+    // it asks for a field to start in (the sign-in form).
+    var flash = document.querySelector(".flash-error") ||
+      (document.querySelector("[autofocus]") ? null : document.querySelector(".flash"));
+    if (flash) {
+      flash.focus();
+    }
+  }
+
+  function start() {
+    setUpMenu();
+    setUpMessages();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

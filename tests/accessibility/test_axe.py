@@ -1,0 +1,84 @@
+"""WCAG 2.1 A and AA, as axe-core checks them, on every page of the URL map as each role.
+
+One browser, one signed-in context per role, the demo data loaded. A page a role may not see
+(403, 404) is skipped for that role; a page reached again through a redirect (everything
+leads a signed-out visitor to the sign-in page) is checked once.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.accessibility.conftest import DESKTOP, PHONE, ROLE_ACCOUNTS
+from tests.accessibility.walk import pages_of
+
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": WCAG_21_AA},
+    "resultTypes": ["violations"],
+}
+
+axe = Axe()
+
+
+def violations_on(page) -> list[str]:
+    """One line per element that breaks a rule: rule, impact, element, what is wrong."""
+    found = []
+    for violation in axe.run(page, options=AXE_OPTIONS).response["violations"]:
+        for node in violation["nodes"]:
+            target = " ".join(str(t) for t in node["target"])
+            summary = node.get("failureSummary", "").replace("\n", " ")
+            found.append(
+                f"{violation['id']} ({violation['impact']}) at {target}: {summary[:300]}"
+            )
+    return found
+
+
+def walk(context, base_url: str, paths: list[str]) -> tuple[int, dict[str, list[str]]]:
+    """Check each page once; return how many were checked and the violations of each."""
+    page = context.new_page()
+    seen: set[str] = set()
+    failures: dict[str, list[str]] = {}
+    try:
+        for path in paths:
+            response = page.goto(base_url + path)
+            status = response.status if response else 0
+            if status in (403, 404) and path != "/no-such-page":
+                continue
+            landed = urlsplit(page.url)
+            key = landed.path if landed.path == "/login" else f"{landed.path}?{landed.query}"
+            if key in seen:
+                continue
+            seen.add(key)
+            found = violations_on(page)
+            if found:
+                failures[path] = found
+        return len(seen), failures
+    finally:
+        page.close()
+
+
+def report(role: str, width: int, failures: dict[str, list[str]]) -> str:
+    lines = [f"WCAG 2.1 A/AA violations as {role} at {width} px:"]
+    for path, found in failures.items():
+        lines.append(f"  {path}")
+        lines.extend(f"    - {line}" for line in found)
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("role", list(ROLE_ACCOUNTS))
+def test_every_page_meets_wcag_21_aa(role, demo_app, demo_url, role_contexts):
+    checked, failures = walk(role_contexts(role, DESKTOP), demo_url, pages_of(demo_app))
+    assert checked >= (2 if role == "signed_out" else 30), f"only {checked} pages checked"
+    assert not failures, report(role, DESKTOP["width"], failures)
+
+
+@pytest.mark.parametrize("role", ["focal_point", "signed_out"])
+def test_pages_meet_wcag_21_aa_on_a_phone(role, demo_app, demo_url, role_contexts):
+    """On a phone the menu folds and tables turn into cards: check that state too."""
+    checked, failures = walk(role_contexts(role, PHONE), demo_url, pages_of(demo_app))
+    assert checked >= 2, f"only {checked} pages checked"
+    assert not failures, report(role, PHONE["width"], failures)

@@ -1,0 +1,91 @@
+"""Every page of the URL map, with sample ids taken from the demo, for the walks of the
+accessibility checks.
+
+A GET route added to the app is walked without anything to add here, unless its URL needs
+an id this module does not know: then ``pages_of`` fails and says which.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from flask import Flask, url_for
+
+# Routes that answer with something other than a page.
+NOT_PAGES = {"static", "core.healthz", "meetings.document", "recommendations.evidence"}
+# A path ending in an extension (.ics, .csv, .xlsx, .<fmt>) is a file to download.
+DOWNLOAD = re.compile(r"\.[^/]+$")
+
+# Pages worth walking in a second state besides the bare URL: filtered lists, the
+# focal point's and the staff's views of follow-ups, a past chairmanship, an error page.
+EXTRA_PAGES = [
+    "/recommendations/?show=all&overdue=1",
+    "/follow-ups/?only=overdue",
+    "/activities/archive?year=2019",
+    "/no-such-page",
+]
+
+
+def sample_ids(app: Flask) -> dict[str, int | str]:
+    """Ids of records of the demo that show each kind of page at its fullest."""
+    from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem
+    from kpplan.directory.models import Organisation, State, User
+    from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
+    from kpplan.review.models import ReviewSnapshot
+
+    db = app.extensions["sqlalchemy"]
+    with app.app_context():
+        session = db.session
+        kenya = session.scalar(sa.select(State.id).where(State.name == "Kenya"))
+        # Kenya's follow-up with the longest timeline, so its focal point may update it.
+        follow_up = session.execute(
+            sa.select(FollowUp.id, FollowUp.recommendation_id)
+            .outerjoin(StatusUpdate, StatusUpdate.follow_up_id == FollowUp.id)
+            .where(FollowUp.state_id == kenya)
+            .group_by(FollowUp.id, FollowUp.recommendation_id)
+            .order_by(sa.func.count(StatusUpdate.id).desc(), FollowUp.id)
+            .limit(1)
+        ).one()
+        recommendation = session.get(Recommendation, follow_up.recommendation_id)
+        # The chairmanship with the longest work plan.
+        item = session.execute(
+            sa.select(WorkPlanItem.id, WorkPlan.id, WorkPlan.chairmanship_id)
+            .join(WorkPlan, WorkPlanItem.work_plan_id == WorkPlan.id)
+            .order_by(WorkPlanItem.id)
+            .limit(1)
+        ).one()
+        return {
+            "state_id": kenya,
+            "organisation_id": session.scalar(sa.select(sa.func.min(Organisation.id))),
+            "user_id": session.scalar(
+                sa.select(User.id).where(User.email == "focal.kenya@kpplan.example")
+            ),
+            "activity_id": recommendation.activity_id,
+            "recommendation_id": recommendation.id,
+            "follow_up_id": follow_up.id,
+            "chairmanship_id": item[2],
+            "work_plan_id": item[1],
+            "item_id": item[0],
+            "snapshot_id": session.scalar(sa.select(sa.func.min(ReviewSnapshot.id))),
+            "other_chairmanship_id": session.scalar(
+                sa.select(sa.func.min(Chairmanship.id)).where(Chairmanship.id != item[2])
+            ),
+        }
+
+
+def pages_of(app: Flask) -> list[str]:
+    """The path of every page of the URL map (GET routes, files aside), then the extras."""
+    ids = sample_ids(app)
+    paths: list[str] = []
+    with app.test_request_context():
+        for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+            if "GET" not in rule.methods or rule.endpoint in NOT_PAGES:
+                continue
+            if DOWNLOAD.search(rule.rule):
+                continue
+            missing = rule.arguments - ids.keys()
+            assert not missing, f"no sample value for {missing} of {rule.rule}: add one"
+            paths.append(url_for(rule.endpoint, **{name: ids[name] for name in rule.arguments}))
+        paths.append(url_for("review.dashboard", chairmanship_id=ids["other_chairmanship_id"]))
+    return [*paths, *EXTRA_PAGES]
