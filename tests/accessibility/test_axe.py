@@ -31,9 +31,7 @@ def violations_on(page) -> list[str]:
         for node in violation["nodes"]:
             target = " ".join(str(t) for t in node["target"])
             summary = node.get("failureSummary", "").replace("\n", " ")
-            found.append(
-                f"{violation['id']} ({violation['impact']}) at {target}: {summary[:300]}"
-            )
+            found.append(f"{violation['id']} ({violation['impact']}) at {target}: {summary[:300]}")
     return found
 
 
