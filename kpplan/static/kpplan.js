@@ -52,15 +52,25 @@
           event.preventDefault();
         }
       });
-      summary.focus();
-      return;
     }
     // A page that opens with a message about what just happened says it first, unless
     // it asks for a field to start in (the sign-in form).
-    var flash = document.querySelector(".flash-error") ||
+    var first = summary || document.querySelector(".flash-error") ||
       (document.querySelector("[autofocus]") ? null : document.querySelector(".flash"));
-    if (flash) {
-      flash.focus();
+    if (!first) {
+      return;
+    }
+    first.focus();
+    // A page opened at a fragment (a form that posts back to its own section) has the focus
+    // taken away once the browser scrolls there: give it back, unless the person moved on.
+    if (location.hash) {
+      window.addEventListener("load", function () {
+        window.setTimeout(function () {
+          if (document.activeElement === document.body) {
+            first.focus();
+          }
+        }, 0);
+      });
     }
   }
 

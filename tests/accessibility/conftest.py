@@ -161,3 +161,43 @@ def role_contexts(a11y_browser, demo_url) -> Iterator[callable]:
     yield get
     for context in made.values():
         context.close()
+
+
+# For the tests that build their own records with the root conftest's ``factory``: one app
+# per test, on SQLite, with CSRF on, served over HTTP.
+
+
+@pytest.fixture
+def backend():
+    return "sqlite"
+
+
+@pytest.fixture
+def app_config():
+    return {"WTF_CSRF_ENABLED": True}
+
+
+@pytest.fixture
+def live_url(app) -> Iterator[str]:
+    url, stop = serve(app)
+    yield url
+    stop()
+
+
+@pytest.fixture
+def page(a11y_browser) -> Iterator[Page]:
+    """A fresh browser tab (its own cookies) of a desktop's size; a test may resize it."""
+    context = a11y_browser.new_context(viewport=DESKTOP)
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def console_errors(page) -> list[str]:
+    """Errors the page reports: a CSP violation or a failing script shows up here."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors

@@ -1,4 +1,5 @@
-"""Reflow (WCAG 1.4.10): no page scrolls sideways on a phone, as any role.
+"""Reflow (WCAG 1.4.10): no page scrolls sideways on a phone or a tablet, as any role; and
+every control is at least 24 px high and wide, a target a finger can hit.
 
 A wide table may scroll inside its own box (that box is then a region one can reach with the
 keyboard); the page itself never does.
@@ -35,7 +36,28 @@ FIND_OVERFLOW = """
 """
 
 
+# Buttons, fields and links styled as buttons smaller than 24 by 24 px (links within text
+# are exempt, as WCAG 2.2's target-size criterion has it).
+FIND_SMALL_CONTROLS = """
+() => {
+  const small = [];
+  const controls = 'button, select, textarea, input:not([type=hidden]), a.button, summary';
+  for (const el of document.querySelectorAll(controls)) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0 || el.closest('.visually-hidden')) continue;
+    if (box.width < 24 || box.height < 24) {
+      const name = el.tagName.toLowerCase() + (el.name ? `[name=${el.name}]` : '')
+        + ' "' + (el.textContent || el.value || '').trim().slice(0, 30) + '"';
+      small.push(`${name} ${Math.round(box.width)}x${Math.round(box.height)} px`);
+    }
+  }
+  return small.slice(0, 5);
+}
+"""
+
+
 def overflowing_pages(context, base_url: str, paths: list[str]) -> tuple[int, list[str]]:
+    """Walk the pages; return how many were checked and what is wrong on each."""
     page = context.new_page()
     seen: set[str] = set()
     found = []
@@ -53,6 +75,9 @@ def overflowing_pages(context, base_url: str, paths: list[str]) -> tuple[int, li
                     f"{path}: {overflow['page']} px wide in {overflow['width']} px; "
                     + "; ".join(overflow["culprits"])
                 )
+            small = page.evaluate(FIND_SMALL_CONTROLS)
+            if small:
+                found.append(f"{path}: controls under 24 px: " + "; ".join(small))
         return len(seen), found
     finally:
         page.close()
@@ -71,8 +96,10 @@ WALKS = [(role, 390) for role in ROLE_ACCOUNTS] + [
 
 
 @pytest.mark.parametrize("role,width", WALKS, ids=[f"{r}-{w}px" for r, w in WALKS])
-def test_no_page_scrolls_sideways(role, width, demo_app, demo_url, role_contexts):
+def test_no_page_scrolls_sideways_and_controls_are_big_enough(
+    role, width, demo_app, demo_url, role_contexts
+):
     viewport = {"width": width, "height": PHONE["height"]}
     checked, found = overflowing_pages(role_contexts(role, viewport), demo_url, pages_of(demo_app))
     assert checked >= 2
-    assert not found, f"Pages wider than {width} px, as {role}:\n" + "\n".join(found)
+    assert not found, f"As {role} at {width} px:\n" + "\n".join(found)
