@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
+
+from tests.accessibility.walk import DESKTOP, ROLE_ACCOUNTS
 
 CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
@@ -32,24 +34,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-
-# The demo accounts the walk signs in as (kpplan.seed.DEMO_ACCOUNTS), one per role.
-ROLE_ACCOUNTS: dict[str, str | None] = {
-    "admin": "admin@kpplan.example",
-    "focal_point": "focal.kenya@kpplan.example",
-    "chair": "chair@kpplan.example",
-    "observer": "observer@kpplan.example",
-    "signed_out": None,
-}
-
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "tests/accessibility/" in str(item.fspath).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.browser)
 
 
 def _require_chromium() -> str:
@@ -79,7 +63,7 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
-def serve(app) -> tuple[str, callable]:
+def serve(app) -> tuple[str, Callable[[], None]]:
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -138,7 +122,7 @@ def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def role_contexts(a11y_browser, demo_url) -> Iterator[callable]:
+def role_contexts(a11y_browser, demo_url) -> Iterator[Callable[..., BrowserContext]]:
     """``role_context(role, viewport)``: a browser context signed in as the demo account of
     ``role`` (or signed out), made once per role and viewport and reused."""
     from kpplan.seed import DEMO_PASSWORD

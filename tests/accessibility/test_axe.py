@@ -7,13 +7,15 @@ leads a signed-out visitor to the sign-in page) is checked once.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.accessibility.conftest import DESKTOP, PHONE, ROLE_ACCOUNTS
-from tests.accessibility.walk import pages_of
+from tests.accessibility.walk import DESKTOP, PHONE, ROLE_ACCOUNTS, pages_of
+
+pytestmark = pytest.mark.browser
 
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE_OPTIONS = {
@@ -80,3 +82,54 @@ def test_pages_meet_wcag_21_aa_on_a_phone(role, demo_app, demo_url, role_context
     checked, failures = walk(role_contexts(role, PHONE), demo_url, pages_of(demo_app))
     assert checked >= 2, f"only {checked} pages checked"
     assert not failures, report(role, PHONE["width"], failures)
+
+
+# Empty every field of the page's main form and send it, past the browser's own checks, so
+# that the server sends it back with its messages.
+SEND_EMPTY = """form => {
+  form.noValidate = true;
+  for (const el of form.elements) {
+    if (['hidden', 'submit', 'button', 'file'].includes(el.type)) continue;
+    if (el.tagName === 'SELECT') {
+      if (el.multiple) { for (const o of el.options) o.selected = false; }
+      else { el.selectedIndex = 0; }
+    } else if (el.type === 'checkbox' || el.type === 'radio') { el.checked = false; }
+    else { el.value = ''; }
+  }
+  form.requestSubmit();
+}"""
+
+IS_FORM_PAGE = re.compile(r"/(new|edit|import)$|^/users/\d+$|^/follow-ups/\d+$|^/account$")
+
+
+def test_forms_sent_back_with_mistakes_meet_wcag_21_aa(demo_app, demo_url, role_contexts):
+    """Each form of the app, sent empty: "Error:" in the title, the summary (or the message)
+    focused, and no violation in that state either."""
+    page = role_contexts("admin", DESKTOP).new_page()
+    failures: dict[str, list[str]] = {}
+    sent = 0
+    try:
+        for path in pages_of(demo_app):
+            if not IS_FORM_PAGE.search(path.split("?")[0]):
+                continue
+            page.goto(demo_url + path)
+            form = page.locator("main form[method=post]:has(.field)").first
+            if not form.count():
+                continue
+            with page.expect_navigation():
+                form.evaluate(SEND_EMPTY)
+            sent += 1
+            found = violations_on(page)
+            if not page.title().startswith("Error: "):
+                found.append(f"the title does not say Error: {page.title()!r}")
+            focused = page.evaluate(
+                "() => document.activeElement.matches('[data-error-summary], .flash-error')"
+            )
+            if not focused:
+                found.append("neither the error summary nor the error message has the focus")
+            if found:
+                failures[path] = found
+    finally:
+        page.close()
+    assert sent >= 15, f"only {sent} forms sent"
+    assert not failures, report("admin, forms sent empty,", DESKTOP["width"], failures)

@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 
 from tests.accessibility.colours import contrast
-from tests.accessibility.conftest import DESKTOP, PHONE
+from tests.accessibility.walk import DESKTOP, PHONE
+
+pytestmark = pytest.mark.browser
 
 CHARTS = """() => [...document.querySelectorAll('main svg[role=img]')].map(svg => ({
   label: svg.getAttribute('aria-labelledby'),

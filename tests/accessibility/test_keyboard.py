@@ -7,12 +7,15 @@ No click anywhere: only Tab, Shift+Tab, Enter, Escape and typing.
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Locator, Page
 
 from kpplan.directory.models import Role
 from tests.accessibility.colours import contrast
-from tests.accessibility.conftest import PHONE
+from tests.accessibility.walk import PHONE
 from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
 
 IS_FOCUSED = "el => el === document.activeElement"
 

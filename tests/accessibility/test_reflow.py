@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.accessibility.conftest import PHONE, ROLE_ACCOUNTS
-from tests.accessibility.walk import pages_of
+from tests.accessibility.walk import PHONE, ROLE_ACCOUNTS, pages_of
+
+pytestmark = pytest.mark.browser
 
 # The elements that stick out of the viewport while their parent does not: the culprits.
 FIND_OVERFLOW = """

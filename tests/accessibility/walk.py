@@ -1,5 +1,5 @@
-"""Every page of the URL map, with sample ids taken from the demo, for the walks of the
-accessibility checks.
+"""Every page of the URL map, with sample ids taken from the demo, and the roles and screen
+sizes of the walks of the accessibility checks.
 
 A GET route added to the app is walked without anything to add here, unless its URL needs
 an id this module does not know: then ``pages_of`` fails and says which.
@@ -11,6 +11,18 @@ import re
 
 import sqlalchemy as sa
 from flask import Flask, url_for
+
+# The demo accounts the walks sign in as (kpplan.seed.DEMO_ACCOUNTS), one per role.
+ROLE_ACCOUNTS: dict[str, str | None] = {
+    "admin": "admin@kpplan.example",
+    "focal_point": "focal.kenya@kpplan.example",
+    "chair": "chair@kpplan.example",
+    "observer": "observer@kpplan.example",
+    "signed_out": None,
+}
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 # Routes that answer with something other than a page.
 NOT_PAGES = {"static", "core.healthz", "meetings.document", "recommendations.evidence"}
