@@ -3,7 +3,8 @@
    - the menu button of narrow screens (the header folds its menu behind it);
    - focus on the error summary of a form sent back with mistakes (or on the message the
      page opens with), so that a screen reader reads it and a phone shows it;
-   - from a link of the summary, focus on the field itself. */
+   - from a link of the summary, focus on the field itself;
+   - a word over a table that scrolls sideways in its box. */
 (function () {
   "use strict";
 
@@ -74,9 +75,30 @@
     }
   }
 
+  // A table that is wider than its box scrolls inside it: say so (the stylesheet shows a
+  // word and keeps the first column in view), and say it again when the window changes.
+  function markScrollingTables() {
+    var boxes = document.querySelectorAll(".table-scroll");
+    function mark() {
+      for (var i = 0; i < boxes.length; i++) {
+        var box = boxes[i];
+        if (box.scrollWidth > box.clientWidth + 1) {
+          box.setAttribute("data-scrolls", "");
+        } else {
+          box.removeAttribute("data-scrolls");
+        }
+      }
+    }
+    if (boxes.length) {
+      mark();
+      window.addEventListener("resize", mark);
+    }
+  }
+
   function start() {
     setUpMenu();
     setUpMessages();
+    markScrollingTables();
   }
 
   if (document.readyState === "loading") {

@@ -8,12 +8,11 @@ leads a signed-out visitor to the sign-in page) is checked once.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.accessibility.walk import DESKTOP, PHONE, ROLE_ACCOUNTS, pages_of
+from tests.accessibility.walk import DESKTOP, PHONE, ROLE_ACCOUNTS, pages_of, visit_each
 
 pytestmark = pytest.mark.browser
 
@@ -40,23 +39,14 @@ def violations_on(page) -> list[str]:
 def walk(context, base_url: str, paths: list[str]) -> tuple[int, dict[str, list[str]]]:
     """Check each page once; return how many were checked and the violations of each."""
     page = context.new_page()
-    seen: set[str] = set()
-    failures: dict[str, list[str]] = {}
+    checked, failures = 0, {}
     try:
-        for path in paths:
-            response = page.goto(base_url + path)
-            status = response.status if response else 0
-            if status in (403, 404) and path != "/no-such-page":
-                continue
-            landed = urlsplit(page.url)
-            key = landed.path if landed.path == "/login" else f"{landed.path}?{landed.query}"
-            if key in seen:
-                continue
-            seen.add(key)
+        for path in visit_each(page, base_url, paths):
+            checked += 1
             found = violations_on(page)
             if found:
                 failures[path] = found
-        return len(seen), failures
+        return checked, failures
     finally:
         page.close()
 

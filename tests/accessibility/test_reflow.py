@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.accessibility.walk import PHONE, ROLE_ACCOUNTS, pages_of
+from tests.accessibility.walk import PHONE, ROLE_ACCOUNTS, pages_of, visit_each
 
 pytestmark = pytest.mark.browser
 
@@ -60,16 +60,10 @@ FIND_SMALL_CONTROLS = """
 def overflowing_pages(context, base_url: str, paths: list[str]) -> tuple[int, list[str]]:
     """Walk the pages; return how many were checked and what is wrong on each."""
     page = context.new_page()
-    seen: set[str] = set()
-    found = []
+    checked, found = 0, []
     try:
-        for path in paths:
-            response = page.goto(base_url + path)
-            if response and response.status in (403, 404) and path != "/no-such-page":
-                continue
-            if page.url in seen:
-                continue
-            seen.add(page.url)
+        for path in visit_each(page, base_url, paths):
+            checked += 1
             overflow = page.evaluate(FIND_OVERFLOW)
             if overflow:
                 found.append(
@@ -79,7 +73,7 @@ def overflowing_pages(context, base_url: str, paths: list[str]) -> tuple[int, li
             small = page.evaluate(FIND_SMALL_CONTROLS)
             if small:
                 found.append(f"{path}: controls under 24 px: " + "; ".join(small))
-        return len(seen), found
+        return checked, found
     finally:
         page.close()
 

@@ -8,6 +8,8 @@ an id this module does not know: then ``pages_of`` fails and says which.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from urllib.parse import urljoin, urlsplit
 
 import sqlalchemy as sa
 from flask import Flask, url_for
@@ -30,11 +32,14 @@ NOT_PAGES = {"static", "core.healthz", "meetings.document", "recommendations.evi
 DOWNLOAD = re.compile(r"\.[^/]+$")
 
 # Pages worth walking in a second state besides the bare URL: filtered lists, the
-# focal point's and the staff's views of follow-ups, a past chairmanship, an error page.
+# focal point's and the staff's views of follow-ups, a month with activities, a report
+# asked for a wrong date, a past chairmanship, an error page.
 EXTRA_PAGES = [
     "/recommendations/?show=all&overdue=1",
     "/follow-ups/?only=overdue",
     "/activities/archive?year=2019",
+    "/activities/calendar?month=2024-02",
+    "/reports/statistics?from=2024-13-01",
     "/no-such-page",
 ]
 
@@ -101,3 +106,24 @@ def pages_of(app: Flask) -> list[str]:
             paths.append(url_for(rule.endpoint, **{name: ids[name] for name in rule.arguments}))
         paths.append(url_for("review.dashboard", chairmanship_id=ids["other_chairmanship_id"]))
     return [*paths, *EXTRA_PAGES]
+
+
+def visit_each(page, base_url: str, paths: list[str]) -> Iterator[str]:
+    """Open in ``page`` each of ``paths`` its role may see, once: a page the role may not see
+    (403, 404) is left out, and so is one a redirect leads to again (every page leads a
+    signed-out visitor to the sign-in page). A quick request without the browser tells
+    which, so that only pages worth checking are drawn. Yields each path once it is open."""
+    seen: set[str] = set()
+    for path in paths:
+        response = page.context.request.get(base_url + path, max_redirects=0)
+        status, location = response.status, response.headers.get("location")
+        response.dispose()
+        if status in (403, 404) and path != "/no-such-page":
+            continue
+        landed = urlsplit(urljoin(base_url + path, location) if location else path)
+        key = landed.path if landed.path == "/login" else f"{landed.path}?{landed.query}"
+        if key in seen:
+            continue
+        seen.add(key)
+        page.goto(base_url + path)
+        yield path
