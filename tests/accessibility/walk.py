@@ -26,10 +26,9 @@ ROLE_ACCOUNTS: dict[str, str | None] = {
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
-# Routes that answer with something other than a page.
-NOT_PAGES = {"static", "core.healthz", "meetings.document", "recommendations.evidence"}
-# A path ending in an extension (.ics, .csv, .xlsx, .<fmt>) is a file to download.
-DOWNLOAD = re.compile(r"\.[^/]+$")
+# Routes that answer with something other than a page: static files, the health check,
+# kept documents and evidence, and any path ending in an extension (.ics, .csv, .xlsx, .<fmt>).
+NOT_PAGES = re.compile(r"^/static/|^/healthz$|/documents/<|/evidence/<|\.[^/]+$")
 
 # Pages worth walking in a second state besides the bare URL: filtered lists, the
 # focal point's and the staff's views of follow-ups, a month with activities, a report
@@ -97,9 +96,7 @@ def pages_of(app: Flask) -> list[str]:
     paths: list[str] = []
     with app.test_request_context():
         for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-            if "GET" not in rule.methods or rule.endpoint in NOT_PAGES:
-                continue
-            if DOWNLOAD.search(rule.rule):
+            if "GET" not in rule.methods or NOT_PAGES.search(rule.rule):
                 continue
             missing = rule.arguments - ids.keys()
             assert not missing, f"no sample value for {missing} of {rule.rule}: add one"
