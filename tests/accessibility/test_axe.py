@@ -62,6 +62,7 @@ def report(role: str, width: int, failures: dict[str, list[str]]) -> str:
 @pytest.mark.parametrize("role", list(ROLE_ACCOUNTS))
 def test_every_page_meets_wcag_21_aa(role, demo_app, demo_url, role_contexts):
     checked, failures = walk(role_contexts(role, DESKTOP), demo_url, pages_of(demo_app))
+    print(f"{role} at {DESKTOP['width']} px: {checked} pages checked")
     assert checked >= (2 if role == "signed_out" else 30), f"only {checked} pages checked"
     assert not failures, report(role, DESKTOP["width"], failures)
 
@@ -70,6 +71,7 @@ def test_every_page_meets_wcag_21_aa(role, demo_app, demo_url, role_contexts):
 def test_pages_meet_wcag_21_aa_on_a_phone(role, demo_app, demo_url, role_contexts):
     """On a phone the menu folds and tables turn into cards: check that state too."""
     checked, failures = walk(role_contexts(role, PHONE), demo_url, pages_of(demo_app))
+    print(f"{role} at {PHONE['width']} px: {checked} pages checked")
     assert checked >= 2, f"only {checked} pages checked"
     assert not failures, report(role, PHONE["width"], failures)
 
@@ -121,5 +123,6 @@ def test_forms_sent_back_with_mistakes_meet_wcag_21_aa(demo_app, demo_url, role_
                 failures[path] = found
     finally:
         page.close()
+    print(f"{sent} forms sent back with mistakes and checked")
     assert sent >= 15, f"only {sent} forms sent"
     assert not failures, report("admin, forms sent empty,", DESKTOP["width"], failures)

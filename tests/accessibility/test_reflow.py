@@ -96,5 +96,6 @@ def test_no_page_scrolls_sideways_and_controls_are_big_enough(
 ):
     viewport = {"width": width, "height": PHONE["height"]}
     checked, found = overflowing_pages(role_contexts(role, viewport), demo_url, pages_of(demo_app))
+    print(f"{role} at {width} px: {checked} pages checked")
     assert checked >= 2
     assert not found, f"As {role} at {width} px:\n" + "\n".join(found)
