@@ -82,10 +82,13 @@
     function mark() {
       for (var i = 0; i < boxes.length; i++) {
         var box = boxes[i];
+        // The box is a stop of the Tab key only while it has something to scroll.
         if (box.scrollWidth > box.clientWidth + 1) {
           box.setAttribute("data-scrolls", "");
+          box.setAttribute("tabindex", "0");
         } else {
           box.removeAttribute("data-scrolls");
+          box.removeAttribute("tabindex");
         }
       }
     }
