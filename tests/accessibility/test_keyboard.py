@@ -8,7 +8,7 @@ No click anywhere: only Tab, Shift+Tab, Enter, Escape and typing.
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator, Page, expect
 
 from kpplan.directory.models import Role
 from tests.accessibility.colours import contrast
@@ -100,7 +100,7 @@ def test_signing_in_by_keyboard_alone(page, live_url, factory, console_errors):
     submit(page)
     assert page.title() == "Error: Sign in · kpplan"
     summary = page.locator("[data-error-summary]")
-    assert summary.evaluate(IS_FOCUSED), f"focus is on {focused(page)}"
+    expect(summary).to_be_focused()  # by kpplan.js, once the page has loaded
     assert summary.get_attribute("role") == "alert"
     links = summary.locator("a")
     assert links.count() == 2 and links.nth(0).get_attribute("href") == "#email"
@@ -118,7 +118,8 @@ def test_signing_in_by_keyboard_alone(page, live_url, factory, console_errors):
     # A wrong password: the message is an alert, and it has the focus.
     error = page.locator(".flash-error")
     assert error.inner_text() == "That e-mail address and password do not match an active account."
-    assert error.evaluate(IS_FOCUSED) and page.title().startswith("Error: ")
+    expect(error).to_be_focused()
+    assert page.title().startswith("Error: ")
 
     tab_to(page, page.locator("input#password"))
     page.keyboard.type(PASSWORD)
@@ -197,7 +198,7 @@ def test_a_focal_point_updates_a_follow_up_on_a_phone_by_keyboard_alone(
     assert page.url.endswith("#update")
     assert page.title().startswith("Error: ")
     summary = page.locator("[data-error-summary]")
-    assert summary.evaluate(IS_FOCUSED), f"focus is on {focused(page)}"
+    expect(summary).to_be_focused()
     assert in_viewport(summary, page)
     assert "is not a web address starting with https://" in summary.inner_text()
     assert page.locator("textarea[name=narrative]").input_value().startswith("The draft decree")
@@ -213,7 +214,8 @@ def test_a_focal_point_updates_a_follow_up_on_a_phone_by_keyboard_alone(
     # Posted: the message is focused at the top; the timeline holds the update.
     message = page.locator(".flash-success")
     assert message.inner_text() == "Your update has been posted."
-    assert message.evaluate(IS_FOCUSED) and in_viewport(message, page)
+    expect(message).to_be_focused()
+    assert in_viewport(message, page)
     timeline = page.locator("#timeline").inner_text()
     assert "The draft decree is with the cabinet." in timeline and "Cabinet agenda" in timeline
     assert not page.title().startswith("Error")
