@@ -47,7 +47,9 @@ def _require_chromium() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API allows one instance at a time, and the
+# other browser tests (tests/test_browser.py) start their own.
+@pytest.fixture(scope="module")
 def a11y_browser() -> Iterator[Browser]:
     executable = _require_chromium()
     with sync_playwright() as playwright:
@@ -121,7 +123,7 @@ def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
     page.wait_for_url(f"{base_url}/")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def role_contexts(a11y_browser, demo_url) -> Iterator[Callable[..., BrowserContext]]:
     """``role_context(role, viewport)``: a browser context signed in as the demo account of
     ``role`` (or signed out), made once per role and viewport and reused."""
