@@ -36,6 +36,7 @@ class Mark:
     width: float
     colour: str
     cancelled: bool
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Band:
     x: float
     width: float
     colour: str
+    period: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,10 @@ def _when(a: TimelineActivity) -> str:
     return f"{a.start_date:%d %b %Y} – {a.end_date:%d %b %Y}"
 
 
+def _period(start: date, end: date | None) -> str:
+    return f"{start:%d %b %Y} – {end:%d %b %Y}" if end else f"since {start:%d %b %Y}"
+
+
 def layout(
     activities: list[TimelineActivity],
     chairmanships: list[Chairmanship],
@@ -118,6 +124,7 @@ def layout(
             width=max(round(x(a.end_date + timedelta(days=1)) - x(a.start_date), 1), 4),
             colour=a.kind.info.colour,
             cancelled=a.status is Status.CANCELLED,
+            kind=a.kind.label,
         )
         for a in activities
     ]
@@ -136,6 +143,7 @@ def layout(
                 x=left,
                 width=max(round(x(last + timedelta(days=1)) - left, 1), 1),
                 colour=BAND_COLOURS[chair.state.region],
+                period=_period(chair.start_date, chair.end_date),
             )
         )
     ticks = [
