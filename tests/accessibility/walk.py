@@ -47,6 +47,7 @@ def sample_ids(app: Flask) -> dict[str, int | str]:
     """Ids of records of the demo that show each kind of page at its fullest."""
     from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem
     from kpplan.directory.models import Organisation, State, User
+    from kpplan.participants.models import Invitation, Participant
     from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
     from kpplan.review.models import ReviewSnapshot
 
@@ -71,7 +72,17 @@ def sample_ids(app: Flask) -> dict[str, int | str]:
             .order_by(WorkPlanItem.id)
             .limit(1)
         ).one()
+        # Kenya's invitation to the demo's upcoming training, and one of its delegates.
+        invitation = session.scalar(
+            sa.select(sa.func.max(Invitation.id)).where(Invitation.state_id == kenya)
+        )
         return {
+            "invitation_id": invitation,
+            "participant_id": session.scalar(
+                sa.select(sa.func.min(Participant.id)).where(
+                    Participant.invitation_id == invitation
+                )
+            ),
             "state_id": kenya,
             "organisation_id": session.scalar(sa.select(sa.func.min(Organisation.id))),
             "user_id": session.scalar(
