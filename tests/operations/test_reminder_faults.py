@@ -3,14 +3,10 @@ writer, a sender that dies with a mail in flight, and a lease that runs out mid-
 
 from __future__ import annotations
 
-import email
-import socket
 import sqlite3
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
-from email.policy import default as default_policy
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -23,31 +19,7 @@ from kpplan.meetings.models import Milestone
 from kpplan.reminders.mail import transport_for
 from kpplan.reminders.models import Reminder, ReminderRun, ReminderStatus
 from kpplan.reminders.planner import tick
-
-BRUSSELS = ZoneInfo("Europe/Brussels")
-
-
-# Small helpers, as in tests/test_reminders.py (copied: that module is moving) -------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
-        return "250 Message accepted for delivery"
-
-    def message_ids(self) -> list[str]:
-        return [str(m["Message-ID"]) for m in self.messages]
+from tests.reminders.helpers import BRUSSELS, Inbox, free_port
 
 
 @pytest.fixture

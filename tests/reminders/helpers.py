@@ -40,6 +40,9 @@ class Inbox:
     def keys(self) -> list[str]:
         return [str(m["X-Kpplan-Reminder"]) for m in self.messages]
 
+    def message_ids(self) -> list[str]:
+        return [str(m["Message-ID"]) for m in self.messages]
+
     def to(self, address: str) -> list:
         return [m for m in self.messages if address in str(m["To"])]
 
