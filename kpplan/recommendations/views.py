@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
 # The follow-up views and the imports add their routes to ``bp`` when imported.
 import kpplan.recommendations.follow_up_views  # noqa: F401
@@ -148,9 +149,13 @@ def edit(recommendation_id: int):
         else:
             draft = form.fields.form.draft(choices, predecessor)
             try:
-                saved = services.update_recommendation(
-                    acting_user(), found, form.version.data, draft, form.revision_reason.data
-                )
+                try:
+                    saved = services.update_recommendation(
+                        acting_user(), found, form.version.data, draft, form.revision_reason.data
+                    )
+                    db.session.commit()
+                except StaleDataError:  # saved by someone else between our read and write
+                    raise StaleEdit.at_the_same_moment() from None
             except DomainError as error:
                 db.session.rollback()
                 status = 409 if isinstance(error, StaleEdit) else 200
@@ -161,7 +166,6 @@ def edit(recommendation_id: int):
                 else:
                     attach_error(form, error)
             else:
-                db.session.commit()
                 flash(f"{saved.code} has been saved.", "success")
                 return redirect(url_for(".recommendation", recommendation_id=saved.id))
     return render_template(

@@ -144,3 +144,31 @@ def test_a_move_saved_meanwhile_is_a_409_page_not_a_500(app, client, people, log
     with app.app_context():
         saved = db.session.get(Activity, activity.id)
         assert (saved.title, saved.status) == ("Renamed meanwhile", Status.DRAFT)
+
+
+def test_a_recommendation_saved_meanwhile_is_refused_and_the_wording_kept(
+    app, client, people, login_as, factory
+):
+    """The recommendation's own edit view (not through save_form) refuses the same way."""
+    from kpplan.recommendations.models import Recommendation
+    from tests.factories import STATE_A
+
+    activity = factory.activity()
+    recommendation = factory.recommendation(activity.id, states=(STATE_A,))
+    login_as(people["secretariat"])
+    url = f"/recommendations/{recommendation.id}/edit"
+    form = {
+        "version": _version(client.get(url).text),
+        "fields-text": "My corrected wording.",
+        "fields-priority": "medium",
+        "fields-themes": ["RD3"],
+        "fields-states": [recommendation.follow_ups[0].state_id],
+        "fields-lineage": "",
+    }
+    with app.app_context(), saved_meanwhile(Recommendation, recommendation.id, text="Theirs"):
+        response = client.post(url, data=form)
+    assert response.status_code == 409
+    assert AT_THE_SAME_MOMENT in response.text
+    assert "My corrected wording.</textarea>" in response.text
+    with app.app_context():
+        assert db.session.get(Recommendation, recommendation.id).text == "Theirs"
