@@ -119,5 +119,9 @@ def flashes(page: str) -> list[str]:
 
 
 def field_error(page: str, field: str) -> str | None:
+    """The message shown next to ``field``, without the "Error:" said to screen readers."""
     found = re.search(rf'<p class="error" id="{field}-error">(.*?)</p>', page, re.S)
-    return html.unescape(found.group(1).strip()) if found else None
+    if not found:
+        return None
+    message = re.sub(r'<span class="visually-hidden">Error: </span>', "", found.group(1))
+    return html.unescape(message.strip())

@@ -112,7 +112,7 @@ def test_the_pages_count_due_soon_and_not_updated_with_the_days_of_the_reminders
     assert "Due within 45 days (2)" in listing and "Not updated for 14 days (1)" in listing
     assert "Open (0)" in listing
     only = client.get("/follow-ups/?only=stale").text
-    assert quiet.code in only and '<td class="nowrap">Not updated for 14 days</td>' in only
+    assert quiet.code in only and '<td data-label="Urgency">Not updated for 14 days</td>' in only
 
 
 def test_a_follow_up_awaiting_validation_is_urgent_only_while_it_waits_for_its_addressee(
