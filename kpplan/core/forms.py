@@ -9,14 +9,16 @@ module's ``IntegerField``: ASCII digits within what a database column holds.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import wtforms
-from flask import flash
+from flask import current_app, flash
 from flask_wtf import FlaskForm
 from wtforms import Field, FieldList, FormField
 from wtforms.validators import InputRequired, NumberRange
 from wtforms.widgets import HiddenInput
 
+from kpplan.core import spreadsheets
 from kpplan.core.errors import DomainError, StaleEdit
 from kpplan.core.parsing import MAX_INT, NUL_MESSAGE, has_nul, whole_number
 
@@ -91,3 +93,20 @@ def attach_error(form: FlaskForm, error: DomainError) -> None:
         if error.current_version is not None and hasattr(form, "version"):
             form.version.data = error.current_version
             form.version.raw_data = [str(error.current_version)]
+
+
+def read_spreadsheet_upload(form: Any) -> tuple[bytes, str] | None:
+    """The CSV or XLSX file sent in ``form.file`` and its kind, for an import's preview; or
+    None, with the message next to the file field, for another kind of file or one larger
+    than ``MAX_DOCUMENT_SIZE``."""
+    try:
+        kind = spreadsheets.upload_kind(form.file.data.filename or "")
+    except DomainError as error:
+        attach_error(form, error)
+        return None
+    limit = current_app.config["MAX_DOCUMENT_SIZE"]
+    data = form.file.data.stream.read(limit + 1)
+    if len(data) > limit:
+        form.file.errors.append("The file is too large to import.")
+        return None
+    return data, kind

@@ -22,7 +22,7 @@ from kpplan.core import spreadsheets
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError, StaleEdit
 from kpplan.core.extensions import db
-from kpplan.core.forms import attach_error
+from kpplan.core.forms import attach_error, read_spreadsheet_upload
 from kpplan.core.requests import acting_user, save_form
 from kpplan.directory.models import Role
 from kpplan.meetings.models import Activity
@@ -466,19 +466,6 @@ def _imports_folder() -> Path:
     return Path(current_app.instance_path) / "participant-imports"
 
 
-def _read_upload(form: ImportForm) -> tuple[bytes, str] | None:
-    try:
-        kind = spreadsheets.upload_kind(form.file.data.filename or "")
-    except DomainError as error:
-        attach_error(form, error)
-        return None
-    data = form.file.data.stream.read(current_app.config["MAX_DOCUMENT_SIZE"] + 1)
-    if len(data) > current_app.config["MAX_DOCUMENT_SIZE"]:
-        form.file.errors.append("The file is too large to import.")
-        return None
-    return data, kind
-
-
 def _plan(data: bytes, kind: str, invitation_list: InvitationList) -> imports.ImportPlan:
     rows = spreadsheets.read_table(data, kind, exports.IMPORT_COLUMNS)
     return imports.plan_import(rows, invitation_list)
@@ -494,7 +481,7 @@ def import_participants(activity_id: int):
     form = ImportForm()
     plan, token = None, None
     if form.validate_on_submit():
-        upload = _read_upload(form)
+        upload = read_spreadsheet_upload(form)
         if upload is not None:
             data, kind = upload
             try:

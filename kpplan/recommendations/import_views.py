@@ -13,7 +13,7 @@ from kpplan.core import spreadsheets
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
-from kpplan.core.forms import attach_error
+from kpplan.core.forms import attach_error, read_spreadsheet_upload
 from kpplan.core.requests import acting_user
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import imports
@@ -24,19 +24,6 @@ from kpplan.recommendations.forms import ConfirmImportForm, ImportForm
 
 def _imports_folder() -> Path:
     return Path(current_app.instance_path) / "imports"
-
-
-def _read_upload(form: ImportForm) -> tuple[bytes, str] | None:
-    try:
-        kind = spreadsheets.upload_kind(form.file.data.filename or "")
-    except DomainError as error:
-        attach_error(form, error)
-        return None
-    data = form.file.data.stream.read(current_app.config["MAX_DOCUMENT_SIZE"] + 1)
-    if len(data) > current_app.config["MAX_DOCUMENT_SIZE"]:
-        form.file.errors.append("The file is too large to import.")
-        return None
-    return data, kind
 
 
 def _plan(data: bytes, kind: str, what: str, activity: Activity | None):
@@ -52,7 +39,7 @@ def _import(what: str, activity: Activity | None = None):
     form = ImportForm()
     plan, token, status = None, None, 200
     if form.validate_on_submit():
-        upload = _read_upload(form)
+        upload = read_spreadsheet_upload(form)
         if upload is not None:
             data, kind = upload
             try:
