@@ -77,7 +77,8 @@ format: install-dev  ## format the code with ruff
 bench: install-dev  ## every page at 100x (warm and right after a write), throughput, a reminder tick
 	$(BIN)/python bench/world.py --scale 1 >/dev/null
 	$(BIN)/python bench/world.py --scale 100 >/dev/null
-	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && { apt-get install -y -qq wrk >/dev/null \
+	  || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }; }
 	@status=0; \
 	$(BIN)/python bench/pages.py || status=1; \
 	$(BIN)/python bench/throughput.py || status=1; \
