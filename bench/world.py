@@ -394,7 +394,8 @@ def _fill_recommendations(volume, states, activities, rng) -> list[tuple[int, da
 def _fill_updates(volume, follow_ups, users, rng: random.Random) -> None:
     """``volume.updates`` status updates spread over the follow-ups (0 to 10 each), in
     order, each moving its follow-up on; the follow-up then carries its last update's
-    status, progress and date. A few implementations await validation."""
+    status, progress and date. A few implementations await validation; the others were
+    accepted by the secretariat."""
     from kpplan.core.extensions import db
     from kpplan.recommendations.models import FollowUp, FollowUpStatus, StatusUpdate, Validation
 
@@ -424,7 +425,12 @@ def _fill_updates(volume, follow_ups, users, rng: random.Random) -> None:
             status = path[min(k * len(path) // max(count, 1), len(path) - 1)]
             if k == count - 1 and count > 6 and n % 9 == 0:
                 status = FollowUpStatus.NOT_APPLICABLE
-            pending = status is FollowUpStatus.IMPLEMENTED and n % 5 == 0
+            implemented = status is FollowUpStatus.IMPLEMENTED
+            # Only a follow-up's last move to "implemented" may still await validation.
+            pending = implemented and k == count - 1 and n % 5 == 0
+            validation = (
+                Validation.PENDING if pending else Validation.ACCEPTED if implemented else None
+            )
             rows.append(
                 {
                     "follow_up_id": follow_up_id,
@@ -438,10 +444,18 @@ def _fill_updates(volume, follow_ups, users, rng: random.Random) -> None:
                     "reason": "No maritime border"
                     if status is FollowUpStatus.NOT_APPLICABLE
                     else None,
-                    "validation": Validation.PENDING if pending else None,
+                    "validation": validation,
+                    "validated_by_id": users["admin"]
+                    if validation is Validation.ACCEPTED
+                    else None,
+                    "validated_at": at + timedelta(days=3)
+                    if validation is Validation.ACCEPTED
+                    else None,
                 }
             )
-            before = status
+            if not pending:
+                before = status
+        # A pending implementation leaves the follow-up where it was until validated.
         finals.append((follow_up_id, before, moments[-1]))
         if len(rows) >= 50_000:
             _insert(StatusUpdate, rows)
