@@ -24,6 +24,7 @@ from kpplan.recommendations.models import (
     StatusUpdate,
     WordingRevision,
 )
+from kpplan.recommendations.tallies import FollowUpTally, RecommendationTally
 from kpplan.reminders.models import Reminder, ReminderPreference, ReminderRun
 from kpplan.review.models import ReviewSnapshot, SnapshotEntry
 
@@ -37,6 +38,7 @@ __all__ = [
     "Document",
     "Evidence",
     "FollowUp",
+    "FollowUpTally",
     "Invitation",
     "InvitationList",
     "Milestone",
@@ -44,6 +46,7 @@ __all__ = [
     "Participant",
     "ProcessClock",
     "Recommendation",
+    "RecommendationTally",
     "RecommendationTheme",
     "Reminder",
     "ReminderPreference",
