@@ -320,9 +320,12 @@ def recount_command(check: bool) -> None:
 
     The figures of the shares, the home page, the statistics and the Chair's review are
     kept up to date on every change made through kpplan; a change made to the database by
-    hand (SQL) is not counted until this command runs.
+    hand (SQL) is not counted until this command runs. It also counts what changed between
+    review snapshots where that is not kept yet (after an upgrade, or after a snapshot was
+    removed with its meeting).
     """
     from kpplan.recommendations import tallies
+    from kpplan.review import snapshots
 
     connection = db.session.connection()
     if check:
@@ -341,5 +344,8 @@ def recount_command(check: bool) -> None:
         )
         sys.exit(1)
     tallies.recount(connection)
+    compared = snapshots.compare_all()
     db.session.commit()
     click.echo("The follow-up figures were counted again from every follow-up.")
+    if compared:
+        click.echo(f"What changed between review snapshots was counted for {compared} of them.")

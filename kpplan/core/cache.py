@@ -114,7 +114,11 @@ def count_changes() -> None:
 def change_stamp(*models: Any) -> tuple:
     """The change counters of ``models``' tables, read once per request."""
     names = tuple(m.__tablename__ for m in models)
-    watch(*models)
+    unwatched = [n for n in names if n not in _WATCHED]
+    if unwatched:
+        # Watched only from here, a table's changes would go uncounted in the workers that
+        # have not yet read this figure, and they would keep it stale.
+        raise RuntimeError(f"Call watch() at import time for the tables {unwatched}.")
     stamps = g.setdefault("change_stamps", {})
     missing = [n for n in names if n not in stamps]
     if missing:

@@ -42,8 +42,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from kpplan.core.cache import watch
 from kpplan.core.db import Base
-from kpplan.recommendations.models import FollowUp, Recommendation, RecommendationTheme
+from kpplan.recommendations.models import (
+    FollowUp,
+    Recommendation,
+    RecommendationTheme,
+    StatusUpdate,
+)
+
+# The figures kept in memory for a while (``core.cache.memoised``) read these tables.
+watch(FollowUp, StatusUpdate, Recommendation, RecommendationTheme)
 
 #: The state key of follow-ups addressed to an organisation or the secretariat.
 NO_STATE = 0

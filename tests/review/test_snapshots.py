@@ -210,6 +210,8 @@ class TestSnapshots:
                     db.session.commit()
                 return counter, taken.entry_count
 
+        # Both compared with a snapshot before them: the comparison is counted in SQL too.
+        snapshot_at(add_som(factory, date(2024, 7, 14)).id)
         few, few_entries = snapshot_at(few_som.id)
         for _ in range(20):
             factory.recommendation(meeting.id, states=("Kenya", "Italy", "Egypt", "Sudan"))
