@@ -17,10 +17,13 @@ import hashlib
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, g, request, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import Integer, String, bindparam, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from kpplan.core.clock import today
 from kpplan.core.db import Base
 from kpplan.core.extensions import db
 
@@ -155,11 +158,37 @@ def etag_for(*parts: Hashable) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
+#: Kept by the browser for its reader only, and asked for again every time.
+PRIVATE_REVALIDATED = "private, no-cache"
+
+
+def page_etag(*models: Any) -> str | None:
+    """The ETag of a page that shows figures read from ``models``' tables (which must
+    include what the layout shows: the states and the Chair of the header), for the
+    signed-in reader: their account, scope and unread notifications, the session's form
+    token (the sign-out button carries it), the address and the day. None when the page
+    will show flashed messages: those are shown once."""
+    if session.get("_flashes"):
+        return None
+    user = current_user
+    generate_csrf()  # the session's token, made now if this is its first page
+    token = session.get("csrf_token") or ""
+    reader = (
+        getattr(user, "id", None),
+        getattr(user, "name", None),
+        str(getattr(user, "role", "")),
+        getattr(user, "state_id", None),
+        getattr(user, "unread_notifications", None),
+        hashlib.sha256(token.encode()).hexdigest(),
+    )
+    return etag_for(request.full_path, today(), reader, change_stamp(*models))
+
+
 def _validators(response: Response, etag: str) -> Response:
     response.set_etag(etag)
     # The page depends on who reads it: no shared cache keeps it, and the browser asks
     # every time (and gets a 304 while nothing changed).
-    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Cache-Control"] = PRIVATE_REVALIDATED
     response.vary.add("Cookie")
     return response
 

@@ -42,7 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from kpplan.core.cache import watch
+from kpplan.core.cache import bump, watch
 from kpplan.core.db import Base
 from kpplan.recommendations.models import (
     FollowUp,
@@ -331,6 +331,8 @@ def recount(connection) -> None:
         connection.execute(
             insert(ft).from_select(["theme", "state_id", "status", "pending", "n"], build())
         )
+    # The figures kept in memory from the follow-ups are out of date too.
+    bump(connection, [FollowUp.__tablename__])
 
 
 def kept(connection) -> Counter:
