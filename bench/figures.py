@@ -48,6 +48,8 @@ def main() -> int:
             "SECRET_KEY": "bench",
             "SQLALCHEMY_DATABASE_URI": args.url,
             "PASSWORD_HASH_PROFILE": "test",
+            # The writes are posted as a form would be, without its token.
+            "WTF_CSRF_ENABLED": False,
         },
         instance_path=scratch,
     )
