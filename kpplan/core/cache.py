@@ -162,12 +162,22 @@ def etag_for(*parts: Hashable) -> str:
 PRIVATE_REVALIDATED = "private, no-cache"
 
 
+#: What the layout of every page shows (the Chair of the header, the reader's state),
+#: registered by the features that draw it.
+_EVERY_PAGE: list[Any] = []
+
+
+def stamp_every_page_with(*models: Any) -> None:
+    """Make ``models``' tables part of every page's ETag (they are in its layout)."""
+    watch(*models)
+    _EVERY_PAGE.extend(m for m in models if m not in _EVERY_PAGE)
+
+
 def page_etag(*models: Any) -> str | None:
-    """The ETag of a page that shows figures read from ``models``' tables (which must
-    include what the layout shows: the states and the Chair of the header), for the
-    signed-in reader: their account, scope and unread notifications, the session's form
-    token (the sign-out button carries it), the address and the day. None when the page
-    will show flashed messages: those are shown once."""
+    """The ETag of a page that shows figures read from ``models``' tables and the layout
+    (``stamp_every_page_with``), for the signed-in reader: their account, scope and
+    unread notifications, the session's form token (the sign-out button carries it), the
+    address and the day. None when the page will show flashed messages (shown once)."""
     if session.get("_flashes"):
         return None
     user = current_user
@@ -181,7 +191,7 @@ def page_etag(*models: Any) -> str | None:
         getattr(user, "unread_notifications", None),
         hashlib.sha256(token.encode()).hexdigest(),
     )
-    return etag_for(request.full_path, today(), reader, change_stamp(*models))
+    return etag_for(request.full_path, today(), reader, change_stamp(*_EVERY_PAGE, *models))
 
 
 def _validators(response: Response, etag: str) -> Response:

@@ -24,7 +24,6 @@ from sqlalchemy.orm.exc import StaleDataError
 import kpplan.recommendations.follow_up_views  # noqa: F401
 import kpplan.recommendations.import_views  # noqa: F401
 from kpplan import permissions
-from kpplan.chair.models import Chairmanship
 from kpplan.core import spreadsheets
 from kpplan.core.cache import page_etag, unchanged, watch, with_etag
 from kpplan.core.clock import today
@@ -108,8 +107,8 @@ def export(fmt: str):
     return download(body, f"kpplan-recommendations-{today():%Y-%m-%d}", fmt)
 
 
-# What the shares page shows (with the header's states and Chair): its ETag's stamps.
-_SHARES_READ = watch(FollowUp, Recommendation, RecommendationTheme, State, Chairmanship)
+# What the shares page shows (besides the layout): its ETag's stamps.
+_SHARES_READ = watch(FollowUp, Recommendation, RecommendationTheme, State)
 
 
 @bp.route("/recommendations/shares")

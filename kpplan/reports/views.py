@@ -74,7 +74,7 @@ def _follow_up_scope() -> int | None:
     return scope_of(current_user).state_id
 
 
-# What the statistics page shows (with the header's states and Chair): its ETag's stamps.
+# What the statistics page shows (besides the layout): its ETag's stamps.
 _STATISTICS_READ = watch(Activity, InvitationList, Recommendation, FollowUp, State, Chairmanship)
 
 
