@@ -49,15 +49,19 @@ def register_extensions(app: Flask) -> None:
     from kpplan import errorpages, headers, reminders
     from kpplan.auth.loader import add_user_column, load_user
     from kpplan.core import clock
+    from kpplan.core.cache import count_changes
     from kpplan.core.db import configure_engine, guard_texts
     from kpplan.core.extensions import csrf, db, login_manager, migrate
     from kpplan.core.requests import refuse_nul_in_address
+    from kpplan.recommendations.tallies import keep_tallies
 
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
             configure_engine(engine)
     guard_texts()
+    keep_tallies()
+    count_changes()
     app.before_request(refuse_nul_in_address)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)

@@ -306,3 +306,46 @@ def forget_participants_command(before: str | None, dry_run: bool) -> None:
     )
     for title, count in report.activities:
         click.echo(f"  {title}: {count}")
+
+
+@kpplan_group.command("recount")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Only compare the kept figures with a full count; list the differences and exit "
+    "with status 1 when there are any. Changes nothing.",
+)
+def recount_command(check: bool) -> None:
+    """Count the follow-up figures again from every follow-up.
+
+    The figures of the shares, the home page, the statistics and the Chair's review are
+    kept up to date on every change made through kpplan; a change made to the database by
+    hand (SQL) is not counted until this command runs. It also counts what changed between
+    review snapshots where that is not kept yet (after an upgrade, or after a snapshot was
+    removed with its meeting).
+    """
+    from kpplan.recommendations import tallies
+    from kpplan.review import snapshots
+
+    connection = db.session.connection()
+    if check:
+        found = tallies.differences(connection)
+        db.session.rollback()
+        if not found:
+            click.echo("The kept follow-up figures match a full count.")
+            return
+        for key, have, want in found[:200]:
+            click.echo(f"  {tallies.describe(key)}: kept {have}, counted {want}")
+        more = " (the first 200 listed)" if len(found) > 200 else ""
+        click.echo(
+            f"{len(found)} kept follow-up figures differ from a full count{more}; "
+            "run `flask --app wsgi kpplan recount` to put them right.",
+            err=True,
+        )
+        sys.exit(1)
+    tallies.recount(connection)
+    compared = snapshots.compare_all()
+    db.session.commit()
+    click.echo("The follow-up figures were counted again from every follow-up.")
+    if compared:
+        click.echo(f"What changed between review snapshots was counted for {compared} of them.")

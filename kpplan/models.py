@@ -4,6 +4,7 @@ for migrations and ``db check`` whichever blueprints are loaded."""
 from kpplan.audit.models import AuditEntry
 from kpplan.auth.models import SignedInSession, SignInThrottle
 from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem
+from kpplan.core.cache import ChangeCounter
 from kpplan.core.clock import ProcessClock
 from kpplan.core.rule_settings import ReminderRuleSetting
 from kpplan.directory.models import Organisation, State, User
@@ -24,8 +25,9 @@ from kpplan.recommendations.models import (
     StatusUpdate,
     WordingRevision,
 )
+from kpplan.recommendations.tallies import FollowUpTally, RecommendationTally
 from kpplan.reminders.models import Reminder, ReminderPreference, ReminderRun
-from kpplan.review.models import ReviewSnapshot, SnapshotEntry
+from kpplan.review.models import ReviewSnapshot, SnapshotChange, SnapshotDifference, SnapshotEntry
 
 __all__ = [
     "Activity",
@@ -33,10 +35,12 @@ __all__ = [
     "ActivityOrganisation",
     "ActivityStateRole",
     "AuditEntry",
+    "ChangeCounter",
     "Chairmanship",
     "Document",
     "Evidence",
     "FollowUp",
+    "FollowUpTally",
     "Invitation",
     "InvitationList",
     "Milestone",
@@ -44,6 +48,7 @@ __all__ = [
     "Participant",
     "ProcessClock",
     "Recommendation",
+    "RecommendationTally",
     "RecommendationTheme",
     "Reminder",
     "ReminderPreference",
@@ -52,6 +57,8 @@ __all__ = [
     "ReviewSnapshot",
     "SignInThrottle",
     "SignedInSession",
+    "SnapshotChange",
+    "SnapshotDifference",
     "SnapshotEntry",
     "State",
     "StatusUpdate",

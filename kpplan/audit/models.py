@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kpplan.core.cache import stamp_every_figure_with
 from kpplan.core.db import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:  # the trail names users by key; it imports none of directory's code
@@ -44,7 +43,3 @@ class AuditEntry(Base):
         after = self.after or {}
         keys = sorted(set(before) | set(after))
         return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
-
-
-# Every change writes an entry here: its highest id is part of every figure's change stamp.
-stamp_every_figure_with(AuditEntry)

@@ -20,13 +20,19 @@ from kpplan.chair.forms import (
     WorkPlanItemForm,
 )
 from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem
+from kpplan.core.cache import stamp_every_page_with
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.core.requests import acting_user, save_form
+from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
 
 bp = Blueprint("chair", __name__, url_prefix="/chair")
+
+# The header of every page names the Chair (a state): pages answered with a 304 while
+# nothing changed (``core.cache.page_etag``) must change when either does.
+stamp_every_page_with(Chairmanship, State)
 
 
 @bp.before_request

@@ -7,7 +7,16 @@ routes on it from ``follow_up_views`` and ``import_views``, imported here.
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -16,18 +25,25 @@ import kpplan.recommendations.follow_up_views  # noqa: F401
 import kpplan.recommendations.import_views  # noqa: F401
 from kpplan import permissions
 from kpplan.core import spreadsheets
+from kpplan.core.cache import page_etag, unchanged, watch, with_etag
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError, StaleEdit
 from kpplan.core.extensions import db
 from kpplan.core.forms import attach_error
 from kpplan.core.requests import acting_user, enum_arg, int_arg, page_arg, save_form
 from kpplan.directory import queries as directory_queries
+from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import figures, lists, queries, services
 from kpplan.recommendations.blueprint import bp, current_scope, download
 from kpplan.recommendations.exports import RECOMMENDATION_COLUMNS, recommendation_row
 from kpplan.recommendations.forms import RecommendationForm, RecordForm, WithdrawForm
-from kpplan.recommendations.models import FollowUpStatus, Recommendation
+from kpplan.recommendations.models import (
+    FollowUp,
+    FollowUpStatus,
+    Recommendation,
+    RecommendationTheme,
+)
 from kpplan.recommendations.themes import BY_CODE, THEMES
 
 __all__ = ["bp"]
@@ -91,16 +107,26 @@ def export(fmt: str):
     return download(body, f"kpplan-recommendations-{today():%Y-%m-%d}", fmt)
 
 
+# What the shares page shows (besides the layout): its ETag's stamps.
+_SHARES_READ = watch(FollowUp, Recommendation, RecommendationTheme, State)
+
+
 @bp.route("/recommendations/shares")
 def shares():
+    etag = page_etag(*_SHARES_READ)
+    if etag and (answer := unchanged(etag)) is not None:
+        return answer
     scope = current_scope()
-    return render_template(
-        "recommendations/shares.html",
-        by_state=figures.shares_by_state(scope),
-        by_theme=figures.shares_by_theme(scope),
-        totals=figures.status_totals(scope),
-        statuses=list(FollowUpStatus),
+    response = make_response(
+        render_template(
+            "recommendations/shares.html",
+            by_state=figures.shares_by_state(scope),
+            by_theme=figures.shares_by_theme(scope),
+            totals=figures.status_totals(scope),
+            statuses=list(FollowUpStatus),
+        )
     )
+    return with_etag(response, etag) if etag else response
 
 
 @bp.route("/recommendations/<int:recommendation_id>")

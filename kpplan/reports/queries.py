@@ -6,17 +6,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from kpplan.chair.models import Chairmanship
-from kpplan.core.cache import memoised
+from kpplan.core.cache import memoised, watch
 from kpplan.core.extensions import db
 from kpplan.meetings.kinds import REPORT_ORDER, ActivityKind
 from kpplan.meetings.models import Activity, ActivityOrganisation, Status
 from kpplan.meetings.queries import LIST_OPTIONS, ArchiveFilters, archive_select
 from kpplan.participants.queries import counted_lists
 from kpplan.recommendations.models import FollowUp, FollowUpStatus, Recommendation, StatusUpdate
+from kpplan.recommendations.tallies import RecommendationTally
 
 # Only what happened counts: an activity held, or held and closed with its outcome.
 HELD = (Status.HELD, Status.CLOSED)
@@ -139,6 +140,10 @@ def not_yet_held(start: date, end: date) -> int:
     )
 
 
+# What the recommendation counts read: kept in memory until one of these changes.
+_COUNTS_READ = watch(FollowUp, StatusUpdate, Recommendation, Activity)
+
+
 def recommendation_counts(
     start: date, end: date, state_id: int | None = None
 ) -> RecommendationCounts:
@@ -146,12 +151,12 @@ def recommendation_counts(
     closed, started from ``start`` to ``end``), withdrawn ones left out; and their
     addressees' follow-ups by status (status label → count) — only the follow-ups of
     ``state_id`` when given: a focal point's figures never count another state's (a period
-    narrowed to one recommendation would show that state's status). Two grouped queries,
-    kept until the data changes."""
+    narrowed to one recommendation would show that state's status). Two grouped queries (every
+    addressee's from the figures kept per recommendation), kept until the data changes."""
     return memoised(
         "recommendation_counts",
         (start, end, state_id),
-        (FollowUp, StatusUpdate, Recommendation, Activity),
+        _COUNTS_READ,
         lambda: _recommendation_counts(start, end, state_id),
     )
 
@@ -162,15 +167,24 @@ def _recommendation_counts(start: date, end: date, state_id: int | None) -> Reco
     )
     in_period = (Recommendation.activity_id.in_(counted), Recommendation.withdrawn_at.is_(None))
     total = db.session.scalar(select(func.count(Recommendation.id)).where(*in_period))
-    rows = dict(
-        db.session.execute(
+    if state_id:
+        # A focal point's: their state's follow-up of each recommendation.
+        status_counts = (
             select(FollowUp.status, func.count(FollowUp.id))
             .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
-            .where(*in_period, FollowUp.state_id == state_id if state_id else true())
+            .where(*in_period, FollowUp.state_id == state_id)
             .group_by(FollowUp.status)
-        ).all()
-    )
-    by_status = {s.label: rows[s] for s in FollowUpStatus if rows.get(s)}
+        )
+    else:
+        # Every addressee's: from the figures kept per recommendation.
+        status_counts = (
+            select(RecommendationTally.status, func.sum(RecommendationTally.n))
+            .join(Recommendation, RecommendationTally.recommendation_id == Recommendation.id)
+            .where(*in_period)
+            .group_by(RecommendationTally.status)
+        )
+    rows = {getattr(k, "value", k): int(n or 0) for k, n in db.session.execute(status_counts)}
+    by_status = {s.label: rows[s.value] for s in FollowUpStatus if rows.get(s.value)}
     return RecommendationCounts(total or 0, by_status, state_id)
 
 

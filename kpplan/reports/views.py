@@ -2,15 +2,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, make_response, render_template, request
 from flask_login import current_user, login_required
 
 from kpplan import permissions
+from kpplan.chair.models import Chairmanship
+from kpplan.core.cache import page_etag, unchanged, watch, with_etag
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.spreadsheets import write_csv, write_xlsx
+from kpplan.directory.models import State
+from kpplan.meetings.models import Activity
 from kpplan.meetings.views import archive_filters
 from kpplan.participants import queries as participant_queries
+from kpplan.participants.models import InvitationList
+from kpplan.recommendations.models import FollowUp, Recommendation
 from kpplan.recommendations.queries import scope_of
 from kpplan.reports import exports, queries, summary, timeline
 
@@ -68,18 +74,29 @@ def _follow_up_scope() -> int | None:
     return scope_of(current_user).state_id
 
 
+# What the statistics page shows (besides the layout): its ETag's stamps.
+_STATISTICS_READ = watch(Activity, InvitationList, Recommendation, FollowUp, State, Chairmanship)
+
+
 @bp.route("/statistics")
 def statistics():
     start, end, errors = _statistics_period()
+    etag = None if errors else page_etag(*_STATISTICS_READ)
+    if etag and (answer := unchanged(etag)) is not None:
+        return answer
     stats = queries.statistics(start, end, _follow_up_scope())
-    return render_template(
-        "reports/statistics.html",
-        stats=stats,
-        sentence=summary.sentence(stats),
-        errors=errors,
-        chairmanships=queries.dated_chairmanships(),
-        today=today(),
-    ), (400 if errors else 200)
+    response = make_response(
+        render_template(
+            "reports/statistics.html",
+            stats=stats,
+            sentence=summary.sentence(stats),
+            errors=errors,
+            chairmanships=queries.dated_chairmanships(),
+            today=today(),
+        ),
+        400 if errors else 200,
+    )
+    return with_etag(response, etag) if etag else response
 
 
 @bp.route("/statistics.csv")

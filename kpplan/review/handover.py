@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from kpplan.chair.models import Chairmanship
-from kpplan.core.cache import memoised
+from kpplan.core.cache import memoised, watch
 from kpplan.core.extensions import db
 from kpplan.meetings.models import Activity, Status
 from kpplan.recommendations import follow_up_queries
@@ -22,6 +22,7 @@ from kpplan.recommendations.models import (
     StatusUpdate,
 )
 from kpplan.recommendations.queries import Scope
+from kpplan.recommendations.tallies import RecommendationTally
 from kpplan.review.progress import ItemProgress, work_plan_progress
 from kpplan.review.queries import LIST_LIMIT, overdue_follow_ups
 
@@ -76,25 +77,55 @@ class OpenRecommendation:
     overdue: int
 
 
-def open_recommendations(scope: Scope, today: date, limit: int = LIST_LIMIT):
-    """``_open_recommendations``, kept until the data changes or the day does."""
-    return memoised(
-        "open_recommendations",
-        (scope, today, limit),
-        (FollowUp, StatusUpdate, Recommendation, Activity),
-        lambda: _open_recommendations(scope, today, limit),
-    )
-
-
-def _open_recommendations(scope: Scope, today: date, limit: int = LIST_LIMIT):
+def open_recommendations(
+    scope: Scope, today: date, limit: int = LIST_LIMIT, detailed: int | None = None
+) -> list[OpenRecommendation]:
     """Recommendations in force that an addressee (within the scope) still follows up,
-    oldest meeting first, with how many addressees stand at each status: one query."""
-    open_ = or_(FollowUp.status.in_(OPEN_STATUSES), FollowUp.pending_update_id.is_not(None))
-    overdue = rec_queries.overdue(today)
+    oldest meeting first, with how many addressees stand at each status (from the figures
+    kept on write) and, for the first ``detailed`` of them (all when None), how many are
+    overdue. The list is kept until the follow-ups or the activities change; the overdue
+    counts are read each time (they depend on the day)."""
+    found = memoised(
+        "open_recommendations",
+        (scope, limit),
+        _OPEN_READS,
+        lambda: _open_recommendations(scope, limit),
+    )
+    shown = found if detailed is None else found[:detailed]
+    overdue = _overdue_counts([r.id for r in shown], scope, today)
+    # Copies: the kept list is shared by every request.
+    return [replace(r, overdue=overdue.get(r.id, 0)) for r in shown] + found[len(shown) :]
+
+
+_OPEN_READS = watch(FollowUp, StatusUpdate, Recommendation, Activity)
+
+
+def _open_recommendations(scope: Scope, limit: int) -> list[OpenRecommendation]:
+    if scope.everything:
+        source = select(
+            RecommendationTally.recommendation_id.label("rid"),
+            RecommendationTally.status.label("status"),
+            RecommendationTally.pending.label("pending"),
+            RecommendationTally.n.label("n"),
+        ).subquery()
+    else:
+        # A focal point's: their state's follow-up of each recommendation (one row each).
+        source = (
+            select(
+                FollowUp.recommendation_id.label("rid"),
+                FollowUp.status.label("status"),
+                FollowUp.pending_update_id.is_not(None).label("pending"),
+                literal(1).label("n"),
+            )
+            .where(scope.where())
+            .subquery()
+        )
+    open_values = [s.value for s in OPEN_STATUSES]
 
     def count_if(condition):
-        return func.sum(case((condition, 1), else_=0))
+        return func.sum(case((condition, source.c.n), else_=0))
 
+    statuses = list(FollowUpStatus)
     rows = db.session.execute(
         select(
             Recommendation.id,
@@ -103,28 +134,34 @@ def _open_recommendations(scope: Scope, today: date, limit: int = LIST_LIMIT):
             Recommendation.target_date,
             Activity.title,
             Activity.start_date,
-            func.count(FollowUp.id),
-            *(count_if(FollowUp.status == s) for s in FollowUpStatus),
-            count_if(FollowUp.pending_update_id.is_not(None)),
-            count_if(overdue),
+            func.sum(source.c.n),
+            *(count_if(source.c.status == s.value) for s in statuses),
+            count_if(source.c.pending),
         )
-        .join(FollowUp, FollowUp.recommendation_id == Recommendation.id)
+        .select_from(source)
+        .join(Recommendation, Recommendation.id == source.c.rid)
         .join(Activity, Recommendation.activity_id == Activity.id)
-        .where(Recommendation.withdrawn_at.is_(None), scope.where())
+        .where(Recommendation.withdrawn_at.is_(None))
         .group_by(
             Recommendation.id,
             Recommendation.code,
             Recommendation.text,
             Recommendation.target_date,
-            Recommendation.number,
             Activity.title,
             Activity.start_date,
         )
-        .having(func.sum(case((open_, 1), else_=0)) > 0)
+        .having(
+            func.sum(
+                case(
+                    (or_(source.c.status.in_(open_values), source.c.pending), source.c.n),
+                    else_=0,
+                )
+            )
+            > 0
+        )
         .order_by(Activity.start_date, Recommendation.code)
         .limit(limit)
     ).all()
-    statuses = list(FollowUpStatus)
     found = []
     for row in rows:
         counts = [int(v or 0) for v in row[6:]]
@@ -138,9 +175,27 @@ def _open_recommendations(scope: Scope, today: date, limit: int = LIST_LIMIT):
                 activity_date=row[5],
                 addressees=counts[0],
                 by_status=dict(zip(statuses, counts[1 : 1 + len(statuses)], strict=True)),
-                pending=counts[-2],
-                overdue=counts[-1],
+                pending=counts[-1],
+                overdue=0,
             )
+        )
+    return found
+
+
+def _overdue_counts(ids: list[int], scope: Scope, today: date) -> dict[int, int]:
+    """How many addressees (within the scope) of each of ``ids`` are overdue."""
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), 2000):
+        found.update(
+            db.session.execute(
+                select(FollowUp.recommendation_id, func.count())
+                .where(
+                    FollowUp.recommendation_id.in_(ids[start : start + 2000]),
+                    rec_queries.overdue(today),
+                    scope.where(),
+                )
+                .group_by(FollowUp.recommendation_id)
+            ).all()
         )
     return found
 
@@ -160,15 +215,20 @@ class HandoverPack:
 
 
 def handover_pack(
-    chairmanship: Chairmanship, scope: Scope, today: date, overdue_limit: int = LIST_LIMIT
+    chairmanship: Chairmanship,
+    scope: Scope,
+    today: date,
+    overdue_limit: int = LIST_LIMIT,
+    detailed: int | None = None,
 ) -> HandoverPack:
     """What the outgoing Chair hands over: open and overdue recommendations, upcoming
     activities and the items of its work plan neither held nor dropped. The page asks for
-    fewer overdue follow-ups than the workbook (``overdue_limit``), and says how many."""
+    fewer overdue follow-ups than the workbook (``overdue_limit``), and says how many; it
+    shows the overdue counts of its first ``detailed`` open recommendations only."""
     return HandoverPack(
         chairmanship=chairmanship,
         successor=successor_of(chairmanship),
-        open_recommendations=open_recommendations(scope, today),
+        open_recommendations=open_recommendations(scope, today, detailed=detailed),
         overdue=overdue_follow_ups(scope, today, overdue_limit),
         overdue_total=follow_up_queries.follow_up_summary(scope, today).overdue,
         upcoming=upcoming_activities(today),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kpplan.core.db import Base, UTCDateTime, enum_column, utcnow
@@ -56,4 +56,56 @@ class SnapshotEntry(Base):
         # The page of a snapshot reads its entries by state; a follow-up's own rows by id.
         Index("ix_snapshot_entries_snapshot_id_state_id", "snapshot_id", "state_id"),
         Index("ix_snapshot_entries_follow_up_id", "follow_up_id"),
+    )
+
+
+class SnapshotDifference(Base):
+    """What changed for one state between a snapshot and the one before it, counted once
+    when the snapshot is taken (and again for the next one if a snapshot is taken at an
+    earlier meeting afterwards): snapshots never change, so neither do these rows.
+
+    ``state_id`` 0 stands for the organisations and the secretariat.
+    """
+
+    __tablename__ = "snapshot_differences"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("review_snapshots.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Not a foreign key: 0 is no state.
+    state_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The snapshot compared with (None: the first one); a row whose earlier snapshot is no
+    # longer the one before is counted again.
+    previous_id: Mapped[int | None] = mapped_column(Integer)
+    follow_ups: Mapped[int] = mapped_column(Integer, default=0)
+    implemented: Mapped[int] = mapped_column(Integer, default=0)
+    pending: Mapped[int] = mapped_column(Integer, default=0)
+    to_implemented: Mapped[int] = mapped_column(Integer, default=0)
+    other_changes: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    gone: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SnapshotChange(Base):
+    """A follow-up that moved (or appeared) between a snapshot and the one before it,
+    found once when the snapshot is taken. Statuses by their values, without a CHECK
+    constraint: a new follow-up status needs no migration here."""
+
+    __tablename__ = "snapshot_changes"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("review_snapshots.id", ondelete="CASCADE"), primary_key=True
+    )
+    follow_up_id: Mapped[int] = mapped_column(
+        ForeignKey("follow_ups.id", ondelete="CASCADE"), primary_key=True
+    )
+    state_id: Mapped[int | None] = mapped_column(ForeignKey("states.id"))
+    status_before: Mapped[str | None] = mapped_column(String(32))
+    pending_before: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(32))
+    pending: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        Index("ix_snapshot_changes_snapshot_id_state_id", "snapshot_id", "state_id"),
+        Index("ix_snapshot_changes_follow_up_id", "follow_up_id"),
     )

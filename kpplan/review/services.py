@@ -15,6 +15,7 @@ from kpplan.directory.models import User
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
 from kpplan.recommendations.models import FollowUp, Recommendation
+from kpplan.review import snapshots
 from kpplan.review.models import ReviewSnapshot, SnapshotEntry
 
 
@@ -33,7 +34,8 @@ def take_snapshot(actor: User | None, activity: Activity, today: date) -> Review
     """Freeze the follow-up of every recommendation in force at a Senior Officials' Meeting.
 
     The entries are written by one ``INSERT … SELECT`` from the follow-ups, so that the
-    database copies them however many there are. Raises ``DomainError`` for an activity
+    database copies them however many there are; what changed since the snapshot before is
+    counted and kept with it. Raises ``DomainError`` for an activity
     that is not a Senior Officials' Meeting, a cancelled one, one that has not begun yet,
     or one that already has its snapshot (a snapshot is never taken twice or replaced:
     the record of what stood at a meeting does not change afterwards).
@@ -83,6 +85,12 @@ def take_snapshot(actor: User | None, activity: Activity, today: date) -> Review
         .select_from(SnapshotEntry)
         .where(SnapshotEntry.snapshot_id == snapshot.id)
     )
+    # What changed since the snapshot before, counted once; and for the one after, if this
+    # meeting comes between two that have theirs already.
+    snapshots.store_comparison(snapshot)
+    following = snapshots.next_snapshot(snapshot)
+    if following is not None:
+        snapshots.store_comparison(following)
     audit.record(
         actor,
         "created",

@@ -1,22 +1,26 @@
 """Review snapshots: those taken at Senior Officials' Meetings, and what changed from one
-to the next, state by state and follow-up by follow-up, in SQL over the two snapshots'
-entries."""
+to the next, state by state and follow-up by follow-up: counted once in SQL over the two
+snapshots' entries when a snapshot is taken, and kept (snapshots never change)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, func, not_, or_, select
+from sqlalchemy import and_, case, delete, func, insert, literal, not_, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
-from kpplan.core.cache import memoised
 from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State
 from kpplan.meetings.models import Activity
 from kpplan.recommendations.models import FollowUp, FollowUpStatus, Recommendation
 from kpplan.recommendations.queries import Scope
-from kpplan.review.models import ReviewSnapshot, SnapshotEntry
+from kpplan.review.models import (
+    ReviewSnapshot,
+    SnapshotChange,
+    SnapshotDifference,
+    SnapshotEntry,
+)
 
 
 def snapshot_of(activity_id: int) -> ReviewSnapshot | None:
@@ -154,13 +158,132 @@ def _pair(snapshot: ReviewSnapshot, previous: ReviewSnapshot | None):
 def differences(
     snapshot: ReviewSnapshot, previous: ReviewSnapshot | None, scope: Scope
 ) -> list[StateDifference]:
-    """``_differences``, kept until the data changes (snapshots themselves never do)."""
-    return memoised(
-        "snapshot_differences",
-        (snapshot.id, previous.id if previous else None, scope),
-        (ReviewSnapshot, FollowUp, Recommendation),
-        lambda: _differences(snapshot, previous, scope),
+    """Per state (within the scope), how its follow-ups stood at ``snapshot`` and what
+    changed since ``previous``: read from the rows counted when the snapshot was taken
+    (``store_comparison``), or counted now if they compare with another snapshot than
+    ``previous`` (one taken since at an earlier meeting, before ``kpplan recount``)."""
+    if not _stored_against(snapshot, previous):
+        return _differences(snapshot, previous, scope)
+    query = (
+        select(SnapshotDifference, State.name)
+        .outerjoin(State, State.id == SnapshotDifference.state_id)
+        .where(SnapshotDifference.snapshot_id == snapshot.id)
     )
+    if not scope.everything:
+        query = query.where(SnapshotDifference.state_id == scope.state_id)
+    found = [
+        StateDifference(
+            row.state_id or None,
+            name or OTHERS,
+            row.follow_ups,
+            row.implemented,
+            row.pending,
+            row.to_implemented,
+            row.other_changes,
+            row.new,
+            row.gone,
+        )
+        for row, name in db.session.execute(query)
+    ]
+    return sorted(found, key=lambda d: (d.state_id is None, d.name))
+
+
+def _stored_against(snapshot: ReviewSnapshot, previous: ReviewSnapshot | None) -> bool:
+    """Whether the comparison kept for ``snapshot`` is with ``previous``."""
+    stored = db.session.execute(
+        select(SnapshotDifference.previous_id)
+        .where(SnapshotDifference.snapshot_id == snapshot.id)
+        .limit(1)
+    ).first()
+    return stored is not None and stored[0] == (previous.id if previous else None)
+
+
+def store_comparison(snapshot: ReviewSnapshot) -> None:
+    """Count once what changed between ``snapshot`` and the one before it, per state and
+    follow-up by follow-up, and keep it (replacing an earlier comparison of it)."""
+    previous = previous_snapshot(snapshot)
+    db.session.execute(
+        delete(SnapshotDifference).where(SnapshotDifference.snapshot_id == snapshot.id)
+    )
+    db.session.execute(delete(SnapshotChange).where(SnapshotChange.snapshot_id == snapshot.id))
+    rows = _differences(snapshot, previous, Scope())
+    if not rows:
+        # An empty snapshot still says what it was compared with.
+        rows = [StateDifference(None, OTHERS, 0, 0, 0)]
+    db.session.execute(
+        insert(SnapshotDifference),
+        [
+            {
+                "snapshot_id": snapshot.id,
+                "state_id": row.state_id or 0,
+                "previous_id": previous.id if previous else None,
+                "follow_ups": row.follow_ups,
+                "implemented": row.implemented,
+                "pending": row.pending,
+                "to_implemented": row.to_implemented,
+                "other_changes": row.other_changes,
+                "new": row.new,
+                "gone": row.gone,
+            }
+            for row in rows
+        ],
+    )
+    if previous is None:
+        return
+    cur, prev, joined, moved, other, new = _pair(snapshot, previous)
+    db.session.execute(
+        insert(SnapshotChange).from_select(
+            [
+                "snapshot_id",
+                "follow_up_id",
+                "state_id",
+                "status_before",
+                "pending_before",
+                "status",
+                "pending",
+            ],
+            joined.add_columns(
+                literal(snapshot.id),
+                cur.follow_up_id,
+                cur.state_id,
+                prev.status,
+                func.coalesce(prev.pending, False),
+                cur.status,
+                cur.pending,
+            ).where(or_(moved, other, new)),
+        )
+    )
+
+
+def next_snapshot(snapshot: ReviewSnapshot) -> ReviewSnapshot | None:
+    """The snapshot of the meeting after this one (by the meetings' dates)."""
+    day = snapshot.activity.start_date
+    return db.session.scalar(
+        select(ReviewSnapshot)
+        .join(Activity, ReviewSnapshot.activity_id == Activity.id)
+        .where(
+            or_(
+                Activity.start_date > day,
+                and_(Activity.start_date == day, ReviewSnapshot.id > snapshot.id),
+            )
+        )
+        .options(joinedload(ReviewSnapshot.activity))
+        .order_by(Activity.start_date, ReviewSnapshot.id)
+        .limit(1)
+    )
+
+
+def compare_all() -> int:
+    """Count again the comparison of every snapshot whose kept one is missing or made
+    with another snapshot than the one before it; how many were counted."""
+    counted = 0
+    for snapshot in db.session.scalars(
+        select(ReviewSnapshot).options(joinedload(ReviewSnapshot.activity))
+    ).all():
+        if not _stored_against(snapshot, previous_snapshot(snapshot)):
+            store_comparison(snapshot)
+            counted += 1
+    return counted
 
 
 def _differences(
@@ -223,13 +346,58 @@ def changes(
     state_id: int | None = None,
     limit: int = 500,
 ) -> list[Change]:
-    """``_changes``, kept until the data changes."""
-    return memoised(
-        "snapshot_changes",
-        (snapshot.id, previous.id if previous else None, scope, state_id, limit),
-        (ReviewSnapshot, FollowUp, Recommendation),
-        lambda: _changes(snapshot, previous, scope, state_id, limit),
+    """The follow-ups that moved since ``previous`` (or are new), by state and code, read
+    from those found when the snapshot was taken (or found now, as ``differences``)."""
+    if previous is None:
+        return []
+    if not _stored_against(snapshot, previous):
+        return _changes(snapshot, previous, scope, state_id, limit)
+    query = (
+        select(
+            SnapshotChange.follow_up_id,
+            Recommendation.id,
+            Recommendation.code,
+            State.name,
+            Organisation.name,
+            Organisation.acronym,
+            SnapshotChange.state_id,
+            SnapshotChange.status_before,
+            SnapshotChange.pending_before,
+            SnapshotChange.status,
+            SnapshotChange.pending,
+        )
+        .join(FollowUp, FollowUp.id == SnapshotChange.follow_up_id)
+        .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
+        .outerjoin(State, State.id == SnapshotChange.state_id)
+        .outerjoin(Organisation, Organisation.id == FollowUp.organisation_id)
+        .where(SnapshotChange.snapshot_id == snapshot.id)
+        .order_by(
+            State.name.is_(None), State.name, Recommendation.code, SnapshotChange.follow_up_id
+        )
+        .limit(limit)
     )
+    if not scope.everything:
+        query = query.where(SnapshotChange.state_id == scope.state_id)
+    if state_id is not None:
+        query = query.where(SnapshotChange.state_id == state_id)
+    found = []
+    for row in db.session.execute(query):
+        (fid, rid, code, state, org, acronym, sid, before, before_p, after, after_p) = row
+        addressee = state or (f"{org} ({acronym})" if acronym else org) or "Secretariat"
+        found.append(
+            Change(
+                fid,
+                rid,
+                code,
+                addressee,
+                sid,
+                FollowUpStatus(before) if before else None,
+                bool(before_p),
+                FollowUpStatus(after),
+                bool(after_p),
+            )
+        )
+    return found
 
 
 def _changes(

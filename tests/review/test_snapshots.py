@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 
 from kpplan.audit.models import AuditEntry
@@ -13,7 +14,12 @@ from kpplan.meetings.models import Activity, Status
 from kpplan.recommendations.models import FollowUpStatus, Recommendation
 from kpplan.recommendations.queries import Scope
 from kpplan.review import snapshots
-from kpplan.review.models import ReviewSnapshot, SnapshotEntry
+from kpplan.review.models import (
+    ReviewSnapshot,
+    SnapshotChange,
+    SnapshotDifference,
+    SnapshotEntry,
+)
 from kpplan.review.services import take_snapshot
 from tests.review.helpers import FUTURE, add_som, flash_messages, snapshot_via_http
 
@@ -210,6 +216,8 @@ class TestSnapshots:
                     db.session.commit()
                 return counter, taken.entry_count
 
+        # Both compared with a snapshot before them: the comparison is counted in SQL too.
+        snapshot_at(add_som(factory, date(2024, 7, 14)).id)
         few, few_entries = snapshot_at(few_som.id)
         for _ in range(20):
             factory.recommendation(meeting.id, states=("Kenya", "Italy", "Egypt", "Sudan"))
@@ -218,3 +226,71 @@ class TestSnapshots:
         inserts = [s for s in many.statements if s.startswith("INSERT INTO snapshot_entries")]
         assert len(inserts) == 1 and "SELECT" in inserts[0]
         assert many.count == few.count
+
+
+class TestKeptComparisons:
+    """What changed between snapshots is counted once, when a snapshot is taken."""
+
+    def test_kept_when_taken_and_counted_again_for_a_meeting_in_between(
+        self, app, client, people, login_as, factory, runner
+    ):
+        meeting = factory.activity(start=date(2024, 6, 1), status=Status.HELD)
+        first = factory.recommendation(meeting.id, states=("Kenya", "Italy"))
+        som_1, som_2, som_3 = (
+            add_som(factory, date(2024, 11, 14)),
+            add_som(factory, date(2025, 5, 14)),
+            add_som(factory, date(2025, 11, 14)),
+        )
+        login_as(people["secretariat"])
+        first_id = snapshot_via_http(client, som_1.id)
+        factory.update(factory.follow_up_of(first, "Kenya").id, FollowUpStatus.IMPLEMENTED)
+        later = factory.recommendation(meeting.id, states=("Egypt",))
+        third_id = snapshot_via_http(client, som_3.id)
+        with app.app_context():
+            kept = db.session.execute(
+                select(SnapshotDifference.state_id, SnapshotDifference.previous_id).where(
+                    SnapshotDifference.snapshot_id == third_id
+                )
+            ).all()
+            assert {previous for _, previous in kept} == {first_id}
+            assert (
+                db.session.scalar(
+                    select(func.count()).where(SnapshotChange.snapshot_id == third_id)
+                )
+                == 2
+            )  # Kenya implemented, Egypt new
+        factory.update(factory.follow_up_of(later, "Egypt").id, FollowUpStatus.IN_PROGRESS)
+        # A snapshot at the meeting in between: the third is compared with it from now on.
+        second_id = snapshot_via_http(client, som_2.id)
+        with app.app_context():
+            third = snapshots.snapshot_page(third_id)
+            previous = snapshots.previous_snapshot(third)
+            assert previous.id == second_id
+            assert {
+                p
+                for (p,) in db.session.execute(
+                    select(SnapshotDifference.previous_id).where(
+                        SnapshotDifference.snapshot_id == third_id
+                    )
+                )
+            } == {second_id}
+            kept_rows = snapshots.differences(third, previous, Scope())
+            counted_rows = snapshots._differences(third, previous, Scope())
+            assert kept_rows == counted_rows
+            changes = snapshots.changes(third, previous, Scope())
+            assert changes == snapshots._changes(third, previous, Scope())
+            # Taken later, the second froze Egypt in progress; the third had it not started.
+            assert [(c.addressee, c.kind) for c in changes] == [("Egypt", "changed")]
+            # As after an upgrade: nothing kept; the page counts it, recount keeps it.
+            db.session.execute(sa_delete(SnapshotDifference))
+            db.session.commit()
+        page = client.get(f"/chair/snapshots/{second_id}")
+        assert page.status_code == 200
+        assert _rows(page.text) == {
+            "Egypt": ["1", "0", "0", "0", "0", "1", "0"],
+            "Italy": ["1", "0", "0", "0", "0", "0", "0"],
+            "Kenya": ["1", "1", "0", "1", "0", "0", "0"],
+        }
+        result = runner.invoke(args=["kpplan", "recount"])
+        assert result.exit_code == 0, result.output
+        assert "for 3 of them" in result.output

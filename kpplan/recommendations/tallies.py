@@ -1,0 +1,381 @@
+"""Follow-up figures kept up to date on every write, so that no page adds up every
+follow-up to show them.
+
+Two tables of counters, keyed by status (a new ``FollowUpStatus`` entry needs no change
+here: the status is stored by its value, without a CHECK constraint to widen):
+
+- ``recommendation_tallies``: per recommendation, how many of its addressees stand at each
+  status, with or without a move to "implemented" awaiting validation (``pending``);
+  withdrawn recommendations included (readers leave them out by joining).
+- ``follow_up_tallies``: over the recommendations in force, per addressee state (0 for the
+  organisations and the secretariat) and per theme ("" for every recommendation, whatever
+  its themes), the same counts.
+
+They change in the same transaction as the follow-ups, from one place: session hooks.
+Before a flush, the contribution of the follow-ups it touches (and of every follow-up of a
+recommendation whose withdrawal or themes change) is read from the database; after the
+flush it is read again, and the difference is added to the counters with
+``UPDATE ... SET n = n + d`` (no update is lost between concurrent transactions). ORM bulk
+statements on these tables (``session.execute(insert(FollowUp), rows)``, as the benchmark's
+filling does) are followed by a full recount. Only raw SQL escapes both; ``flask kpplan
+recount`` puts the figures right then, and ``--check`` says whether they are.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from kpplan.core.cache import bump, watch
+from kpplan.core.db import Base
+from kpplan.recommendations.models import (
+    FollowUp,
+    Recommendation,
+    RecommendationTheme,
+    StatusUpdate,
+)
+
+# The figures kept in memory for a while (``core.cache.memoised``) read these tables.
+watch(FollowUp, StatusUpdate, Recommendation, RecommendationTheme)
+
+#: The state key of follow-ups addressed to an organisation or the secretariat.
+NO_STATE = 0
+#: The theme key of the counts over every recommendation, whatever its themes.
+EVERY_THEME = ""
+
+
+class RecommendationTally(Base):
+    """How many addressees of a recommendation stand at a status (``pending``: with a
+    move to "implemented" awaiting validation)."""
+
+    __tablename__ = "recommendation_tallies"
+
+    recommendation_id: Mapped[int] = mapped_column(
+        ForeignKey("recommendations.id", ondelete="CASCADE"), primary_key=True
+    )
+    # A FollowUpStatus value; no CHECK constraint, so a new status needs no migration here.
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    pending: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FollowUpTally(Base):
+    """How many follow-ups of recommendations in force stand at a status, per addressee
+    state (``NO_STATE``: organisations and the secretariat) and theme (``EVERY_THEME``:
+    all of them)."""
+
+    __tablename__ = "follow_up_tallies"
+
+    theme: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # Not a foreign key: NO_STATE (0) is no state.
+    state_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    pending: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- What the follow-ups add up to ----------------------------------------------------
+
+_STATE_KEY = func.coalesce(FollowUp.state_id, NO_STATE)
+_PENDING = FollowUp.pending_update_id.is_not(None)
+_IN_FORCE = Recommendation.withdrawn_at.is_(None)
+
+
+def _recommendation_rows(where=None):
+    query = select(
+        FollowUp.recommendation_id,
+        FollowUp.status,
+        _PENDING.label("pending"),
+        func.count().label("n"),
+    ).group_by(FollowUp.recommendation_id, FollowUp.status, _PENDING)
+    return query.where(where) if where is not None else query
+
+
+def _state_rows(where=None):
+    query = (
+        select(
+            literal(EVERY_THEME).label("theme"),
+            _STATE_KEY.label("state_id"),
+            FollowUp.status,
+            _PENDING.label("pending"),
+            func.count().label("n"),
+        )
+        .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
+        .where(_IN_FORCE)
+        .group_by(_STATE_KEY, FollowUp.status, _PENDING)
+    )
+    return query.where(where) if where is not None else query
+
+
+def _theme_rows(where=None):
+    query = (
+        select(
+            RecommendationTheme.code.label("theme"),
+            _STATE_KEY.label("state_id"),
+            FollowUp.status,
+            _PENDING.label("pending"),
+            func.count().label("n"),
+        )
+        .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
+        .join(
+            RecommendationTheme,
+            RecommendationTheme.recommendation_id == FollowUp.recommendation_id,
+        )
+        .where(_IN_FORCE)
+        .group_by(RecommendationTheme.code, _STATE_KEY, FollowUp.status, _PENDING)
+    )
+    return query.where(where) if where is not None else query
+
+
+def _value(status) -> str:
+    return getattr(status, "value", status)
+
+
+def _contribution(connection, follow_up_ids: set[int], recommendation_ids: set[int]) -> Counter:
+    """The counts the given follow-ups (and every follow-up of the given recommendations)
+    add to each counter, keyed ``("r", recommendation, status, pending)`` or ``("f",
+    theme, state, status, pending)``."""
+    found: Counter = Counter()
+    follow_up_list, recommendation_list = sorted(follow_up_ids), sorted(recommendation_ids)
+    # In slices: an IN list stays well under the databases' limits on parameters.
+    step = 2000
+    for start in range(0, max(len(follow_up_list), len(recommendation_list)), step):
+        fus = follow_up_list[start : start + step]
+        recs = recommendation_list[start : start + step]
+        where = or_(FollowUp.id.in_(fus), FollowUp.recommendation_id.in_(recs))
+        for rec, status, pending, n in connection.execute(_recommendation_rows(where)):
+            found[("r", rec, _value(status), bool(pending))] += n
+        for build in (_state_rows, _theme_rows):
+            for theme, state, status, pending, n in connection.execute(build(where)):
+                found[("f", theme, state, _value(status), bool(pending))] += n
+    return found
+
+
+# --- Keeping them on write ------------------------------------------------------------
+
+_KEY = "kpplan_tallies_before"
+
+
+def _touched(session: Session) -> tuple[set[int], set[int]]:
+    """The persistent follow-ups and the recommendations whose figures this flush may
+    change: follow-ups changed or deleted; recommendations changed (withdrawn, themes,
+    addressees) or deleted."""
+    follow_ups: set[int] = set()
+    recommendations: set[int] = set()
+    for instance in (*session.dirty, *session.deleted):
+        if isinstance(instance, FollowUp) and instance.id is not None:
+            follow_ups.add(instance.id)
+        elif isinstance(instance, Recommendation) and instance.id is not None:
+            recommendations.add(instance.id)
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, RecommendationTheme) and instance.recommendation_id:
+            recommendations.add(instance.recommendation_id)
+    return follow_ups, recommendations
+
+
+def _before_flush(session: Session, flush_context, instances) -> None:
+    # What an earlier flush left, if it failed before its end, counts for nothing.
+    session.info.pop(_KEY, None)
+    follow_ups, recommendations = _touched(session)
+    new = [o for o in session.new if isinstance(o, FollowUp | Recommendation | RecommendationTheme)]
+    if not (follow_ups or recommendations or new):
+        return
+    before = _contribution(session.connection(), follow_ups, recommendations)
+    session.info[_KEY] = (follow_ups, recommendations, new, before)
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    kept = session.info.pop(_KEY, None)
+    if kept is None:
+        return
+    follow_ups, recommendations, new, before = kept
+    for instance in new:
+        if isinstance(instance, FollowUp) and instance.id is not None:
+            follow_ups.add(instance.id)
+        elif isinstance(instance, Recommendation) and instance.id is not None:
+            recommendations.add(instance.id)
+        elif isinstance(instance, RecommendationTheme) and instance.recommendation_id:
+            recommendations.add(instance.recommendation_id)
+    connection = session.connection()
+    after = _contribution(connection, follow_ups, recommendations)
+    delta = Counter(after)
+    delta.subtract(before)
+    add(connection, {key: d for key, d in delta.items() if d})
+
+
+def _after_bulk(orm_execute_state) -> object | None:
+    """An ORM bulk INSERT, UPDATE or DELETE on follow-ups, recommendations or their themes
+    bypasses the flush: run it, then count everything again."""
+    state = orm_execute_state
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return None
+    table = getattr(state.statement, "table", None)
+    if table is None or table.name not in _WATCHED:
+        return None
+    result = state.invoke_statement()
+    recount(state.session.connection())
+    return result
+
+
+_WATCHED = {FollowUp.__tablename__, Recommendation.__tablename__, "recommendation_themes"}
+
+
+def add(connection, delta: dict[tuple, int]) -> None:
+    """Add ``delta`` to the counters: create the missing ones (a conflict-ignoring insert:
+    a concurrent transaction may create the same), then ``n = n + d``, in a fixed order so
+    that two transactions take the rows' locks in the same order."""
+    if not delta:
+        return
+    recs = sorted((k[1:], d) for k, d in delta.items() if k[0] == "r")
+    figs = sorted((k[1:], d) for k, d in delta.items() if k[0] == "f")
+    dialect = connection.dialect.name
+    if recs:
+        t = RecommendationTally.__table__
+        rows = [
+            {"k_rec": rec, "k_status": status, "k_pending": pending, "d": d}
+            for (rec, status, pending), d in recs
+        ]
+        _create_missing(
+            connection,
+            dialect,
+            t,
+            [{"recommendation_id": r, "status": s, "pending": p, "n": 0} for (r, s, p), _ in recs],
+        )
+        connection.execute(
+            update(t)
+            .where(
+                t.c.recommendation_id == bindparam("k_rec"),
+                t.c.status == bindparam("k_status"),
+                t.c.pending == bindparam("k_pending"),
+            )
+            .values(n=t.c.n + bindparam("d")),
+            rows,
+        )
+    if figs:
+        t = FollowUpTally.__table__
+        _create_missing(
+            connection,
+            dialect,
+            t,
+            [
+                {"theme": th, "state_id": st, "status": s, "pending": p, "n": 0}
+                for (th, st, s, p), _ in figs
+            ],
+        )
+        connection.execute(
+            update(t)
+            .where(
+                t.c.theme == bindparam("k_theme"),
+                t.c.state_id == bindparam("k_state"),
+                t.c.status == bindparam("k_status"),
+                t.c.pending == bindparam("k_pending"),
+            )
+            .values(n=t.c.n + bindparam("d")),
+            [
+                {"k_theme": th, "k_state": st, "k_status": s, "k_pending": p, "d": d}
+                for (th, st, s, p), d in figs
+            ],
+        )
+
+
+def _create_missing(connection, dialect: str, table, rows: list[dict]) -> None:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as conflict_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as conflict_insert
+    connection.execute(conflict_insert(table).on_conflict_do_nothing(), rows)
+
+
+def keep_tallies() -> None:
+    """Keep the counters on every flush and ORM bulk statement of every session (once,
+    however many apps)."""
+    for name, listener in (
+        ("before_flush", _before_flush),
+        ("after_flush", _after_flush),
+        ("do_orm_execute", _after_bulk),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+
+
+# --- Counting everything again ---------------------------------------------------------
+
+
+def recount(connection) -> None:
+    """Throw the counters away and count every follow-up again (in SQL)."""
+    rt, ft = RecommendationTally.__table__, FollowUpTally.__table__
+    connection.execute(delete(rt))
+    connection.execute(delete(ft))
+    connection.execute(
+        insert(rt).from_select(
+            ["recommendation_id", "status", "pending", "n"], _recommendation_rows()
+        )
+    )
+    for build in (_state_rows, _theme_rows):
+        connection.execute(
+            insert(ft).from_select(["theme", "state_id", "status", "pending", "n"], build())
+        )
+    # The figures kept in memory from the follow-ups are out of date too.
+    bump(connection, [FollowUp.__tablename__])
+
+
+def kept(connection) -> Counter:
+    """The counters as kept, zeros left out, keyed as ``_contribution`` keys them."""
+    found: Counter = Counter()
+    rt, ft = RecommendationTally.__table__, FollowUpTally.__table__
+    for rec, status, pending, n in connection.execute(
+        select(rt.c.recommendation_id, rt.c.status, rt.c.pending, rt.c.n).where(rt.c.n != 0)
+    ):
+        found[("r", rec, status, bool(pending))] = n
+    for theme, state, status, pending, n in connection.execute(
+        select(ft.c.theme, ft.c.state_id, ft.c.status, ft.c.pending, ft.c.n).where(ft.c.n != 0)
+    ):
+        found[("f", theme, state, status, bool(pending))] = n
+    return found
+
+
+def counted(connection) -> Counter:
+    """What the counters should hold, counted from every follow-up (zeros left out)."""
+    found: Counter = Counter()
+    for rec, status, pending, n in connection.execute(_recommendation_rows()):
+        found[("r", rec, _value(status), bool(pending))] += n
+    for build in (_state_rows, _theme_rows):
+        for theme, state, status, pending, n in connection.execute(build()):
+            found[("f", theme, state, _value(status), bool(pending))] += n
+    return +found
+
+
+def differences(connection) -> list[tuple[tuple, int, int]]:
+    """Each counter that differs from a full recount: (key, kept, counted)."""
+    have, want = kept(connection), counted(connection)
+    return [
+        (key, have.get(key, 0), want.get(key, 0))
+        for key in sorted(set(have) | set(want), key=repr)
+        if have.get(key, 0) != want.get(key, 0)
+    ]
+
+
+def describe(key: tuple) -> str:
+    """A counter's key in words, for ``kpplan recount --check``."""
+    pending = " (awaiting validation)" if key[-1] else ""
+    if key[0] == "r":
+        return f"recommendation {key[1]}, {key[2]}{pending}"
+    theme = f"theme {key[1]}" if key[1] else "every theme"
+    state = f"state {key[2]}" if key[2] != NO_STATE else "organisations and the secretariat"
+    return f"{theme}, {state}, {key[3]}{pending}"

@@ -1,0 +1,181 @@
+"""The follow-up figures kept on write match a full count after any sequence of changes
+made through the services people use (and `kpplan recount` says so, or lists what differs)."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from kpplan.core.errors import DomainError
+from kpplan.core.extensions import db
+from kpplan.directory.models import Organisation, State, User
+from kpplan.meetings.models import Activity
+from kpplan.recommendations import follow_up_services, services, tallies
+from kpplan.recommendations.models import (
+    FollowUp,
+    FollowUpStatus,
+    Recommendation,
+    StatusUpdate,
+    Validation,
+)
+from kpplan.recommendations.tallies import FollowUpTally, RecommendationTally
+from kpplan.recommendations.themes import THEMES
+
+TODAY = date(2026, 6, 1)
+STATES = ("Kenya", "Italy", "Egypt", "France", "Niger")
+
+
+def _draft(rng: random.Random, states: list[State], organisations: list[Organisation]):
+    return services.Draft(
+        text=f"Strengthen cooperation {rng.randrange(10**6)}.",
+        target_date=date(2026, 12, 31),
+        themes=rng.sample([t.code for t in THEMES], rng.randrange(0, 3)),
+        states=rng.sample(states, rng.randrange(1, len(states))),
+        organisations=rng.sample(organisations, rng.randrange(0, 2)),
+        for_secretariat=rng.random() < 0.3,
+    )
+
+
+def _step(rng: random.Random, actor: User, activity: Activity, states, organisations) -> None:
+    """One change through a service, chosen at random; refusals are part of the game."""
+    recommendations = db.session.scalars(sa.select(Recommendation)).all()
+    move = rng.choice(["record", "update", "post", "post", "post", "validate", "edit", "withdraw"])
+    if move == "record" or not recommendations:
+        services.record_recommendations(actor, activity, [_draft(rng, states, organisations)])
+    elif move == "edit":
+        target = rng.choice(recommendations)
+        services.update_recommendation(
+            actor, target, target.version, _draft(rng, states, organisations), "Reworded."
+        )
+    elif move == "withdraw":
+        target = rng.choice(recommendations)
+        services.withdraw(actor, target, target.version, "Overtaken by events.")
+    elif move == "validate":
+        waiting = db.session.scalars(
+            sa.select(StatusUpdate).where(StatusUpdate.validation == Validation.PENDING)
+        ).all()
+        if waiting:
+            follow_up_services.validate(
+                actor, rng.choice(waiting), rng.random() < 0.6, "Add the decree."
+            )
+    else:
+        follow_up = rng.choice(db.session.scalars(sa.select(FollowUp)).all())
+        follow_up_services.post_update(
+            actor,
+            follow_up,
+            follow_up.version,
+            status=rng.choice(list(FollowUpStatus)),
+            narrative="Working group set up.",
+            reason="Covered by a regional mechanism.",
+            today=TODAY,
+        )
+
+
+def test_kept_figures_match_a_full_count_after_random_changes(app, factory, people):
+    activity = factory.activity()
+    rng = random.Random(13)
+    with app.app_context():
+        actor = db.session.get(User, people["secretariat"].id)
+        activity = db.session.get(Activity, activity.id)
+        states = db.session.scalars(sa.select(State).where(State.name.in_(STATES))).all()
+        organisations = [
+            db.session.get(Organisation, factory.organisation(f"Agency {n}").id) for n in range(2)
+        ]
+        for _ in range(120):
+            try:
+                _step(rng, actor, activity, states, organisations)
+            except DomainError:
+                db.session.rollback()
+            else:
+                db.session.commit()
+        connection = db.session.connection()
+        assert tallies.differences(connection) == []
+        kept = tallies.kept(connection)
+        # The game reached every kind of figure: states, themes, organisations, pending.
+        assert any(k[0] == "f" and k[1] for k in kept)
+        assert any(k[0] == "f" and k[2] == tallies.NO_STATE for k in kept)
+        assert any(k[-1] for k in kept), "no move to implemented awaited validation"
+        withdrawn = db.session.scalar(
+            sa.select(sa.func.count()).where(Recommendation.withdrawn_at.is_not(None))
+        )
+        assert withdrawn, "no recommendation was withdrawn"
+        # The counts over every theme hold exactly the follow-ups in force.
+        in_force = db.session.scalar(
+            sa.select(sa.func.count(FollowUp.id))
+            .join(Recommendation)
+            .where(Recommendation.withdrawn_at.is_(None))
+        )
+        assert (
+            sum(n for k, n in kept.items() if k[0] == "f" and k[1] == tallies.EVERY_THEME)
+            == in_force
+        )
+
+
+def test_bulk_statements_are_counted_again(app, factory):
+    recommendation = factory.recommendation(factory.activity().id, states=("Kenya", "Italy"))
+    with app.app_context():
+        db.session.execute(
+            sa.update(FollowUp)
+            .where(FollowUp.recommendation_id == recommendation.id)
+            .values(status=FollowUpStatus.IMPLEMENTED)
+        )
+        db.session.commit()
+        assert tallies.differences(db.session.connection()) == []
+        implemented = db.session.scalar(
+            sa.select(sa.func.sum(RecommendationTally.n)).where(
+                RecommendationTally.recommendation_id == recommendation.id,
+                RecommendationTally.status == FollowUpStatus.IMPLEMENTED.value,
+            )
+        )
+        assert implemented == 2
+
+
+def test_recount_check_lists_what_differs_and_recount_puts_it_right(app, factory, runner):
+    factory.recommendation(factory.activity().id, states=("Kenya", "Italy"), themes=("RD3",))
+    result = runner.invoke(args=["kpplan", "recount", "--check"])
+    assert result.exit_code == 0, result.output
+    assert "match a full count" in result.output
+    with app.app_context():
+        # A change made by hand, behind kpplan's back.
+        db.session.connection().execute(
+            sa.text("UPDATE follow_ups SET status = 'implemented' WHERE state_id = :s"),
+            {"s": db.session.scalar(sa.select(State.id).where(State.name == "Kenya"))},
+        )
+        db.session.commit()
+    result = runner.invoke(args=["kpplan", "recount", "--check"])
+    assert result.exit_code == 1
+    assert "kept 1, counted 0" in result.output
+    assert "theme RD3" in result.output
+    assert "differ from a full count" in result.output
+    result = runner.invoke(args=["kpplan", "recount"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["kpplan", "recount", "--check"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(FollowUpTally.status, FollowUpTally.n).where(
+                FollowUpTally.theme == "RD3", FollowUpTally.n > 0
+            )
+        ).all()
+        assert sorted(rows) == [
+            (FollowUpStatus.IMPLEMENTED.value, 1),
+            (FollowUpStatus.NOT_STARTED.value, 1),
+        ]
+
+
+@pytest.mark.parametrize("status", list(FollowUpStatus))
+def test_every_status_is_counted(app, factory, status):
+    recommendation = factory.recommendation(factory.activity().id, states=("Kenya",))
+    with app.app_context():
+        follow_up = db.session.get(FollowUp, recommendation.follow_ups[0].id)
+        follow_up.status = status
+        db.session.commit()
+        assert (
+            tallies.kept(db.session.connection())[
+                ("f", tallies.EVERY_THEME, follow_up.state_id, status.value, False)
+            ]
+            == 1
+        )
