@@ -134,15 +134,19 @@ def fill(users: int, history: int, activities: int = 3000, recommendations: int 
 def fill_recommendations(states: list[State], count: int, author_id: int) -> None:
     """``count`` recommendations spread over the activities, each addressed to every member
     state (40 follow-ups each: 5,000 give 200,000), a quarter of them reported on."""
-    activity_ids = db.session.scalars(sa.select(Activity.id).order_by(Activity.id)).all()
+    activities = db.session.execute(
+        sa.select(Activity.id, Activity.start_date).order_by(Activity.id)
+    ).all()
+    activity_ids = [a.id for a in activities]
     rows = []
     for n in range(count):
-        activity_id = activity_ids[n % len(activity_ids)]
+        activity_id, meeting_date = activities[n % len(activities)]
         number = n // len(activity_ids) + 1
         rows.append(
             {
                 "activity_id": activity_id,
                 "number": number,
+                "meeting_date": meeting_date,
                 "code": f"B-{activity_id}/R{number}",
                 "text": f"Recommendation {n}: strengthen cooperation against smuggling networks.",
                 "priority": Priority.MEDIUM,
