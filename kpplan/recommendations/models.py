@@ -23,7 +23,6 @@ from sqlalchemy import (
     inspect,
     update,
 )
-from sqlalchemy import text as sql_text
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -173,13 +172,9 @@ class Recommendation(Versioned, Timestamped, Base):
         Index("ix_recommendations_predecessor_id", "predecessor_id"),
         Index("ix_recommendations_target_date", "target_date"),
         # The lists' order, newest meeting first, then by activity and number: pages are
-        # read from this index by their last row's key (``core.paging``).
-        Index(
-            "ix_recommendations_list_order",
-            sql_text("meeting_date DESC"),
-            "activity_id",
-            "number",
-        ),
+        # read from this index (backwards, each meeting's few rows sorted on the way) by
+        # their last row's key (``core.paging``).
+        Index("ix_recommendations_list_order", "meeting_date", "activity_id", "number"),
     )
 
     def __repr__(self) -> str:

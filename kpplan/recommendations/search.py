@@ -57,6 +57,16 @@ for statement in POSTGRES_CREATE:
     event.listen(_table, "after_create", DDL(statement).execute_if(dialect="postgresql"))
 
 
+def described_by_models(name: str | None, type_: str, _parent_names: object = None) -> bool:
+    """Whether the schema object ``name`` is one the models describe: not the search's
+    FTS5 tables nor its GIN index, made here by hand (for Alembic's ``include_name``)."""
+    if type_ == "table":
+        return not (name or "").startswith(FTS_TABLE)
+    if type_ == "index":
+        return name != WORDS_INDEX
+    return True
+
+
 def search_words(typed: str) -> list[str]:
     """The words of ``typed`` (letters and digits), at most ten, in the order typed."""
     return re.findall(r"[^\W_]+", typed)[:10]
