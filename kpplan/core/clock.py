@@ -12,6 +12,7 @@ reminder job reads it fresh on each tick.
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -37,11 +38,18 @@ class ProcessClock(Base):
     timezone: Mapped[str] = mapped_column(String(64))
 
 
+@functools.cache
+def _known_timezones() -> frozenset[str]:
+    # Read from the disk once: ``available_timezones`` walks the whole tz database, and
+    # every request asks for today.
+    return frozenset(available_timezones())
+
+
 def is_timezone(name: str | None) -> bool:
     """True when ``name`` is an IANA timezone such as Europe/Brussels."""
     if not name or name != name.strip() or len(name) > 64:
         return False
-    if name not in available_timezones():
+    if name not in _known_timezones():
         return False
     try:
         ZoneInfo(name)
