@@ -16,7 +16,7 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
@@ -76,7 +76,8 @@ class KeysetPage(Generic[T]):
     prev_is_first: bool = False
     total: int | None = None
     per_page: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Counted up to this many only, and more were found.
+    more_than: int | None = None
 
     @property
     def has_next(self) -> bool:
@@ -160,6 +161,7 @@ def keyset_page(
 ) -> KeysetPage:
     """The page of ``query`` (a select of one entity, not yet ordered) that ``cursor``
     points to, ``per_page`` rows in the order of ``keys`` (which must identify a row).
+    ``total`` is what the list says it holds in all, if it knows.
 
     One query: a row more than the page is read to know whether another page follows."""
     query_without_cursor = query

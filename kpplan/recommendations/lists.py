@@ -77,6 +77,10 @@ def _follow_up_conditions(filters: Filters, scope: Scope, today: date) -> list:
 
 
 def _list_query(filters: Filters, scope: Scope, today: date):
+    # Conditions on the themes and the follow-ups are EXISTS, correlated to each row: the
+    # database walks the list's index and stops once it has a page (an IN list would
+    # read every matching follow-up, thousands at scale, before sorting them). The words
+    # are the other way round: the full-text index gives the few rows that have them.
     query = select(Recommendation)
     if filters.show == "open":
         query = query.where(Recommendation.withdrawn_at.is_(None))
@@ -84,11 +88,12 @@ def _list_query(filters: Filters, scope: Scope, today: date):
         query = query.where(Recommendation.withdrawn_at.is_not(None))
     if filters.theme:
         query = query.where(
-            Recommendation.id.in_(
-                select(RecommendationTheme.recommendation_id).where(
-                    RecommendationTheme.code == filters.theme
-                )
+            select(RecommendationTheme.code)
+            .where(
+                RecommendationTheme.recommendation_id == Recommendation.id,
+                RecommendationTheme.code == filters.theme,
             )
+            .exists()
         )
     if filters.activity_id:
         query = query.where(Recommendation.activity_id == filters.activity_id)
@@ -100,25 +105,37 @@ def _list_query(filters: Filters, scope: Scope, today: date):
         )
     if filters.words:
         query = query.where(words_condition(filters.words))
-    narrowed = (
-        not scope.everything or filters.state_id or filters.status is not None or filters.overdue
-    )
-    if narrowed:
+    if _narrowed_by_follow_ups(filters, scope):
         query = query.where(
-            Recommendation.id.in_(
-                select(FollowUp.recommendation_id).where(
-                    *_follow_up_conditions(filters, scope, today)
-                )
+            select(FollowUp.id)
+            .where(
+                FollowUp.recommendation_id == Recommendation.id,
+                *_follow_up_conditions(filters, scope, today),
             )
+            .exists()
         )
     return query
 
 
+def _narrowed_by_follow_ups(filters: Filters, scope: Scope) -> bool:
+    return bool(
+        not scope.everything or filters.state_id or filters.status is not None or filters.overdue
+    )
+
+
+#: Beyond this many, a narrowed list says "more than" rather than counting them all.
+COUNT_UP_TO = 1000
+
+
 def count_found(filters: Filters, scope: Scope, today: date) -> int:
-    """How many recommendations the filters find (kept until the data changes)."""
+    """How many recommendations the filters find, kept until the data changes; when the
+    follow-ups, a theme or words narrow the list, counted up to ``COUNT_UP_TO`` + 1 only
+    (each row costs a look-up: the list says "more than" beyond it)."""
 
     def count() -> int:
         found = _list_query(filters, scope, today).with_only_columns(Recommendation.id)
+        if filters.theme or filters.words or _narrowed_by_follow_ups(filters, scope):
+            found = found.limit(COUNT_UP_TO + 1)
         return db.session.scalar(select(func.count()).select_from(found.subquery()))
 
     # "Overdue" moves with the day: the day is part of what the total is kept for.
