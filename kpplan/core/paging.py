@@ -72,8 +72,6 @@ class KeysetPage(Generic[T]):
     items: list[T]
     next_cursor: str | None = None
     prev_cursor: str | None = None
-    # The previous page is the first one (its link carries no cursor).
-    prev_is_first: bool = False
     total: int | None = None
     per_page: int = 0
     # Counted up to this many only, and more were found.
@@ -85,7 +83,7 @@ class KeysetPage(Generic[T]):
 
     @property
     def has_prev(self) -> bool:
-        return self.prev_cursor is not None or self.prev_is_first
+        return self.prev_cursor is not None
 
 
 def _encode_value(value: Any) -> Any:
@@ -175,8 +173,9 @@ def keyset_page(
     rows = rows[:per_page]
     if reverse:
         rows.reverse()
-    if not rows and found is not None:
-        # Beyond either end of the list now (rows removed meanwhile): its first page.
+    if found is not None and (not rows or (reverse and not more and len(rows) < per_page)):
+        # Beyond either end of the list, or back at its start with rows removed
+        # meanwhile: its first page, whole.
         return keyset_page(query_without_cursor, keys, None, per_page, total)
     page = KeysetPage(items=rows, total=total, per_page=per_page)
     if not rows:
@@ -186,7 +185,6 @@ def keyset_page(
     elif reverse:
         page.next_cursor = make_cursor(AFTER, rows[-1], keys)
         page.prev_cursor = make_cursor(BEFORE, rows[0], keys) if more else None
-        page.prev_is_first = not more
     else:
         page.next_cursor = make_cursor(AFTER, rows[-1], keys) if more else None
         page.prev_cursor = make_cursor(BEFORE, rows[0], keys)

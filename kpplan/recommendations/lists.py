@@ -127,6 +127,10 @@ def _narrowed_by_follow_ups(filters: Filters, scope: Scope) -> bool:
 COUNT_UP_TO = 1000
 
 
+def _counted_up_to(filters: Filters, scope: Scope) -> bool:
+    return bool(filters.theme or filters.words or _narrowed_by_follow_ups(filters, scope))
+
+
 def count_found(filters: Filters, scope: Scope, today: date) -> int:
     """How many recommendations the filters find, kept until the data changes; when the
     follow-ups, a theme or words narrow the list, counted up to ``COUNT_UP_TO`` + 1 only
@@ -134,7 +138,7 @@ def count_found(filters: Filters, scope: Scope, today: date) -> int:
 
     def count() -> int:
         found = _list_query(filters, scope, today).with_only_columns(Recommendation.id)
-        if filters.theme or filters.words or _narrowed_by_follow_ups(filters, scope):
+        if _counted_up_to(filters, scope):
             found = found.limit(COUNT_UP_TO + 1)
         return db.session.scalar(select(func.count()).select_from(found.subquery()))
 
@@ -162,7 +166,10 @@ def recommendations_page(
         joinedload(Recommendation.activity).load_only(Activity.title),
         selectinload(Recommendation.themes),
     )
-    page = keyset_page(query, ORDER, cursor, per_page, total=count_found(filters, scope, today))
+    total = count_found(filters, scope, today)
+    beyond = _counted_up_to(filters, scope) and total > COUNT_UP_TO
+    page = keyset_page(query, ORDER, cursor, per_page, total=None if beyond else total)
+    page.more_than = COUNT_UP_TO if beyond else None
     return page, figures_for([r.id for r in page.items], scope, today)
 
 
