@@ -1,6 +1,8 @@
 """Every model of every feature, imported in one place so that the metadata is complete
 for migrations and ``db check`` whichever blueprints are loaded."""
 
+# The full-text search's tables and indexes, created with the recommendations.
+import kpplan.recommendations.search  # noqa: F401
 from kpplan.audit.models import AuditEntry
 from kpplan.auth.models import SignedInSession, SignInThrottle
 from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem

@@ -1,16 +1,26 @@
 """The list of recommendations: its filters, its pages, its export and the choices of its
-filters."""
+filters.
+
+The list is read newest meeting first on one index (``ix_recommendations_list_order``,
+over the ``meeting_date`` kept on each recommendation), a page at a time by the last
+row's key (``core.paging``). Its total and the choices of its filters (years, latest
+activities) are kept until the recommendations or their follow-ups change
+(``_kept``), not counted on every request.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
-from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import extract, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
+from kpplan.core import cache
 from kpplan.core.extensions import db
+from kpplan.core.paging import Key, KeysetPage, keyset_page
 from kpplan.meetings.models import Activity
 from kpplan.recommendations.figures import Figures, figures_for
 from kpplan.recommendations.models import (
@@ -18,8 +28,28 @@ from kpplan.recommendations.models import (
     FollowUpStatus,
     Recommendation,
     RecommendationTheme,
+    StatusUpdate,
 )
 from kpplan.recommendations.queries import Scope, overdue
+from kpplan.recommendations.search import words_condition
+
+T = TypeVar("T")
+
+#: The list's order, newest meeting first: the columns of ``ix_recommendations_list_order``.
+ORDER = (
+    Key(Recommendation.meeting_date, descending=True),
+    Key(Recommendation.activity_id),
+    Key(Recommendation.number),
+)
+
+# What the list's totals and choices are read from: a change to any of them (or any
+# change through kpplan, which writes the audit trail) gives them a new change stamp.
+_READ_FROM = (Recommendation, FollowUp, StatusUpdate, Activity)
+
+
+def _kept(name: str, args: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, kept until the recommendations or their follow-ups change."""
+    return cache.memoised(f"recommendation-list:{name}", args, _READ_FROM, compute)
 
 
 @dataclass(frozen=True)
@@ -47,6 +77,10 @@ def _follow_up_conditions(filters: Filters, scope: Scope, today: date) -> list:
 
 
 def _list_query(filters: Filters, scope: Scope, today: date):
+    # Conditions on the themes and the follow-ups are EXISTS, correlated to each row: the
+    # database walks the list's index and stops once it has a page (an IN list would
+    # read every matching follow-up, thousands at scale, before sorting them). The words
+    # are the other way round: the full-text index gives the few rows that have them.
     query = select(Recommendation)
     if filters.show == "open":
         query = query.where(Recommendation.withdrawn_at.is_(None))
@@ -54,65 +88,95 @@ def _list_query(filters: Filters, scope: Scope, today: date):
         query = query.where(Recommendation.withdrawn_at.is_not(None))
     if filters.theme:
         query = query.where(
-            Recommendation.id.in_(
-                select(RecommendationTheme.recommendation_id).where(
-                    RecommendationTheme.code == filters.theme
-                )
+            select(RecommendationTheme.code)
+            .where(
+                RecommendationTheme.recommendation_id == Recommendation.id,
+                RecommendationTheme.code == filters.theme,
             )
+            .exists()
         )
     if filters.activity_id:
         query = query.where(Recommendation.activity_id == filters.activity_id)
     if filters.year:
         query = query.where(
-            Recommendation.activity_id.in_(
-                select(Activity.id).where(extract("year", Activity.start_date) == filters.year)
+            Recommendation.meeting_date.between(
+                date(filters.year, 1, 1), date(filters.year, 12, 31)
             )
         )
     if filters.words:
-        pattern = f"%{filters.words.lower()}%"
+        query = query.where(words_condition(filters.words))
+    if _narrowed_by_follow_ups(filters, scope):
         query = query.where(
-            or_(
-                func.lower(Recommendation.text).like(pattern),
-                func.lower(Recommendation.code).like(pattern),
+            select(FollowUp.id)
+            .where(
+                FollowUp.recommendation_id == Recommendation.id,
+                *_follow_up_conditions(filters, scope, today),
             )
-        )
-    narrowed = (
-        not scope.everything or filters.state_id or filters.status is not None or filters.overdue
-    )
-    if narrowed:
-        query = query.where(
-            Recommendation.id.in_(
-                select(FollowUp.recommendation_id).where(
-                    *_follow_up_conditions(filters, scope, today)
-                )
-            )
+            .exists()
         )
     return query
 
 
-def recommendations_page(
-    filters: Filters, scope: Scope, today: date, page: int, per_page: int
-) -> tuple[Pagination, dict[int, Figures]]:
-    """Recommendations, newest meeting first, with their figures; a constant number of
-    queries whatever the page size."""
-    query = (
-        _list_query(filters, scope, today)
-        .join(Activity, Recommendation.activity_id == Activity.id)
-        .options(
-            joinedload(Recommendation.activity),
-            selectinload(Recommendation.themes),
-        )
-        .order_by(Activity.start_date.desc(), Recommendation.activity_id, Recommendation.number)
+def _narrowed_by_follow_ups(filters: Filters, scope: Scope) -> bool:
+    return bool(
+        not scope.everything or filters.state_id or filters.status is not None or filters.overdue
     )
-    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
-    return pagination, figures_for([r.id for r in pagination.items], scope, today)
+
+
+#: Beyond this many, a narrowed list says "more than" rather than counting them all.
+COUNT_UP_TO = 1000
+
+
+def _counted_up_to(filters: Filters, scope: Scope) -> bool:
+    return bool(filters.theme or filters.words or _narrowed_by_follow_ups(filters, scope))
+
+
+def count_found(filters: Filters, scope: Scope, today: date) -> int:
+    """How many recommendations the filters find, kept until the data changes; when the
+    follow-ups, a theme or words narrow the list, counted up to ``COUNT_UP_TO`` + 1 only
+    (each row costs a look-up: the list says "more than" beyond it)."""
+
+    def count() -> int:
+        found = _list_query(filters, scope, today).with_only_columns(Recommendation.id)
+        if _counted_up_to(filters, scope):
+            found = found.limit(COUNT_UP_TO + 1)
+        return db.session.scalar(select(func.count()).select_from(found.subquery()))
+
+    # "Overdue" moves with the day: the day is part of what the total is kept for.
+    return _kept("count", (filters, scope, today if filters.overdue else None), count)
+
+
+def recommendations_page(
+    filters: Filters, scope: Scope, today: date, cursor: str | None, per_page: int
+) -> tuple[KeysetPage, dict[int, Figures]]:
+    """The page of recommendations at ``cursor`` (None: the first), newest meeting first,
+    with the columns the list shows and their figures; the same few queries whatever the
+    page and the size of the data."""
+    query = _list_query(filters, scope, today).options(
+        load_only(
+            Recommendation.code,
+            Recommendation.text,
+            Recommendation.target_date,
+            Recommendation.withdrawn_at,
+            Recommendation.illustrative,
+            Recommendation.meeting_date,
+            Recommendation.activity_id,
+            Recommendation.number,
+        ),
+        joinedload(Recommendation.activity).load_only(Activity.title),
+        selectinload(Recommendation.themes),
+    )
+    total = count_found(filters, scope, today)
+    beyond = _counted_up_to(filters, scope) and total > COUNT_UP_TO
+    page = keyset_page(query, ORDER, cursor, per_page, total=None if beyond else total)
+    page.more_than = COUNT_UP_TO if beyond else None
+    return page, figures_for([r.id for r in page.items], scope, today)
 
 
 def export_rows(filters: Filters, scope: Scope, today: date, limit: int = 20000):
     """Every recommendation the filters find, with what the export writes."""
     query = (
         _list_query(filters, scope, today)
-        .join(Activity, Recommendation.activity_id == Activity.id)
         .options(
             joinedload(Recommendation.activity),
             joinedload(Recommendation.predecessor),
@@ -121,33 +185,45 @@ def export_rows(filters: Filters, scope: Scope, today: date, limit: int = 20000)
                 joinedload(FollowUp.state), joinedload(FollowUp.organisation)
             ),
         )
-        .order_by(Activity.start_date, Recommendation.activity_id, Recommendation.number)
+        .order_by(Recommendation.meeting_date, Recommendation.activity_id, Recommendation.number)
         .limit(limit)
     )
     return db.session.scalars(query).all()
 
 
 def recommendation_years() -> list[int]:
-    first, last = db.session.execute(
-        select(func.min(Activity.start_date), func.max(Activity.start_date)).where(
-            Activity.id.in_(select(Recommendation.activity_id))
-        )
-    ).one()
-    if first is None:
-        return []
-    return list(range(last.year, first.year - 1, -1))
+    """The years of the meetings that made recommendations, latest first (kept)."""
+
+    def years() -> list[int]:
+        first, last = db.session.execute(
+            select(func.min(Recommendation.meeting_date), func.max(Recommendation.meeting_date))
+        ).one()
+        return [] if first is None else list(range(last.year, first.year - 1, -1))
+
+    return _kept("years", (), years)
 
 
 def activities_with_recommendations(chosen: int | None = None, limit: int = 150) -> list:
     """The latest activities that have recommendations (id, title, start date), for the
-    list's filter; and the chosen one, however old."""
+    list's filter (kept); and the chosen one, however old."""
+
+    def latest() -> list:
+        # Read along the list's index: the first ``limit`` meetings met, newest first.
+        latest = (
+            select(Recommendation.meeting_date, Recommendation.activity_id)
+            .group_by(Recommendation.meeting_date, Recommendation.activity_id)
+            .order_by(Recommendation.meeting_date.desc(), Recommendation.activity_id)
+            .limit(limit)
+            .subquery()
+        )
+        return db.session.execute(
+            select(*columns)
+            .join(latest, latest.c.activity_id == Activity.id)
+            .order_by(latest.c.meeting_date.desc(), latest.c.activity_id)
+        ).all()
+
     columns = (Activity.id, Activity.title, Activity.start_date)
-    rows = db.session.execute(
-        select(*columns)
-        .where(Activity.id.in_(select(Recommendation.activity_id).distinct()))
-        .order_by(Activity.start_date.desc())
-        .limit(limit)
-    ).all()
+    rows = list(_kept("activities", (limit,), latest))
     if chosen and all(row.id != chosen for row in rows):
         rows += db.session.execute(select(*columns).where(Activity.id == chosen)).all()
     return rows

@@ -18,10 +18,13 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     case,
+    event,
     func,
+    inspect,
+    update,
 )
 from sqlalchemy.ext.hybrid import hybrid_method
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from kpplan.core.db import (
     Base,
@@ -125,6 +128,9 @@ class Recommendation(Versioned, Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"))
     number: Mapped[int] = mapped_column(Integer)
+    # The activity's start date, kept here so that lists sort and page by meeting date on
+    # one index (``ix_recommendations_list_order``); kept in step by ``_keep_meeting_dates``.
+    meeting_date: Mapped[date] = mapped_column(Date)
     # Built from the activity when recorded, e.g. TM-2022-07/R3; kept if the activity moves.
     code: Mapped[str] = mapped_column(String(40), unique=True)
     text: Mapped[str] = mapped_column(Text)
@@ -165,6 +171,10 @@ class Recommendation(Versioned, Timestamped, Base):
         CheckConstraint("predecessor_id <> id", name="not_its_own_predecessor"),
         Index("ix_recommendations_predecessor_id", "predecessor_id"),
         Index("ix_recommendations_target_date", "target_date"),
+        # The lists' order, newest meeting first, then by activity and number: pages are
+        # read from this index (backwards, each meeting's few rows sorted on the way) by
+        # their last row's key (``core.paging``).
+        Index("ix_recommendations_list_order", "meeting_date", "activity_id", "number"),
     )
 
     def __repr__(self) -> str:
@@ -444,3 +454,28 @@ class Evidence(Base):
     @property
     def is_file(self) -> bool:
         return self.stored_name is not None
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_meeting_dates(session: Session, _context: object, _instances: object) -> None:
+    """A recommendation's ``meeting_date`` is its activity's start date: set when it is
+    recorded (by any door: the form, an import, the demo) and moved with the activity
+    when its dates change (an edit, a postponement), in the same flush."""
+    for item in list(session.new) + list(session.dirty):
+        if isinstance(item, Recommendation):
+            changed = inspect(item).attrs.activity_id.history.has_changes()
+            if item.meeting_date is None or changed:
+                activity = item.activity or session.get(Activity, item.activity_id)
+                if activity is not None:
+                    item.meeting_date = activity.start_date
+        elif (
+            isinstance(item, Activity)
+            and item.id is not None
+            and inspect(item).attrs.start_date.history.has_changes()
+        ):
+            session.execute(
+                update(Recommendation)
+                .where(Recommendation.activity_id == item.id)
+                .values(meeting_date=item.start_date),
+                execution_options={"synchronize_session": "evaluate"},
+            )

@@ -30,7 +30,8 @@ from kpplan.core.clock import today
 from kpplan.core.errors import DomainError, StaleEdit
 from kpplan.core.extensions import db
 from kpplan.core.forms import attach_error
-from kpplan.core.requests import acting_user, enum_arg, int_arg, page_arg, save_form
+from kpplan.core.links import row_link
+from kpplan.core.requests import acting_user, enum_arg, int_arg, save_form
 from kpplan.directory import queries as directory_queries
 from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
@@ -80,12 +81,17 @@ def _filters() -> lists.Filters:
 @bp.route("/recommendations/")
 def index():
     filters = _filters()
-    pagination, page_figures = lists.recommendations_page(
-        filters, current_scope(), today(), page_arg(), current_app.config["PAGE_SIZE"]
+    page, page_figures = lists.recommendations_page(
+        filters,
+        current_scope(),
+        today(),
+        request.args.get("cursor"),
+        current_app.config["PAGE_SIZE"],
     )
     return render_template(
         "recommendations/index.html",
-        pagination=pagination,
+        page=page,
+        recommendation_link=row_link("recommendations.recommendation", "recommendation_id"),
         figures=page_figures,
         filters=filters,
         statuses=list(FollowUpStatus),

@@ -1,0 +1,90 @@
+"""Looking for words in recommendations: full-text search over their code and text.
+
+SQLite keeps an FTS5 table (``recommendations_fts``, its content read from
+``recommendations``) in step by triggers; PostgreSQL an expression GIN index over a
+``tsvector``. Both are created here for ``create_all`` (tests, the benchmark) and by the
+migration ``0015_list_indexes`` for installations; ``words_condition`` chooses by dialect.
+
+What people type is never handed to the search syntax: it is cut into words (letters and
+digits), each looked for as a prefix, all of them required. Quotes, stars, brackets or
+``AND``/``NEAR`` are read as text, so no query can fail.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import DDL, ColumnElement, event, false, func, literal_column, select, text
+
+from kpplan.core.extensions import db
+from kpplan.recommendations.models import Recommendation
+
+FTS_TABLE = "recommendations_fts"
+WORDS_INDEX = "ix_recommendations_words"
+
+# Codes read as words: "TM-2022-07/R3" is found by "R3" or "2022".
+_PG_DOCUMENT = "to_tsvector('simple'::regconfig, translate(code, '-/.', '   ') || ' ' || text)"
+
+SQLITE_CREATE = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS recommendations_fts USING fts5(code, text, "
+    "content='recommendations', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS recommendations_fts_ai AFTER INSERT ON recommendations "
+    "BEGIN INSERT INTO recommendations_fts(rowid, code, text) "
+    "VALUES (new.id, new.code, new.text); END",
+    "CREATE TRIGGER IF NOT EXISTS recommendations_fts_ad AFTER DELETE ON recommendations "
+    "BEGIN INSERT INTO recommendations_fts(recommendations_fts, rowid, code, text) "
+    "VALUES ('delete', old.id, old.code, old.text); END",
+    "CREATE TRIGGER IF NOT EXISTS recommendations_fts_au AFTER UPDATE OF code, text "
+    "ON recommendations "
+    "BEGIN INSERT INTO recommendations_fts(recommendations_fts, rowid, code, text) "
+    "VALUES ('delete', old.id, old.code, old.text); "
+    "INSERT INTO recommendations_fts(rowid, code, text) VALUES (new.id, new.code, new.text); "
+    "END",
+    "INSERT INTO recommendations_fts(recommendations_fts) VALUES ('rebuild')",
+]
+SQLITE_DROP = ["DROP TABLE IF EXISTS recommendations_fts"]
+POSTGRES_CREATE = [
+    "CREATE INDEX IF NOT EXISTS ix_recommendations_words ON recommendations "
+    "USING gin (" + _PG_DOCUMENT + ")"
+]
+
+_table = Recommendation.__table__
+for statement in SQLITE_CREATE:
+    event.listen(_table, "after_create", DDL(statement).execute_if(dialect="sqlite"))
+for statement in SQLITE_DROP:
+    event.listen(_table, "after_drop", DDL(statement).execute_if(dialect="sqlite"))
+for statement in POSTGRES_CREATE:
+    event.listen(_table, "after_create", DDL(statement).execute_if(dialect="postgresql"))
+
+
+def described_by_models(name: str | None, type_: str, _parent_names: object = None) -> bool:
+    """Whether the schema object ``name`` is one the models describe: not the search's
+    FTS5 tables nor its GIN index, made here by hand (for Alembic's ``include_name``)."""
+    if type_ == "table":
+        return not (name or "").startswith(FTS_TABLE)
+    if type_ == "index":
+        return name != WORDS_INDEX
+    return True
+
+
+def search_words(typed: str) -> list[str]:
+    """The words of ``typed`` (letters and digits), at most ten, in the order typed."""
+    return re.findall(r"[^\W_]+", typed)[:10]
+
+
+def words_condition(typed: str) -> ColumnElement[bool]:
+    """Recommendations whose code or text has every word of ``typed`` (each as the start
+    of a word); nothing when ``typed`` has no word."""
+    words = search_words(typed)
+    if not words:
+        return false()
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = " & ".join(f"{word}:*" for word in words)
+        return literal_column(_PG_DOCUMENT).op("@@")(func.to_tsquery("simple", query))
+    # Each word quoted (a quote inside is doubled): FTS5 reads it as text, never syntax.
+    query = " ".join('"{}"*'.format(word.replace('"', '""')) for word in words)
+    return Recommendation.id.in_(
+        select(literal_column("rowid"))
+        .select_from(text(FTS_TABLE))
+        .where(text(f"{FTS_TABLE} MATCH :words").bindparams(words=query))
+    )

@@ -1,0 +1,283 @@
+"""The list of recommendations at scale: the meeting date kept on each recommendation,
+pages read by key (Next/Previous), tampered cursors, the words search, the totals and
+the filter choices kept until the data changes, and its query count."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from kpplan.core.extensions import db
+from kpplan.meetings.models import Activity
+from kpplan.recommendations import lists
+from kpplan.recommendations.models import FollowUpStatus, Recommendation
+from tests.conftest import STATE_A
+
+PAGE = 3
+
+
+@pytest.fixture
+def app_config() -> dict:
+    return {"PAGE_SIZE": PAGE}
+
+
+def _codes(html: str) -> list[str]:
+    """The codes of the list's rows, in the order shown."""
+    return re.findall(r'<td class="card-head"><a class="nowrap" href="[^"]+">([^<]+)</a>', html)
+
+
+def _link(html: str, rel: str) -> str | None:
+    found = re.search(rf'<a href="([^"]+)" rel="{rel}">', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def _cursor(payload: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+@pytest.fixture
+def recorded(factory) -> list[Recommendation]:
+    """Eight recommendations of four activities (two on the same day), newest first in
+    the order the list shows them."""
+    older = factory.activity(start=date(2019, 5, 1))
+    same_day_a = factory.activity(start=date(2023, 2, 7))
+    same_day_b = factory.activity(start=date(2023, 2, 7))
+    newest = factory.activity(start=date(2025, 11, 3))
+    made = [factory.recommendation(a.id) for a in (older, newest, same_day_b, same_day_a)]
+    made += [factory.recommendation(a.id) for a in (newest, older, same_day_a, newest)]
+    return sorted(made, key=lambda r: (-r.meeting_date.toordinal(), r.activity_id, r.number))
+
+
+class TestMeetingDate:
+    def test_set_when_recorded_and_moved_with_the_activity(
+        self, app, client, people, login_as, factory
+    ):
+        activity = factory.activity(start=date(2026, 5, 10))
+        recommendation = factory.recommendation(activity.id)
+        assert recommendation.meeting_date == date(2026, 5, 10)
+        login_as(people["secretariat"])
+        response = client.post(
+            f"/activities/{activity.id}/status",
+            data={
+                "to": "postponed",
+                "new_start": "2026-09-01",
+                "new_end": "2026-09-02",
+                "reason": "Elections",
+            },
+        )
+        assert response.status_code == 302
+        with app.app_context():
+            kept = db.session.get(Recommendation, recommendation.id)
+            assert kept.meeting_date == date(2026, 9, 1)
+            # By any door: a change of the activity's start moves its recommendations.
+            db.session.get(Activity, activity.id).start_date = date(2027, 1, 15)
+            db.session.commit()
+            assert db.session.scalar(
+                select(Recommendation.meeting_date).where(Recommendation.id == recommendation.id)
+            ) == date(2027, 1, 15)
+
+
+class TestPaging:
+    def test_next_and_previous_walk_every_recommendation_once(
+        self, client, people, login_as, recorded
+    ):
+        login_as(people["observer"])
+        expected = [r.code for r in recorded]
+        pages, url = [], "/recommendations/?show=all"
+        while url:
+            html = client.get(url).text
+            pages.append((url, _codes(html)))
+            assert f"{len(expected)} in all" in html
+            url = _link(html, "next")
+        assert [code for _, codes in pages for code in codes] == expected
+        assert [len(codes) for _, codes in pages] == [3, 3, 2]
+        assert _link(client.get(pages[0][0]).text, "prev") is None
+
+        # Back from the last page: the same pages, the first one without a cursor.
+        html = client.get(pages[-1][0]).text
+        back = []
+        while (url := _link(html, "prev")) is not None:
+            html = client.get(url).text
+            back.append(_codes(html))
+        assert back == [codes for _, codes in reversed(pages[:-1])]
+        assert "show=all" in _link(html, "next")
+
+    def test_filters_travel_with_the_cursor(self, client, people, login_as, recorded):
+        login_as(people["observer"])
+        html = client.get("/recommendations/?theme=RD3&state=").text
+        codes = [r.code for r in recorded]
+        assert _codes(html) == codes[:PAGE]
+        second = _link(html, "next")
+        assert "theme=RD3" in second and "state=" in second
+        assert _codes(client.get(second).text) == codes[PAGE : 2 * PAGE]
+
+    def test_a_row_added_meanwhile_neither_repeats_nor_skips_one(
+        self, client, people, login_as, factory, recorded
+    ):
+        login_as(people["observer"])
+        first = client.get("/recommendations/").text
+        newer = factory.activity(start=date(2026, 1, 1))
+        factory.recommendation(newer.id)
+        following = _codes(client.get(_link(first, "next")).text)
+        assert following == [r.code for r in recorded][PAGE : 2 * PAGE]
+
+    @pytest.mark.parametrize(
+        "cursor",
+        [
+            "x",
+            "!!!!",
+            "e30",  # {}
+            _cursor([]),
+            _cursor(["a"]),
+            _cursor(["z", "2020-01-01", 1, 1]),
+            _cursor(["a", "2020-13-45", 1, 1]),
+            _cursor(["a", "2020-01-01", 10**30, 1]),
+            _cursor(["a", "2020-01-01", "1", 1]),
+            _cursor(["a", "2020-01-01", True, 1]),
+            _cursor(["a", None, 1, 1]),
+            _cursor(["a", "2020-01-01", 1, 1, 1]),
+            _cursor(["b", "2999-01-01", 1, 1]),  # before the first row: nothing before
+            base64.urlsafe_b64encode(b"[" * 5000).decode(),
+            "A" * 3000,
+        ],
+    )
+    def test_a_tampered_cursor_is_the_first_page(self, client, people, login_as, recorded, cursor):
+        login_as(people["observer"])
+        response = client.get(f"/recommendations/?cursor={cursor}")
+        assert response.status_code == 200
+        assert _codes(response.text) == [r.code for r in recorded][:PAGE]
+
+    def test_a_cursor_from_another_list_still_pages_by_its_key(
+        self, client, people, login_as, recorded
+    ):
+        """A well-formed cursor is only a key: any key gives the rows after it."""
+        login_as(people["observer"])
+        after_2023 = _cursor(["a", "2023-02-07", 10**9, 1])
+        codes = _codes(client.get(f"/recommendations/?cursor={after_2023}").text)
+        assert codes == [r.code for r in recorded if r.meeting_date.year < 2023]
+
+
+class TestWords:
+    def test_words_are_found_in_text_and_code(self, client, people, login_as, factory):
+        activity = factory.activity(start=date(2024, 4, 4))
+        hotline = factory.recommendation(activity.id, text="Set up a national hotline.")
+        courts = factory.recommendation(activity.id, text="Train judges in trafficking cases.")
+        login_as(people["observer"])
+
+        def found(words: str) -> set[str]:
+            response = client.get("/recommendations/", query_string={"q": words})
+            assert response.status_code == 200
+            return {c for c in (hotline.code, courts.code) if c in response.text}
+
+        assert found("hotline") == {hotline.code}
+        assert found("TRAFFICK") == {courts.code}  # the start of a word, any case
+        assert found("judges trafficking") == {courts.code}
+        assert found("judges hotline") == set()
+        assert found(courts.code.rsplit("/", 1)[1]) == {courts.code}
+
+    @pytest.mark.parametrize(
+        "words",
+        [
+            '"',
+            "'",
+            "*",
+            "a*b",
+            "NEAR(a b)",
+            "AND OR NOT",
+            "(",
+            ")",
+            "^x",
+            "col:x",
+            "-x",
+            "%_",
+            "\\",
+        ],
+    )
+    def test_search_syntax_is_read_as_text(self, client, people, login_as, factory, words):
+        activity = factory.activity()
+        factory.recommendation(activity.id, text="Cooperation AND coordination (near borders).")
+        login_as(people["observer"])
+        response = client.get("/recommendations/", query_string={"q": words})
+        assert response.status_code == 200
+
+
+class TestTotalsAndChoices:
+    def test_narrowed_totals_are_counted_up_to_a_limit(
+        self, client, people, login_as, recorded, monkeypatch
+    ):
+        monkeypatch.setattr(lists, "COUNT_UP_TO", 4)
+        login_as(people["observer"])
+        html = client.get("/recommendations/?status=not_started").text
+        assert "More than 4 found" in html and " in all" not in html
+        assert f"{len(recorded)} in all" in client.get("/recommendations/").text
+
+    def test_kept_until_the_data_changes(
+        self, client, people, login_as, factory, recorded, count_queries
+    ):
+        login_as(people["observer"])
+        with count_queries() as first:
+            client.get("/recommendations/")
+        with count_queries() as again:
+            html = client.get("/recommendations/")
+        assert again.count < first.count
+        assert '<option value="2031"' not in html.text
+        later = factory.activity(start=date(2031, 6, 1), title="Roundtable in Dakar")
+        factory.recommendation(later.id)
+        html = client.get("/recommendations/").text
+        assert '<option value="2031"' in html and "Roundtable in Dakar" in html
+        assert f"{len(recorded) + 1} in all" in html
+
+
+@pytest.mark.parametrize(
+    "role,url",
+    [
+        ("observer", "/recommendations/"),
+        ("observer", "/recommendations/?show=all&cursor={cursor}"),
+        ("observer", "/recommendations/?state={kenya}&overdue=1"),
+        ("observer", "/recommendations/?status=in_progress&theme=RD3&year=2026"),
+        ("observer", "/recommendations/?q=cooperation"),
+        ("fp_a", "/recommendations/"),
+        ("fp_a", "/recommendations/?cursor={cursor}"),
+    ],
+)
+def test_list_queries_do_not_grow_with_the_data(
+    app, client, people, login_as, factory, count_queries, role, url
+):
+    """The same number of queries for 1x and 3x the recommendations, warm and right
+    after a change (the kept totals and choices recomputed)."""
+    login_as(people[role])
+    counts = []
+    for n in (4, 12):
+        for k in range(n):
+            activity = factory.activity(start=date(2026, 1 + k % 12, 1))
+            recommendation = factory.recommendation(activity.id)
+            factory.update(factory.follow_up_of(recommendation, STATE_A).id)
+        with app.app_context():
+            kenya = factory.follow_up_of(recommendation, STATE_A).state_id
+            row = db.session.scalars(
+                select(Recommendation).order_by(Recommendation.meeting_date.desc()).limit(1)
+            ).one()
+            cursor = _cursor(["a", row.meeting_date.isoformat(), row.activity_id, row.number])
+        target = url.format(kenya=kenya, cursor=cursor)
+        with count_queries() as after_change:
+            assert client.get(target).status_code == 200
+        with count_queries() as warm:
+            assert client.get(target).status_code == 200
+        counts.append((after_change.count, warm.count))
+    assert counts[0] == counts[1], counts
+    assert counts[0][0] <= 12
+
+
+def test_a_follow_up_status_change_is_seen_at_once(
+    app, client, people, login_as, factory, recorded
+):
+    login_as(people["observer"])
+    assert "No recommendation matches" in client.get("/recommendations/?status=implemented").text
+    factory.update(factory.follow_up_of(recorded[0], STATE_A).id, FollowUpStatus.IMPLEMENTED)
+    html = client.get("/recommendations/?status=implemented").text
+    assert _codes(html) == [recorded[0].code] and "1 in all" in html
