@@ -97,8 +97,10 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "recommendations.edit"): STAFF_ONLY,
     ("POST", "recommendations.withdraw"): STAFF_ACTION,
     ("GET", "recommendations.activity_matrix"): EVERYONE,
-    ("GET", "recommendations.record"): STAFF_ONLY,
-    ("POST", "recommendations.record"): STAFF_ONLY,
+    # The sample activity is planned: staff are sent to its page to record it as held first
+    # (recording for a held one: tests/recommendations/test_record_and_edit.py).
+    ("GET", "recommendations.record"): STAFF_ACTION,
+    ("POST", "recommendations.record"): STAFF_ACTION,
     ("GET", "recommendations.import_recommendations"): STAFF_ONLY,
     ("POST", "recommendations.import_recommendations"): STAFF_ONLY,
     ("POST", "recommendations.confirm_recommendations"): STAFF_ACTION,

@@ -148,6 +148,17 @@ def draft_problems(draft: Draft, recommendation: Recommendation | None = None) -
     return problems
 
 
+def not_held_problem(activity: Activity) -> DomainError | None:
+    """Why recommendations cannot be recorded for ``activity`` yet (it has not been held),
+    or None when they can: a meeting agrees recommendations once it has taken place."""
+    if activity.took_place:
+        return None
+    return DomainError(
+        f"{activity.title} is {activity.status.label.lower()}: recommendations are recorded "
+        "once an activity has been held. Record it as held on its page first."
+    )
+
+
 def check_draft(draft: Draft, recommendation: Recommendation | None = None) -> None:
     """Raise ``DomainError`` (on the field at fault) unless ``draft`` can be recorded: the
     first of ``draft_problems``."""
@@ -206,8 +217,12 @@ def record_recommendations(
     """Record recommendations agreed at ``activity``, numbered after those it has already,
     each with one follow-up per addressee.
 
-    Raises ``DomainError`` naming the first draft that breaks a rule; nothing is kept then.
+    Raises ``DomainError`` when the activity has not been held, or naming the first draft
+    that breaks a rule; nothing is kept then.
     """
+    problem = not_held_problem(activity)
+    if problem is not None:
+        raise problem
     if not drafts:
         raise DomainError("Write at least one recommendation.", "text")
     for position, draft in enumerate(drafts, start=1):
@@ -391,6 +406,7 @@ __all__ = [
     "check_draft",
     "code_for",
     "has_reports",
+    "not_held_problem",
     "record_recommendations",
     "update_recommendation",
     "withdraw",

@@ -214,6 +214,11 @@ def record(activity_id: int):
     """Several recommendations of one meeting in one form."""
     permissions.require(permissions.can_record_recommendations(current_user))
     activity = db.get_or_404(Activity, activity_id)
+    not_held = services.not_held_problem(activity)
+    if not_held is not None:
+        # Refused before any form is read: nothing is recorded for what has not taken place.
+        flash(not_held.message, "error")
+        return redirect(url_for("meetings.activity", activity_id=activity.id))
     rows = min(int_arg("rows", 1, 1_000_000) or 3, 30)
     form = RecordForm()
     while request.method == "GET" and len(form.entries) < rows:
