@@ -17,6 +17,7 @@ from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import Activity
+from kpplan.recommendations import follow_up_services
 from kpplan.recommendations import themes as theme_catalogue
 from kpplan.recommendations.models import (
     FollowUp,
@@ -47,6 +48,8 @@ class Draft:
     for_secretariat: bool = False
     predecessor: Recommendation | None = None
     lineage: Lineage | None = None
+    # When it supersedes: leave the earlier one's open follow-ups open (else they close).
+    keep_predecessor_open: bool = False
 
 
 def code_prefix(activity: Activity) -> str:
@@ -243,8 +246,20 @@ def record_recommendations(
             None,
             _snapshot(recommendation),
         )
+        _close_superseded(actor, draft, recommendation)
         created.append(recommendation)
     return created
+
+
+def _close_superseded(actor: User, draft: Draft, recommendation: Recommendation) -> None:
+    """A recommendation that supersedes another closes the earlier one's open follow-ups,
+    unless the secretariat keeps them open."""
+    if (
+        draft.lineage is Lineage.SUPERSEDES
+        and draft.predecessor is not None
+        and not draft.keep_predecessor_open
+    ):
+        follow_up_services.close_superseded(actor, draft.predecessor, recommendation)
 
 
 #: How often a recommendation's number is taken again when someone else took it meanwhile.
@@ -344,6 +359,10 @@ def update_recommendation(
             )
         )
     old_target = recommendation.target_date
+    newly_superseding = draft.lineage is Lineage.SUPERSEDES and (
+        recommendation.lineage is not Lineage.SUPERSEDES
+        or recommendation.predecessor_id != (draft.predecessor.id if draft.predecessor else None)
+    )
     recommendation.text = text
     recommendation.priority = draft.priority
     recommendation.target_date = draft.target_date
@@ -375,6 +394,8 @@ def update_recommendation(
         audit.record(
             actor, "updated", recommendation, f"Edited {recommendation.code}", before, after
         )
+    if newly_superseding:
+        _close_superseded(actor, draft, recommendation)
     return recommendation
 
 

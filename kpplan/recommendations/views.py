@@ -27,7 +27,7 @@ from kpplan.recommendations import figures, lists, queries, services
 from kpplan.recommendations.blueprint import bp, current_scope, download
 from kpplan.recommendations.exports import RECOMMENDATION_COLUMNS, recommendation_row
 from kpplan.recommendations.forms import RecommendationForm, RecordForm, WithdrawForm
-from kpplan.recommendations.models import FollowUpStatus, Recommendation
+from kpplan.recommendations.models import FollowUpStatus, Lineage, Recommendation
 from kpplan.recommendations.themes import BY_CODE, THEMES
 
 __all__ = ["bp"]
@@ -41,6 +41,29 @@ def _predecessor(code: str | None) -> tuple[Recommendation | None, str | None]:
     if found is None:
         return None, f"No recommendation has the code {code}."
     return found, None
+
+
+def _superseding_note(drafts: list[services.Draft]) -> str:
+    """What recording or saving ``drafts`` did to the follow-ups of those they supersede."""
+    notes = []
+    for draft in drafts:
+        if draft.lineage is not Lineage.SUPERSEDES or draft.predecessor is None:
+            continue
+        earlier = draft.predecessor
+        if draft.keep_predecessor_open:
+            notes.append(f" The follow-ups of {earlier.code} stay open, as you chose.")
+            continue
+        waiting = sum(1 for f in earlier.follow_ups if f.pending_update_id is not None)
+        notes.append(
+            f" The open follow-ups of {earlier.code} are closed as “superseded”"
+            + (
+                f"; {waiting} awaiting validation stay{'s' if waiting == 1 else ''} open "
+                "until you validate or return them."
+                if waiting
+                else "."
+            )
+        )
+    return "".join(notes)
 
 
 # --- All recommendations ------------------------------------------------------------
@@ -148,6 +171,10 @@ def edit(recommendation_id: int):
             form.fields.form.predecessor.errors.append(error)
         else:
             draft = form.fields.form.draft(choices, predecessor)
+            superseding = draft.lineage is Lineage.SUPERSEDES and (
+                found.lineage is not Lineage.SUPERSEDES
+                or found.predecessor_id != (predecessor.id if predecessor else None)
+            )
             try:
                 try:
                     saved = services.update_recommendation(
@@ -166,7 +193,11 @@ def edit(recommendation_id: int):
                 else:
                     attach_error(form, error)
             else:
-                flash(f"{saved.code} has been saved.", "success")
+                flash(
+                    f"{saved.code} has been saved."
+                    + (_superseding_note([draft]) if superseding else ""),
+                    "success",
+                )
                 return redirect(url_for(".recommendation", recommendation_id=saved.id))
     return render_template(
         "recommendations/edit.html",
@@ -258,7 +289,8 @@ def record(activity_id: int):
                 flash(
                     f"{len(created)} recommendation{'s' if len(created) != 1 else ''} recorded: "
                     + ", ".join(r.code for r in created)
-                    + ".",
+                    + "."
+                    + _superseding_note(drafts),
                     "success",
                 )
                 return redirect(url_for(".activity_matrix", activity_id=activity.id))
