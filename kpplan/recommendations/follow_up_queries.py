@@ -105,6 +105,25 @@ def validation_queue(page: int, per_page: int) -> Pagination:
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
+def update_for_validation(update_id: int) -> StatusUpdate | None:
+    """One status update with what its validation page shows: the follow-up, its
+    recommendation and activity, the author, the evidence and who decided."""
+    return db.session.scalar(
+        select(StatusUpdate)
+        .where(StatusUpdate.id == update_id)
+        .options(
+            joinedload(StatusUpdate.author),
+            joinedload(StatusUpdate.validated_by),
+            selectinload(StatusUpdate.evidence),
+            joinedload(StatusUpdate.follow_up).options(
+                joinedload(FollowUp.state),
+                joinedload(FollowUp.organisation),
+                joinedload(FollowUp.recommendation).joinedload(Recommendation.activity),
+            ),
+        )
+    )
+
+
 def follow_up_export_rows(state_id: int | None, limit: int = 50000) -> list[FollowUp]:
     """The open and closed follow-ups of a state (or of every state), for the export."""
     query = (

@@ -217,10 +217,17 @@ def post_update(
     return update
 
 
-def validate(actor: User, update: StatusUpdate, accept: bool, comment: str = "") -> StatusUpdate:
+def validate(
+    actor: User,
+    update: StatusUpdate,
+    accept: bool,
+    comment: str = "",
+    without_evidence: bool = False,
+) -> StatusUpdate:
     """Accept a move to "implemented" (it then counts) or return it with a comment (the
-    status stays as it was). Raises ``DomainError`` when nothing awaits validation, or a
-    return comes without a comment."""
+    status stays as it was). Raises ``DomainError`` when nothing awaits validation, a
+    return comes without a comment, or an update without evidence is accepted without
+    ``without_evidence`` (the secretariat's confirmation that it accepts it so)."""
     follow_up = lock_follow_up(update.follow_up)
     if follow_up.pending_update_id != update.id:
         raise DomainError("This update is not waiting for validation any more.")
@@ -228,6 +235,12 @@ def validate(actor: User, update: StatusUpdate, accept: bool, comment: str = "")
     if not accept and not comment:
         raise DomainError(
             "Say why the update is returned, so the focal point knows what to add.", "comment"
+        )
+    if accept and not update.evidence and not without_evidence:
+        raise DomainError(
+            "This update gives no evidence: confirm that you accept the implementation "
+            "without any, or return it asking for evidence.",
+            "accept_without_evidence",
         )
     before = _follow_up_snapshot(follow_up)
     update.validation = Validation.ACCEPTED if accept else Validation.RETURNED
@@ -246,7 +259,11 @@ def validate(actor: User, update: StatusUpdate, accept: bool, comment: str = "")
         f"{code}, {follow_up.addressee}: "
         + ("implementation validated" if accept else "update returned"),
         before,
-        {**_follow_up_snapshot(follow_up), "comment": comment or None},
+        {
+            **_follow_up_snapshot(follow_up),
+            "comment": comment or None,
+            "evidence": len(update.evidence),
+        },
     )
     return update
 

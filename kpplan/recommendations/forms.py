@@ -9,6 +9,7 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -223,12 +224,24 @@ class UpdateForm(VersionedForm):
 
 
 class ValidationForm(KpplanForm):
-    decision = SelectField(
+    """The secretariat's decision on a move to "implemented": nothing is chosen beforehand.
+    The rules (a comment to return, a confirmation to accept without evidence) are those
+    of ``follow_up_services.validate``."""
+
+    decision = RadioField(
         "Decision",
-        choices=[SelectChoice("accept", "Accept"), SelectChoice("return", "Return")],
-        validators=[InputRequired()],
+        choices=[
+            SelectChoice("accept", "Accept: it counts as implemented"),
+            SelectChoice("return", "Return it to the focal point, with a comment"),
+        ],
+        validators=[InputRequired("Choose to accept or to return the update.")],
     )
-    comment = TextAreaField("Comment", validators=[Optional(), Length(max=2000)])
+    comment = TextAreaField(
+        "Comment",
+        validators=[Optional(), Length(max=2000)],
+        description="Needed to return it: say what the focal point should add.",
+    )
+    accept_without_evidence = BooleanField("I accept this implementation without any evidence")
 
 
 class ImportForm(KpplanForm):
