@@ -14,7 +14,6 @@ from kpplan.core.extensions import db
 from kpplan.core.files import Upload, send_kept_file
 from kpplan.core.forms import attach_error
 from kpplan.core.requests import acting_user, int_arg, page_arg, save_form
-from kpplan.directory import queries as directory_queries
 from kpplan.directory.models import Role, State
 from kpplan.recommendations import follow_up_queries, follow_up_services, queries
 from kpplan.recommendations.blueprint import bp, download, evidence_folder
@@ -33,24 +32,25 @@ def _state_for_list() -> State | None:
 
 @bp.route("/follow-ups/")
 def follow_ups():
-    """A state's follow-ups, most urgent first, one click from the update form."""
+    """A state's follow-ups, most urgent first, one click from the update form; without a
+    state (for all but focal points), every state at a glance."""
     state = _state_for_list()
     only = request.args.get("only")
-    listing = None
+    listing = overview = None
     if state is not None:
         listing = follow_up_queries.state_follow_ups(
             state.id, today(), page_arg(), current_app.config["PAGE_SIZE"], only
         )
+    elif current_user.role is not Role.FOCAL_POINT:
+        overview = follow_up_queries.states_at_a_glance(today())
     return render_template(
         "recommendations/follow_ups.html",
         state=state,
         listing=listing,
+        overview=overview,
         only=only,
         labels=follow_up_queries.urgency_labels(),
         urgency_of=follow_up_queries.urgency_of,
-        states=directory_queries.member_state_choices()
-        if current_user.role is not Role.FOCAL_POINT
-        else [],
         today=today(),
     )
 
