@@ -209,9 +209,13 @@ def test_focal_point_reports_implementation_and_the_secretariat_validates_it(
     page.click("text=Awaiting validation")
     row = page.locator("tr", has=page.locator("a", has_text=recommendation.code))
     assert "Kenya" in row.inner_text()
-    row.locator("select[name=decision]").select_option("accept")
-    row.locator("button:has-text('Validate')").click()
-    assert "The implementation has been validated." in page.content()
+    row.locator("text=Review and validate").click()
+    assert page.locator("input[name=decision]:checked").count() == 0
+    assert page.locator("a", has_text="decree.pdf").count() == 1
+    assert page.locator("a", has_text="Official gazette").count() == 1
+    page.check("input[name=decision][value=accept]")
+    page.click("button:has-text('Record the decision')")
+    assert "the implementation has been validated." in page.content()
     assert "Nothing awaits validation." in page.content()
 
     page.goto(f"{live_url}/recommendations/{recommendation.id}")

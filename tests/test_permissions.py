@@ -97,8 +97,10 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "recommendations.edit"): STAFF_ONLY,
     ("POST", "recommendations.withdraw"): STAFF_ACTION,
     ("GET", "recommendations.activity_matrix"): EVERYONE,
-    ("GET", "recommendations.record"): STAFF_ONLY,
-    ("POST", "recommendations.record"): STAFF_ONLY,
+    # The sample activity is planned: staff are sent to its page to record it as held first
+    # (recording for a held one: tests/recommendations/test_record_and_edit.py).
+    ("GET", "recommendations.record"): STAFF_ACTION,
+    ("POST", "recommendations.record"): STAFF_ACTION,
     ("GET", "recommendations.import_recommendations"): STAFF_ONLY,
     ("POST", "recommendations.import_recommendations"): STAFF_ONLY,
     ("POST", "recommendations.confirm_recommendations"): STAFF_ACTION,
@@ -113,7 +115,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "recommendations.follow_up"): row("L 200 200 200 200 404 200"),
     ("POST", "recommendations.follow_up"): row("L 200 200 403 200 404 403"),
     ("GET", "recommendations.evidence"): row("L 200 200 200 200 404 200"),
-    ("POST", "recommendations.validate"): STAFF_ACTION,
+    ("GET", "recommendations.validate"): STAFF_ONLY,
+    ("POST", "recommendations.validate"): STAFF_ONLY,
     ("GET", "chair.chairmanships"): EVERYONE,
     ("GET", "chair.chairmanship"): EVERYONE,
     ("GET", "chair.new_chairmanship"): STAFF_ONLY,

@@ -39,6 +39,10 @@ class Status(LabelledEnum):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# The activity took place: its outcomes and recommendations can be recorded.
+TOOK_PLACE = frozenset({Status.HELD, Status.CLOSED})
+
+
 class Format(LabelledEnum):
     IN_PERSON = "in_person", "In person"
     VIRTUAL = "virtual", "Virtual"
@@ -121,6 +125,11 @@ class Activity(Versioned, Timestamped, Base):
 
     def __repr__(self) -> str:
         return f"<Activity {self.id} {self.title!r}>"
+
+    @property
+    def took_place(self) -> bool:
+        """Held or closed: what it agreed can be recorded."""
+        return self.status in TOOK_PLACE
 
     @property
     def is_one_day(self) -> bool:

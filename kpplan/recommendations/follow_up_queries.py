@@ -4,14 +4,15 @@ the follow-up export; what needs attention (the home page's figures)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from kpplan.core.cache import memoised
 from kpplan.core.extensions import db
+from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import deadlines
 from kpplan.recommendations.deadlines import URGENCIES
@@ -86,6 +87,75 @@ def state_follow_ups(
     return StateFollowUps(pagination, counts)
 
 
+@dataclass
+class StateAtAGlance:
+    """How one member state stands in its follow-ups of recommendations in force."""
+
+    state_id: int
+    name: str
+    open: int = 0
+    overdue: int = 0
+    pending: int = 0
+    last_update_at: datetime | None = None
+    # The follow-up updated last, which the last update's date links to.
+    last_follow_up_id: int | None = None
+
+
+def states_at_a_glance(today: date) -> list[StateAtAGlance]:
+    """Every member state with its open follow-ups (of recommendations in force), those
+    overdue, those awaiting validation and its last update: two queries however many
+    states and follow-ups, one grouped by state and one for each state's latest update."""
+    in_force = and_(
+        FollowUp.state_id == State.id,
+        FollowUp.recommendation_id.in_(
+            select(Recommendation.id).where(Recommendation.withdrawn_at.is_(None))
+        ),
+    )
+    waiting = FollowUp.pending_update_id.is_not(None)
+    rows = db.session.execute(
+        select(
+            State.id,
+            State.name,
+            func.count(FollowUp.id).filter(or_(FollowUp.status.in_(OPEN_STATUSES), waiting)),
+            func.count(FollowUp.id).filter(FollowUp.is_overdue(today)),
+            func.count(FollowUp.id).filter(waiting),
+            func.max(FollowUp.last_update_at),
+        )
+        .outerjoin(FollowUp, in_force)
+        .where(State.is_member.is_(True))
+        .group_by(State.id, State.name)
+        .order_by(State.name)
+    ).all()
+    states = [StateAtAGlance(*row) for row in rows]
+    latest = (
+        select(
+            FollowUp.state_id,
+            FollowUp.id,
+            func.row_number()
+            .over(
+                partition_by=FollowUp.state_id,
+                order_by=(FollowUp.last_update_at.desc(), FollowUp.id.desc()),
+            )
+            .label("rank"),
+        )
+        .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
+        .where(
+            Recommendation.withdrawn_at.is_(None),
+            FollowUp.state_id.is_not(None),
+            FollowUp.last_update_at.is_not(None),
+        )
+        .subquery()
+    )
+    last = dict(
+        db.session.execute(
+            select(latest.c.state_id, latest.c.id).where(latest.c.rank == 1)
+        ).all()
+    )
+    for state in states:
+        state.last_follow_up_id = last.get(state.state_id)
+    return states
+
+
 def validation_queue(page: int, per_page: int) -> Pagination:
     """Updates to "implemented" waiting for the secretariat, oldest first."""
     query = (
@@ -103,6 +173,25 @@ def validation_queue(page: int, per_page: int) -> Pagination:
         .order_by(StatusUpdate.posted_at, StatusUpdate.id)
     )
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def update_for_validation(update_id: int) -> StatusUpdate | None:
+    """One status update with what its validation page shows: the follow-up, its
+    recommendation and activity, the author, the evidence and who decided."""
+    return db.session.scalar(
+        select(StatusUpdate)
+        .where(StatusUpdate.id == update_id)
+        .options(
+            joinedload(StatusUpdate.author),
+            joinedload(StatusUpdate.validated_by),
+            selectinload(StatusUpdate.evidence),
+            joinedload(StatusUpdate.follow_up).options(
+                joinedload(FollowUp.state),
+                joinedload(FollowUp.organisation),
+                joinedload(FollowUp.recommendation).joinedload(Recommendation.activity),
+            ),
+        )
+    )
 
 
 def follow_up_export_rows(state_id: int | None, limit: int = 50000) -> list[FollowUp]:

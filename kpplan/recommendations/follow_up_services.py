@@ -22,6 +22,7 @@ from kpplan.recommendations.models import (
     Evidence,
     FollowUp,
     FollowUpStatus,
+    Recommendation,
     StatusUpdate,
     Validation,
 )
@@ -54,6 +55,28 @@ def lock_follow_up(follow_up: FollowUp) -> FollowUp:
     return follow_up
 
 
+def set_status(
+    follow_up: FollowUp,
+    status: FollowUpStatus,
+    progress: int | None = None,
+    reason: str | None = None,
+) -> None:
+    """Give ``follow_up`` the status that counts: the one place where it changes (an update
+    applied at once, a validation accepted, a recommendation superseded)."""
+    follow_up.status = status
+    follow_up.progress = progress
+    follow_up.status_reason = reason or None
+
+
+def not_chosen_problem(status: FollowUpStatus) -> DomainError:
+    """Why an update cannot choose ``status``, a status only kpplan sets."""
+    return DomainError(
+        f"“{status.label}” is set by kpplan when a later recommendation supersedes this one; "
+        "choose another status.",
+        "status",
+    )
+
+
 def check_update(
     follow_up: FollowUp,
     *,
@@ -80,6 +103,8 @@ def check_update(
                 "the next one once it has been validated or returned."
             )
         )
+    if status.is_set_by_kpplan:
+        problems.append(not_chosen_problem(status))
     if not (narrative or "").strip():
         problems.append(
             DomainError(
@@ -174,9 +199,7 @@ def post_update(
             db.session.flush()
             follow_up.pending_update_id = update.id
         else:
-            follow_up.status = status
-            follow_up.progress = progress
-            follow_up.status_reason = reason or None
+            set_status(follow_up, status, progress, reason)
         db.session.flush()
         audit.record(
             actor,
@@ -194,10 +217,17 @@ def post_update(
     return update
 
 
-def validate(actor: User, update: StatusUpdate, accept: bool, comment: str = "") -> StatusUpdate:
+def validate(
+    actor: User,
+    update: StatusUpdate,
+    accept: bool,
+    comment: str = "",
+    without_evidence: bool = False,
+) -> StatusUpdate:
     """Accept a move to "implemented" (it then counts) or return it with a comment (the
-    status stays as it was). Raises ``DomainError`` when nothing awaits validation, or a
-    return comes without a comment."""
+    status stays as it was). Raises ``DomainError`` when nothing awaits validation, a
+    return comes without a comment, or an update without evidence is accepted without
+    ``without_evidence`` (the secretariat's confirmation that it accepts it so)."""
     follow_up = lock_follow_up(update.follow_up)
     if follow_up.pending_update_id != update.id:
         raise DomainError("This update is not waiting for validation any more.")
@@ -206,6 +236,12 @@ def validate(actor: User, update: StatusUpdate, accept: bool, comment: str = "")
         raise DomainError(
             "Say why the update is returned, so the focal point knows what to add.", "comment"
         )
+    if accept and not update.evidence and not without_evidence:
+        raise DomainError(
+            "This update gives no evidence: confirm that you accept the implementation "
+            "without any, or return it asking for evidence.",
+            "accept_without_evidence",
+        )
     before = _follow_up_snapshot(follow_up)
     update.validation = Validation.ACCEPTED if accept else Validation.RETURNED
     update.validated_by = actor
@@ -213,9 +249,7 @@ def validate(actor: User, update: StatusUpdate, accept: bool, comment: str = "")
     update.validation_comment = comment or None
     follow_up.pending_update_id = None
     if accept:
-        follow_up.status = update.status
-        follow_up.progress = update.progress
-        follow_up.status_reason = None
+        set_status(follow_up, update.status, update.progress)
     db.session.flush()
     code = follow_up.recommendation.code
     audit.record(
@@ -225,9 +259,67 @@ def validate(actor: User, update: StatusUpdate, accept: bool, comment: str = "")
         f"{code}, {follow_up.addressee}: "
         + ("implementation validated" if accept else "update returned"),
         before,
-        {**_follow_up_snapshot(follow_up), "comment": comment or None},
+        {
+            **_follow_up_snapshot(follow_up),
+            "comment": comment or None,
+            "evidence": len(update.evidence),
+        },
     )
     return update
 
 
-__all__ = ["EvidenceLink", "check_update", "lock_follow_up", "post_update", "validate"]
+def close_superseded(
+    actor: User | None, predecessor: Recommendation, successor: Recommendation
+) -> list[FollowUp]:
+    """Close the open follow-ups of ``predecessor`` as superseded by ``successor``: each
+    gets a status update in its timeline (written by ``actor``, saying by which
+    recommendation) and an audit entry. A follow-up whose move to "implemented" awaits the
+    secretariat's validation stays as it is, to be validated first. Returns those closed."""
+    closed = []
+    # Locked and read afresh in one query, as ``lock_follow_up`` does for one.
+    follow_ups = db.session.scalars(
+        select(FollowUp)
+        .where(FollowUp.recommendation_id == predecessor.id)
+        .order_by(FollowUp.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    for follow_up in follow_ups:
+        if follow_up.status.is_closed or follow_up.pending_update_id is not None:
+            continue
+        before = _follow_up_snapshot(follow_up)
+        db.session.add(
+            StatusUpdate(
+                follow_up=follow_up,
+                author=actor,
+                status_before=follow_up.status,
+                status=FollowUpStatus.SUPERSEDED,
+                narrative=f"Superseded by {successor.code}: the follow-up continues under "
+                "that recommendation.",
+            )
+        )
+        set_status(follow_up, FollowUpStatus.SUPERSEDED)
+        follow_up.last_update_at = utcnow()
+        db.session.flush()
+        audit.record(
+            actor,
+            "updated",
+            follow_up,
+            f"{predecessor.code}, {follow_up.addressee}: superseded by {successor.code}",
+            before,
+            _follow_up_snapshot(follow_up),
+        )
+        closed.append(follow_up)
+    return closed
+
+
+__all__ = [
+    "EvidenceLink",
+    "check_update",
+    "close_superseded",
+    "lock_follow_up",
+    "not_chosen_problem",
+    "post_update",
+    "set_status",
+    "validate",
+]

@@ -10,12 +10,10 @@ from sqlalchemy import select
 from kpplan import permissions
 from kpplan.core import spreadsheets
 from kpplan.core.clock import today
-from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.core.files import Upload, send_kept_file
 from kpplan.core.forms import attach_error
 from kpplan.core.requests import acting_user, int_arg, page_arg, save_form
-from kpplan.directory import queries as directory_queries
 from kpplan.directory.models import Role, State
 from kpplan.recommendations import follow_up_queries, follow_up_services, queries
 from kpplan.recommendations.blueprint import bp, download, evidence_folder
@@ -34,24 +32,25 @@ def _state_for_list() -> State | None:
 
 @bp.route("/follow-ups/")
 def follow_ups():
-    """A state's follow-ups, most urgent first, one click from the update form."""
+    """A state's follow-ups, most urgent first, one click from the update form; without a
+    state (for all but focal points), every state at a glance."""
     state = _state_for_list()
     only = request.args.get("only")
-    listing = None
+    listing = overview = None
     if state is not None:
         listing = follow_up_queries.state_follow_ups(
             state.id, today(), page_arg(), current_app.config["PAGE_SIZE"], only
         )
+    elif current_user.role is not Role.FOCAL_POINT:
+        overview = follow_up_queries.states_at_a_glance(today())
     return render_template(
         "recommendations/follow_ups.html",
         state=state,
         listing=listing,
+        overview=overview,
         only=only,
         labels=follow_up_queries.urgency_labels(),
         urgency_of=follow_up_queries.urgency_of,
-        states=directory_queries.member_state_choices()
-        if current_user.role is not Role.FOCAL_POINT
-        else [],
         today=today(),
     )
 
@@ -81,7 +80,6 @@ def validation_queue():
     return render_template(
         "recommendations/validation.html",
         pagination=follow_up_queries.validation_queue(page_arg(), current_app.config["PAGE_SIZE"]),
-        form=ValidationForm(),
     )
 
 
@@ -167,9 +165,6 @@ def follow_up(follow_up_id: int):
         follow_up=found,
         recommendation=found.recommendation,
         form=form,
-        validation_form=ValidationForm()
-        if permissions.can_record_recommendations(current_user)
-        else None,
         today=today(),
     ), status
 
@@ -192,33 +187,41 @@ def evidence(follow_up_id: int, evidence_id: int):
     )
 
 
-@bp.route("/follow-ups/updates/<int:update_id>/validate", methods=["POST"])
+@bp.route("/follow-ups/updates/<int:update_id>/validate", methods=["GET", "POST"])
 def validate(update_id: int):
+    """One update to "implemented", its narrative and evidence, and the secretariat's
+    decision on it: the page the validation reminder leads to."""
     permissions.require(permissions.can_record_recommendations(current_user))
-    update = db.get_or_404(StatusUpdate, update_id)
-    form = ValidationForm()
-    back = request.form.get("back") == "queue"
-    target = (
-        url_for(".validation_queue")
-        if back
-        else url_for(".follow_up", follow_up_id=update.follow_up_id)
-    )
-    if not form.validate():
-        flash("Choose to accept or to return the update.", "error")
-        return redirect(target)
-    try:
-        follow_up_services.validate(
-            acting_user(), update, form.decision.data == "accept", form.comment.data or ""
+    update = follow_up_queries.update_for_validation(update_id)
+    if update is None:
+        abort(404)
+    waiting = update.follow_up.pending_update_id == update.id
+    form = ValidationForm() if waiting else None
+    status = 200
+    if form is not None and form.validate_on_submit():
+        accepted = form.decision.data == "accept"
+        done, status = save_form(
+            form,
+            lambda: follow_up_services.validate(
+                acting_user(),
+                update,
+                accepted,
+                form.comment.data or "",
+                without_evidence=bool(form.accept_without_evidence.data),
+            ),
         )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(
-            "The implementation has been validated."
-            if form.decision.data == "accept"
-            else "The update has been returned to the focal point with your comment.",
-            "success",
-        )
-    return redirect(target)
+        if done is not None:
+            code = update.follow_up.recommendation.code
+            flash(
+                f"{code}, {update.follow_up.addressee}: the implementation has been validated."
+                if accepted
+                else f"{code}, {update.follow_up.addressee}: the update has been returned to "
+                "the focal point with your comment.",
+                "success",
+            )
+            return redirect(url_for(".validation_queue"))
+        # Refused and rolled back: draw the update as it stands now.
+        update = follow_up_queries.update_for_validation(update_id)
+    return render_template(
+        "recommendations/validate.html", update=update, form=form, today=today()
+    ), status

@@ -9,19 +9,26 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from kpplan.core.extensions import db
 from kpplan.core.forms import IntegerField, KpplanForm, VersionedForm
 from kpplan.directory.models import Organisation, State
-from kpplan.recommendations.follow_up_services import EvidenceLink
-from kpplan.recommendations.models import FollowUpStatus, Lineage, Priority, Recommendation
+from kpplan.recommendations.follow_up_services import EvidenceLink, not_chosen_problem
+from kpplan.recommendations.models import (
+    REPORTED_STATUSES,
+    FollowUpStatus,
+    Lineage,
+    Priority,
+    Recommendation,
+)
 from kpplan.recommendations.services import Draft
 from kpplan.recommendations.themes import THEMES
 
@@ -71,6 +78,11 @@ class RecommendationFields(Form):
         choices=[SelectChoice("", "—")] + [SelectChoice(x.value, x.label.lower()) for x in Lineage],
         default="",
     )
+    keep_predecessor_open = BooleanField(
+        "Keep the earlier recommendation's follow-ups open",
+        description="Otherwise, when this one supersedes it, its open follow-ups close as "
+        "“superseded”.",
+    )
 
     def set_choices(self, choices: _Choices) -> None:
         self.states.choices = [SelectChoice(s.id, s.name) for s in choices.states]
@@ -98,6 +110,7 @@ class RecommendationFields(Form):
             for_secretariat=bool(self.for_secretariat.data),
             predecessor=predecessor,
             lineage=Lineage(self.lineage.data) if self.lineage.data else None,
+            keep_predecessor_open=bool(self.keep_predecessor_open.data),
         )
 
     def fill_from(self, recommendation: Recommendation) -> None:
@@ -151,14 +164,24 @@ class WithdrawForm(VersionedForm):
     )
 
 
+class ReportedStatusField(SelectField):
+    """The status an update chooses: those kpplan sets itself are refused with a message
+    saying so, not as an unknown choice."""
+
+    def pre_validate(self, form) -> None:
+        if self.data in {s.value for s in FollowUpStatus if s.is_set_by_kpplan}:
+            raise ValidationError(not_chosen_problem(FollowUpStatus(self.data)).message)
+        super().pre_validate(form)
+
+
 class UpdateForm(VersionedForm):
     """A status update. The rules of an update (a narrative, a progress from 0 to 100, a
     reason for "not applicable", a review date ahead) are those of
     ``follow_up_services.check_update``, which the import of updates applies too; the form
     only reads the fields."""
 
-    status = SelectField(
-        "New status", choices=[SelectChoice(s.value, s.label) for s in FollowUpStatus]
+    status = ReportedStatusField(
+        "New status", choices=[SelectChoice(s.value, s.label) for s in REPORTED_STATUSES]
     )
     # The browser's hints only; the server checks with ``follow_up_services.check_update``.
     progress = IntegerField(
@@ -201,12 +224,24 @@ class UpdateForm(VersionedForm):
 
 
 class ValidationForm(KpplanForm):
-    decision = SelectField(
+    """The secretariat's decision on a move to "implemented": nothing is chosen beforehand.
+    The rules (a comment to return, a confirmation to accept without evidence) are those
+    of ``follow_up_services.validate``."""
+
+    decision = RadioField(
         "Decision",
-        choices=[SelectChoice("accept", "Accept"), SelectChoice("return", "Return")],
-        validators=[InputRequired()],
+        choices=[
+            SelectChoice("accept", "Accept: it counts as implemented"),
+            SelectChoice("return", "Return it to the focal point, with a comment"),
+        ],
+        validators=[InputRequired("Choose to accept or to return the update.")],
     )
-    comment = TextAreaField("Comment", validators=[Optional(), Length(max=2000)])
+    comment = TextAreaField(
+        "Comment",
+        validators=[Optional(), Length(max=2000)],
+        description="Needed to return it: say what the focal point should add.",
+    )
+    accept_without_evidence = BooleanField("I accept this implementation without any evidence")
 
 
 class ImportForm(KpplanForm):

@@ -244,8 +244,12 @@ def plan_recommendations(
                 if link_later:
                     raise DomainError("A recommendation recorded before cannot follow a new one.")
         elif target is not None:
-            numbers[target.id] = (numbers.get(target.id) or 0) + 1
-            coming.add(services.code_for(target, numbers[target.id]))
+            not_held = services.not_held_problem(target)
+            if not_held is not None:
+                row.errors.append(not_held.message)
+            else:
+                numbers[target.id] = (numbers.get(target.id) or 0) + 1
+                coming.add(services.code_for(target, numbers[target.id]))
         if recommendation is not None and not row.errors and _same(recommendation, draft):
             continue
         with row.checking():

@@ -66,6 +66,8 @@ class StatusInfo:
     closed: bool
     # Its colour in charts; its badge is the CSS class ``fu-<value>`` in kpplan.css.
     colour: str
+    # Set by kpplan only (when a later recommendation supersedes), never chosen in an update.
+    set_by_kpplan: bool = False
 
 
 class FollowUpStatus(LabelledEnum):
@@ -84,6 +86,12 @@ class FollowUpStatus(LabelledEnum):
         "Not applicable",
         StatusInfo(None, closed=True, colour="#C3C9D2"),
     )
+    # The recommendation was superseded by a later one, whose follow-up carries on.
+    SUPERSEDED = (
+        "superseded",
+        "Superseded",
+        StatusInfo(None, closed=True, colour="#A0785A", set_by_kpplan=True),
+    )
 
     def __init__(self, value: str, label: str, info: StatusInfo) -> None:
         self.info = info
@@ -95,8 +103,14 @@ class FollowUpStatus(LabelledEnum):
 
     @property
     def is_closed(self) -> bool:
-        """Implemented or not applicable: nothing more is expected."""
+        """Implemented, not applicable or superseded: nothing more is expected."""
         return self.info.closed
+
+    @property
+    def is_set_by_kpplan(self) -> bool:
+        """Superseded: kpplan sets it when a later recommendation supersedes; nobody
+        chooses it in an update."""
+        return self.info.set_by_kpplan
 
     @property
     def css_class(self) -> str:
@@ -105,6 +119,8 @@ class FollowUpStatus(LabelledEnum):
 
 
 OPEN_STATUSES = tuple(s for s in FollowUpStatus if not s.is_closed)
+# The statuses a status update may choose.
+REPORTED_STATUSES = tuple(s for s in FollowUpStatus if not s.is_set_by_kpplan)
 
 
 class Validation(LabelledEnum):

@@ -17,6 +17,7 @@ from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import Activity
+from kpplan.recommendations import follow_up_services
 from kpplan.recommendations import themes as theme_catalogue
 from kpplan.recommendations.models import (
     FollowUp,
@@ -47,6 +48,8 @@ class Draft:
     for_secretariat: bool = False
     predecessor: Recommendation | None = None
     lineage: Lineage | None = None
+    # When it supersedes: leave the earlier one's open follow-ups open (else they close).
+    keep_predecessor_open: bool = False
 
 
 def code_prefix(activity: Activity) -> str:
@@ -148,6 +151,17 @@ def draft_problems(draft: Draft, recommendation: Recommendation | None = None) -
     return problems
 
 
+def not_held_problem(activity: Activity) -> DomainError | None:
+    """Why recommendations cannot be recorded for ``activity`` yet (it has not been held),
+    or None when they can: a meeting agrees recommendations once it has taken place."""
+    if activity.took_place:
+        return None
+    return DomainError(
+        f"{activity.title} is {activity.status.label.lower()}: recommendations are recorded "
+        "once an activity has been held. Record it as held on its page first."
+    )
+
+
 def check_draft(draft: Draft, recommendation: Recommendation | None = None) -> None:
     """Raise ``DomainError`` (on the field at fault) unless ``draft`` can be recorded: the
     first of ``draft_problems``."""
@@ -206,8 +220,12 @@ def record_recommendations(
     """Record recommendations agreed at ``activity``, numbered after those it has already,
     each with one follow-up per addressee.
 
-    Raises ``DomainError`` naming the first draft that breaks a rule; nothing is kept then.
+    Raises ``DomainError`` when the activity has not been held, or naming the first draft
+    that breaks a rule; nothing is kept then.
     """
+    problem = not_held_problem(activity)
+    if problem is not None:
+        raise problem
     if not drafts:
         raise DomainError("Write at least one recommendation.", "text")
     for position, draft in enumerate(drafts, start=1):
@@ -228,8 +246,20 @@ def record_recommendations(
             None,
             _snapshot(recommendation),
         )
+        _close_superseded(actor, draft, recommendation)
         created.append(recommendation)
     return created
+
+
+def _close_superseded(actor: User, draft: Draft, recommendation: Recommendation) -> None:
+    """A recommendation that supersedes another closes the earlier one's open follow-ups,
+    unless the secretariat keeps them open."""
+    if (
+        draft.lineage is Lineage.SUPERSEDES
+        and draft.predecessor is not None
+        and not draft.keep_predecessor_open
+    ):
+        follow_up_services.close_superseded(actor, draft.predecessor, recommendation)
 
 
 #: How often a recommendation's number is taken again when someone else took it meanwhile.
@@ -329,6 +359,10 @@ def update_recommendation(
             )
         )
     old_target = recommendation.target_date
+    newly_superseding = draft.lineage is Lineage.SUPERSEDES and (
+        recommendation.lineage is not Lineage.SUPERSEDES
+        or recommendation.predecessor_id != (draft.predecessor.id if draft.predecessor else None)
+    )
     recommendation.text = text
     recommendation.priority = draft.priority
     recommendation.target_date = draft.target_date
@@ -360,6 +394,8 @@ def update_recommendation(
         audit.record(
             actor, "updated", recommendation, f"Edited {recommendation.code}", before, after
         )
+    if newly_superseding:
+        _close_superseded(actor, draft, recommendation)
     return recommendation
 
 
@@ -391,6 +427,7 @@ __all__ = [
     "check_draft",
     "code_for",
     "has_reports",
+    "not_held_problem",
     "record_recommendations",
     "update_recommendation",
     "withdraw",

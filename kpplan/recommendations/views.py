@@ -42,6 +42,7 @@ from kpplan.recommendations.forms import RecommendationForm, RecordForm, Withdra
 from kpplan.recommendations.models import (
     FollowUp,
     FollowUpStatus,
+    Lineage,
     Recommendation,
     RecommendationTheme,
 )
@@ -58,6 +59,29 @@ def _predecessor(code: str | None) -> tuple[Recommendation | None, str | None]:
     if found is None:
         return None, f"No recommendation has the code {code}."
     return found, None
+
+
+def _superseding_note(drafts: list[services.Draft]) -> str:
+    """What recording or saving ``drafts`` did to the follow-ups of those they supersede."""
+    notes = []
+    for draft in drafts:
+        if draft.lineage is not Lineage.SUPERSEDES or draft.predecessor is None:
+            continue
+        earlier = draft.predecessor
+        if draft.keep_predecessor_open:
+            notes.append(f" The follow-ups of {earlier.code} stay open, as you chose.")
+            continue
+        waiting = sum(1 for f in earlier.follow_ups if f.pending_update_id is not None)
+        notes.append(
+            f" The open follow-ups of {earlier.code} are closed as “superseded”"
+            + (
+                f"; {waiting} awaiting validation stay{'s' if waiting == 1 else ''} open "
+                "until you validate or return them."
+                if waiting
+                else "."
+            )
+        )
+    return "".join(notes)
 
 
 # --- All recommendations ------------------------------------------------------------
@@ -180,6 +204,10 @@ def edit(recommendation_id: int):
             form.fields.form.predecessor.errors.append(error)
         else:
             draft = form.fields.form.draft(choices, predecessor)
+            superseding = draft.lineage is Lineage.SUPERSEDES and (
+                found.lineage is not Lineage.SUPERSEDES
+                or found.predecessor_id != (predecessor.id if predecessor else None)
+            )
             try:
                 try:
                     saved = services.update_recommendation(
@@ -198,7 +226,11 @@ def edit(recommendation_id: int):
                 else:
                     attach_error(form, error)
             else:
-                flash(f"{saved.code} has been saved.", "success")
+                flash(
+                    f"{saved.code} has been saved."
+                    + (_superseding_note([draft]) if superseding else ""),
+                    "success",
+                )
                 return redirect(url_for(".recommendation", recommendation_id=saved.id))
     return render_template(
         "recommendations/edit.html",
@@ -246,6 +278,11 @@ def record(activity_id: int):
     """Several recommendations of one meeting in one form."""
     permissions.require(permissions.can_record_recommendations(current_user))
     activity = db.get_or_404(Activity, activity_id)
+    not_held = services.not_held_problem(activity)
+    if not_held is not None:
+        # Refused before any form is read: nothing is recorded for what has not taken place.
+        flash(not_held.message, "error")
+        return redirect(url_for("meetings.activity", activity_id=activity.id))
     rows = min(int_arg("rows", 1, 1_000_000) or 3, 30)
     form = RecordForm()
     while request.method == "GET" and len(form.entries) < rows:
@@ -285,7 +322,8 @@ def record(activity_id: int):
                 flash(
                     f"{len(created)} recommendation{'s' if len(created) != 1 else ''} recorded: "
                     + ", ".join(r.code for r in created)
-                    + ".",
+                    + "."
+                    + _superseding_note(drafts),
                     "success",
                 )
                 return redirect(url_for(".activity_matrix", activity_id=activity.id))

@@ -48,7 +48,7 @@ def sample_ids(app: Flask) -> dict[str, int | str]:
     from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem
     from kpplan.directory.models import Organisation, State, User
     from kpplan.participants.models import Invitation, Participant
-    from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
+    from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate, Validation
     from kpplan.review.models import ReviewSnapshot
 
     db = app.extensions["sqlalchemy"]
@@ -91,6 +91,12 @@ def sample_ids(app: Flask) -> dict[str, int | str]:
             "activity_id": recommendation.activity_id,
             "recommendation_id": recommendation.id,
             "follow_up_id": follow_up.id,
+            # An update to "implemented" awaiting validation: its page shows the decision form.
+            "update_id": session.scalar(
+                sa.select(sa.func.min(StatusUpdate.id)).where(
+                    StatusUpdate.validation == Validation.PENDING
+                )
+            ),
             "chairmanship_id": item[2],
             "work_plan_id": item[1],
             "item_id": item[0],

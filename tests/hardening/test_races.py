@@ -22,6 +22,7 @@ from kpplan.audit.models import AuditEntry
 from kpplan.core.extensions import db
 from kpplan.directory.models import Role, State
 from kpplan.meetings.kinds import ActivityKind
+from kpplan.meetings.models import Status
 from kpplan.recommendations.models import Recommendation
 from kpplan.review.models import ReviewSnapshot
 from tests.conftest import STATE_A, signed_in_session
@@ -98,7 +99,7 @@ def _post_together(url: str, cookies: list[str], forms: list[dict]) -> list[tupl
 
 
 def test_twenty_people_recording_at_once_get_distinct_codes(app, live_url, factory):
-    activity = factory.activity(start=date(2022, 7, 12))
+    activity = factory.activity(start=date(2022, 7, 12), status=Status.HELD)
     staff = [factory.user(Role.SECRETARIAT) for _ in range(PEOPLE)]
     with app.app_context():
         kenya = db.session.scalar(sa.select(State.id).where(State.name == STATE_A))

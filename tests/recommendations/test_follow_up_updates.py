@@ -161,7 +161,8 @@ class TestFollowUp:
         no_comment = client.post(
             f"/follow-ups/updates/{update_id}/validate", data={"decision": "return"}
         )
-        assert no_comment.status_code == 302
+        assert no_comment.status_code == 200
+        assert "Say why the update is returned" in no_comment.text
         returned = client.post(
             f"/follow-ups/updates/{update_id}/validate",
             data={"decision": "return", "comment": "Attach the published decree."},
@@ -178,7 +179,11 @@ class TestFollowUp:
         with app.app_context():
             second = db.session.get(FollowUp, follow_up.id).pending_update_id
         login_as(people["secretariat"])
-        client.post(f"/follow-ups/updates/{second}/validate", data={"decision": "accept"})
+        accepted = client.post(
+            f"/follow-ups/updates/{second}/validate",
+            data={"decision": "accept", "accept_without_evidence": "y"},
+        )
+        assert accepted.status_code == 302
         with app.app_context():
             saved = db.session.get(FollowUp, follow_up.id)
             assert saved.status is FollowUpStatus.IMPLEMENTED

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from kpplan.core.extensions import db
+from kpplan.meetings.models import Status
 from kpplan.recommendations.models import (
     FollowUp,
     FollowUpStatus,
@@ -28,12 +29,14 @@ from tests.recommendations.helpers import (
     read_csv,
 )
 
+HELD = Status.HELD
+
 
 class TestImportExport:
     def test_an_import_with_one_bad_row_changes_nothing(
         self, app, client, people, login_as, factory
     ):
-        activity = factory.activity()
+        activity = factory.activity(status=HELD)
         login_as(people["secretariat"])
         header = client.get("/recommendations/export.csv").data
         columns = read_csv(header)[0]
@@ -53,8 +56,8 @@ class TestImportExport:
     def test_export_then_import_gives_back_the_same_data(
         self, app, client, people, login_as, factory, fmt
     ):
-        first = factory.activity(start=date(2022, 7, 12))
-        second = factory.activity(start=date(2023, 3, 2))
+        first = factory.activity(start=date(2022, 7, 12), status=HELD)
+        second = factory.activity(start=date(2023, 3, 2), status=HELD)
         org = factory.organisation("Horn of Africa Research Network")
         one = factory.recommendation(first.id, text='Say "no" to = formulas, ok?')
         factory.recommendation(first.id, states=(), organisations=(org.id,), secretariat=True)
@@ -99,7 +102,7 @@ class TestImportExport:
     def test_a_changed_row_is_applied_and_stale_rows_refused(
         self, app, client, people, login_as, factory
     ):
-        activity = factory.activity()
+        activity = factory.activity(status=HELD)
         recommendation = factory.recommendation(activity.id, states=(STATE_A,))
         login_as(people["secretariat"])
         rows = read_csv(client.get("/recommendations/export.csv").data)
@@ -115,7 +118,7 @@ class TestImportExport:
     def test_focal_point_updates_many_follow_ups_by_import(
         self, app, client, people, login_as, factory
     ):
-        activity = factory.activity()
+        activity = factory.activity(status=HELD)
         recs = [factory.recommendation(activity.id) for _ in range(3)]
         login_as(people["fp_a"])
         rows = read_csv(client.get("/follow-ups/export.csv").data)
@@ -150,7 +153,7 @@ class TestImportExport:
     def test_a_follow_up_row_lists_every_rule_it_breaks(
         self, app, client, people, login_as, factory
     ):
-        activity = factory.activity()
+        activity = factory.activity(status=HELD)
         factory.recommendation(activity.id, states=(STATE_A,))
         login_as(people["fp_a"])
         rows = read_csv(client.get("/follow-ups/export.csv").data)
@@ -177,7 +180,7 @@ class TestImportExport:
     def test_follow_ups_come_back_from_the_xlsx_export(
         self, app, client, people, login_as, factory
     ):
-        activity = factory.activity()
+        activity = factory.activity(status=HELD)
         recommendation = factory.recommendation(
             activity.id, states=(STATE_A,), target=date(2020, 1, 31)
         )

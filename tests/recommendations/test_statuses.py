@@ -13,6 +13,7 @@ from kpplan import PROJECT_ROOT
 from kpplan.recommendations.forms import UpdateForm
 from kpplan.recommendations.models import (
     OPEN_STATUSES,
+    REPORTED_STATUSES,
     FollowUp,
     FollowUpStatus,
     StatusUpdate,
@@ -54,10 +55,12 @@ def test_every_badge_class_is_in_the_stylesheet():
         assert re.search(rf"^\.{css_class} \{{", STYLESHEET, re.M), css_class
 
 
-def test_the_update_form_offers_every_status_by_its_label(app):
+def test_the_update_form_offers_every_status_but_those_kpplan_sets_by_its_label(app):
     with app.test_request_context():
         choices = [(c.value, c.label) for c in UpdateForm().status.choices]
-    assert choices == [(s.value, s.label) for s in STATUSES]
+    assert choices == [(s.value, s.label) for s in STATUSES if not s.is_set_by_kpplan]
+    assert [s for s in STATUSES if s.is_set_by_kpplan] == [FollowUpStatus.SUPERSEDED]
+    assert tuple(s for s in STATUSES if not s.is_set_by_kpplan) == REPORTED_STATUSES
 
 
 def test_the_database_allows_exactly_the_statuses(empty_app):

@@ -1,0 +1,100 @@
+"""The follow-ups page of the secretariat, the Chair and observers: every member state at
+a glance (open, overdue, awaiting validation, last update), in two queries whatever the
+data; focal points still land on their own state's list."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from kpplan.core.extensions import db
+from kpplan.directory.models import State
+from kpplan.recommendations import follow_up_queries
+from kpplan.recommendations.models import FollowUpStatus
+from tests.conftest import STATE_A, STATE_B
+from tests.recommendations.helpers import process_today
+
+
+def _row(page: str, state: str) -> list[str]:
+    """The cells of ``state``'s row, as text."""
+    row = re.search(
+        rf"<tr[^>]*>\s*<th scope=\"row\"[^>]*><a [^>]*>{state}</a></th>(.*?)</tr>", page, re.S
+    )
+    assert row, f"no row for {state}"
+    return [
+        re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row[1], re.S)
+    ]
+
+
+def _world(factory, today: date):
+    """Kenya: two open (one overdue), one awaiting validation, one implemented, one of a
+    withdrawn recommendation; Italy: one open, never updated."""
+    activity = factory.activity()
+    overdue = factory.recommendation(
+        activity.id, states=(STATE_A, STATE_B), target=today - timedelta(1)
+    )
+    later = factory.recommendation(activity.id, states=(STATE_A,), target=today + timedelta(90))
+    waiting = factory.recommendation(activity.id, states=(STATE_A,), target=today + timedelta(90))
+    done = factory.recommendation(activity.id, states=(STATE_A,), target=today + timedelta(90))
+    factory.update(factory.follow_up_of(later, STATE_A).id, FollowUpStatus.IN_PROGRESS)
+    factory.update(
+        factory.follow_up_of(waiting, STATE_A).id, FollowUpStatus.IMPLEMENTED, pending=True
+    )
+    last = factory.follow_up_of(done, STATE_A)
+    factory.update(last.id, FollowUpStatus.IMPLEMENTED)
+    return overdue, last
+
+
+def test_every_state_at_a_glance(app, client, people, login_as, factory):
+    today = process_today(app)
+    _overdue, last = _world(factory, today)
+    for role in ("secretariat", "chair", "observer"):
+        login_as(people[role])
+        page = html.unescape(client.get("/follow-ups/").text)
+        assert "Choose a state" not in page
+        assert _row(page, STATE_A)[:3] == ["3", "1", "1"]  # open, overdue, awaiting
+        assert f'<a href="/follow-ups/{last.id}">' in page  # the last update, linked
+        assert _row(page, STATE_B) == ["1", "1", "0", "Never"]
+        with app.app_context():
+            members = db.session.scalar(sa.select(sa.func.count()).where(State.is_member.is_(True)))
+        assert page.count('<th scope="row" class="card-head">') == members
+        kenya = client.get(re.search(rf'href="(/follow-ups/\?state=\d+)">{STATE_A}<', page)[1]).text
+        assert f"Follow-ups of {STATE_A}" in kenya and "Every state at a glance" in kenya
+
+
+def test_a_focal_point_lands_on_their_state(app, client, people, login_as, factory):
+    _world(factory, process_today(app))
+    login_as(people["fp_a"])
+    page = html.unescape(client.get("/follow-ups/").text)
+    assert f"My state's follow-ups: {STATE_A}" in page
+    assert "Every state at a glance" not in page and "Awaiting validation</th>" not in page
+
+
+def test_two_queries_whatever_the_data(app, client, people, login_as, factory, count_queries):
+    today = process_today(app)
+    with app.app_context(), count_queries() as empty:
+        follow_up_queries.states_at_a_glance(today)
+    assert empty.count == 2
+    _world(factory, today)
+    login_as(people["secretariat"])
+
+    def page_queries() -> int:
+        with count_queries() as counter:
+            assert client.get("/follow-ups/").status_code == 200
+        return counter.count
+
+    few = page_queries()
+    activity = factory.activity()
+    for n in range(6):
+        recommendation = factory.recommendation(
+            activity.id, states=("Egypt", "France", "Ethiopia"), target=today - timedelta(n)
+        )
+        factory.update(factory.follow_up_of(recommendation, "France").id)
+    assert page_queries() == few
+    with app.app_context(), count_queries() as many:
+        rows = follow_up_queries.states_at_a_glance(today)
+    assert many.count == 2
+    assert {r.name: r.open for r in rows}["France"] == 6
