@@ -29,7 +29,7 @@ import argparse
 import json
 import os
 import resource
-import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -110,6 +110,8 @@ def build(path: Path, focal_points: int) -> dict:
         )
         db.session.commit()
         built_at = db.session.scalar(sa.select(sa.func.max(User.created_at)))
+        db.session.remove()
+        db.engine.dispose()
     return {
         "version": BUILD_VERSION,
         "focal_points": focal_points,
@@ -230,7 +232,12 @@ def main() -> int:
         marker.write_text(json.dumps(info))
         print(f"built in {info['seconds']} s", flush=True)
     copy = folder / "tick-run.db"
-    shutil.copyfile(built, copy)
+    # A journal left by a run that was killed would be replayed into the fresh copy; the
+    # backup API copies what the built database's write-ahead log holds too.
+    for leftover in folder.glob("tick-run.db*"):
+        leftover.unlink()
+    with sqlite3.connect(built) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
     # 06:00 in Brussels, 100 days after the accounts were made: every follow-up never
     # updated is "not updated for 90 days" already.
     day = datetime.fromisoformat(info["built_at"]).date() + timedelta(days=100)
@@ -256,12 +263,14 @@ def main() -> int:
                 "--now",
                 moment.isoformat(),
             ],
-            check=True,
             capture_output=True,
             text=True,
             env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        ).stdout
-        result = json.loads(output.strip().splitlines()[-1])
+        )
+        if output.returncode:
+            print(output.stderr[-3000:], file=sys.stderr)
+            return 1
+        result = json.loads(output.stdout.strip().splitlines()[-1])
         phases = result["phases"]
         target = TARGET_NOTHING_NEW_MS if key in "bd" else TARGET_TICK_MS
         over = []

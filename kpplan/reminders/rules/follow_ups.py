@@ -279,7 +279,7 @@ def follow_up_overdue(
         literal("late:")
         + iso_date(FollowUp.next_review_date)
         + literal(":")
-        + text_of((late_by - 1) / every)
+        + text_of((late_by - 1) // every)
     )
     for follow_up, user_ids in _not_reminded(session, "follow_up_overdue", _overdue(today), period):
         due = follow_up.next_review_date
