@@ -157,12 +157,14 @@ def remind_command(moment: str | None, dry_run: bool) -> None:
     report = tick(now, runner="command", dry_run=dry_run)
     heading = "Dry run, nothing changed" if dry_run else "Reminders"
     click.echo(f"{heading} at {now:%Y-%m-%d %H:%M} UTC:")
-    click.echo(f"Planned {len(report.planned)}:")
+    click.echo(f"Planned {report.planned_count}:")
     for planned in report.planned:
         click.echo(
             f"  {planned.rule} {planned.subject_key} {planned.period_key} "
             f"to user {planned.user_id}: {planned.title}"
         )
+    if report.planned_count > len(report.planned):
+        click.echo(f"  and {report.planned_count - len(report.planned)} more (see the outbox)")
     click.echo(f"Summaries {len(report.digests)}:")
     for user_id, period in report.digests:
         click.echo(f"  user {user_id}: {period}")

@@ -8,6 +8,7 @@ outbox's unique key (subject, rule, period, recipient) lets each reminder in onc
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -45,94 +46,117 @@ _STATUS_FOR = {
 }
 
 
+#: Reminders inserted at a time (then committed, with the run's count): the first tick of
+#: a large installation plans hundreds of thousands without holding them all.
+PLAN_BATCH = 5000
+#: Of what a tick planned, the report keeps this many to show (and counts them all).
+REPORT_PLANNED = 10_000
+
+
 @dataclass
 class TickReport:
     """What one tick did, for the command line and the tests."""
 
     now: datetime
+    # The first ``REPORT_PLANNED`` reminders planned; ``planned_count`` counts them all.
     planned: list[PlannedReminder] = field(default_factory=list)
+    planned_count: int = 0
     digests: list[tuple[int, str]] = field(default_factory=list)  # (user id, period)
     send: SendReport = field(default_factory=SendReport)
     errors: list[str] = field(default_factory=list)
 
 
-def _not_yet_planned(found: list[PlannedReminder]) -> list[PlannedReminder]:
-    """``found`` without the reminders the outbox holds already (the insert below would skip
-    them too: this only spares the database the attempts)."""
-    by_rule: dict[str, set[str]] = {}
-    for planned in found:
-        by_rule.setdefault(planned.rule, set()).add(planned.subject_key)
-    known: set[tuple[str, str, str, int]] = set()
-    for rule_key, subjects in by_rule.items():
-        ordered = sorted(subjects)
-        for start in range(0, len(ordered), 500):
-            known.update(
-                (rule_key, *row)
-                for row in db.session.execute(
-                    select(Reminder.subject_key, Reminder.period_key, Reminder.user_id).where(
-                        Reminder.rule == rule_key,
-                        Reminder.subject_key.in_(ordered[start : start + 500]),
-                    )
-                )
-            )
-    return [p for p in found if (p.rule, p.subject_key, p.period_key, p.user_id) not in known]
+def _insert(
+    batch: list[PlannedReminder],
+    now: datetime,
+    run_id: int | None,
+    preferences: dict,
+    report: TickReport,
+) -> None:
+    """Put ``batch`` into the outbox in one statement; what an earlier tick (or another
+    scheduler) planned meanwhile is left out by the unique key, and not counted."""
+    rows = []
+    for planned in batch:
+        key = planned.rule
+        delivery = effective_delivery(key, preferences.get((planned.user_id, key)))
+        rows.append(
+            {
+                "kind": ReminderKind.REMINDER,
+                "rule": planned.rule,
+                "subject_key": planned.subject_key,
+                "period_key": planned.period_key,
+                "user_id": planned.user_id,
+                "delivery": delivery,
+                "status": _STATUS_FOR[delivery],
+                "title": planned.title[:300],
+                "message": planned.message,
+                "link_endpoint": planned.link_endpoint,
+                "link_values": planned.link_values,
+                "link_label": planned.link_label,
+                "run_id": run_id,
+                "planned_at": now,
+                "next_attempt_at": now,
+                "attempts": 0,
+                "message_id": message_id_for(
+                    planned.rule, planned.subject_key, planned.period_key, planned.user_id
+                ),
+            }
+        )
+    # RETURNING names the rows that went in (rowcount is -1 on PostgreSQL here).
+    inserted = set(
+        tuple(row)
+        for row in db.session.execute(
+            insert_ignoring_conflicts(Reminder, UNIQUE_KEY).returning(
+                Reminder.rule, Reminder.subject_key, Reminder.period_key, Reminder.user_id
+            ),
+            rows,
+        )
+    )
+    for planned in batch:
+        if (planned.rule, planned.subject_key, planned.period_key, planned.user_id) in inserted:
+            report.planned_count += 1
+            if len(report.planned) < REPORT_PLANNED:
+                report.planned.append(planned)
 
 
-def plan(now: datetime, run_id: int | None, report: TickReport) -> None:
-    """Run every enabled rule at ``now`` and put what is new into the outbox (no commit).
+def plan(
+    now: datetime,
+    run_id: int | None,
+    report: TickReport,
+    checkpoint: Callable[[], None] | None = None,
+) -> None:
+    """Run every enabled rule at ``now`` and put what is new into the outbox.
 
-    A rule that fails is reported and skipped; the others still run.
+    Rules return only what the outbox does not hold yet; it goes in ``PLAN_BATCH`` at a
+    time, each batch followed by ``checkpoint`` (the tick commits there, with the run's
+    count, so that a first tick planning hundreds of thousands holds one batch at a time).
+    Without a checkpoint nothing is committed. A rule that fails is reported and skipped,
+    losing only its batch under way; the others still run.
     """
     tz = process_timezone()
     local_now = now.astimezone(tz)
     settings = rule_settings()
     preferences = all_preferences()
-    # Rules only read: run them all first, so that one failing (and the rollback it may
-    # need on PostgreSQL) loses nothing the others found.
-    found: list[PlannedReminder] = []
     for key, rule in RULES.items():
         if not settings[key].enabled:
             continue
+        batch: list[PlannedReminder] = []
         try:
-            found.extend(rule.find(db.session, local_now, settings[key]))
+            for planned in rule.find(db.session, local_now, settings[key]):
+                batch.append(planned)
+                if len(batch) >= PLAN_BATCH:
+                    _insert(batch, now, run_id, preferences, report)
+                    batch = []
+                    if checkpoint is not None:
+                        checkpoint()
+            if batch:
+                _insert(batch, now, run_id, preferences, report)
         except Exception as error:
             log.exception("reminder rule %s failed", key)
             db.session.rollback()
             report.errors.append(f"{rule.label}: {type(error).__name__}: {error}")
-    # Most of what the rules find was planned by an earlier tick: leave it out before
-    # inserting, in a few reads instead of one write per reminder.
-    found = _not_yet_planned(found)
-    for planned in found:
-        key = planned.rule
-        delivery = effective_delivery(key, preferences.get((planned.user_id, key)))
-        result = db.session.execute(
-            insert_ignoring_conflicts(
-                Reminder,
-                UNIQUE_KEY,
-                kind=ReminderKind.REMINDER,
-                rule=planned.rule,
-                subject_key=planned.subject_key,
-                period_key=planned.period_key,
-                user_id=planned.user_id,
-                delivery=delivery,
-                status=_STATUS_FOR[delivery],
-                title=planned.title[:300],
-                message=planned.message,
-                link_endpoint=planned.link_endpoint,
-                link_values=planned.link_values,
-                link_label=planned.link_label,
-                run_id=run_id,
-                planned_at=now,
-                next_attempt_at=now,
-                attempts=0,
-                message_id=message_id_for(
-                    planned.rule, planned.subject_key, planned.period_key, planned.user_id
-                ),
-            ).returning(Reminder.id)
-        )
-        # RETURNING says whether the row went in (rowcount is -1 on PostgreSQL here).
-        if result.scalar() is not None:
-            report.planned.append(planned)
+        if checkpoint is not None:
+            checkpoint()
 
 
 def digest_period(now: datetime, tz: ZoneInfo, delivery: Delivery, hour: int):
@@ -267,8 +291,17 @@ def tick(
         )
         db.session.commit()
 
-    plan(now, run_id, report)
-    phase_done(planned=len(report.planned), errors="\n".join(report.errors) or None)
+    plan(
+        now,
+        run_id,
+        report,
+        checkpoint=None
+        if dry_run
+        else lambda: phase_done(
+            planned=report.planned_count, errors="\n".join(report.errors) or None
+        ),
+    )
+    phase_done(planned=report.planned_count, errors="\n".join(report.errors) or None)
     gather_digests(now, run_id, report)
     phase_done(digests=len(report.digests))
     if dry_run:

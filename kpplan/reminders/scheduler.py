@@ -121,7 +121,7 @@ def run_scheduler(app: Flask) -> None:
             finally:
                 db.session.remove()
         print(
-            f"{now:%Y-%m-%d %H:%M:%S} UTC: planned {len(report.planned)}, "
+            f"{now:%Y-%m-%d %H:%M:%S} UTC: planned {report.planned_count}, "
             f"summaries {len(report.digests)}, sent {len(report.send.sent)}, "
             f"failed {len(report.send.failed) + len(report.send.retried)}",
             flush=True,

@@ -9,6 +9,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from kpplan.directory.models import Role, State, User
+from kpplan.reminders.models import Reminder
 from kpplan.reminders.rules.recipients import secretariat_ids
 from kpplan.reminders.rules.registry import PlannedReminder, RuleSettings, rule
 
@@ -22,6 +23,20 @@ from kpplan.reminders.rules.registry import PlannedReminder, RuleSettings, rule
 def states_without_focal_point(
     session: Session, now: datetime, settings: RuleSettings
 ) -> Iterator[PlannedReminder]:
+    # Those of the secretariat not reminded this month yet.
+    month = f"month:{now:%Y-%m}"
+    reminded = set(
+        session.scalars(
+            select(Reminder.user_id).where(
+                Reminder.subject_key == "member-states",
+                Reminder.rule == "state_without_focal_point",
+                Reminder.period_key == month,
+            )
+        )
+    )
+    recipients = [u for u in secretariat_ids(session) if u not in reminded]
+    if not recipients:
+        return
     has_focal_point = exists().where(
         User.state_id == State.id, User.role == Role.FOCAL_POINT, User.active.is_(True)
     )
@@ -49,11 +64,11 @@ def states_without_focal_point(
             "their accounts."
         )
         link = ("directory.states", {}, "Open the list of states")
-    for user_id in secretariat_ids(session):
+    for user_id in recipients:
         yield PlannedReminder(
             rule="state_without_focal_point",
             subject_key="member-states",
-            period_key=f"month:{now:%Y-%m}",
+            period_key=month,
             user_id=user_id,
             title=title,
             message=message,

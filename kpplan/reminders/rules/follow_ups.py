@@ -9,41 +9,186 @@ the pages use the same days (``kpplan.recommendations.deadlines``).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import groupby
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, joinedload
 
+from kpplan.directory.models import Organisation, Role, State, User
 from kpplan.recommendations import deadlines
 from kpplan.recommendations.models import (
     OPEN_STATUSES,
     FollowUp,
+    FollowUpStatus,
     Recommendation,
     StatusUpdate,
     Validation,
 )
-from kpplan.reminders.rules.recipients import Recipients
+from kpplan.reminders.models import Reminder
+from kpplan.reminders.rules.recipients import Recipients, secretariat_ids
 from kpplan.reminders.rules.registry import PlannedReminder, RuleSettings, long_date, rule
+from kpplan.reminders.rules.sql import day, days_since, iso_date, iso_day_of, not_planned, text_of
+
+#: Rows (a follow-up and one of its recipients) read at a time: the first tick of a large
+#: installation finds hundreds of thousands, handed over batch by batch.
+BATCH = 5000
 
 
-def _open_follow_ups():
+@dataclass(frozen=True)
+class _Wording:
+    code: str
+    text: str
+
+
+@dataclass(frozen=True)
+class _FollowUp:
+    """The columns of a follow-up that its reminders show, read without the ORM (a first
+    tick reads hundreds of thousands)."""
+
+    id: int
+    status: FollowUpStatus
+    next_review_date: date | None
+    last_update_at: datetime | None
+    created_at: datetime
+    addressee: str
+    recommendation: _Wording
+
+
+_SUBJECT = literal("follow_up:") + text_of(FollowUp.id)
+
+
+def _open_follow_ups(*where):
     """Follow-ups of recommendations in force that still wait for something from their
     addressee: not implemented or not applicable, and no implementation awaiting validation."""
     return (
-        select(FollowUp)
+        select(
+            FollowUp.id,
+            FollowUp.status,
+            FollowUp.next_review_date,
+            FollowUp.last_update_at,
+            FollowUp.created_at,
+            Recommendation.code,
+            Recommendation.text,
+            State.name.label("state_name"),
+            Organisation.name.label("organisation_name"),
+            Organisation.acronym,
+        )
         .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
+        .outerjoin(State, State.id == FollowUp.state_id)
+        .outerjoin(Organisation, Organisation.id == FollowUp.organisation_id)
         .where(
             Recommendation.withdrawn_at.is_(None),
             FollowUp.status.in_(OPEN_STATUSES),
             FollowUp.pending_update_id.is_(None),
+            *where,
         )
-        .options(
-            joinedload(FollowUp.recommendation),
-            joinedload(FollowUp.state),
-            joinedload(FollowUp.organisation),
-        )
-        .order_by(FollowUp.id)
     )
+
+
+def _addressee(row) -> str:
+    # As ``FollowUp.addressee`` says it.
+    if row.state_name is not None:
+        return row.state_name
+    if row.organisation_name is not None:
+        return f"{row.organisation_name} ({row.acronym})" if row.acronym else row.organisation_name
+    return "Secretariat"
+
+
+def _since_not_reminded(rule_key: str):
+    """No reminder "not updated since" the follow-up's last update (or recording) is in the
+    outbox for the person: its key is that moment's day in the Process's timezone, which
+    SQLite cannot tell, so any of the day before, the day and the day after (in UTC) planned
+    since that moment counts. Two updates are further apart than the rule's days, or the
+    first one was not reminded of."""
+    since = func.coalesce(FollowUp.last_update_at, FollowUp.created_at)
+    return ~exists().where(
+        Reminder.subject_key == _SUBJECT,
+        Reminder.rule == rule_key,
+        Reminder.user_id == User.id,
+        Reminder.period_key.between(
+            literal("since:") + iso_day_of(since, -1), literal("since:") + iso_day_of(since, 1)
+        ),
+        Reminder.planned_at >= since,
+    )
+
+
+def _not_reminded(
+    session: Session,
+    rule_key: str,
+    where,
+    period_key,
+    staff_only: bool = False,
+    stale: bool = False,
+) -> Iterator[tuple[_FollowUp, list[int]]]:
+    """The open follow-ups matching ``where`` with those of their recipients (``staff_only``:
+    the secretariat) whose reminder of ``rule_key`` for ``period_key`` (a SQL expression of
+    the follow-up's columns) is not in the outbox yet, by follow-up, in batches (``stale``:
+    the period is the day of the last update, see ``_since_not_reminded``)."""
+    staff = secretariat_ids(session)
+    unplanned = (
+        _since_not_reminded(rule_key)
+        if stale
+        else not_planned(rule_key, _SUBJECT, period_key, User.id)
+    )
+    branches = []
+    if not staff_only:
+        # A state's follow-up goes to its focal points...
+        branches.append(
+            _open_follow_ups(*where)
+            .add_columns(User.id.label("user_id"))
+            .join(
+                User,
+                and_(
+                    User.state_id == FollowUp.state_id,
+                    User.role == Role.FOCAL_POINT,
+                    User.active.is_(True),
+                ),
+            )
+        )
+    if staff:
+        # ... an organisation's or the secretariat's (and every escalation) to the staff.
+        staff_branch = _open_follow_ups(*where).add_columns(User.id.label("user_id"))
+        staff_branch = staff_branch.join(User, User.id.in_(staff))
+        if not staff_only:
+            staff_branch = staff_branch.where(FollowUp.state_id.is_(None))
+        branches.append(staff_branch)
+    if not branches:
+        return
+    after = (0, 0)
+    while True:
+        found = union_all(
+            *(
+                branch.where(
+                    FollowUp.id >= after[0],
+                    tuple_(FollowUp.id, User.id) > tuple_(*after),
+                    unplanned,
+                )
+                for branch in branches
+            )
+        ).subquery()
+        rows = session.execute(
+            select(found).order_by(found.c.id, found.c.user_id).limit(BATCH)
+        ).all()
+        for _, pairs in groupby(rows, key=lambda row: row.id):
+            pairs = list(pairs)
+            row = pairs[0]
+            yield (
+                _FollowUp(
+                    id=row.id,
+                    status=row.status,
+                    next_review_date=row.next_review_date,
+                    last_update_at=row.last_update_at,
+                    created_at=row.created_at,
+                    addressee=_addressee(row),
+                    recommendation=_Wording(row.code, row.text),
+                ),
+                [pair.user_id for pair in pairs],
+            )
+        if len(rows) < BATCH:
+            return
+        after = (rows[-1].id, rows[-1].user_id)
 
 
 def _follow_up_link(follow_up: FollowUp) -> dict:
@@ -77,13 +222,15 @@ def follow_up_due(
     session: Session, now: datetime, settings: RuleSettings
 ) -> Iterator[PlannedReminder]:
     today = now.date()
-    recipients = Recipients(session)
-    for follow_up in session.scalars(
-        _open_follow_ups().where(FollowUp.is_due_soon(today, settings.days or 0))
+    for follow_up, user_ids in _not_reminded(
+        session,
+        "follow_up_due",
+        [FollowUp.is_due_soon(today, settings.days or 0)],
+        literal("due:") + iso_date(FollowUp.next_review_date),
     ):
         due = follow_up.next_review_date
         when = "today" if due == today else f"on {long_date(due)}"
-        for user_id in recipients.of(follow_up):
+        for user_id in user_ids:
             yield PlannedReminder(
                 rule="follow_up_due",
                 subject_key=f"follow_up:{follow_up.id}",
@@ -100,14 +247,18 @@ def follow_up_due(
             )
 
 
-def _overdue_follow_ups(session: Session, today: date):
+def _overdue(today: date) -> list:
     """Open follow-ups that are overdue and not updated since their review date: an update,
     even one that gives no new date, stops the reminders (the lists still say overdue)."""
-    for follow_up in session.scalars(_open_follow_ups().where(FollowUp.is_overdue(today))):
-        last = follow_up.last_update_at
-        if last is not None and last.date() >= follow_up.next_review_date:
-            continue
-        yield follow_up
+    return [
+        FollowUp.is_overdue(today),
+        # The day of the (UTC) update before the review date; both databases compare a
+        # moment with a day as that day's midnight.
+        or_(
+            FollowUp.last_update_at.is_(None),
+            FollowUp.last_update_at < FollowUp.next_review_date,
+        ),
+    ]
 
 
 @rule(
@@ -123,11 +274,17 @@ def follow_up_overdue(
 ) -> Iterator[PlannedReminder]:
     today = now.date()
     every = max(settings.days or 7, 1)
-    recipients = Recipients(session)
-    for follow_up in _overdue_follow_ups(session, today):
+    late_by = days_since(day(today), FollowUp.next_review_date)
+    period = (
+        literal("late:")
+        + iso_date(FollowUp.next_review_date)
+        + literal(":")
+        + text_of((late_by - 1) // every)
+    )
+    for follow_up, user_ids in _not_reminded(session, "follow_up_overdue", _overdue(today), period):
         due = follow_up.next_review_date
         late = (today - due).days
-        for user_id in recipients.of(follow_up):
+        for user_id in user_ids:
             yield PlannedReminder(
                 rule="follow_up_overdue",
                 subject_key=f"follow_up:{follow_up.id}",
@@ -158,13 +315,16 @@ def follow_up_escalated(
 ) -> Iterator[PlannedReminder]:
     today = now.date()
     after = settings.days or 0
-    recipients = Recipients(session)
-    for follow_up in _overdue_follow_ups(session, today):
+    for follow_up, user_ids in _not_reminded(
+        session,
+        "follow_up_escalated",
+        [*_overdue(today), FollowUp.next_review_date <= today - timedelta(days=after)],
+        literal("escalated:") + iso_date(FollowUp.next_review_date),
+        staff_only=True,
+    ):
         due = follow_up.next_review_date
         late = (today - due).days
-        if late < after:
-            continue
-        for user_id in recipients.staff():
+        for user_id in user_ids:
             yield PlannedReminder(
                 rule="follow_up_escalated",
                 subject_key=f"follow_up:{follow_up.id}",
@@ -194,13 +354,14 @@ def follow_up_stale(
     session: Session, now: datetime, settings: RuleSettings
 ) -> Iterator[PlannedReminder]:
     days = settings.days or 0
-    recipients = Recipients(session)
     # Counted from the tick's moment (the pages count from the start of their day): a
     # day's difference at the edges does not matter here.
-    for follow_up in session.scalars(_open_follow_ups().where(FollowUp.is_stale(now, days))):
+    for follow_up, user_ids in _not_reminded(
+        session, "follow_up_stale", [FollowUp.is_stale(now, days)], None, stale=True
+    ):
         since = (follow_up.last_update_at or follow_up.created_at).astimezone(now.tzinfo).date()
         never = follow_up.last_update_at is None
-        for user_id in recipients.of(follow_up):
+        for user_id in user_ids:
             yield PlannedReminder(
                 rule="follow_up_stale",
                 subject_key=f"follow_up:{follow_up.id}",

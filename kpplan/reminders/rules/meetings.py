@@ -4,19 +4,90 @@ recommendations not recorded after an activity was held."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from itertools import groupby
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, object_session
+from sqlalchemy import and_, exists, literal, or_, select, union_all
+from sqlalchemy.orm import Session, aliased, object_session
 
+from kpplan.directory.models import User
 from kpplan.meetings.models import Activity, Milestone, Status
 from kpplan.recommendations.models import Recommendation
-from kpplan.reminders.rules.recipients import owner_or_secretariat, secretariat_ids
+from kpplan.reminders.rules.recipients import secretariat_ids
 from kpplan.reminders.rules.registry import PlannedReminder, RuleSettings, long_date, rule
+from kpplan.reminders.rules.sql import day, days_since, iso_date, not_planned, text_of
 
 # A cancelled or closed activity has nothing left to prepare; a postponed one has new dates
 # and its milestones moved with them, so it is still reminded of.
 _NOT_HAPPENING = (Status.CANCELLED, Status.CLOSED)
+
+
+@dataclass(frozen=True)
+class _Activity:
+    title: str
+
+
+@dataclass(frozen=True)
+class _Milestone:
+    """The columns of a milestone that its reminders show, read without the ORM."""
+
+    id: int
+    name: str
+    due_date: date
+    activity_id: int
+    activity: _Activity
+
+
+def _not_reminded(
+    session: Session, rule_key: str, where, period_key
+) -> Iterator[tuple[_Milestone, list[int]]]:
+    """The milestones not done of activities still happening that match ``where``, each with
+    those of its recipients (its owner while their account is active, else the secretariat)
+    whose reminder of ``rule_key`` for ``period_key`` is not in the outbox yet."""
+    subject = literal("milestone:") + text_of(Milestone.id)
+    found = (
+        select(
+            Milestone.id,
+            Milestone.name,
+            Milestone.due_date,
+            Milestone.activity_id,
+            Activity.title,
+        )
+        .join(Activity, Activity.id == Milestone.activity_id)
+        .where(
+            Milestone.done_on.is_(None),
+            Activity.status.not_in(_NOT_HAPPENING),
+            *where,
+        )
+        .add_columns(User.id.label("user_id"))
+    )
+    branches = [
+        found.join(User, and_(User.id == Milestone.owner_id, User.active.is_(True))).where(
+            not_planned(rule_key, subject, period_key, User.id)
+        )
+    ]
+    staff = secretariat_ids(session)
+    if staff:
+        owner = aliased(User)
+        branches.append(
+            found.join(User, User.id.in_(staff)).where(
+                or_(
+                    Milestone.owner_id.is_(None),
+                    ~exists().where(owner.id == Milestone.owner_id, owner.active.is_(True)),
+                ),
+                not_planned(rule_key, subject, period_key, User.id),
+            )
+        )
+    both = union_all(*branches).subquery()
+    rows = session.execute(select(both).order_by(both.c.id, both.c.user_id)).all()
+    for _, pairs in groupby(rows, key=lambda row: row.id):
+        pairs = list(pairs)
+        row = pairs[0]
+        yield (
+            _Milestone(row.id, row.name, row.due_date, row.activity_id, _Activity(row.title)),
+            [pair.user_id for pair in pairs],
+        )
 
 
 @rule(
@@ -31,21 +102,14 @@ def milestone_due(
 ) -> Iterator[PlannedReminder]:
     today = now.date()
     horizon = today + timedelta(days=settings.days or 0)
-    milestones = session.scalars(
-        select(Milestone)
-        .join(Milestone.activity)
-        .where(
-            Milestone.done_on.is_(None),
-            Milestone.due_date >= today,
-            Milestone.due_date <= horizon,
-            Activity.status.not_in(_NOT_HAPPENING),
-        )
-        .options(joinedload(Milestone.activity), joinedload(Milestone.owner))
-        .order_by(Milestone.id)
-    )
-    for milestone in milestones:
+    for milestone, user_ids in _not_reminded(
+        session,
+        "milestone_due",
+        [Milestone.due_date >= today, Milestone.due_date <= horizon],
+        literal("due:") + iso_date(Milestone.due_date),
+    ):
         when = "today" if milestone.due_date == today else f"on {long_date(milestone.due_date)}"
-        for user_id in owner_or_secretariat(session, milestone.owner):
+        for user_id in user_ids:
             yield PlannedReminder(
                 rule="milestone_due",
                 subject_key=f"milestone:{milestone.id}",
@@ -75,22 +139,20 @@ def milestone_overdue(
 ) -> Iterator[PlannedReminder]:
     today = now.date()
     every = max(settings.days or 7, 1)
-    milestones = session.scalars(
-        select(Milestone)
-        .join(Milestone.activity)
-        .where(
-            Milestone.done_on.is_(None),
-            Milestone.due_date < today,
-            Activity.status.not_in(_NOT_HAPPENING),
-        )
-        .options(joinedload(Milestone.activity), joinedload(Milestone.owner))
-        .order_by(Milestone.id)
+    # Period 0 starts the day after the due date, then one every ``every`` days.
+    late_by = days_since(day(today), Milestone.due_date)
+    period_key = (
+        literal("late:")
+        + iso_date(Milestone.due_date)
+        + literal(":")
+        + text_of((late_by - 1) // every)
     )
-    for milestone in milestones:
+    for milestone, user_ids in _not_reminded(
+        session, "milestone_overdue", [Milestone.due_date < today], period_key
+    ):
         late = (today - milestone.due_date).days
-        # Period 0 starts the day after the due date, then one every ``every`` days.
         period = (late - 1) // every
-        for user_id in owner_or_secretariat(session, milestone.owner):
+        for user_id in user_ids:
             yield PlannedReminder(
                 rule="milestone_overdue",
                 subject_key=f"milestone:{milestone.id}",

@@ -1,0 +1,104 @@
+"""What the rules ask the database, so that each returns only reminders not planned yet.
+
+A rule's query checks the outbox itself (``not_planned``): a reminder already there is
+never read back, so a tick when nothing is new reads almost nothing, and the first tick of
+a large installation hands its reminders over in batches instead of all at once. The
+outbox's unique key still makes each reminder planned once: this only spares the reading.
+
+SQLite and PostgreSQL write dates and day counts differently; the two constructs below
+give both the keys the rules write in Python (``due:2026-12-08``, days since a date).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Integer, String, and_, cast, exists, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from kpplan.reminders.models import Reminder
+
+
+class iso_date(FunctionElement):  # noqa: N801 - used as a SQL function
+    """A date column as ``YYYY-MM-DD``, as Python's ``date.isoformat()`` writes it."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(iso_date)
+def _iso_date(element, compiler, **kw):
+    # SQLite keeps dates as ISO text already.
+    return compiler.process(cast(list(element.clauses)[0], String), **kw)
+
+
+@compiles(iso_date, "postgresql")
+def _iso_date_postgresql(element, compiler, **kw):
+    return f"to_char({compiler.process(list(element.clauses)[0], **kw)}, 'YYYY-MM-DD')"
+
+
+class days_since(FunctionElement):  # noqa: N801 - used as a SQL function
+    """Whole days from a date column to a given day: ``(today - column).days``."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(days_since)
+def _days_since(element, compiler, **kw):
+    today, column = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(julianday({today}) - julianday({column}) AS INTEGER)"
+
+
+@compiles(days_since, "postgresql")
+def _days_since_postgresql(element, compiler, **kw):
+    today, column = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(CAST({today} AS DATE) - {column})"
+
+
+class iso_day_of(FunctionElement):  # noqa: N801 - used as a SQL function
+    """The (UTC) day of a moment column, moved by a whole number of days, as ``YYYY-MM-DD``."""
+
+    type = String()
+    inherit_cache = True
+
+    def __init__(self, moment, shift: int) -> None:
+        self.shift = shift
+        super().__init__(moment)
+
+
+@compiles(iso_day_of)
+def _iso_day_of(element, compiler, **kw):
+    moment = compiler.process(list(element.clauses)[0], **kw)
+    return f"date({moment}, '{element.shift:+d} day')"
+
+
+@compiles(iso_day_of, "postgresql")
+def _iso_day_of_postgresql(element, compiler, **kw):
+    moment = compiler.process(list(element.clauses)[0], **kw)
+    return f"to_char({moment} + interval '{element.shift:d} day', 'YYYY-MM-DD')"
+
+
+def day(value: date) -> ColumnElement:
+    """A day as a bound value that both databases read as a date."""
+    return literal(value.isoformat(), String)
+
+
+def text_of(value) -> ColumnElement:
+    """A number as text, to build a key such as ``follow_up:12``."""
+    return cast(value, String)
+
+
+def not_planned(rule: str, subject_key, period_key, user_id) -> ColumnElement[bool]:
+    """No reminder of ``rule`` for this subject, period and person is in the outbox yet
+    (the outbox's unique key, so an index lookup per row)."""
+    return ~exists().where(
+        and_(
+            Reminder.subject_key == subject_key,
+            Reminder.rule == rule,
+            Reminder.period_key == period_key,
+            Reminder.user_id == user_id,
+        )
+    )
