@@ -48,7 +48,7 @@ def register_extensions(app: Flask) -> None:
     import kpplan.models  # noqa: F401 - the full metadata, for migrations
     from kpplan import errorpages, headers, reminders
     from kpplan.auth.loader import add_user_column, load_user
-    from kpplan.core import clock
+    from kpplan.core import clock, dates
     from kpplan.core.db import configure_engine, guard_texts
     from kpplan.core.extensions import csrf, db, login_manager, migrate
     from kpplan.core.requests import refuse_nul_in_address
@@ -118,7 +118,7 @@ def register_commands(app: Flask) -> None:
 
 
 def register_templating(app: Flask) -> None:
-    from kpplan.core import clock
+    from kpplan.core import clock, dates
     from kpplan.core.files import clean_name
     from kpplan.permissions import can
 
@@ -126,12 +126,15 @@ def register_templating(app: Flask) -> None:
     # File names (and the titles drawn from them) shown without bidirectional controls.
     app.jinja_env.filters["filename"] = clean_name
 
+    # One way to write a day, a range of days and a moment everywhere (kpplan.core.dates):
+    # {{ d|day }}, {{ a.start_date|day_range(a.end_date, a.date_precision) }}, {{ t|localtime }}.
+    app.jinja_env.filters["day"] = dates.day
+    app.jinja_env.filters["day_range"] = dates.day_range
+
     @app.template_filter("localtime")
     def localtime(moment):
-        """A stored UTC moment in the Process's timezone, as people read it."""
-        if moment is None:
-            return "—"
-        return clock.local(moment).strftime("%d %b %Y, %H:%M")
+        """A stored UTC moment in the Process's timezone, with the timezone named."""
+        return dates.moment(moment, clock.timezone())
 
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

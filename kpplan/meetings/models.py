@@ -25,6 +25,7 @@ from kpplan.core.db import (
     enum_column,
     utcnow,
 )
+from kpplan.core.dates import DatePrecision, day_range
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.kinds import ActivityKind
 
@@ -72,6 +73,13 @@ class Activity(Versioned, Timestamped, Base):
     objectives: Mapped[str | None] = mapped_column(Text)
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
+    # How much of the dates is known: an activity of 2016 whose day the texts do not give
+    # keeps a date (the 1st of its month or year, for sorting) and reads "June 2016" or "2016".
+    date_precision: Mapped[DatePrecision] = mapped_column(
+        enum_column(DatePrecision, "date_precision"),
+        default=DatePrecision.DAY,
+        server_default=DatePrecision.DAY.value,
+    )
     city: Mapped[str | None] = mapped_column(String(120))
     country_id: Mapped[int | None] = mapped_column(ForeignKey("states.id"))
     venue: Mapped[str | None] = mapped_column(String(200))
@@ -125,6 +133,16 @@ class Activity(Versioned, Timestamped, Base):
     @property
     def is_one_day(self) -> bool:
         return self.start_date == self.end_date
+
+    @property
+    def dates(self) -> str:
+        """Its dates as people read them, at their precision: "12–13 Jul 2022", "2016"."""
+        return day_range(self.start_date, self.end_date, self.date_precision)
+
+    @property
+    def first_day(self) -> str:
+        """Its start date alone, at its precision: "12 Jul 2022", "June 2016"."""
+        return day_range(self.start_date, self.start_date, self.date_precision)
 
     def states_with(self, role: StateRole) -> list[State]:
         return [r.state for r in self.state_roles if r.role is role]
