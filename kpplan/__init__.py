@@ -48,7 +48,7 @@ def register_extensions(app: Flask) -> None:
     import kpplan.models  # noqa: F401 - the full metadata, for migrations
     from kpplan import errorpages, headers, reminders
     from kpplan.auth.loader import add_user_column, load_user
-    from kpplan.core import clock, dates
+    from kpplan.core import clock
     from kpplan.core.db import configure_engine, guard_texts
     from kpplan.core.extensions import csrf, db, login_manager, migrate
     from kpplan.core.requests import refuse_nul_in_address

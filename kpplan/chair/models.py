@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from kpplan.core.dates import day
 from kpplan.core.db import Base, LabelledEnum, Timestamped, Versioned, enum_column
 from kpplan.directory.models import State
 from kpplan.meetings.kinds import ActivityKind
@@ -181,7 +182,7 @@ class WorkPlanItem(Versioned, Timestamped, Base):
     def target_label(self) -> str:
         if self.target_precision is TargetPrecision.QUARTER:
             return f"Q{(self.target_date.month - 1) // 3 + 1} {self.target_date.year}"
-        return self.target_date.strftime("%d %b %Y")
+        return day(self.target_date)
 
     def status_on(self, today: date) -> ItemStatus:
         """The item's status on ``today``, from its delivering activities.

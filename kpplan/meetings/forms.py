@@ -76,7 +76,7 @@ class ActivityForm(VersionedForm):
         ],
         default=DatePrecision.DAY.value,
         description="For an activity the sources date only by month or year: give the first "
-        "day of that month or year above; pages show \"June 2016\" or \"2016\".",
+        'day of that month or year above; pages show "June 2016" or "2016".',
     )
     format = SelectField("Format", choices=[SelectChoice(f.value, f.label) for f in Format])
     city = StringField("City", validators=[Optional(), Length(max=120)])
@@ -245,9 +245,7 @@ class LinkForm(KpplanForm):
     target = SelectField("Activity", coerce=int)
 
     def set_targets(self, activities) -> None:
-        self.target.choices = [
-            SelectChoice(a.id, f"{a.start_date:%d %b %Y} — {a.title}") for a in activities
-        ]
+        self.target.choices = [SelectChoice(a.id, f"{a.first_day} — {a.title}") for a in activities]
 
 
 class DocumentForm(KpplanForm):

@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from kpplan.core.dates import DatePrecision, day_range
 from kpplan.core.db import (
     Base,
     LabelledEnum,
@@ -25,7 +26,6 @@ from kpplan.core.db import (
     enum_column,
     utcnow,
 )
-from kpplan.core.dates import DatePrecision, day_range
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.kinds import ActivityKind
 
