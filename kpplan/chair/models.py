@@ -34,6 +34,9 @@ class Chairmanship(Versioned, Timestamped, Base):
 
     __tablename__ = "chairmanships"
     __audit_label__ = "Chairmanships"
+    __audit_noun__ = "chairmanship"
+    __audit_link__ = "chair.chairmanship", "chairmanship_id"
+    __audit_eager__ = ("state",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     state_id: Mapped[int] = mapped_column(ForeignKey("states.id"))
@@ -62,6 +65,10 @@ class Chairmanship(Versioned, Timestamped, Base):
         return f"<Chairmanship {self.id} {self.start_date}>"
 
     @property
+    def audit_phrase(self) -> str:
+        return f"the {self.title}"
+
+    @property
     def title(self) -> str:
         """How the texts name it: "the Chairmanship of South Sudan"."""
         return f"Chairmanship of {self.state.name}"
@@ -86,6 +93,7 @@ class WorkPlan(Versioned, Timestamped, Base):
 
     __tablename__ = "work_plans"
     __audit_label__ = "Work plans"
+    __audit_noun__ = "work plan"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chairmanship_id: Mapped[int] = mapped_column(
@@ -141,6 +149,8 @@ class WorkPlanItem(Versioned, Timestamped, Base):
 
     __tablename__ = "work_plan_items"
     __audit_label__ = "Work plan items"
+    __audit_noun__ = "work plan item"
+    __audit_link__ = "chair.item", "item_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     work_plan_id: Mapped[int] = mapped_column(ForeignKey("work_plans.id", ondelete="CASCADE"))
@@ -170,6 +180,10 @@ class WorkPlanItem(Versioned, Timestamped, Base):
             name="dropped_with_reason",
         ),
     )
+
+    @property
+    def audit_name(self) -> str:
+        return f"‘{self.theme}’"
 
     @property
     def due_by(self) -> date:

@@ -36,6 +36,9 @@ class ProcessClock(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     timezone: Mapped[str] = mapped_column(String(64))
 
+    #: How the history names it.
+    audit_phrase = "the Process's timezone"
+
 
 def is_timezone(name: str | None) -> bool:
     """True when ``name`` is an IANA timezone such as Europe/Brussels."""

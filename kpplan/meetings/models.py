@@ -65,6 +65,8 @@ class Activity(Versioned, Timestamped, Base):
 
     __tablename__ = "activities"
     __audit_label__ = "Activities"
+    __audit_noun__ = "activity"
+    __audit_link__ = "meetings.activity", "activity_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[ActivityKind] = mapped_column(enum_column(ActivityKind, "activity_kind"))
@@ -129,6 +131,11 @@ class Activity(Versioned, Timestamped, Base):
 
     def __repr__(self) -> str:
         return f"<Activity {self.id} {self.title!r}>"
+
+    @property
+    def audit_name(self) -> str:
+        """How the history names it: "‘Thematic Meeting on …’ in Khartoum"."""
+        return f"‘{self.title}’ in {self.city}" if self.city else f"‘{self.title}’"
 
     @property
     def is_one_day(self) -> bool:
@@ -214,6 +221,8 @@ class ActivityLink(Base):
 
     __tablename__ = "activity_links"
     __audit_label__ = "Links between activities"
+    __audit_noun__ = "link between activities"
+    __audit_eager__ = ("source", "target")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
@@ -222,6 +231,11 @@ class ActivityLink(Base):
 
     source: Mapped[Activity] = relationship(foreign_keys=[source_id])
     target: Mapped[Activity] = relationship(foreign_keys=[target_id])
+
+    @property
+    def audit_phrase(self) -> str:
+        """How the history names it: "the link ‘A’ builds on ‘B’"."""
+        return f"the link ‘{self.source.title}’ {self.relation.label.lower()} ‘{self.target.title}’"
 
     __table_args__ = (
         UniqueConstraint("source_id", "target_id", "relation"),
@@ -235,6 +249,8 @@ class Milestone(Base):
 
     __tablename__ = "milestones"
     __audit_label__ = "Preparation milestones"
+    __audit_noun__ = "preparation step"
+    __audit_eager__ = ("activity",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
@@ -244,6 +260,11 @@ class Milestone(Base):
     done_on: Mapped[date | None] = mapped_column(Date)
 
     activity: Mapped[Activity] = relationship(back_populates="milestones")
+
+    @property
+    def audit_name(self) -> str:
+        return f"“{self.name}” of ‘{self.activity.title}’"
+
     owner: Mapped[User | None] = relationship()
 
     __table_args__ = (
@@ -270,6 +291,8 @@ class Document(Base):
 
     __tablename__ = "documents"
     __audit_label__ = "Documents"
+    __audit_noun__ = "document"
+    __audit_eager__ = ("activity",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
@@ -284,6 +307,11 @@ class Document(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     activity: Mapped[Activity] = relationship(back_populates="documents")
+
+    @property
+    def audit_name(self) -> str:
+        return f"“{self.title}” of ‘{self.activity.title}’"
+
     uploaded_by: Mapped[User | None] = relationship()
 
     __table_args__ = (Index("ix_documents_activity_id", "activity_id"),)
