@@ -5,15 +5,15 @@ does not grow with the entries shown."""
 from __future__ import annotations
 
 import re
-from html import unescape
 from datetime import date
+from html import unescape
 
 from kpplan.core.extensions import db
+from kpplan.directory.models import User
 from kpplan.meetings import services as meetings
 from kpplan.meetings.models import Activity, ActivityLink, Relation, Status
 from kpplan.recommendations import follow_up_services
 from kpplan.recommendations.models import FollowUp, FollowUpStatus
-from kpplan.directory.models import User
 from tests.conftest import state_named
 
 
