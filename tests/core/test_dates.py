@@ -130,6 +130,28 @@ class TestActivityKnownToTheMonth:
         edit = client.get(f"/activities/{activity.id}/edit").text
         assert '<option selected value="month">' in edit or 'value="month" selected' in edit
 
+    def test_the_calendar_lists_it_beside_the_days_not_on_one(
+        self, app, client, people, login_as, factory
+    ):
+        factory.activity(
+            title="Workshop of June", start=date(2016, 6, 1), days=1, date_precision=MONTH
+        )
+        factory.activity(
+            title="Training of 2016", start=date(2016, 1, 1), days=1, date_precision=YEAR
+        )
+        factory.activity(title="SOM of 8 June", start=date(2016, 6, 8), days=1)
+        login_as(people["secretariat"])
+        june = client.get("/activities/calendar?month=2016-06").text
+        listed = june.split("on a day the records do not give:", 1)[1].split("</p>", 1)[0]
+        assert "Workshop of June" in listed and "(June 2016)" in listed
+        assert "Training of 2016" in listed and "(2016)" in listed
+        assert "SOM of 8 June" not in listed
+        grid = june.split('<table class="month', 1)[1]
+        assert "SOM of 8 June" in grid and "Workshop of June" not in grid
+        july = client.get("/activities/calendar?month=2016-07").text
+        assert "Workshop of June" not in july and "Training of 2016" in july
+        assert "Training of 2016" not in client.get("/activities/calendar?month=2017-01").text
+
     def test_the_export_says_how_much_of_the_date_is_known(self, app, client, people, login_as):
         login_as(people["secretariat"])
         self._plan(client, "year", "2016-01-01", "2016-01-01")
