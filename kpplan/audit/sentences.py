@@ -201,7 +201,7 @@ def _load(models: dict[str, type], wanted: dict[str, set[int]]) -> dict[tuple[st
     found: dict[tuple[str, int], Any] = {}
     for table, ids in wanted.items():
         model = models.get(table)
-        if model is None or not ids:
+        if model is None or not ids or not hasattr(model, "id"):
             continue
         options = [_loader(model, path) for path in model_eager(model)]
         query = select(model).where(model.id.in_(sorted(ids))).options(*options)
