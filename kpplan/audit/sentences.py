@@ -274,13 +274,11 @@ def describe(entries: Iterable[AuditEntry]) -> list[HistoryLine]:
             if table:
                 wanted[table].update(v for v in (before, after) if isinstance(v, int))
     records = _load(models, wanted)
-    last_names = _last_known_names(entries, wanted, models, records)
+    last_names = _last_known_names(entries, records)
     return [_line(entry, models, records, last_names) for entry in entries]
 
 
-def _last_known_names(
-    entries: list[AuditEntry], wanted, models, records
-) -> dict[tuple[str, int], str]:
+def _last_known_names(entries: list[AuditEntry], records) -> dict[tuple[str, int], str]:
     """For records deleted since: the name their latest entry on this page gave them."""
     names: dict[tuple[str, int], str] = {}
     for entry in sorted(entries, key=lambda e: (e.at, e.id)):
@@ -308,7 +306,7 @@ def _line(entry, models, records, last_names) -> HistoryLine:
     else:
         # Deleted since (or never found): its last known name, without a link.
         name = last_names.get(key)
-        the_record = [Part(f"the {noun} {name}" if name else f"the {noun} “{entry.summary}”")]
+        the_record = [Part(f"the {noun} ‘{name}’" if name else f"the {noun} “{entry.summary}”")]
         if entry.action != "deleted":
             the_record.append(Part(" (deleted since)"))
 

@@ -10,8 +10,9 @@ from html import unescape
 
 from kpplan.core.extensions import db
 from kpplan.directory.models import User
+from kpplan.meetings import documents
 from kpplan.meetings import services as meetings
-from kpplan.meetings.models import Activity, ActivityLink, Relation, Status
+from kpplan.meetings.models import Activity, ActivityLink, Document, Relation, Status
 from kpplan.recommendations import follow_up_services
 from kpplan.recommendations.models import FollowUp, FollowUpStatus
 from tests.conftest import state_named
@@ -166,3 +167,18 @@ def test_the_page_loads_its_names_in_bulk(app, client, people, login_as, factory
         page = client.get("/history/").text
     assert "‘Workshop 7 renamed’" in page
     assert many.count == few.count
+
+
+def test_a_deleted_document_keeps_its_last_known_name_without_a_link(
+    app, client, people, login_as, factory
+):
+    activity = factory.activity(title="Regional Training Addis Ababa")
+    document = factory.document(activity.id)
+    with app.app_context():
+        actor = db.session.get(User, people["secretariat"].id)
+        documents.remove_document(actor, db.session.get(Document, document.id))
+        db.session.commit()
+    login_as(people["secretariat"])
+    page = client.get("/history/?type=documents").text
+    assert f"(secretariat) deleted the document ‘{document.title}’." in _text(page)
+    assert "<a href" not in page.split("deleted the document", 1)[1].split("</p>", 1)[0]
