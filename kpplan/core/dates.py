@@ -38,9 +38,9 @@ EN_DASH = "\N{EN DASH}"
 class DatePrecision(LabelledEnum):
     """How much of a date is known: the day, only the month, or only the year."""
 
-    DAY = "day", "Day known"
-    MONTH = "month", "Month only"
-    YEAR = "year", "Year only"
+    DAY = "day", "The day"
+    MONTH = "month", "The month only"
+    YEAR = "year", "The year only"
 
 
 def _precision(precision: DatePrecision | str | None) -> DatePrecision:

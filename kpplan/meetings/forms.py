@@ -69,11 +69,7 @@ class ActivityForm(VersionedForm):
     )
     date_precision = SelectField(
         "The dates are known to",
-        choices=[
-            SelectChoice(DatePrecision.DAY.value, "The day"),
-            SelectChoice(DatePrecision.MONTH.value, "The month only"),
-            SelectChoice(DatePrecision.YEAR.value, "The year only"),
-        ],
+        choices=[SelectChoice(p.value, p.label) for p in DatePrecision],
         default=DatePrecision.DAY.value,
         description="For an activity the sources date only by month or year: give the first "
         'day of that month or year above; pages show "June 2016" or "2016".',

@@ -159,7 +159,7 @@ class TestActivityKnownToTheMonth:
         header, row = csv.splitlines()[:2]
         assert "dates known to" in header
         values = dict(zip(header.split(","), row.split(","), strict=False))
-        assert values["dates known to"] == "year" and values["start date"] == "2016-01-01"
+        assert values["dates known to"] == "The year only" and values["start date"] == "2016-01-01"
 
     def test_a_precision_that_is_not_offered_is_refused_next_to_the_field(
         self, app, client, people, login_as
