@@ -8,7 +8,9 @@ gives its ``__audit_label__``:
 ``__audit_noun__``
     the record in a sentence, singular: ``"activity"``, ``"follow-up"``;
 ``__audit_link__``
-    the page that shows one: ``("meetings.activity", "activity_id")``;
+    the page that shows one: ``("meetings.activity", "activity_id")``; or, for a page
+    whose address needs more than the record's id, an ``audit_link`` property giving the
+    endpoint and all its values;
 ``audit_name``
     (a property) its name in a sentence, "Kenya's follow-up of KP-2022/R3"; without it
     the record's ``title``, ``name``, ``display_name`` or ``email``;
@@ -37,6 +39,7 @@ from flask import url_for
 from sqlalchemy import Enum as EnumType
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.routing import BuildError
 
 from kpplan.audit.models import AuditEntry
 from kpplan.core.dates import day, day_range
@@ -158,12 +161,22 @@ def _name_in(snapshot: dict[str, Any] | None) -> str | None:
     return None
 
 
-def _link(model: type | None, record_id: int | None) -> str | None:
-    target = getattr(model, "__audit_link__", None)
-    if not target or record_id is None:
+def _link(model: type | None, record: Any) -> str | None:
+    """The address of the record's page, if it has one."""
+    if record is None:
         return None
-    endpoint, argument = target
-    return url_for(endpoint, **{argument: record_id})
+    if hasattr(record, "audit_link"):
+        endpoint, values = record.audit_link
+    elif getattr(model, "__audit_link__", None):
+        endpoint, argument = model.__audit_link__
+        values = {argument: record.id}
+    else:
+        return None
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        # A page whose address changed: the sentence stays, without its link.
+        return None
 
 
 def _referenced_table(model: type | None, field_name: str) -> str | None:
@@ -297,7 +310,7 @@ def _line(entry, models, records, last_names) -> HistoryLine:
     record = records.get(key)
     noun = noun_of(model, entry.object_type)
     if record is not None:
-        url = _link(model, entry.object_id)
+        url = _link(model, record)
         phrase = getattr(record, "audit_phrase", None)
         if phrase:
             the_record = [Part(phrase, url)]

@@ -162,7 +162,6 @@ class Invitation(Versioned, Timestamped, Base):
     __tablename__ = "invitations"
     __audit_label__ = "Invitations"
     __audit_noun__ = "invitation"
-    __audit_link__ = "participants.delegation", "invitation_id"
     __audit_eager__ = ("state", "organisation", "invitation_list.activity")
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -195,6 +194,12 @@ class Invitation(Versioned, Timestamped, Base):
     @property
     def audit_phrase(self) -> str:
         return f"the invitation of {self.delegation} to ‘{self.invitation_list.activity.title}’"
+
+    @property
+    def audit_link(self) -> tuple[str, dict[str, int]]:
+        """The delegation's page, where the history links the invitation."""
+        values = {"activity_id": self.invitation_list.activity_id, "invitation_id": self.id}
+        return "participants.delegation", values
 
     @property
     def delegation(self) -> str:

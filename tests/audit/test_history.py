@@ -182,3 +182,19 @@ def test_a_deleted_document_keeps_its_last_known_name_without_a_link(
     page = client.get("/history/?type=documents").text
     assert f"(secretariat) deleted the document ‘{document.title}’." in _text(page)
     assert "<a href" not in page.split("deleted the document", 1)[1].split("</p>", 1)[0]
+
+
+def test_every_page_the_history_links_to_exists_with_that_argument(app):
+    """A model's ``__audit_link__`` names an endpoint whose address takes just that id."""
+    with app.app_context():
+        linked = [
+            mapper.class_
+            for mapper in db.Model.registry.mappers
+            if getattr(mapper.class_, "__audit_link__", None)
+        ]
+        rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+    assert len(linked) >= 8
+    for model in linked:
+        endpoint, argument = model.__audit_link__
+        assert endpoint in rules, model
+        assert rules[endpoint].arguments == {argument}, model
