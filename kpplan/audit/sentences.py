@@ -269,14 +269,8 @@ def _listed(words: Sequence[str]) -> str:
     return f"{', '.join(words[:-1])} and {words[-1]}"
 
 
-def describe(entries: Iterable[AuditEntry]) -> list[HistoryLine]:
-    """The entries as sentences, naming their records and the records their changes name.
-
-    Loads the records named in one query per kind of record (and per relationship that
-    their names read), whatever the number of entries.
-    """
-    entries = list(entries)
-    models = _models()
+def _records_named(entries: list[AuditEntry], models: dict[str, type]) -> dict:
+    """The records the entries are about, and those their changed fields point to."""
     wanted: dict[str, set[int]] = defaultdict(set)
     for entry in entries:
         if entry.object_id is not None:
@@ -286,9 +280,28 @@ def describe(entries: Iterable[AuditEntry]) -> list[HistoryLine]:
             table = _referenced_table(model, name)
             if table:
                 wanted[table].update(v for v in (before, after) if isinstance(v, int))
-    records = _load(models, wanted)
+    return _load(models, wanted)
+
+
+def describe(entries: Iterable[AuditEntry]) -> list[HistoryLine]:
+    """The entries as sentences, naming their records and the records their changes name.
+
+    Loads the records named in one query per kind of record (and per relationship that
+    their names read), whatever the number of entries.
+    """
+    entries = list(entries)
+    models = _models()
+    records = _records_named(entries, models)
     last_names = _last_known_names(entries, records)
     return [_line(entry, models, records, last_names) for entry in entries]
+
+
+def changes_in_words(entries: Iterable[AuditEntry]) -> list[tuple[AuditEntry, list[Change]]]:
+    """Each entry with the fields it changed, in words (for a stale edit's refusal)."""
+    entries = list(entries)
+    models = _models()
+    records = _records_named(entries, models)
+    return [(e, _changes(e, models.get(e.object_type), records)) for e in entries]
 
 
 def _last_known_names(entries: list[AuditEntry], records) -> dict[tuple[str, int], str]:
