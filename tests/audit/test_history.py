@@ -198,3 +198,28 @@ def test_every_page_the_history_links_to_exists_with_that_argument(app):
         endpoint, argument = model.__audit_link__
         assert endpoint in rules, model
         assert rules[endpoint].arguments == {argument}, model
+
+
+def test_a_stale_edit_lists_the_changes_meanwhile_in_words(app, client, people, login_as, factory):
+    activity = factory.activity(title="Webinar on Smuggling")
+    login_as(people["secretariat"])
+    _edit(client, activity, start_date="2026-03-12", end_date="2026-03-12")
+    stale = client.post(
+        f"/activities/{activity.id}/edit",
+        data={
+            "kind": activity.kind.value,
+            "title": "Webinar on Smuggling of Migrants",
+            "start_date": "2026-03-10",
+            "end_date": "2026-03-11",
+            "format": activity.format.value,
+            "country": "0",
+            "host": "0",
+            "chair": "0",
+            "version": str(activity.version),
+        },
+    )
+    assert stale.status_code == 409
+    words = _text(stale.text)
+    who = people["secretariat"].name
+    assert f"dates (by {who}) 10–11 Mar 2026 12 Mar 2026" in words
+    assert "start_date (by" not in words
