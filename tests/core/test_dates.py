@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from flask import render_template_string
+from flask_migrate import downgrade, upgrade
 from icalendar import Calendar
 from sqlalchemy import select
 
@@ -170,3 +172,30 @@ class TestActivityKnownToTheMonth:
         assert "Not a valid choice" in response.text
         with app.app_context():
             assert db.session.scalars(select(Activity)).all() == []
+
+
+def test_the_migration_keeps_every_activity_known_to_the_day_and_goes_back(empty_app):
+    """0015_date_precision: existing rows read "day"; the CHECK refuses anything else;
+    downgrading drops the column and upgrading again adds it."""
+    insert = sa.text(
+        "INSERT INTO activities (kind, title, start_date, end_date, format, status, version,"
+        " created_at, updated_at{extra}) VALUES ('webinar', :title, '2016-06-01', '2016-06-01',"
+        " 'virtual', 'held', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00'{value})"
+    )
+    with empty_app.app_context():
+        upgrade(revision="0014_calendar_token_hashes")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(insert.text.format(extra="", value="")), {"title": "Old"})
+        upgrade(revision="0015_date_precision")
+        with db.engine.begin() as connection:
+            kept = connection.execute(sa.text("SELECT date_precision FROM activities")).scalar()
+        assert kept == "day"
+        bad = sa.text(insert.text.format(extra=", date_precision", value=", 'week'"))
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
+            connection.execute(bad, {"title": "Refused"})
+        downgrade(revision="0014_calendar_token_hashes")
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("activities")}
+        assert "date_precision" not in columns
+        upgrade(revision="0015_date_precision")
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("activities")}
+        assert "date_precision" in columns
