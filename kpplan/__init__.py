@@ -122,7 +122,7 @@ def register_commands(app: Flask) -> None:
 
 
 def register_templating(app: Flask) -> None:
-    from kpplan.core import clock
+    from kpplan.core import clock, dates
     from kpplan.core.files import clean_name
     from kpplan.permissions import can
 
@@ -130,12 +130,15 @@ def register_templating(app: Flask) -> None:
     # File names (and the titles drawn from them) shown without bidirectional controls.
     app.jinja_env.filters["filename"] = clean_name
 
+    # One way to write a day, a range of days and a moment everywhere (kpplan.core.dates):
+    # {{ d|day }}, {{ a.start_date|day_range(a.end_date, a.date_precision) }}, {{ t|localtime }}.
+    app.jinja_env.filters["day"] = dates.day
+    app.jinja_env.filters["day_range"] = dates.day_range
+
     @app.template_filter("localtime")
     def localtime(moment):
-        """A stored UTC moment in the Process's timezone, as people read it."""
-        if moment is None:
-            return "—"
-        return clock.local(moment).strftime("%d %b %Y, %H:%M")
+        """A stored UTC moment in the Process's timezone, with the timezone named."""
+        return dates.moment(moment, clock.timezone())
 
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

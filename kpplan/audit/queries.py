@@ -9,18 +9,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from kpplan.audit.models import AuditEntry
+from kpplan.audit.sentences import HistoryLine, describe
 from kpplan.core.extensions import db
 
 
-def history_of(obj: Any, limit: int = 20) -> list[AuditEntry]:
-    """The latest entries about one record, newest first, with their authors."""
-    return db.session.scalars(
+def history_of(obj: Any, limit: int = 20) -> list[HistoryLine]:
+    """The latest entries about one record, newest first, as sentences with their authors."""
+    entries = db.session.scalars(
         select(AuditEntry)
         .where(AuditEntry.object_type == type(obj).__tablename__, AuditEntry.object_id == obj.id)
         .options(joinedload(AuditEntry.actor))
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .limit(limit)
     ).all()
+    return describe(entries)
 
 
 def history_page(
@@ -29,7 +31,8 @@ def history_page(
     """All changes, newest first, optionally for one kind of record or one record.
 
     Ordered by id, which grows with time, so that even a deep page walks the primary key;
-    authors are loaded in a second query rather than joined to every skipped row.
+    authors are loaded in a second query rather than joined to every skipped row. The
+    page's entries read as sentences with ``sentences.describe``.
     """
     query = (
         select(AuditEntry).options(selectinload(AuditEntry.actor)).order_by(AuditEntry.id.desc())

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from kpplan.audit.models import AuditEntry
+from kpplan.audit.sentences import changes_in_words
 from kpplan.core.errors import StaleEdit
 from kpplan.core.extensions import db
 
@@ -66,16 +67,16 @@ def ensure_current(obj: Any, expected_version: int | None) -> None:
         .order_by(AuditEntry.at, AuditEntry.id)
         .options(joinedload(AuditEntry.actor))
     ).all()
-    changes = []
+    newer = []
     for entry in entries:
         after_version = (entry.after or {}).get("version")
         known = after_version is not None and expected_version is not None
-        if known and after_version <= expected_version:
-            continue
+        if not (known and after_version <= expected_version):
+            newer.append(entry)
+    changes = []
+    for entry, in_words in changes_in_words(newer):
         who = entry.actor.name if entry.actor else "kpplan"
-        for field, old, new in entry.changes:
-            if field != "version":
-                changes.append((f"{field} (by {who})", old, new))
+        changes.extend((f"{c.field} (by {who})", c.before, c.after) for c in in_words)
     raise StaleEdit(
         "Someone else changed this record after you opened the page. Nothing was saved: "
         "review their change below; to save yours over it, send the form again.",

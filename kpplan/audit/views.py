@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from kpplan import permissions
 from kpplan.audit import queries
+from kpplan.audit.sentences import describe
 from kpplan.core.requests import int_arg, page_arg
 
 bp = Blueprint("audit", __name__)
@@ -22,6 +23,7 @@ def history():
     return render_template(
         "audit/history.html",
         pagination=pagination,
+        lines=describe(pagination.items),
         object_type=object_type,
         object_id=object_id,
         object_types=queries.object_types(),

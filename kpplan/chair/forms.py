@@ -54,7 +54,7 @@ class ChairmanshipForm(VersionedForm):
     def set_choices(self, meetings) -> None:
         self.state.choices = [NONE, *_member_choices()]
         self.handover_activity.choices = [NONE] + [
-            SelectChoice(a.id, f"{a.start_date:%d %b %Y} — {a.title}") for a in meetings
+            SelectChoice(a.id, f"{a.first_day} — {a.title}") for a in meetings
         ]
 
     @classmethod
@@ -214,7 +214,7 @@ class LinkActivityForm(KpplanForm):
 
     def set_activities(self, activities) -> None:
         self.activity.choices = [
-            SelectChoice(a.id, f"{a.start_date:%d %b %Y} — {a.title}") for a in activities
+            SelectChoice(a.id, f"{a.first_day} — {a.title}") for a in activities
         ]
 
 

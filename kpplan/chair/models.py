@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from kpplan.core.dates import day
 from kpplan.core.db import Base, LabelledEnum, Timestamped, Versioned, enum_column
 from kpplan.directory.models import State
 from kpplan.meetings.kinds import ActivityKind
@@ -33,6 +34,9 @@ class Chairmanship(Versioned, Timestamped, Base):
 
     __tablename__ = "chairmanships"
     __audit_label__ = "Chairmanships"
+    __audit_noun__ = "chairmanship"
+    __audit_link__ = "chair.chairmanship", "chairmanship_id"
+    __audit_eager__ = ("state",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     state_id: Mapped[int] = mapped_column(ForeignKey("states.id"))
@@ -61,6 +65,10 @@ class Chairmanship(Versioned, Timestamped, Base):
         return f"<Chairmanship {self.id} {self.start_date}>"
 
     @property
+    def audit_phrase(self) -> str:
+        return f"the {self.title}"
+
+    @property
     def title(self) -> str:
         """How the texts name it: "the Chairmanship of South Sudan"."""
         return f"Chairmanship of {self.state.name}"
@@ -85,6 +93,7 @@ class WorkPlan(Versioned, Timestamped, Base):
 
     __tablename__ = "work_plans"
     __audit_label__ = "Work plans"
+    __audit_noun__ = "work plan"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chairmanship_id: Mapped[int] = mapped_column(
@@ -140,6 +149,8 @@ class WorkPlanItem(Versioned, Timestamped, Base):
 
     __tablename__ = "work_plan_items"
     __audit_label__ = "Work plan items"
+    __audit_noun__ = "work plan item"
+    __audit_link__ = "chair.item", "item_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     work_plan_id: Mapped[int] = mapped_column(ForeignKey("work_plans.id", ondelete="CASCADE"))
@@ -171,6 +182,10 @@ class WorkPlanItem(Versioned, Timestamped, Base):
     )
 
     @property
+    def audit_name(self) -> str:
+        return f"‘{self.theme}’"
+
+    @property
     def due_by(self) -> date:
         """The last day of the target: the target date, or the last day of the quarter."""
         if self.target_precision is TargetPrecision.QUARTER:
@@ -181,7 +196,7 @@ class WorkPlanItem(Versioned, Timestamped, Base):
     def target_label(self) -> str:
         if self.target_precision is TargetPrecision.QUARTER:
             return f"Q{(self.target_date.month - 1) // 3 + 1} {self.target_date.year}"
-        return self.target_date.strftime("%d %b %Y")
+        return day(self.target_date)
 
     def status_on(self, today: date) -> ItemStatus:
         """The item's status on ``today``, from its delivering activities.

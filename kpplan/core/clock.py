@@ -37,6 +37,9 @@ class ProcessClock(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     timezone: Mapped[str] = mapped_column(String(64))
 
+    #: How the history names it.
+    audit_phrase = "the Process's timezone"
+
 
 @cache
 def _known_timezones() -> frozenset[str]:

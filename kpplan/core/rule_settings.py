@@ -27,6 +27,11 @@ class ReminderRuleSetting(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     days: Mapped[int | None] = mapped_column(Integer)
 
+    @property
+    def audit_phrase(self) -> str:
+        """How the history names it: the reminder "follow up due"."""
+        return f"the reminder “{self.rule.replace('_', ' ')}”"
+
 
 def saved_days(*rules: str) -> dict[str, int]:
     """The days the administrator saved for the given rules, by rule (in one query); a

@@ -37,6 +37,8 @@ class State(Versioned, Timestamped, Base):
 
     __tablename__ = "states"
     __audit_label__ = "States"
+    __audit_noun__ = "state"
+    __audit_link__ = "directory.state", "state_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
@@ -67,6 +69,7 @@ class Organisation(Versioned, Timestamped, Base):
 
     __tablename__ = "organisations"
     __audit_label__ = "Organisations"
+    __audit_noun__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -90,6 +93,8 @@ class User(Versioned, Timestamped, Base):
 
     __tablename__ = "users"
     __audit_label__ = "User accounts"
+    __audit_noun__ = "account of"
+    __audit_link__ = "directory.user", "user_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))

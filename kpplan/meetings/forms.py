@@ -13,6 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from kpplan.core.dates import DatePrecision
 from kpplan.core.extensions import db
 from kpplan.core.forms import IntegerField, KpplanForm, VersionedForm
 from kpplan.directory.models import Organisation, State
@@ -65,6 +66,13 @@ class ActivityForm(VersionedForm):
         validators=[Optional()],
         description="Leave empty for a one-day activity.",
         invalid_value_message=DATE_FORMAT,
+    )
+    date_precision = SelectField(
+        "The dates are known to",
+        choices=[SelectChoice(p.value, p.label) for p in DatePrecision],
+        default=DatePrecision.DAY.value,
+        description="For an activity the sources date only by month or year: give the first "
+        'day of that month or year above; pages show "June 2016" or "2016".',
     )
     format = SelectField("Format", choices=[SelectChoice(f.value, f.label) for f in Format])
     city = StringField("City", validators=[Optional(), Length(max=120)])
@@ -122,6 +130,7 @@ class ActivityForm(VersionedForm):
         data.update(
             kind=activity.kind.value,
             format=activity.format.value,
+            date_precision=activity.date_precision.value,
             country=activity.country_id or 0,
             version=activity.version,
         )
@@ -156,6 +165,7 @@ class ActivityForm(VersionedForm):
         values = {
             "kind": ActivityKind(self.kind.data),
             "format": Format(self.format.data),
+            "date_precision": DatePrecision(self.date_precision.data),
             "country_id": self.country.data or None,
             "start_date": self.start_date.data,
             "end_date": self.end_date.data or self.start_date.data,
@@ -231,9 +241,7 @@ class LinkForm(KpplanForm):
     target = SelectField("Activity", coerce=int)
 
     def set_targets(self, activities) -> None:
-        self.target.choices = [
-            SelectChoice(a.id, f"{a.start_date:%d %b %Y} — {a.title}") for a in activities
-        ]
+        self.target.choices = [SelectChoice(a.id, f"{a.first_day} — {a.title}") for a in activities]
 
 
 class DocumentForm(KpplanForm):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import url_for
 from icalendar import Calendar, Event
 
+from kpplan.core.dates import DatePrecision
 from kpplan.meetings.models import Activity, Status
 
 STATUS = {
@@ -18,14 +20,32 @@ STATUS = {
 }
 
 
+def known_span(activity: Activity) -> tuple[date, date]:
+    """The first and last day the activity may fall on, at the precision of its dates."""
+    start, end = activity.start_date, activity.end_date
+    if activity.date_precision is DatePrecision.YEAR:
+        return start.replace(month=1, day=1), end.replace(month=12, day=31)
+    if activity.date_precision is DatePrecision.MONTH:
+        last_day = calendar.monthrange(end.year, end.month)[1]
+        return start.replace(day=1), end.replace(day=last_day)
+    return start, end
+
+
 def event_for(activity: Activity) -> Event:
     """One all-day event per activity, with a UID that never changes and a link to its page."""
     event = Event()
     event.add("uid", f"activity-{activity.id}@kpplan")
-    event.add("summary", activity.title)
-    event.add("dtstart", activity.start_date)
+    first, last = known_span(activity)
+    if activity.date_precision is DatePrecision.DAY:
+        event.add("summary", activity.title)
+    else:
+        # Its day is not known: the event covers the whole month or year the sources give,
+        # says so, and leaves the subscriber's time free.
+        event.add("summary", f"{activity.title} ({activity.dates}, day not known)")
+        event.add("transp", "TRANSPARENT")
+    event.add("dtstart", first)
     # DTEND of an all-day event is the day after the last one (RFC 5545, 3.6.1).
-    event.add("dtend", activity.end_date + timedelta(days=1))
+    event.add("dtend", last + timedelta(days=1))
     event.add("dtstamp", activity.updated_at)
     event.add("last-modified", activity.updated_at)
     event.add("sequence", activity.version)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from kpplan.core.dates import day
 from kpplan.core.errors import DomainError
 from kpplan.meetings.models import Activity, StateRole, Status
 
@@ -64,7 +65,7 @@ def check(activity: Activity, move: Move, today: date) -> None:
         )
     if move.to is Status.HELD and today < activity.end_date:
         raise DomainError(
-            f"The activity ends on {activity.end_date:%d %B %Y}: it can be recorded as held "
+            f"The activity ends on {day(activity.end_date)}: it can be recorded as held "
             "from that day on."
         )
     if move.to is Status.CLOSED and not (activity.outcome_summary or "").strip():

@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from kpplan.core.dates import DatePrecision, day_range
 from kpplan.core.db import (
     Base,
     LabelledEnum,
@@ -68,6 +69,8 @@ class Activity(Versioned, Timestamped, Base):
 
     __tablename__ = "activities"
     __audit_label__ = "Activities"
+    __audit_noun__ = "activity"
+    __audit_link__ = "meetings.activity", "activity_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[ActivityKind] = mapped_column(enum_column(ActivityKind, "activity_kind"))
@@ -76,6 +79,13 @@ class Activity(Versioned, Timestamped, Base):
     objectives: Mapped[str | None] = mapped_column(Text)
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
+    # How much of the dates is known: an activity of 2016 whose day the texts do not give
+    # keeps a date (the 1st of its month or year, for sorting) and reads "June 2016" or "2016".
+    date_precision: Mapped[DatePrecision] = mapped_column(
+        enum_column(DatePrecision, "date_precision"),
+        default=DatePrecision.DAY,
+        server_default=DatePrecision.DAY.value,
+    )
     city: Mapped[str | None] = mapped_column(String(120))
     country_id: Mapped[int | None] = mapped_column(ForeignKey("states.id"))
     venue: Mapped[str | None] = mapped_column(String(200))
@@ -132,8 +142,23 @@ class Activity(Versioned, Timestamped, Base):
         return self.status in TOOK_PLACE
 
     @property
+    def audit_name(self) -> str:
+        """How the history names it: "‘Thematic Meeting on …’ in Khartoum"."""
+        return f"‘{self.title}’ in {self.city}" if self.city else f"‘{self.title}’"
+
+    @property
     def is_one_day(self) -> bool:
         return self.start_date == self.end_date
+
+    @property
+    def dates(self) -> str:
+        """Its dates as people read them, at their precision: "12–13 Jul 2022", "2016"."""
+        return day_range(self.start_date, self.end_date, self.date_precision)
+
+    @property
+    def first_day(self) -> str:
+        """Its start date alone, at its precision: "12 Jul 2022", "June 2016"."""
+        return day_range(self.start_date, self.start_date, self.date_precision)
 
     def states_with(self, role: StateRole) -> list[State]:
         return [r.state for r in self.state_roles if r.role is role]
@@ -205,6 +230,8 @@ class ActivityLink(Base):
 
     __tablename__ = "activity_links"
     __audit_label__ = "Links between activities"
+    __audit_noun__ = "link between activities"
+    __audit_eager__ = ("source", "target")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
@@ -213,6 +240,11 @@ class ActivityLink(Base):
 
     source: Mapped[Activity] = relationship(foreign_keys=[source_id])
     target: Mapped[Activity] = relationship(foreign_keys=[target_id])
+
+    @property
+    def audit_phrase(self) -> str:
+        """How the history names it: "the link ‘A’ builds on ‘B’"."""
+        return f"the link ‘{self.source.title}’ {self.relation.label.lower()} ‘{self.target.title}’"
 
     __table_args__ = (
         UniqueConstraint("source_id", "target_id", "relation"),
@@ -226,6 +258,8 @@ class Milestone(Base):
 
     __tablename__ = "milestones"
     __audit_label__ = "Preparation milestones"
+    __audit_noun__ = "preparation step"
+    __audit_eager__ = ("activity",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
@@ -235,6 +269,11 @@ class Milestone(Base):
     done_on: Mapped[date | None] = mapped_column(Date)
 
     activity: Mapped[Activity] = relationship(back_populates="milestones")
+
+    @property
+    def audit_name(self) -> str:
+        return f"“{self.name}” of ‘{self.activity.title}’"
+
     owner: Mapped[User | None] = relationship()
 
     __table_args__ = (
@@ -261,6 +300,8 @@ class Document(Base):
 
     __tablename__ = "documents"
     __audit_label__ = "Documents"
+    __audit_noun__ = "document"
+    __audit_eager__ = ("activity",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
@@ -275,6 +316,11 @@ class Document(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     activity: Mapped[Activity] = relationship(back_populates="documents")
+
+    @property
+    def audit_name(self) -> str:
+        return f"“{self.title}” of ‘{self.activity.title}’"
+
     uploaded_by: Mapped[User | None] = relationship()
 
     __table_args__ = (Index("ix_documents_activity_id", "activity_id"),)

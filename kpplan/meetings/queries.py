@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import extract, func, or_, select
+from sqlalchemy import and_, extract, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from kpplan.core.dates import DatePrecision
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
 from kpplan.meetings.kinds import ActivityKind
@@ -114,6 +115,9 @@ def activity_page(activity_id: int) -> Activity | None:
 class MonthGrid:
     first: date
     weeks: list[list[tuple[date, list[Activity]]]]
+    # Activities the sources date only by month or year, that may fall in this month:
+    # listed beside the grid, never put on a day nobody knows.
+    undated: list[Activity] = field(default_factory=list)
 
     @property
     def previous(self) -> date:
@@ -131,18 +135,45 @@ def month_grid(first: date) -> MonthGrid:
     """
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
     start, end = weeks[0][0], weeks[-1][-1]
+    month_start = first.replace(day=1)
+    month_end = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    year_start, year_end = first.replace(month=1, day=1), first.replace(month=12, day=31)
+    # Month- and year-dated activities keep the first day of their month or year (and a
+    # year-dated one may fall in any month of its years): they are listed apart.
+    precision = Activity.date_precision
     activities = db.session.scalars(
         select(Activity)
-        .where(Activity.start_date <= end, Activity.end_date >= start)
+        .where(
+            or_(
+                and_(
+                    precision == DatePrecision.DAY,
+                    Activity.start_date <= end,
+                    Activity.end_date >= start,
+                ),
+                and_(
+                    precision == DatePrecision.MONTH,
+                    Activity.start_date <= month_end,
+                    Activity.end_date >= month_start,
+                ),
+                and_(
+                    precision == DatePrecision.YEAR,
+                    Activity.start_date <= year_end,
+                    Activity.end_date >= year_start,
+                ),
+            )
+        )
         .options(*LIST_OPTIONS)
         .order_by(Activity.start_date, Activity.id)
     ).all()
+    dated = [a for a in activities if a.date_precision is DatePrecision.DAY]
+    undated = [a for a in activities if a.date_precision is not DatePrecision.DAY]
     return MonthGrid(
         first=first,
         weeks=[
-            [(day, [a for a in activities if a.start_date <= day <= a.end_date]) for day in week]
+            [(day, [a for a in dated if a.start_date <= day <= a.end_date]) for day in week]
             for week in weeks
         ],
+        undated=undated,
     )
 
 

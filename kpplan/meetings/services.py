@@ -32,6 +32,7 @@ FIELDS = (
     "objectives",
     "start_date",
     "end_date",
+    "date_precision",
     "city",
     "country_id",
     "venue",

@@ -68,7 +68,7 @@ def _activity_page_or_404(activity_id: int) -> Activity:
 def _warn_overlaps(activity: Activity) -> None:
     others = services.overlapping(activity.id, activity.start_date, activity.end_date)
     if others:
-        names = "; ".join(f"{a.title} ({a.start_date:%d %b %Y})" for a in others[:3])
+        names = "; ".join(f"{a.title} ({a.first_day})" for a in others[:3])
         flash(f"Note: these dates overlap with {names}.", "warning")
 
 

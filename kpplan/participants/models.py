@@ -91,6 +91,8 @@ class InvitationList(Versioned, Timestamped, Base):
 
     __tablename__ = "invitation_lists"
     __audit_label__ = "Invitation lists"
+    __audit_noun__ = "invitation list"
+    __audit_eager__ = ("activity",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(
@@ -114,6 +116,11 @@ class InvitationList(Versioned, Timestamped, Base):
 
     activity: Mapped[Activity] = relationship()
     sent_by: Mapped[User | None] = relationship()
+
+    @property
+    def audit_name(self) -> str:
+        return f"for ‘{self.activity.title}’"
+
     invitations: Mapped[list[Invitation]] = relationship(
         back_populates="invitation_list", cascade="all, delete-orphan", order_by="Invitation.id"
     )
@@ -154,6 +161,8 @@ class Invitation(Versioned, Timestamped, Base):
 
     __tablename__ = "invitations"
     __audit_label__ = "Invitations"
+    __audit_noun__ = "invitation"
+    __audit_eager__ = ("state", "organisation", "invitation_list.activity")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("invitation_lists.id", ondelete="CASCADE"))
@@ -183,6 +192,16 @@ class Invitation(Versioned, Timestamped, Base):
     )
 
     @property
+    def audit_phrase(self) -> str:
+        return f"the invitation of {self.delegation} to ‘{self.invitation_list.activity.title}’"
+
+    @property
+    def audit_link(self) -> tuple[str, dict[str, int]]:
+        """The delegation's page, where the history links the invitation."""
+        values = {"activity_id": self.invitation_list.activity_id, "invitation_id": self.id}
+        return "participants.delegation", values
+
+    @property
     def delegation(self) -> str:
         """The delegation's name: the state's, or the organisation's acronym or name."""
         if self.state is not None:
@@ -207,6 +226,7 @@ class Participant(Versioned, Timestamped, Base):
 
     __tablename__ = "participants"
     __audit_label__ = "Participants"
+    __audit_noun__ = "delegate"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"))

@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from kpplan.audit.models import AuditEntry
+from kpplan.audit.sentences import HistoryLine, describe
 from kpplan.core.extensions import db
 from kpplan.directory.models import Role, User
 from kpplan.meetings.models import Activity, Document, DocumentKind
@@ -107,8 +108,8 @@ def focal_point_counts(state_ids: Iterable[int]) -> dict[int, int]:
     return {state_id: n for state_id, n in rows}
 
 
-def delegation_history(invitation: Invitation, limit: int = 30) -> list[AuditEntry]:
-    """The latest changes to the delegation and its delegates, newest first."""
+def delegation_history(invitation: Invitation, limit: int = 30) -> list[HistoryLine]:
+    """The latest changes to the delegation and its delegates, newest first, as sentences."""
     ids = [p.id for p in invitation.participants]
     about = and_(AuditEntry.object_type == "invitations", AuditEntry.object_id == invitation.id)
     if ids:
@@ -116,13 +117,14 @@ def delegation_history(invitation: Invitation, limit: int = 30) -> list[AuditEnt
             about,
             and_(AuditEntry.object_type == "participants", AuditEntry.object_id.in_(ids)),
         )
-    return db.session.scalars(
+    entries = db.session.scalars(
         select(AuditEntry)
         .where(about)
         .options(joinedload(AuditEntry.actor))
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .limit(limit)
     ).all()
+    return describe(entries)
 
 
 @dataclass(frozen=True)

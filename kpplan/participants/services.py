@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from kpplan import permissions
 from kpplan.audit import services as audit
+from kpplan.core.dates import day
 from kpplan.core.db import utcnow
 from kpplan.core.errors import DomainError, StaleEdit
 from kpplan.core.extensions import db
@@ -99,7 +100,7 @@ def _text(value: str | None, limit: int, label: str, field: str) -> str | None:
 
 
 def _day(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
+    return day(value)
 
 
 def _list_snapshot(invitation_list: InvitationList) -> dict[str, Any]:

@@ -140,6 +140,8 @@ class Recommendation(Versioned, Timestamped, Base):
 
     __tablename__ = "recommendations"
     __audit_label__ = "Recommendations"
+    __audit_noun__ = "recommendation"
+    __audit_link__ = "recommendations.recommendation", "recommendation_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"))
@@ -246,6 +248,9 @@ class FollowUp(Versioned, Base):
 
     __tablename__ = "follow_ups"
     __audit_label__ = "Follow-ups"
+    __audit_noun__ = "follow-up"
+    __audit_link__ = "recommendations.follow_up", "follow_up_id"
+    __audit_eager__ = ("recommendation", "state", "organisation")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recommendation_id: Mapped[int] = mapped_column(
@@ -310,6 +315,11 @@ class FollowUp(Versioned, Base):
 
     def __repr__(self) -> str:
         return f"<FollowUp {self.id} of recommendation {self.recommendation_id}>"
+
+    @property
+    def audit_phrase(self) -> str:
+        """How the history names it: "Kenya's follow-up of KP-2022/R3"."""
+        return f"{self.addressee}'s follow-up of {self.recommendation.code}"
 
     @property
     def addressee(self) -> str:

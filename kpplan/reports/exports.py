@@ -21,6 +21,8 @@ ACTIVITY_COLUMNS: list[tuple[str, Callable[[Activity], Any]]] = [
     ("theme", lambda a: a.theme),
     ("start date", lambda a: a.start_date),
     ("end date", lambda a: a.end_date),
+    # An activity dated 2016-06-01, known to "the month only", is known as June 2016.
+    ("dates known to", lambda a: a.date_precision.label),
     ("format", lambda a: a.format.label),
     ("city", lambda a: a.city),
     ("country", lambda a: a.country.name if a.country else None),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from kpplan.chair.models import Chairmanship
 from kpplan.core.cache import memoised, watch
+from kpplan.core.dates import DatePrecision
 from kpplan.core.extensions import db
 from kpplan.meetings.kinds import REPORT_ORDER, ActivityKind
 from kpplan.meetings.models import Activity, ActivityOrganisation, Status
@@ -216,6 +217,7 @@ class TimelineActivity:
     start_date: date
     end_date: date
     status: Status
+    date_precision: DatePrecision
 
 
 def timeline_activities(start: date, end: date) -> list[TimelineActivity]:
@@ -228,6 +230,7 @@ def timeline_activities(start: date, end: date) -> list[TimelineActivity]:
             Activity.start_date,
             Activity.end_date,
             Activity.status,
+            Activity.date_precision,
         )
         .where(Activity.start_date <= end, Activity.end_date >= start)
         .order_by(Activity.start_date, Activity.id)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from kpplan.chair.models import Chairmanship
+from kpplan.core.dates import day, day_range
 from kpplan.directory.models import Region
 from kpplan.meetings.kinds import REPORT_ORDER, ActivityKind
 from kpplan.meetings.models import Status
@@ -86,13 +87,11 @@ class Timeline:
 
 
 def _when(a: TimelineActivity) -> str:
-    if a.start_date == a.end_date:
-        return f"{a.start_date:%d %b %Y}"
-    return f"{a.start_date:%d %b %Y} – {a.end_date:%d %b %Y}"
+    return day_range(a.start_date, a.end_date, a.date_precision)
 
 
 def _period(start: date, end: date | None) -> str:
-    return f"{start:%d %b %Y} – {end:%d %b %Y}" if end else f"since {start:%d %b %Y}"
+    return day_range(start, end) if end else f"since {day(start)}"
 
 
 def layout(

@@ -19,6 +19,9 @@ class ReviewSnapshot(Base):
 
     __tablename__ = "review_snapshots"
     __audit_label__ = "Review snapshots"
+    __audit_noun__ = "review snapshot"
+    __audit_link__ = "review.snapshot", "snapshot_id"
+    __audit_eager__ = ("activity",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(
@@ -31,6 +34,10 @@ class ReviewSnapshot(Base):
 
     activity: Mapped[Activity] = relationship()
     taken_by: Mapped[User | None] = relationship()
+
+    @property
+    def audit_name(self) -> str:
+        return f"taken at ‘{self.activity.title}’"
 
     def __repr__(self) -> str:
         return f"<ReviewSnapshot {self.id} at activity {self.activity_id}>"

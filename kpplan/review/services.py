@@ -8,6 +8,7 @@ from sqlalchemy import func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from kpplan.audit import services as audit
+from kpplan.core import clock, dates
 from kpplan.core.db import taken_meanwhile
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
@@ -26,7 +27,7 @@ def _refuse_a_second(activity: Activity) -> None:
     if existing is not None:
         raise DomainError(
             f"A snapshot was already taken at {activity.title}, on "
-            f"{existing.taken_at:%d %b %Y}. It stays as it was taken."
+            f"{dates.moment(existing.taken_at, clock.timezone())}. It stays as it was taken."
         )
 
 
@@ -49,7 +50,7 @@ def take_snapshot(actor: User | None, activity: Activity, today: date) -> Review
         raise DomainError(f"{activity.title} was cancelled: no snapshot can be taken at it.")
     if activity.start_date > today:
         raise DomainError(
-            f"{activity.title} begins on {activity.start_date:%d %b %Y}: take its snapshot "
+            f"{activity.title} begins on {activity.first_day}: take its snapshot "
             "from the first day of the meeting."
         )
     _refuse_a_second(activity)

@@ -208,7 +208,7 @@ class TestHeader:
         login_as(people["observer"])
         header = client.get("/").text.split("</header>")[0]
         assert re.search(
-            r"Next: <a [^>]+>Germany</a> <span class=\"muted\">from 01 Mar 2099", header
+            r"Next: <a [^>]+>Germany</a> <span class=\"muted\">from 1 Mar 2099", header
         )
 
     def test_no_chair_line_before_sign_in_or_without_chairs(

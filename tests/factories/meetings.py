@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+from kpplan.core.dates import DatePrecision
 from kpplan.core.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import (
@@ -36,6 +37,7 @@ class MeetingsFactory(BaseFactory):
         format: Format = Format.IN_PERSON,
         theme: str | None = None,
         milestones: bool = False,
+        date_precision: DatePrecision = DatePrecision.DAY,
     ) -> Activity:
         self.count += 1
         with self.app.app_context():
@@ -47,6 +49,7 @@ class MeetingsFactory(BaseFactory):
                 end_date=start + timedelta(days=days - 1),
                 format=format,
                 status=status,
+                date_precision=date_precision,
             )
             if host:
                 activity.state_roles.append(

@@ -88,7 +88,7 @@ def test_admin_page_shows_runs_and_outbox(app, client, people, factory, smtp, lo
     run(app, at("2026-12-01T09:00"), runner="scheduler 1@test", next_run_at=at("2026-12-01T09:05"))
     page = client.get("/reminders/outbox").text
     assert "scheduler 1@test" in page
-    assert "01 Dec 2026 08:05 UTC" in page  # the next run
+    assert "1 Dec 2026, 09:05 CET" in page  # the next run, in the Process's timezone
     assert "Due on 3 December 2026: Agenda" in page and "Sent" in page
     assert "Reminder settings" not in page  # for administrators
     assert "Due on" not in client.get("/reminders/outbox?status=failed").text
