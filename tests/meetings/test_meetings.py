@@ -451,11 +451,14 @@ class TestCalendarAndLedger:
         assert many.count == few.count
 
     def test_hosting_ledger_counts_by_state_region_and_year(
-        self, client, people, login_as, factory
+        self, app, client, people, login_as, factory
     ):
-        factory.activity(start=date(2022, 7, 12), host="Kenya", co_hosts=("Germany",))
-        factory.activity(start=date(2024, 2, 7), co_hosts=("Kenya", "Germany"))
-        factory.activity(start=date(2022, 11, 22), host="Egypt", co_hosts=("France",))
+        held = Status.HELD
+        factory.activity(start=date(2022, 7, 12), host="Kenya", co_hosts=("Germany",), status=held)
+        factory.activity(start=date(2024, 2, 7), co_hosts=("Kenya", "Germany"), status=held)
+        factory.activity(
+            start=date(2022, 11, 22), host="Egypt", co_hosts=("France",), status=Status.CLOSED
+        )
         factory.activity(start=date(2023, 1, 10), host="Malta", status=Status.CANCELLED)
         login_as(people["chair"])
         page = client.get("/activities/hosting").text
@@ -468,7 +471,50 @@ class TestCalendarAndLedger:
         assert "<td>Never</td>" in row("Malta")  # a cancelled activity does not count
         assert "2 H · 1 C" in row("Africa")  # Kenya 2022, Egypt 2022; Kenya co-hosted 2024
         assert "0 H · 3 C" in row("Europe")
-        assert ">2023<" not in page  # no year column with nothing in it
+        # The years run without gaps: 2023 had nothing, and the years up to this one show.
+        header = page.split('<th scope="col">Next to host</th>', 1)[1].split("</tr>", 1)[0]
+        shown = [int(y) for y in re.findall(r'class="num">(\d{4})</th>', header)]
+        assert shown == list(range(2022, max(2024, _today(app).year) + 1))
+
+    def test_hosting_ledger_lists_planned_activities_apart(
+        self, app, client, people, login_as, factory
+    ):
+        soon = _today(app) + timedelta(days=40)
+        factory.activity(start=date(2022, 7, 12), host="Kenya", status=Status.HELD)
+        factory.activity(title="TM Nairobi", start=soon, host="Kenya", co_hosts=("Italy",))
+        factory.activity(title="TM Rome", start=soon, host="Italy", status=Status.CONFIRMED)
+        factory.activity(title="Past and never held", start=date(2023, 3, 1), host="Malta")
+        factory.activity(title="Dropped", start=soon, host="Egypt", status=Status.CANCELLED)
+        login_as(people["observer"])
+        page = client.get("/activities/hosting").text
+
+        def row(name):
+            return page.split(f'<th scope="row">{name}</th>', 1)[1].split("</tr>", 1)[0]
+
+        # Only what took place counts; planned and confirmed activities are "next to host".
+        assert "1 H · 0 C" in row("Kenya") and "0 H · 0 C" in row("Italy")
+        assert soon.strftime("%b %Y") + "</a> H" in row("Kenya")
+        assert soon.strftime("%b %Y") + "</a> H" in row("Italy")
+        assert soon.strftime("%b %Y") + "</a> C" in row("Italy")
+        assert "<td>Never</td>" in row("Malta") and "0 H · 0 C" in row("Malta")
+        coming = page.split('id="next-to-host"', 1)[1]
+        assert ">TM Nairobi</a>" in coming and ">TM Rome</a>" in coming
+        assert "Past and never held" not in page and "Dropped" not in page
+
+    def test_hosting_ledger_query_count_does_not_grow(
+        self, app, client, people, login_as, factory, count_queries
+    ):
+        login_as(people["observer"])
+        soon = _today(app) + timedelta(days=40)
+        factory.activity(start=soon, host="Kenya")
+        with count_queries() as few:
+            client.get("/activities/hosting")
+        for n in range(10):
+            factory.activity(start=soon + timedelta(days=n), host="Egypt", co_hosts=("Italy",))
+            factory.activity(start=date(2019, 1, 1 + n), host="Malta", status=Status.HELD)
+        with count_queries() as many:
+            client.get("/activities/hosting")
+        assert many.count == few.count
 
 
 class TestCalendarFeeds:
