@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kpplan.audit.models import AuditEntry
 from kpplan.core.errors import DomainError
@@ -554,6 +554,45 @@ class TestCalendarFeeds:
         assert [str(e["summary"]) for e in Calendar.from_ical(only_state.data).walk("VEVENT")] == [
             "TM Nairobi"
         ]
+
+    def test_the_link_is_narrowed_by_choosing_a_state(self, app, client, people, login_as, factory):
+        soon = _today(app) + timedelta(days=10)
+        factory.activity(title="TM Nairobi", start=soon, host="Kenya")
+        factory.activity(title="TM Rome", start=soon, host="Italy")
+        login_as(people["fp_a"])
+        with app.app_context():
+            kenya = state_named("Kenya").id
+        form = client.get("/account").text.split('id="calendar"', 1)[1]
+        # A list of the member states to choose from, not a number to type.
+        assert f'<option value="{kenya}">Kenya</option>' in form
+        assert '<option selected value="0">Every state</option>' in form
+        client.post("/account/calendar-link", data={"calendar-state": kenya})
+        page = client.get("/account").text
+        assert "It shows the activities of Kenya only." in page
+        address = re.search(r'<code class="feed-url">([^<]+)</code>', page).group(1)
+        address = address.replace("&amp;", "&")
+        assert f"state={kenya}" in address
+        calendar_program = app.test_client()
+        feed = Calendar.from_ical(calendar_program.get(address.split("localhost", 1)[1]).data)
+        assert [str(e["summary"]) for e in feed.walk("VEVENT")] == ["TM Nairobi"]
+
+    def test_a_state_not_in_the_list_makes_no_link(self, app, client, people, login_as):
+        login_as(people["fp_a"])
+        with app.app_context():
+            before = db.session.scalar(
+                select(func.count(AuditEntry.id)).where(AuditEntry.action == "calendar_link_reset")
+            )
+        response = client.post(
+            "/account/calendar-link", data={"calendar-state": "999999"}, follow_redirects=True
+        )
+        assert response.status_code == 200
+        assert "No new calendar link: Not a valid choice." in response.text
+        assert "feed-url" not in response.text
+        with app.app_context():
+            after = db.session.scalar(
+                select(func.count(AuditEntry.id)).where(AuditEntry.action == "calendar_link_reset")
+            )
+        assert after == before
 
     def test_uid_is_stable_across_edits(self, app, client, people, login_as, factory):
         activity = factory.activity(title="SC Meeting", start=_today(app) + timedelta(days=5))
