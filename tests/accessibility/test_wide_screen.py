@@ -5,6 +5,7 @@ recommendation gets the room of the row."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.accessibility.walk import sample_ids
 
@@ -90,5 +91,30 @@ def test_the_withdraw_form_opens_from_its_button_by_keyboard(ids, demo_url, role
         page.locator("#withdraw summary", has_text="Withdraw…").focus()
         page.keyboard.press("Enter")
         assert reason.is_visible() and danger.is_visible()
+    finally:
+        page.close()
+
+
+def test_co_hosts_are_found_by_typing_and_picked_by_keyboard(demo_url, role_contexts):
+    page = role_contexts("admin", LAPTOP).new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        page.goto(f"{demo_url}/activities/new")
+        # The label still names the control, and typing narrows the forty states.
+        page.get_by_role("combobox", name="Co-hosts").focus()
+        page.keyboard.type("ken")
+        expect(page.locator(".ts-dropdown .option:visible")).to_have_text(["Kenya"])
+        page.keyboard.press("Enter")
+        page.get_by_role("combobox", name="Co-hosts").focus()
+        page.keyboard.type("germ")
+        expect(page.locator(".ts-dropdown .option:visible")).to_have_text(["Germany"])
+        page.keyboard.press("Enter")
+        chosen = page.evaluate(
+            "() => [...document.querySelector('select#co_hosts').selectedOptions]"
+            ".map(o => o.textContent)"
+        )
+        assert chosen == ["Kenya", "Germany"]
+        assert errors == []
     finally:
         page.close()
