@@ -860,6 +860,9 @@ class TestDocuments:
         login_as(people["secretariat"])
         response = self._upload(client, activity.id, content, name, title="Agenda")
         assert "Agenda has been added." in response.text
+        # Its size as people write it: under 1 kB in bytes (issue 12).
+        size = f"{len(content)} bytes" if len(content) < 1024 else f"{len(content) / 1024:.1f} kB"
+        assert f" · {size.replace('.0 kB', ' kB')}</span>" in response.text
         with app.app_context():
             document = db.session.scalars(select(Document)).one()
             assert document.content_type == content_type and document.size == len(content)
@@ -893,7 +896,7 @@ class TestDocuments:
         activity = factory.activity()
         login_as(people["secretariat"])
         response = self._upload(client, activity.id, PDF + b"0" * 2048, "big.pdf")
-        assert "larger than" in response.text
+        assert "The file is larger than 1 kB; share a smaller version." in response.text
         app.config["MAX_CONTENT_LENGTH"] = 4096
         response = client.post(
             f"/activities/{activity.id}/documents",
