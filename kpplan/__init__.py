@@ -123,12 +123,14 @@ def register_commands(app: Flask) -> None:
 
 def register_templating(app: Flask) -> None:
     from kpplan.core import clock, dates
-    from kpplan.core.files import clean_name
+    from kpplan.core.files import clean_name, readable_size
     from kpplan.permissions import can
 
     app.jinja_env.globals["can"] = can
     # File names (and the titles drawn from them) shown without bidirectional controls.
     app.jinja_env.filters["filename"] = clean_name
+    # File sizes: "512 bytes", "1.2 kB", "3.4 MB".
+    app.jinja_env.filters["filesize"] = readable_size
 
     # One way to write a day, a range of days and a moment everywhere (kpplan.core.dates):
     # {{ d|day }}, {{ a.start_date|day_range(a.end_date, a.date_precision) }}, {{ t|localtime }}.

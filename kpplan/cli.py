@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.core.files import readable_size
 from kpplan.directory.models import Role, State
 
 kpplan_group = AppGroup("kpplan", help="Manage kpplan: accounts, reference and demo data.")
@@ -188,14 +189,6 @@ def _count(number: int, thing: str) -> str:
     return f"{number} {thing}{'' if number == 1 else 's'}"
 
 
-def _size(count: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count} bytes"
-
-
 @kpplan_group.command("backup")
 @click.argument("destination", type=click.Path(path_type=Path))
 def backup_command(destination: Path) -> None:
@@ -213,7 +206,7 @@ def backup_command(destination: Path) -> None:
         raise click.ClickException(error.message) from error
     database = result.manifest["database"]
     click.echo(
-        f"Backed up into {result.path} ({_size(result.size)}, {result.seconds:.1f} s): the "
+        f"Backed up into {result.path} ({readable_size(result.size)}, {result.seconds:.1f} s): the "
         f"{database['kind']} database at revision {database['revision']} "
         f"({_count(result.rows, 'row')} in {_count(len(database['tables']), 'table')}), "
         f"{_count(result.uploads, 'uploaded file')} and the secret key."

@@ -318,17 +318,20 @@ def test_the_chair_reviews_the_term_and_downloads_the_handover_pack(
     assert page.locator("h1").inner_text() == "Review of the Chairmanship of South Sudan"
     progress = page.locator("#progress-title").text_content()
     assert progress.startswith("2 items of the work plan: 1 held by the target, 1 not scheduled")
-    # The chart holds no link (issue #15): the table beside it links each state.
-    assert page.locator("svg[aria-labelledby=state-chart-title] a").count() == 0
+    # The states are read once: their table draws each share as a bar and links each state,
+    # with no chart of the same rows above it (issue 12).
+    assert page.locator("#by-state svg").count() == 0
     assert page.locator("#by-state table a").count() == 2
-    assert "Kenya: 100 % (1 of 1)" in page.locator("#by-state svg").text_content()
+    kenya = page.locator("#by-state tr", has=page.locator("th a", has_text="Kenya"))
+    assert "100 %" in kenya.inner_text() and kenya.locator(".bar.w100").count() == 1
     assert "1 follow-up of recommendations in force is past its review date." in (
         page.locator("#overdue").inner_text()
     )
     assert page.locator("#activities a", has_text="Regional training in Juba").count() == 1
     # On paper: the charts and tables, without the header, buttons and download links.
     page.emulate_media(media="print")
-    assert page.locator("#by-state svg").is_visible()
+    assert page.locator("#by-theme svg").is_visible()
+    assert page.locator("#by-state table").is_visible()
     assert not page.locator(".site-header").is_visible()
     assert not page.locator(".page-head .actions").is_visible()
     assert not page.locator(".export-links").first.is_visible()

@@ -1,4 +1,4 @@
-from wtforms import EmailField, HiddenField, PasswordField
+from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from kpplan.core.forms import KpplanForm
@@ -38,3 +38,20 @@ class ChangePasswordForm(KpplanForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class CalendarLinkForm(KpplanForm):
+    """Make a private calendar link, for every activity or one member state's."""
+
+    state = SelectField(
+        "Activities of",
+        coerce=int,
+        default=0,
+        description="One member state's activities only (those it hosts, co-hosts or chairs), "
+        "or all of the Process's.",
+    )
+
+    def set_choices(self, states) -> None:
+        self.state.choices = [SelectChoice(0, "Every state")] + [
+            SelectChoice(s.id, s.name) for s in states
+        ]

@@ -4,16 +4,19 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_required, login_user, logout_user
 
 from kpplan.auth import services
-from kpplan.auth.forms import ChangePasswordForm, SignInForm
+from kpplan.auth.forms import CalendarLinkForm, ChangePasswordForm, SignInForm
 from kpplan.auth.redirects import safe_next
 from kpplan.core.db import utcnow
 from kpplan.core.extensions import db
 from kpplan.core.requests import acting_user, save_form
+from kpplan.directory import queries as directory_queries
 
 bp = Blueprint("auth", __name__)
 
 #: The Flask session's key for a calendar token just made, until the page shows it.
 NEW_CALENDAR_LINK = "new_calendar_link"
+#: The member state the new link is narrowed to, if any.
+NEW_CALENDAR_STATE = "new_calendar_state"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -80,15 +83,32 @@ def account():
             flash("Your password has been changed. Other sessions have been signed out.", "success")
             return redirect(url_for("auth.account"))
     new_token = session.pop(NEW_CALENDAR_LINK, None)
-    return render_template("auth/account.html", form=form, new_token=new_token), status
+    states = directory_queries.member_state_choices()
+    calendar_form = CalendarLinkForm(prefix="calendar")
+    calendar_form.set_choices(states)
+    chosen = session.pop(NEW_CALENDAR_STATE, None) if new_token else None
+    return render_template(
+        "auth/account.html",
+        form=form,
+        calendar_form=calendar_form,
+        new_token=new_token,
+        feed_state=next((s for s in states if s.id == chosen), None),
+    ), status
 
 
 @bp.route("/account/calendar-link", methods=["POST"])
 @login_required
 def reset_calendar_link():
+    form = CalendarLinkForm(prefix="calendar")
+    form.set_choices(directory_queries.member_state_choices())
+    if not form.validate_on_submit():
+        for message in form.state.errors or ["The form had expired; make the link again."]:
+            flash(f"No new calendar link: {message}", "error")
+        return redirect(url_for("auth.account") + "#calendar")
     token = services.reset_calendar_token(acting_user())
     db.session.commit()
     # Shown once, on the next page: kpplan keeps only the token's digest.
     session[NEW_CALENDAR_LINK] = token
+    session[NEW_CALENDAR_STATE] = form.state.data or None
     flash("Your calendar link is ready. Any older link no longer works.", "success")
     return redirect(url_for("auth.account") + "#calendar")

@@ -73,6 +73,15 @@ class Chairmanship(Versioned, Timestamped, Base):
         """How the texts name it: "the Chairmanship of South Sudan"."""
         return f"Chairmanship of {self.state.name}"
 
+    def phase_on(self, day: date) -> str:
+        """Where the term stands on ``day``: "upcoming" (not started, or not yet dated),
+        "current" or "past"."""
+        if self.start_date is None or self.start_date > day:
+            return "upcoming"
+        if self.end_date is not None and self.end_date < day:
+            return "past"
+        return "current"
+
     def covers(self, day: date) -> bool:
         return (
             self.start_date is not None

@@ -64,12 +64,6 @@ def chair_of_activity(activity: Activity):
     return queries.chairmanship_on(activity.start_date), queries.items_delivered_by(activity.id)
 
 
-def _warn_alternation(chairmanship: Chairmanship) -> None:
-    warning = services.alternation_warning_for(chairmanship)
-    if warning:
-        flash(f"Saved, but note: {warning}", "warning")
-
-
 # Chairmanships ------------------------------------------------------------------------
 
 
@@ -81,6 +75,7 @@ def chairmanships():
         chairmanships=found,
         warnings=services.alternation_warnings(found),
         line=chair_line(),
+        today=today(),
     )
 
 
@@ -111,7 +106,6 @@ def new_chairmanship():
         )
         if created is not None:
             flash(f"The {created.title} has been added.", "success")
-            _warn_alternation(created)
             return redirect(url_for("chair.chairmanship", chairmanship_id=created.id))
     return render_template("chair/chairmanship_form.html", form=form, chairmanship=None), status
 
@@ -132,7 +126,6 @@ def edit_chairmanship(chairmanship_id: int):
         )
         if saved is not None:
             flash(f"The {saved.title} has been saved.", "success")
-            _warn_alternation(saved)
             return redirect(url_for("chair.chairmanship", chairmanship_id=saved.id))
     return render_template("chair/chairmanship_form.html", form=form, chairmanship=found), status
 

@@ -54,11 +54,27 @@ class Upload:
     filename: str
 
 
+def readable_size(size: int) -> str:
+    """A file's size as people read it: "512 bytes", "1.2 kB", "3.4 MB", "20 MB".
+
+    Units of 1024, as the upload limit (``MAX_DOCUMENT_SIZE``) is set, so that a file that
+    fits shows no more than the limit; one decimal, none when it is zero.
+    """
+    if size < 1024:
+        return "1 byte" if size == 1 else f"{size} bytes"
+    value = float(size)
+    for unit in ("kB", "MB", "GB"):
+        value /= 1024
+        if value < 1024 or unit == "GB":
+            break
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
+
+
 def _read_limited(stream: BinaryIO, limit: int, field: str = "file") -> bytes:
     data = stream.read(limit + 1)
     if len(data) > limit:
         raise DomainError(
-            f"The file is larger than {limit // (1024 * 1024)} MB; share a smaller version.",
+            f"The file is larger than {readable_size(limit)}; share a smaller version.",
             field,
         )
     return data

@@ -49,6 +49,12 @@ def _optional_text(value: str | None) -> str | None:
     return value or None
 
 
+#: A long multiple choice (forty states, many organisations) that kpplan.js turns into a
+#: searchable one: type a few letters, pick with the keyboard. Without the script it stays a
+#: plain multiple select.
+SEARCHABLE = {"data-searchable": True}
+
+
 class ActivityForm(VersionedForm):
     kind = SelectField("Kind", choices=[SelectChoice(k.value, k.label) for k in ActivityKind])
     title = StringField(
@@ -84,13 +90,15 @@ class ActivityForm(VersionedForm):
         description="For example: English, French, Arabic.",
     )
     host = SelectField("Host", coerce=int)
-    co_hosts = SelectMultipleField("Co-hosts", coerce=int)
+    co_hosts = SelectMultipleField("Co-hosts", coerce=int, render_kw=SEARCHABLE)
     chair = SelectField("Chair", coerce=int)
-    co_chairs = SelectMultipleField("Co-chairs", coerce=int)
-    organisers = SelectMultipleField("Organisers", coerce=int)
-    partners = SelectMultipleField("Partners", coerce=int)
-    speakers = SelectMultipleField("Speakers", coerce=int)
-    implementing = SelectMultipleField("Implementing organisations", coerce=int)
+    co_chairs = SelectMultipleField("Co-chairs", coerce=int, render_kw=SEARCHABLE)
+    organisers = SelectMultipleField("Organisers", coerce=int, render_kw=SEARCHABLE)
+    partners = SelectMultipleField("Partners", coerce=int, render_kw=SEARCHABLE)
+    speakers = SelectMultipleField("Speakers", coerce=int, render_kw=SEARCHABLE)
+    implementing = SelectMultipleField(
+        "Implementing organisations", coerce=int, render_kw=SEARCHABLE
+    )
     participants = IntegerField("Participants", validators=COUNT)
     countries_represented = IntegerField("Countries represented", validators=COUNT)
     organisations_represented = IntegerField("Organisations represented", validators=COUNT)

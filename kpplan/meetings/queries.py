@@ -177,12 +177,20 @@ def month_grid(first: date) -> MonthGrid:
     )
 
 
+#: What the ledger counts: activities that took place.
+TOOK_PLACE = (Status.HELD, Status.CLOSED)
+#: What "next to host" lists: activities decided on and still to come.
+COMING = (Status.PLANNED, Status.CONFIRMED, Status.POSTPONED)
+
+
 @dataclass
 class LedgerRow:
     name: str
     region: str
     hosted: dict[int, int]
     co_hosted: dict[int, int]
+    #: The coming activities this state hosts or co-hosts, soonest first, with its role.
+    coming: list[tuple[Activity, StateRole]] = field(default_factory=list)
 
     @property
     def total_hosted(self) -> int:
@@ -200,11 +208,24 @@ class LedgerRow:
         return max(years) if years else None
 
 
-def hosting_ledger() -> tuple[list[int], list[LedgerRow], list[LedgerRow]]:
+@dataclass
+class Ledger:
+    #: Every year from the first activity that took place to this year, none left out.
+    years: list[int]
+    rows: list[LedgerRow]
+    regions: list[LedgerRow]
+    #: Planned, confirmed or postponed activities not yet over, soonest first.
+    coming: list[Activity]
+
+
+def hosting_ledger(today: date) -> Ledger:
     """How many activities each member state, and each region, hosted and co-hosted, by year.
 
-    Cancelled activities do not count. Two queries: the counts, grouped in SQL, and the
-    member states (so that a state that never hosted shows too).
+    Only activities that took place (held or closed) count; the planned ones still to come
+    are listed apart, and each state's row names the next it hosts. The years run without
+    gaps from the first year counted to ``today``'s, so a year without any activity shows as
+    such. Three queries whatever the data: the counts grouped in SQL, the member states, and
+    the coming activities with their states.
     """
     year = extract("year", Activity.start_date).label("year")
     counts = db.session.execute(
@@ -212,13 +233,21 @@ def hosting_ledger() -> tuple[list[int], list[LedgerRow], list[LedgerRow]]:
         .join(Activity, Activity.id == ActivityStateRole.activity_id)
         .where(
             ActivityStateRole.role.in_([StateRole.HOST, StateRole.CO_HOST]),
-            Activity.status != Status.CANCELLED,
+            Activity.status.in_(TOOK_PLACE),
         )
         .group_by(ActivityStateRole.state_id, ActivityStateRole.role, year)
     ).all()
     states = db.session.scalars(
         select(State).where(State.is_member.is_(True)).order_by(State.name)
     ).all()
+    coming = list(
+        db.session.scalars(
+            select(Activity)
+            .where(Activity.status.in_(COMING), Activity.end_date >= today)
+            .options(*LIST_OPTIONS)
+            .order_by(Activity.start_date, Activity.id)
+        ).unique()
+    )
     rows = {s.id: LedgerRow(s.name, s.region.label, {}, {}) for s in states}
     regions: dict[str, LedgerRow] = {}
     years: set[int] = set()
@@ -232,7 +261,19 @@ def hosting_ledger() -> tuple[list[int], list[LedgerRow], list[LedgerRow]]:
         for target in (row, region):
             bucket = target.hosted if role is StateRole.HOST else target.co_hosted
             bucket[year_value] = bucket.get(year_value, 0) + n
-    return sorted(years), list(rows.values()), sorted(regions.values(), key=lambda r: r.name)
+    for activity in coming:
+        for state_role in activity.state_roles:
+            if state_role.role in (StateRole.HOST, StateRole.CO_HOST) and (
+                row := rows.get(state_role.state_id)
+            ):
+                row.coming.append((activity, state_role.role))
+    span = list(range(min(years), max(*years, today.year) + 1)) if years else []
+    return Ledger(
+        years=span,
+        rows=list(rows.values()),
+        regions=sorted(regions.values(), key=lambda r: r.name),
+        coming=coming,
+    )
 
 
 def feed_activities(

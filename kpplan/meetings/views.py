@@ -120,8 +120,8 @@ def month():
 
 @bp.route("/hosting")
 def hosting():
-    years, rows, regions = queries.hosting_ledger()
-    return render_template("meetings/hosting.html", years=years, rows=rows, regions=regions)
+    """Who hosted what, year by year, and who hosts the coming activities."""
+    return render_template("meetings/hosting.html", ledger=queries.hosting_ledger(today()))
 
 
 @bp.route("/<int:activity_id>.ics")

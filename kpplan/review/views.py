@@ -91,7 +91,6 @@ def dashboard(chairmanship_id: int):
         progress_chart=charts.progress_bar(review.progress.counts),
         progress_colours=charts.PROGRESS_COLOURS,
         progress_labels=progress.PROGRESS_LABELS,
-        state_chart=charts.share_bars(review.by_state),
         theme_chart=charts.share_bars(review.by_theme, short_label=lambda r: r.key),
         kinds=queries.kind_counts(review.activities),
         figures=participant_queries.figures_for(review.activities),

@@ -4,7 +4,9 @@
    - focus on the error summary of a form sent back with mistakes (or on the message the
      page opens with), so that a screen reader reads it and a phone shows it;
    - from a link of the summary, focus on the field itself;
-   - a word over a table that scrolls sideways in its box. */
+   - a word over a table that scrolls sideways in its box;
+   - a search box in the long multiple choices marked data-searchable (the co-hosts of an
+     activity among forty states), with Tom Select, which the pages that have one load. */
 (function () {
   "use strict";
 
@@ -98,10 +100,48 @@
     }
   }
 
+  function setUpSearchableChoices() {
+    var selects = document.querySelectorAll("select[multiple][data-searchable]");
+    if (!selects.length || typeof window.TomSelect !== "function") {
+      return;  // The plain multiple select still works.
+    }
+    Array.prototype.forEach.call(selects, function (select) {
+      var hint = select.getAttribute("aria-describedby");
+      var invalid = select.getAttribute("aria-invalid");
+      var control = new window.TomSelect(select, {
+        plugins: ["remove_button"],
+        maxOptions: null,
+        hideSelected: true,
+        closeAfterSelect: true,
+        placeholder: "Type to find one",
+        render: {
+          no_results: function () {
+            return '<div class="no-results">Nothing matches</div>';
+          }
+        }
+      });
+      // The search box stands for the select, now hidden: it carries the field's hint and
+      // error, and the select leaves the accessibility tree (its label names the box).
+      if (hint) {
+        control.control_input.setAttribute("aria-describedby", hint);
+      }
+      if (invalid) {
+        control.control_input.setAttribute("aria-invalid", invalid);
+      }
+      select.setAttribute("aria-hidden", "true");
+    });
+  }
+
   function start() {
     setUpMenu();
     setUpMessages();
     markScrollingTables();
+    // Tom Select is a deferred script after this one: it has run once the page has loaded.
+    if (document.readyState === "complete") {
+      setUpSearchableChoices();
+    } else {
+      window.addEventListener("load", setUpSearchableChoices);
+    }
   }
 
   if (document.readyState === "loading") {

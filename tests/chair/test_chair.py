@@ -88,12 +88,15 @@ class TestAlternation:
         assert response.status_code == 200
         flashes = " ".join(_flashes(response.text)).replace("&#39;", "'")
         assert "The Chairmanship of Germany has been added." in flashes
-        assert "Germany follows The Netherlands, and both are European" in flashes
+        # The warning is said once: on the chairmanship's page, not again in a flash.
+        warning = "Germany follows The Netherlands, and both are European"
+        assert response.text.count(warning) == 1
         with app.app_context():
             assert db.session.scalar(select(func.count(Chairmanship.id))) == 2
         listing = client.get("/chair/").text
         assert "The alternation between Africa and Europe is broken 1 time" in listing
-        assert "Germany follows The Netherlands" in listing
+        assert listing.count(warning) == 1
+        assert "alternation" not in listing.split("<table", 1)[1]  # not again on its row
 
     def test_an_alternating_chair_saves_without_warning(
         self, app, client, people, login_as, factory
@@ -109,6 +112,51 @@ class TestAlternation:
         )
         assert [f for f in _flashes(response.text) if "note" in f.lower()] == []
         assert "is broken" not in client.get("/chair/").text
+
+
+# Periods as people read them ----------------------------------------------------------
+
+
+class TestPeriodWording:
+    def test_upcoming_current_and_past_terms_read_as_such(
+        self, app, client, people, login_as, factory
+    ):
+        from datetime import timedelta
+
+        from kpplan.core.clock import today
+
+        with app.test_request_context():
+            now = today()
+        past_start, current_start = date(now.year - 3, 3, 1), date(now.year - 1, 3, 1)
+        next_start = date(now.year + 1, 3, 1)
+        factory.chairmanship("Eritrea", past_start, current_start - timedelta(days=1))
+        factory.chairmanship("Italy", current_start)
+        factory.chairmanship("Kenya", next_start)
+        login_as(people["observer"])
+        listing = client.get("/chair/").text
+        table = listing.split("<table", 1)[1]
+
+        def period(name):
+            row = table.split(f">{name}</a>", 1)[1].split("</tr>", 1)[0]
+            return re.search(r'data-label="Period">(.*?)</td>', row).group(1)
+
+        assert period("Kenya") == f"from 1 Mar {next_start.year}"
+        assert period("Italy") == f"since 1 Mar {current_start.year}"
+        assert period("Eritrea") == f"1 Mar {past_start.year} – 28 Feb {current_start.year}"
+        assert "today" not in table
+        with app.app_context():
+            kenya = db.session.scalar(
+                select(Chairmanship.id).where(Chairmanship.start_date == next_start)
+            )
+        page = client.get(f"/chair/{kenya}").text
+        assert f"<dd>from 1 Mar {next_start.year}</dd>" in page
+
+    def test_a_chair_designated_without_a_date_reads_so(
+        self, app, client, people, login_as, factory
+    ):
+        factory.chairmanship("Germany", None)
+        login_as(people["observer"])
+        assert "Upcoming, date to be set" in client.get("/chair/").text
 
 
 # Periods and handovers ----------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kpplan.audit.models import AuditEntry
 from kpplan.core.errors import DomainError
@@ -451,11 +451,14 @@ class TestCalendarAndLedger:
         assert many.count == few.count
 
     def test_hosting_ledger_counts_by_state_region_and_year(
-        self, client, people, login_as, factory
+        self, app, client, people, login_as, factory
     ):
-        factory.activity(start=date(2022, 7, 12), host="Kenya", co_hosts=("Germany",))
-        factory.activity(start=date(2024, 2, 7), co_hosts=("Kenya", "Germany"))
-        factory.activity(start=date(2022, 11, 22), host="Egypt", co_hosts=("France",))
+        held = Status.HELD
+        factory.activity(start=date(2022, 7, 12), host="Kenya", co_hosts=("Germany",), status=held)
+        factory.activity(start=date(2024, 2, 7), co_hosts=("Kenya", "Germany"), status=held)
+        factory.activity(
+            start=date(2022, 11, 22), host="Egypt", co_hosts=("France",), status=Status.CLOSED
+        )
         factory.activity(start=date(2023, 1, 10), host="Malta", status=Status.CANCELLED)
         login_as(people["chair"])
         page = client.get("/activities/hosting").text
@@ -468,7 +471,50 @@ class TestCalendarAndLedger:
         assert "<td>Never</td>" in row("Malta")  # a cancelled activity does not count
         assert "2 H · 1 C" in row("Africa")  # Kenya 2022, Egypt 2022; Kenya co-hosted 2024
         assert "0 H · 3 C" in row("Europe")
-        assert ">2023<" not in page  # no year column with nothing in it
+        # The years run without gaps: 2023 had nothing, and the years up to this one show.
+        header = page.split('<th scope="col">Next to host</th>', 1)[1].split("</tr>", 1)[0]
+        shown = [int(y) for y in re.findall(r'class="num">(\d{4})</th>', header)]
+        assert shown == list(range(2022, max(2024, _today(app).year) + 1))
+
+    def test_hosting_ledger_lists_planned_activities_apart(
+        self, app, client, people, login_as, factory
+    ):
+        soon = _today(app) + timedelta(days=40)
+        factory.activity(start=date(2022, 7, 12), host="Kenya", status=Status.HELD)
+        factory.activity(title="TM Nairobi", start=soon, host="Kenya", co_hosts=("Italy",))
+        factory.activity(title="TM Rome", start=soon, host="Italy", status=Status.CONFIRMED)
+        factory.activity(title="Past and never held", start=date(2023, 3, 1), host="Malta")
+        factory.activity(title="Dropped", start=soon, host="Egypt", status=Status.CANCELLED)
+        login_as(people["observer"])
+        page = client.get("/activities/hosting").text
+
+        def row(name):
+            return page.split(f'<th scope="row">{name}</th>', 1)[1].split("</tr>", 1)[0]
+
+        # Only what took place counts; planned and confirmed activities are "next to host".
+        assert "1 H · 0 C" in row("Kenya") and "0 H · 0 C" in row("Italy")
+        assert soon.strftime("%b %Y") + "</a> H" in row("Kenya")
+        assert soon.strftime("%b %Y") + "</a> H" in row("Italy")
+        assert soon.strftime("%b %Y") + "</a> C" in row("Italy")
+        assert "<td>Never</td>" in row("Malta") and "0 H · 0 C" in row("Malta")
+        coming = page.split('id="next-to-host"', 1)[1]
+        assert ">TM Nairobi</a>" in coming and ">TM Rome</a>" in coming
+        assert "Past and never held" not in page and "Dropped" not in page
+
+    def test_hosting_ledger_query_count_does_not_grow(
+        self, app, client, people, login_as, factory, count_queries
+    ):
+        login_as(people["observer"])
+        soon = _today(app) + timedelta(days=40)
+        factory.activity(start=soon, host="Kenya")
+        with count_queries() as few:
+            client.get("/activities/hosting")
+        for n in range(10):
+            factory.activity(start=soon + timedelta(days=n), host="Egypt", co_hosts=("Italy",))
+            factory.activity(start=date(2019, 1, 1 + n), host="Malta", status=Status.HELD)
+        with count_queries() as many:
+            client.get("/activities/hosting")
+        assert many.count == few.count
 
 
 class TestCalendarFeeds:
@@ -508,6 +554,45 @@ class TestCalendarFeeds:
         assert [str(e["summary"]) for e in Calendar.from_ical(only_state.data).walk("VEVENT")] == [
             "TM Nairobi"
         ]
+
+    def test_the_link_is_narrowed_by_choosing_a_state(self, app, client, people, login_as, factory):
+        soon = _today(app) + timedelta(days=10)
+        factory.activity(title="TM Nairobi", start=soon, host="Kenya")
+        factory.activity(title="TM Rome", start=soon, host="Italy")
+        login_as(people["fp_a"])
+        with app.app_context():
+            kenya = state_named("Kenya").id
+        form = client.get("/account").text.split('id="calendar"', 1)[1]
+        # A list of the member states to choose from, not a number to type.
+        assert f'<option value="{kenya}">Kenya</option>' in form
+        assert '<option selected value="0">Every state</option>' in form
+        client.post("/account/calendar-link", data={"calendar-state": kenya})
+        page = client.get("/account").text
+        assert "It shows the activities of Kenya only." in page
+        address = re.search(r'<code class="feed-url">([^<]+)</code>', page).group(1)
+        address = address.replace("&amp;", "&")
+        assert f"state={kenya}" in address
+        calendar_program = app.test_client()
+        feed = Calendar.from_ical(calendar_program.get(address.split("localhost", 1)[1]).data)
+        assert [str(e["summary"]) for e in feed.walk("VEVENT")] == ["TM Nairobi"]
+
+    def test_a_state_not_in_the_list_makes_no_link(self, app, client, people, login_as):
+        login_as(people["fp_a"])
+        with app.app_context():
+            before = db.session.scalar(
+                select(func.count(AuditEntry.id)).where(AuditEntry.action == "calendar_link_reset")
+            )
+        response = client.post(
+            "/account/calendar-link", data={"calendar-state": "999999"}, follow_redirects=True
+        )
+        assert response.status_code == 200
+        assert "No new calendar link: Not a valid choice." in response.text
+        assert "feed-url" not in response.text
+        with app.app_context():
+            after = db.session.scalar(
+                select(func.count(AuditEntry.id)).where(AuditEntry.action == "calendar_link_reset")
+            )
+        assert after == before
 
     def test_uid_is_stable_across_edits(self, app, client, people, login_as, factory):
         activity = factory.activity(title="SC Meeting", start=_today(app) + timedelta(days=5))
@@ -775,6 +860,9 @@ class TestDocuments:
         login_as(people["secretariat"])
         response = self._upload(client, activity.id, content, name, title="Agenda")
         assert "Agenda has been added." in response.text
+        # Its size as people write it: under 1 kB in bytes (issue 12).
+        size = f"{len(content)} bytes" if len(content) < 1024 else f"{len(content) / 1024:.1f} kB"
+        assert f" · {size.replace('.0 kB', ' kB')}</span>" in response.text
         with app.app_context():
             document = db.session.scalars(select(Document)).one()
             assert document.content_type == content_type and document.size == len(content)
@@ -808,7 +896,7 @@ class TestDocuments:
         activity = factory.activity()
         login_as(people["secretariat"])
         response = self._upload(client, activity.id, PDF + b"0" * 2048, "big.pdf")
-        assert "larger than" in response.text
+        assert "The file is larger than 1 kB; share a smaller version." in response.text
         app.config["MAX_CONTENT_LENGTH"] = 4096
         response = client.post(
             f"/activities/{activity.id}/documents",

@@ -3,6 +3,7 @@ once someone reported), withdrawing them, their codes and the demo set."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import sqlalchemy as sa
@@ -167,6 +168,21 @@ class TestRecording:
         assert response.status_code == 200
         assert "Kenya has already reported" in response.text
         assert count_rows(app, FollowUp) == 2
+
+    def test_the_withdraw_form_sits_behind_a_button(self, client, people, login_as, factory):
+        recommendation = factory.recommendation(factory.activity().id, states=(STATE_A,))
+        login_as(people["secretariat"])
+        page = client.get(f"/recommendations/{recommendation.id}").text
+        section = page.split('<section id="withdraw"', 1)[1].split("</section>", 1)[0]
+        # A closed disclosure whose button is "Withdraw…"; the reason and the red button inside.
+        assert re.search(
+            r'<details class="disclosure">\s*<summary[^>]*>Withdraw…</summary>', section
+        )
+        inside = section.split("</summary>", 1)[1].split("</details>", 1)[0]
+        assert 'name="reason"' in inside and "button-danger" in inside
+        assert "button-danger" not in page.replace(inside, "")
+        login_as(people["fp_a"])
+        assert 'id="withdraw"' not in client.get(f"/recommendations/{recommendation.id}").text
 
     def test_withdrawn_recommendations_leave_open_counts(
         self, app, client, people, login_as, factory

@@ -67,7 +67,7 @@ class TestHandover:
         text = client.get(f"/chair/{term['chair'].id}/handover").text
         assert "The first 1 of 2: the downloaded handover pack lists them all." in text
         open_section = text.split('id="open"', 1)[1].split("</section>", 1)[0]
-        assert open_section.count('<tr><td><a href="/recommendations/') == 1
+        assert open_section.count('<tr><td class="wording-cell"><a href="/recommendations/') == 1
         assert "2 open recommendations" in text and "1 overdue follow-ups" in text
 
     def test_a_focal_point_gets_their_own_state_only(self, client, people, login_as, term):
