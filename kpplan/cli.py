@@ -86,7 +86,7 @@ def seed_command(demo: bool) -> None:
 
     Safe to run again: what exists already is left as it is.
     """
-    from kpplan.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed
+    from kpplan.seed import DEMO_ACCOUNTS, DEMO_FOCAL_POINTS, DEMO_PASSWORD, seed
 
     added = seed(demo=demo)
     click.echo(
@@ -95,6 +95,9 @@ def seed_command(demo: bool) -> None:
     )
     if demo:
         click.echo(f"Demo history: {added['activities']} past activities added.")
+        click.echo(
+            f"Demo upcoming activities (illustrative): {added['upcoming']} added, dated from today."
+        )
         click.echo(
             f"Demo recommendations (illustrative): {added['recommendations']} added, "
             "with their follow-up."
@@ -109,6 +112,11 @@ def seed_command(demo: bool) -> None:
         for email, _name, role, state, _alt in DEMO_ACCOUNTS:
             where = f" ({state})" if state else ""
             click.echo(f"  {email:<34} {role.label}{where}")
+        click.echo(
+            f"  and the illustrative focal points of {len(DEMO_FOCAL_POINTS)} more states: "
+            "focal.<state>@kpplan.example (e.g. focal.egypt@kpplan.example, "
+            "focal.south-sudan@kpplan.example)."
+        )
         click.echo(f"  password for all of them: {DEMO_PASSWORD}")
 
 

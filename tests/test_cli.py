@@ -89,7 +89,7 @@ def test_create_user_explains_what_is_wrong(app, runner):
 def test_seed_is_idempotent_and_demo_adds_one_account_per_role(app, runner):
     first = runner.invoke(args=["kpplan", "seed", "--demo"])
     assert first.exit_code == 0, first.output
-    assert "Demo accounts: 7 added" in first.output
+    assert "Demo accounts: 20 added" in first.output  # 7 roles, 13 more focal points
     assert "password for all of them" in first.output
     again = runner.invoke(args=["kpplan", "seed", "--demo"])
     assert "0 states and 0 organisations added" in again.output

@@ -76,8 +76,8 @@ def test_reference_data_loads_after_migrations(empty_app):
         upgrade()
         first = seed(demo=True)
         second = seed(demo=True)
-    assert first["states"] == 41 and first["organisations"] > 15 and first["accounts"] == 7
-    assert first["activities"] == 29
+    assert first["states"] == 41 and first["organisations"] > 15 and first["accounts"] == 20
+    assert first["activities"] == 29 and first["upcoming"] == 3
     assert first["recommendations"] == 8
     assert first["activities"] == 29 and first["chairmanships"] == 5
     assert first["snapshots"] == 1
@@ -91,6 +91,7 @@ def test_reference_data_loads_after_migrations(empty_app):
         "chairmanships": 0,
         "snapshots": 0,
         "invitations": 0,
+        "upcoming": 0,
     }
 
 

@@ -1,27 +1,53 @@
-"""The Process's own record of past activities (shared DOMAIN.md), as demo history.
+"""The Process's own record of past activities (shared DOMAIN.md), as demo history, and a
+few illustrative upcoming activities.
 
 Where the texts give only a month or a year, a date is chosen and the record says so;
-where two texts disagree, one value is kept and the other noted on the record.
+where two texts disagree, one value is kept and the other noted on the record. Where the
+texts name the city of a member state but not the host, that state is recorded as host and
+the note says it was inferred. The organisations the texts name at an activity are linked
+to it. The upcoming activities are not in the texts: their titles and notes say
+"illustrative", and their dates follow today so that Upcoming and the calendar show them.
 """
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
-from kpplan.directory.models import State
+from kpplan.directory.models import Organisation, State
 from kpplan.meetings import services
 from kpplan.meetings.kinds import ActivityKind as K
-from kpplan.meetings.models import Activity, Format, Relation, StateRole, Status
+from kpplan.meetings.models import (
+    Activity,
+    Format,
+    OrganisationRole,
+    Relation,
+    StateRole,
+    Status,
+)
 
 FOUR_PS = "Trafficking in Human Beings: The 4Ps Revisited"
+EGYPT_2019 = (
+    "Thematic Meeting on Legal Frameworks and Policy Development: "
+    "Optimising the Benefits of Organised Labour Migration"
+)
+MOMBASA = (
+    "Thematic Meeting on Legal Pathways: Talent and Skills Mobility Partnerships "
+    "to Match Labour Market Needs"
+)
 H, CH, C, CC = StateRole.HOST, StateRole.CO_HOST, StateRole.CHAIR, StateRole.CO_CHAIR
 ONLINE = Format.VIRTUAL
+PARTNER, SPEAKER = OrganisationRole.PARTNER, OrganisationRole.SPEAKER
+IMPLEMENTING = OrganisationRole.IMPLEMENTING
+# Meetings the record keeps beside the Process's own, which its statistics leave apart.
+JVAP = "Joint Valletta Action Plan (JVAP)"
+AU = "African Union"
+INFERRED = "Host inferred from the city: the texts name {city} but not who hosted."
 
 
 @dataclass
@@ -40,6 +66,12 @@ class Past:
     outcome: str | None = None
     note: str | None = None
     series: tuple[str, int, int] | None = None
+    # The organisations the texts name at it (acronym, role).
+    named: list[tuple[str, OrganisationRole]] = field(default_factory=list)
+    # Set for a meeting of another process (e.g. the JVAP), kept apart in the statistics.
+    other_process: str | None = None
+    # Titles an earlier demo gave it, so that seeding again does not add it twice.
+    former_titles: tuple[str, ...] = ()
 
 
 RECORD: list[Past] = [
@@ -52,6 +84,7 @@ RECORD: list[Past] = [
         "Khartoum",
         "Sudan",
         note="Convened by the African Union; it prepared the launch of the Process.",
+        other_process=AU,
     ),
     Past(
         K.MINISTERIAL,
@@ -59,6 +92,8 @@ RECORD: list[Past] = [
         date(2014, 11, 28),
         city="Rome",
         country="Italy",
+        roles=[("Italy", H)],
+        note=INFERRED.format(city="Rome"),
         outcome="The Rome Declaration launched the EU–Horn of Africa Migration Route Initiative "
         "(Khartoum Process).",
     ),
@@ -76,7 +111,9 @@ RECORD: list[Past] = [
         date(2017, 1, 1),
         city="Berlin",
         country="Germany",
-        note="The texts give only the year 2017; 1 January stands for it.",
+        roles=[("Germany", H)],
+        note="The texts give only the year 2017; 1 January stands for it. "
+        + INFERRED.format(city="Berlin"),
     ),
     Past(
         K.THEMATIC_MEETING,
@@ -85,6 +122,8 @@ RECORD: list[Past] = [
         date(2018, 6, 20),
         "The Hague",
         "The Netherlands",
+        roles=[("The Netherlands", H)],
+        named=[("MMC", SPEAKER)],
     ),
     Past(
         K.THEMATIC_MEETING,
@@ -110,7 +149,10 @@ RECORD: list[Past] = [
         "Addis Ababa",
         "Ethiopia",
         participants=280,
-        note="About 280 officials took part.",
+        note="About 280 officials took part. A Senior Officials' Meeting of the Joint Valletta "
+        "Action Plan, which the Khartoum and Rabat Processes share: it is kept apart from the "
+        "Khartoum Process's own Senior Officials' Meetings in the statistics.",
+        other_process=JVAP,
     ),
     Past(
         K.TRAINING,
@@ -118,8 +160,10 @@ RECORD: list[Past] = [
         date(2018, 12, 1),
         date(2018, 12, 2),
         participants=40,
+        named=[("IGAD", PARTNER), ("IOM", PARTNER), ("UNDP", PARTNER), ("UNHCR", PARTNER)],
         note="Held under the Italian Chairmanship (2018–19) over two days with more than 40 "
-        "participants; the texts give no date, so 1–2 December 2018 stands for it.",
+        "participants; the texts give no date, so 1–2 December 2018 stands for it. The texts "
+        "write UNCHR for UNHCR.",
     ),
     Past(
         K.SENIOR_OFFICIALS,
@@ -127,12 +171,13 @@ RECORD: list[Past] = [
         date(2019, 3, 7),
         city="Asmara",
         country="Eritrea",
+        roles=[("Eritrea", H)],
+        note=INFERRED.format(city="Asmara"),
         outcome="Italy handed the Chairmanship of the Process over to Eritrea.",
     ),
     Past(
         K.THEMATIC_MEETING,
-        "Thematic Meeting on Legal Frameworks and Policy Development: "
-        "Optimising the Benefits of Organised Labour Migration",
+        EGYPT_2019,
         date(2019, 9, 24),
         date(2019, 9, 25),
         country="Egypt",
@@ -144,8 +189,9 @@ RECORD: list[Past] = [
         date(2020, 3, 6),
         city="The Hague",
         country="The Netherlands",
+        roles=[("The Netherlands", H)],
         note="The texts say March 2020, beside the 7th Senior Officials' Meeting of 6 March; "
-        "6 March stands for it.",
+        "6 March stands for it. " + INFERRED.format(city="The Hague"),
     ),
     Past(
         K.SENIOR_OFFICIALS,
@@ -153,6 +199,8 @@ RECORD: list[Past] = [
         date(2020, 3, 6),
         city="The Hague",
         country="The Netherlands",
+        roles=[("The Netherlands", H)],
+        note=INFERRED.format(city="The Hague"),
         outcome="Eritrea handed the Chairmanship over to The Netherlands.",
     ),
     Past(
@@ -161,7 +209,9 @@ RECORD: list[Past] = [
         date(2020, 7, 2),
         format=ONLINE,
         participants=50,
-        note="More than 50 participants. The texts do not say which kind of meeting it was.",
+        roles=[("The Netherlands", C)],
+        note="More than 50 participants. The texts do not say which kind of meeting it was; "
+        "they say The Netherlands, as Chair of the Process, explored this new format.",
     ),
     Past(
         K.STEERING_COMMITTEE, "Virtual Steering Committee Meeting", date(2020, 12, 2), format=ONLINE
@@ -173,6 +223,7 @@ RECORD: list[Past] = [
         format=ONLINE,
         series=(FOUR_PS, 1, 4),
         roles=[("The Netherlands", C)],
+        named=[("ILO", SPEAKER)],
         participants=100,
         note="More than 100 attendees.",
     ),
@@ -182,6 +233,8 @@ RECORD: list[Past] = [
         date(2021, 4, 28),
         format=ONLINE,
         series=(FOUR_PS, 2, 4),
+        roles=[("The Netherlands", C)],
+        named=[("UNHCR", SPEAKER)],
         participants=140,
         note="More than 140 attendees.",
     ),
@@ -191,6 +244,8 @@ RECORD: list[Past] = [
         date(2021, 5, 26),
         format=ONLINE,
         series=(FOUR_PS, 3, 4),
+        roles=[("The Netherlands", C)],
+        named=[("UNODC", SPEAKER), ("ROCK", SPEAKER)],
         participants=100,
         note="More than 100 attendees.",
     ),
@@ -200,6 +255,8 @@ RECORD: list[Past] = [
         date(2021, 6, 30),
         format=ONLINE,
         series=(FOUR_PS, 4, 4),
+        roles=[("The Netherlands", C)],
+        named=[("UNHCR", SPEAKER)],
     ),
     Past(
         K.VIRTUAL_ROUNDTABLE,
@@ -214,7 +271,9 @@ RECORD: list[Past] = [
         date(2021, 9, 29),
         city="Brussels",
         country="Belgium",
-        note="One text gives 21 September 2021; 29 September is kept.",
+        roles=[("Belgium", H)],
+        note="One text gives 21 September 2021; 29 September is kept. "
+        + INFERRED.format(city="Brussels"),
     ),
     Past(
         K.THEMATIC_MEETING,
@@ -231,7 +290,9 @@ RECORD: list[Past] = [
         date(2022, 3, 22),
         city="Kampala",
         country="Uganda",
-        note="Held in the morning, before the 8th Senior Officials' Meeting.",
+        roles=[("Uganda", H)],
+        note="Held in the morning, before the 8th Senior Officials' Meeting. "
+        + INFERRED.format(city="Kampala"),
     ),
     Past(
         K.SENIOR_OFFICIALS,
@@ -240,6 +301,8 @@ RECORD: list[Past] = [
         date(2022, 3, 23),
         "Kampala",
         "Uganda",
+        roles=[("Uganda", H)],
+        note=INFERRED.format(city="Kampala"),
         outcome="The Netherlands handed the Chairmanship over to South Sudan; the Work Plan "
         "2022/23 was presented.",
     ),
@@ -253,16 +316,20 @@ RECORD: list[Past] = [
         roles=[("South Sudan", H)],
         participants=28,
         countries=8,
+        named=[("ICMPD", IMPLEMENTING), ("EAPCCO", SPEAKER), ("Frontex", SPEAKER)],
         note="One text gives 24–25 May 2022; 24–26 May is kept.",
     ),
     Past(
         K.THEMATIC_MEETING,
-        "Thematic Meeting on Legal Pathways: Talent and Skills Mobility Partnerships",
+        MOMBASA,
         date(2022, 7, 12),
         date(2022, 7, 13),
         "Mombasa",
         "Kenya",
         roles=[("Kenya", H), ("Germany", CH)],
+        former_titles=(
+            "Thematic Meeting on Legal Pathways: Talent and Skills Mobility Partnerships",
+        ),
     ),
     Past(
         K.THEMATIC_WORKSHOP,
@@ -275,6 +342,10 @@ RECORD: list[Past] = [
         participants=60,
         countries=19,
         organisations=12,
+        named=[
+            (acronym, PARTNER)
+            for acronym in ("EUROPOL", "EUROJUST", "ICMPD", "INTERPOL", "UNHCR", "ROCK", "UNODC")
+        ],
         note="More than 60 participants.",
     ),
     Past(
@@ -297,18 +368,21 @@ RECORD: list[Past] = [
         "Nairobi",
         "Kenya",
         roles=[("Kenya", CH), ("Germany", CH)],
+        named=[(acronym, PARTNER) for acronym in ("UNODC", "ROCK", "Frontex", "EAC", "ICMPD")],
         note="The texts name Kenya and Germany as co-hosts, and no host.",
     ),
 ]
 
 
 def load_demo_activities() -> int:
-    """Add the past activities that are missing (by title and start date); returns how many."""
+    """Add the past activities that are missing (by title, or a title an earlier demo gave
+    it, and start date) and link them as the texts do; returns how many were added."""
     states = {s.name: s for s in db.session.scalars(select(State))}
+    organisations = {o.acronym: o for o in db.session.scalars(select(Organisation))}
     known = {tuple(row) for row in db.session.execute(select(Activity.title, Activity.start_date))}
     added = 0
     for past in RECORD:
-        if (past.title, past.start) in known:
+        if any((title, past.start) in known for title in (past.title, *past.former_titles)):
             continue
         activity = services.create_activity(
             None,
@@ -324,18 +398,19 @@ def load_demo_activities() -> int:
             organisations_represented=past.organisations,
             outcome_summary=past.outcome,
             record_note=past.note,
+            other_process=past.other_process,
             series_title=past.series[0] if past.series else None,
             series_position=past.series[1] if past.series else None,
             series_size=past.series[2] if past.series else None,
             status=Status.CLOSED if past.outcome else Status.HELD,
             state_roles=[(states[name], role) for name, role in past.roles],
+            organisations=[(organisations[acronym], role) for acronym, role in past.named],
         )
         # The record is of the past: its preparation was done, as far as anyone will chase.
         for milestone in activity.milestones:
             milestone.done_on = milestone.due_date
         added += 1
-    if added:
-        _link_demo_activities()
+    _link_demo_activities()
     return added
 
 
@@ -346,6 +421,9 @@ LINKS = [
         Relation.PREPARES,
         "Thematic Meeting on Return, Reintegration and Integration: Finding Durable Solutions",
     ),
+    # "This meeting built on the successful outcomes of the TM on Legal Frameworks and
+    # Policy Development [...] hosted by Egypt in 2019."
+    (MOMBASA, Relation.BUILDS_ON, EGYPT_2019),
 ]
 
 
@@ -356,3 +434,104 @@ def _link_demo_activities() -> None:
             # Refused (before any write) when they are linked already.
             with contextlib.suppress(DomainError):
                 services.link_activities(None, by_title[source], by_title[target], relation)
+
+
+# Upcoming activities, not in the texts: illustrative, dated from today.
+ILLUSTRATIVE_NOTE = (
+    "Illustrative: added by the demo so that upcoming activities, the calendar and "
+    "invitations have something to show. This activity is not in the Process's record."
+)
+TRAINING_TITLE = "Regional Training on the Identification of Victims of Trafficking (illustrative)"
+
+
+@dataclass
+class Upcoming:
+    kind: K
+    title: str
+    days_ahead: int
+    length: int
+    theme: str
+    city: str | None
+    country: str | None
+    status: Status
+    roles: list[tuple[str, StateRole]] = field(default_factory=list)
+    named: list[tuple[str, OrganisationRole]] = field(default_factory=list)
+    format: Format = Format.IN_PERSON
+
+
+UPCOMING: list[Upcoming] = [
+    Upcoming(
+        K.TRAINING,
+        TRAINING_TITLE,
+        45,
+        2,
+        "Identifying and referring victims of trafficking at borders",
+        "Nairobi",
+        "Kenya",
+        Status.PLANNED,
+        roles=[("Kenya", H)],
+        named=[("IOM", PARTNER), ("UNODC", PARTNER)],
+    ),
+    Upcoming(
+        K.WEBINAR,
+        "Webinar on Online Recruitment in Trafficking in Human Beings (illustrative)",
+        75,
+        1,
+        "How traffickers recruit online, and how law enforcement and platforms answer",
+        None,
+        None,
+        Status.PLANNED,
+        roles=[("Germany", C)],
+        named=[("UNODC", SPEAKER)],
+        format=ONLINE,
+    ),
+    Upcoming(
+        K.THEMATIC_MEETING,
+        "Thematic Meeting on Financial Investigations against Smuggling Networks (illustrative)",
+        130,
+        2,
+        "Following the money of smuggling and trafficking networks across borders",
+        "Berlin",
+        "Germany",
+        Status.CONFIRMED,
+        roles=[("Germany", H), ("Ethiopia", CH)],
+        named=[("ICMPD", IMPLEMENTING), ("EUROPOL", SPEAKER)],
+    ),
+]
+
+
+def load_demo_upcoming(today: date) -> int:
+    """Add the illustrative upcoming activities that are missing (by title), dated from
+    ``today``; returns how many were added.
+
+    Their preparation steps already due are recorded as done, so that a new demo's
+    reminders chase only what lies ahead.
+    """
+    states = {s.name: s for s in db.session.scalars(select(State))}
+    organisations = {o.acronym: o for o in db.session.scalars(select(Organisation))}
+    known = set(db.session.scalars(select(Activity.title)))
+    added = 0
+    for upcoming in UPCOMING:
+        if upcoming.title in known:
+            continue
+        start = today + timedelta(days=upcoming.days_ahead)
+        activity = services.create_activity(
+            None,
+            kind=upcoming.kind,
+            title=upcoming.title,
+            theme=upcoming.theme,
+            start_date=start,
+            end_date=start + timedelta(days=upcoming.length - 1),
+            city=upcoming.city,
+            country_id=states[upcoming.country].id if upcoming.country else None,
+            format=upcoming.format,
+            record_note=ILLUSTRATIVE_NOTE,
+            status=upcoming.status,
+            state_roles=[(states[name], role) for name, role in upcoming.roles],
+            organisations=[(organisations[acronym], role) for acronym, role in upcoming.named],
+        )
+        for milestone in activity.milestones:
+            if milestone.due_date <= today:
+                milestone.done_on = milestone.due_date
+        added += 1
+    return added

@@ -117,6 +117,12 @@ class ActivityForm(VersionedForm):
         validators=[Optional()],
         description="Where sources disagree: the value kept here and the other one.",
     )
+    other_process = StringField(
+        "Meeting of another process",
+        validators=[Optional(), Length(max=120)],
+        description="Only for a meeting that is not the Khartoum Process's own, for example "
+        '"Joint Valletta Action Plan (JVAP)": the statistics count it apart.',
+    )
 
     def set_choices(self) -> None:
         states = db.session.scalars(select(State).order_by(State.name)).all()
@@ -202,6 +208,7 @@ _TEXT_FIELDS = (
     "action_points",
     "series_title",
     "record_note",
+    "other_process",
 )
 _PLAIN_FIELDS = (
     *_TEXT_FIELDS,

@@ -109,6 +109,9 @@ class Activity(Versioned, Timestamped, Base):
 
     # Where the Process's own texts disagree, the value kept and the other one noted here.
     record_note: Mapped[str | None] = mapped_column(Text)
+    # A meeting of another process the record keeps (e.g. "Joint Valletta Action Plan
+    # (JVAP)"): the statistics leave it out of the Process's own figures and show it apart.
+    other_process: Mapped[str | None] = mapped_column(String(120))
 
     country: Mapped[State | None] = relationship()
     state_roles: Mapped[list[ActivityStateRole]] = relationship(

@@ -48,6 +48,7 @@ FIELDS = (
     "series_position",
     "series_size",
     "record_note",
+    "other_process",
 )
 AUDITED = (*FIELDS, "status", "status_reason", "state_roles", "organisations", "version")
 

@@ -1,32 +1,24 @@
-"""Demo invitations: every upcoming activity of the demo gets its invitation list, sent, and
-the soonest a few illustrative nominations.
+"""Demo invitations: the upcoming activities of the demo whose invitations are due get their
+invitation list, sent, and the soonest a few illustrative nominations.
 
-The Process's record holds only past activities; when the demo has no upcoming one, an
-illustrative training is added, named and noted as such, so that the invitations,
-nominations and attendance have something to show.
+The upcoming activities are the demo's illustrative ones (``kpplan.meetings.demo``); an
+activity whose "Invitations sent" step lies ahead has no list yet, as in real life.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import select
 
 from kpplan.core.extensions import db
-from kpplan.directory.models import Organisation, State
-from kpplan.meetings import services as meetings
-from kpplan.meetings.kinds import ActivityKind
-from kpplan.meetings.models import Activity, Format, OrganisationRole, StateRole, Status
+from kpplan.meetings.demo import TRAINING_TITLE
+from kpplan.meetings.models import Activity, Milestone
 from kpplan.participants import services
 from kpplan.participants.models import Gender, InvitationList, ParticipantStatus
 
-ILLUSTRATIVE_TITLE = (
-    "Regional Training on the Identification of Victims of Trafficking (illustrative)"
-)
-ILLUSTRATIVE_NOTE = (
-    "Illustrative: added by the demo to show invitations, nominations and attendance. "
-    "This activity is not in the Process's record."
-)
+# The illustrative training the nominations below are made for.
+ILLUSTRATIVE_TITLE = TRAINING_TITLE
 # (delegation, name, function, institution, gender, status, visa letter)
 NOMINATIONS = [
     (
@@ -69,36 +61,6 @@ NOMINATIONS = [
 DECLINED = ("Italy", "Illustrative: no expert is available on these dates.")
 
 
-def _illustrative_activity(today: date) -> Activity:
-    states = {s.name: s for s in db.session.scalars(select(State))}
-    organisations = {
-        o.acronym: o
-        for o in db.session.scalars(select(Organisation))
-        if o.acronym in ("IOM", "UNODC")
-    }
-    start = today + timedelta(days=45)
-    activity = meetings.create_activity(
-        None,
-        kind=ActivityKind.TRAINING,
-        title=ILLUSTRATIVE_TITLE,
-        theme="Identifying and referring victims of trafficking at borders",
-        start_date=start,
-        end_date=start + timedelta(days=1),
-        city="Nairobi",
-        country_id=states["Kenya"].id,
-        format=Format.IN_PERSON,
-        record_note=ILLUSTRATIVE_NOTE,
-        status=Status.PLANNED,
-        state_roles=[(states["Kenya"], StateRole.HOST)],
-        organisations=[(o, OrganisationRole.PARTNER) for o in organisations.values()],
-    )
-    # The preparation so far is done (the invitations are sent); what lies ahead is not.
-    for milestone in activity.milestones:
-        if milestone.due_date <= today:
-            milestone.done_on = milestone.due_date
-    return activity
-
-
 def _nominate(invitation_list: InvitationList, today: date) -> None:
     by_name = {i.delegation: i for i in invitation_list.invitations}
     for delegation, name, function, institution, gender, status, visa in NOMINATIONS:
@@ -126,18 +88,23 @@ def _nominate(invitation_list: InvitationList, today: date) -> None:
 
 
 def load_demo_invitations(today: date) -> int:
-    """Give each upcoming activity without one an invitation list, sent; add the illustrative
-    training when there is no upcoming activity; name a few illustrative delegates for the
-    soonest. Returns how many lists it drew up (0 when run again)."""
+    """Give each upcoming activity whose "Invitations sent" step is due (and has no list)
+    an invitation list, sent; name a few illustrative delegates for the soonest. Returns
+    how many lists it drew up (0 when run again)."""
+    due = (
+        select(Milestone.activity_id)
+        .where(Milestone.name == "Invitations sent", Milestone.due_date <= today)
+        .scalar_subquery()
+    )
     upcoming = db.session.scalars(
         select(Activity)
-        .where(Activity.status.in_(services.SENDABLE), Activity.start_date > today)
+        .where(
+            Activity.status.in_(services.SENDABLE),
+            Activity.start_date > today,
+            Activity.id.in_(due),
+        )
         .order_by(Activity.start_date, Activity.id)
     ).all()
-    if not upcoming and not db.session.scalar(
-        select(Activity.id).where(Activity.title == ILLUSTRATIVE_TITLE)
-    ):
-        upcoming = [_illustrative_activity(today)]
     with_list = set(db.session.scalars(select(InvitationList.activity_id)))
     drawn = []
     for activity in upcoming:

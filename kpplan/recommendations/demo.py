@@ -16,6 +16,7 @@ from sqlalchemy import select
 from kpplan.core.db import utcnow
 from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, Role, State, User
+from kpplan.meetings.demo import MOMBASA
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import follow_up_services, services
 from kpplan.recommendations.models import (
@@ -73,7 +74,7 @@ EXAMPLES = (
         ("Kenya", "Italy", "Ethiopia", "Somalia", "Germany", "Switzerland"),
     ),
     (
-        "Thematic Meeting on Legal Pathways: Talent and Skills Mobility Partnerships",
+        MOMBASA,
         "Explore skills mobility partnerships in sectors with shortages, with the private "
         "sector and training institutions of countries of origin.",
         ("JVAP2", "RD1"),
@@ -151,10 +152,11 @@ def load_demo_recommendations(today: date) -> int:
             secretariat, activities[title], [draft], illustrative=True
         )
     db.session.flush()
-    authors = {
-        "Kenya": users.get("focal.kenya@kpplan.example"),
-        "Italy": users.get("focal.italy@kpplan.example"),
-    }
+    # Each state's updates are posted by its focal point (its first, not the alternate).
+    authors: dict[str, User] = {}
+    for user in sorted(users.values(), key=lambda u: (u.is_alternate, u.id)):
+        if user.role is Role.FOCAL_POINT and user.state is not None:
+            authors.setdefault(user.state.name, user)
     for position, recommendation in enumerate(created[:-1]):
         for follow_up in recommendation.follow_ups:
             _history(follow_up, position, authors, secretariat, today)

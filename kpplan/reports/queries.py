@@ -22,6 +22,18 @@ from kpplan.recommendations.tallies import RecommendationTally
 
 # Only what happened counts: an activity held, or held and closed with its outcome.
 HELD = (Status.HELD, Status.CLOSED)
+# Only the Process's own: a meeting of another process (the JVAP's) is shown apart.
+OWN = Activity.other_process.is_(None)
+
+
+@dataclass(frozen=True)
+class OtherProcessActivity:
+    """A meeting of another process held in the period: not counted, but named."""
+
+    id: int
+    title: str
+    start_date: date
+    other_process: str
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,7 @@ class Statistics:
     rows: list[KindFigures]
     not_held: int
     recommendations: RecommendationCounts
+    other_processes: list[OtherProcessActivity] = field(default_factory=list)
 
     @property
     def activities(self) -> int:
@@ -124,7 +137,7 @@ def activity_figures(start: date, end: date) -> list[KindFigures]:
             func.coalesce(func.sum(counted.c.women), 0),
         )
         .outerjoin(counted, counted.c.activity_id == Activity.id)
-        .where(Activity.start_date.between(start, end), Activity.status.in_(HELD))
+        .where(Activity.start_date.between(start, end), Activity.status.in_(HELD), OWN)
         .group_by(Activity.kind)
     ).all()
     by_kind = {row[0]: KindFigures(row[0], *(int(v) for v in row[1:])) for row in rows}
@@ -137,8 +150,24 @@ def not_yet_held(start: date, end: date) -> int:
         select(func.count(Activity.id)).where(
             Activity.start_date.between(start, end),
             Activity.status.not_in([*HELD, Status.CANCELLED]),
+            OWN,
         )
     )
+
+
+def other_process_activities(start: date, end: date) -> list[OtherProcessActivity]:
+    """The meetings of other processes held (or closed) that started in the period, which
+    ``activity_figures`` leaves out, in date order."""
+    rows = db.session.execute(
+        select(Activity.id, Activity.title, Activity.start_date, Activity.other_process)
+        .where(
+            Activity.start_date.between(start, end),
+            Activity.status.in_(HELD),
+            Activity.other_process.is_not(None),
+        )
+        .order_by(Activity.start_date, Activity.id)
+    ).all()
+    return [OtherProcessActivity(*row) for row in rows]
 
 
 # What the recommendation counts read: kept in memory until one of these changes.
@@ -164,7 +193,7 @@ def recommendation_counts(
 
 def _recommendation_counts(start: date, end: date, state_id: int | None) -> RecommendationCounts:
     counted = select(Activity.id).where(
-        Activity.start_date.between(start, end), Activity.status.in_(HELD)
+        Activity.start_date.between(start, end), Activity.status.in_(HELD), OWN
     )
     in_period = (Recommendation.activity_id.in_(counted), Recommendation.withdrawn_at.is_(None))
     total = db.session.scalar(select(func.count(Recommendation.id)).where(*in_period))
@@ -198,6 +227,7 @@ def statistics(start: date, end: date, state_id: int | None = None) -> Statistic
         rows=activity_figures(start, end),
         not_held=not_yet_held(start, end),
         recommendations=recommendation_counts(start, end, state_id),
+        other_processes=other_process_activities(start, end),
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from kpplan.audit.models import AuditEntry
 from kpplan.chair import services
+from kpplan.chair.demo import german_term_start
 from kpplan.chair.forms import parse_target
 from kpplan.chair.models import (
     Chairmanship,
@@ -19,6 +20,7 @@ from kpplan.chair.models import (
     WorkPlanItem,
     quarter_end,
 )
+from kpplan.core import clock
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.directory.models import Role
@@ -580,14 +582,18 @@ def test_demo_chairmanships_follow_the_texts_and_load_once(app, runner):
     assert "Demo chairmanships: 5 added." in result.output
     assert "Demo chairmanships: 0 added." in runner.invoke(args=["kpplan", "seed", "--demo"]).output
     with app.app_context():
+        # Germany, named "upcoming" by the texts, chairs from an illustrative 1 March.
+        german = german_term_start(clock.today())
+        assert german.month == 3 and german.day == 1 and german <= clock.today()
         chairs = db.session.scalars(select(Chairmanship).order_by(Chairmanship.id)).all()
         assert [(c.state.name, c.start_date, c.end_date) for c in chairs] == [
             ("Italy", date(2018, 1, 1), date(2019, 3, 7)),
             ("Eritrea", date(2019, 3, 7), date(2020, 3, 6)),
             ("The Netherlands", date(2020, 3, 6), date(2022, 3, 22)),
-            ("South Sudan", date(2022, 3, 22), None),
-            ("Germany", None, None),
+            ("South Sudan", date(2022, 3, 22), german),
+            ("Germany", german, None),
         ]
+        assert "Illustrative" in chairs[4].note and "Illustrative" in chairs[3].note
         assert chairs[2].handover_activity.title.startswith("7th Senior Officials' Meeting")
         assert services.alternation_warnings(chairs) == {}
         plan = chairs[3].work_plan
