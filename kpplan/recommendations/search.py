@@ -3,7 +3,7 @@
 SQLite keeps an FTS5 table (``recommendations_fts``, its content read from
 ``recommendations``) in step by triggers; PostgreSQL an expression GIN index over a
 ``tsvector``. Both are created here for ``create_all`` (tests, the benchmark) and by the
-migration ``0015_list_indexes`` for installations; ``words_condition`` chooses by dialect.
+migration ``0017_list_indexes`` for installations; ``words_condition`` chooses by dialect.
 
 What people type is never handed to the search syntax: it is cut into words (letters and
 digits), each looked for as a prefix, all of them required. Quotes, stars, brackets or

@@ -19,8 +19,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0015_superseded_status'
-down_revision = '0014_calendar_token_hashes'
+revision = "0015_superseded_status"
+down_revision = "0014_calendar_token_hashes"
 branch_labels = None
 depends_on = None
 

@@ -175,7 +175,7 @@ class TestActivityKnownToTheMonth:
 
 
 def test_the_migration_keeps_every_activity_known_to_the_day_and_goes_back(empty_app):
-    """0015_date_precision: existing rows read "day"; the CHECK refuses anything else;
+    """0018_date_precision: existing rows read "day"; the CHECK refuses anything else;
     downgrading drops the column and upgrading again adds it."""
     insert = sa.text(
         "INSERT INTO activities (kind, title, start_date, end_date, format, status, version,"
@@ -186,7 +186,7 @@ def test_the_migration_keeps_every_activity_known_to_the_day_and_goes_back(empty
         upgrade(revision="0014_calendar_token_hashes")
         with db.engine.begin() as connection:
             connection.execute(sa.text(insert.text.format(extra="", value="")), {"title": "Old"})
-        upgrade(revision="0015_date_precision")
+        upgrade(revision="0018_date_precision")
         with db.engine.begin() as connection:
             kept = connection.execute(sa.text("SELECT date_precision FROM activities")).scalar()
         assert kept == "day"
@@ -196,6 +196,6 @@ def test_the_migration_keeps_every_activity_known_to_the_day_and_goes_back(empty
         downgrade(revision="0014_calendar_token_hashes")
         columns = {c["name"] for c in sa.inspect(db.engine).get_columns("activities")}
         assert "date_precision" not in columns
-        upgrade(revision="0015_date_precision")
+        upgrade(revision="0018_date_precision")
         columns = {c["name"] for c in sa.inspect(db.engine).get_columns("activities")}
         assert "date_precision" in columns

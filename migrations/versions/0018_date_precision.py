@@ -5,8 +5,8 @@ its month or year, so that lists still sort by it) and a precision, "month" or "
 pages read "June 2016" or "2016" rather than a day nobody knows. Every existing activity is
 known to the day ("day", the default).
 
-Revision ID: 0015_date_precision
-Revises: 0014_calendar_token_hashes
+Revision ID: 0018_date_precision
+Revises: 0017_list_indexes
 Create Date: 2026-11-26 14:50:00.000000
 
 """
@@ -15,8 +15,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0015_date_precision'
-down_revision = '0014_calendar_token_hashes'
+revision = "0018_date_precision"
+down_revision = "0017_list_indexes"
 branch_labels = None
 depends_on = None
 

@@ -14,8 +14,8 @@
 Statuses are stored by their values without CHECK constraints: a new follow-up status
 needs no migration of these tables.
 
-Revision ID: 0015_follow_up_tallies
-Revises: 0014_calendar_token_hashes
+Revision ID: 0016_follow_up_tallies
+Revises: 0015_superseded_status
 Create Date: 2026-11-26 14:40:00.000000
 
 """
@@ -24,8 +24,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0015_follow_up_tallies'
-down_revision = '0014_calendar_token_hashes'
+revision = "0016_follow_up_tallies"
+down_revision = "0015_superseded_status"
 branch_labels = None
 depends_on = None
 

@@ -14,8 +14,8 @@ SQLite rebuilds a table it alters in batch mode and drops its triggers with it: 
 migration that alters ``recommendations`` in batch mode must create the three triggers
 again.
 
-Revision ID: 0015_list_indexes
-Revises: 0014_calendar_token_hashes
+Revision ID: 0017_list_indexes
+Revises: 0016_follow_up_tallies
 Create Date: 2026-11-26 14:40:00.000000
 
 """
@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0015_list_indexes'
-down_revision = '0014_calendar_token_hashes'
+revision = "0017_list_indexes"
+down_revision = "0016_follow_up_tallies"
 branch_labels = None
 depends_on = None
 

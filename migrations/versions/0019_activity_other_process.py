@@ -6,8 +6,8 @@ Processes share, or the African Union conference that preceded the Process. The 
 that other process; the statistics leave such meetings out of the Process's own figures and
 show them apart. Empty for the Process's own activities (every existing one).
 
-Revision ID: 0015_activity_other_process
-Revises: 0014_calendar_token_hashes
+Revision ID: 0019_activity_other_process
+Revises: 0018_date_precision
 Create Date: 2026-11-26 14:50:00.000000
 
 """
@@ -17,8 +17,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = "0015_activity_other_process"
-down_revision = "0014_calendar_token_hashes"
+revision = "0019_activity_other_process"
+down_revision = "0018_date_precision"
 branch_labels = None
 depends_on = None
 
