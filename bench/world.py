@@ -329,6 +329,7 @@ def _fill_recommendations(volume, states, activities, rng) -> list[tuple[int, da
         rows.append(
             {
                 "activity_id": activity_id,
+                "meeting_date": start,
                 "number": number,
                 "code": f"KP-{start.year}-{activity_id}/R{number}",
                 "text": f"Recommendation {n}: "
@@ -573,22 +574,12 @@ def _fill_chairmanships(states, activities) -> None:
 
 
 def _after_bulk_fill() -> None:
-    """What kpplan keeps in step on each write, brought in step once after the bulk fill
-    (figures kept on write, for instance): every ``recount_everything`` kpplan offers."""
-    import importlib
-    import pkgutil
-
-    import kpplan
-
-    for module in pkgutil.walk_packages(kpplan.__path__, "kpplan."):
-        if module.name.split(".")[-1] not in {"tallies", "figures_kept", "counters"}:
-            continue
-        found = importlib.import_module(module.name)
-        recount = getattr(found, "recount_everything", None)
-        if recount is not None:
-            recount()
+    """What kpplan keeps in step on each write, brought in step once after the bulk fill:
+    the kept follow-up figures (as ``kpplan recount`` does)."""
     from kpplan.core.extensions import db
+    from kpplan.recommendations import tallies
 
+    tallies.recount(db.session.connection())
     db.session.commit()
 
 
