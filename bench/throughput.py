@@ -2,11 +2,12 @@
 
     .venv/bin/python bench/throughput.py [--seconds 10] [--workers 2]
 
-Needs wrk (Debian's package). Fills a scratch SQLite database at 100x the real volume
-(bench/pages.py), serves it with gunicorn on loopback, signs in as an administrator,
-and drives each page with wrk; then does the same for a one-line Flask app. The target:
-every list page keeps at least a fifth of the hello-world's throughput. Loopback only;
-each run is bounded by --seconds.
+Needs wrk (Debian's package). Serves the 100x SQLite database of bench/world.py (built
+once under instance/bench/) with gunicorn on loopback, signs in as an administrator, and
+drives each list page with wrk, alternating with a one-line Flask app served the same way
+in the same run: each page is compared with the hello-world measured just before it. The
+target: every list page keeps at least a fifth of the hello-world's throughput. Exits 1
+when one does not. Loopback only; each measure is bounded by --seconds.
 """
 
 from __future__ import annotations
@@ -35,12 +36,16 @@ def hello():
     return "Hello, World!"
 """
 PAGES = [
+    "/",
     "/states/",
     "/organisations/",
     "/users/",
     "/history/",
+    "/activities/",
     "/activities/archive",
     "/recommendations/",
+    "/follow-ups/",
+    "/follow-ups/validation",
     "/chair/",
 ]
 
@@ -93,40 +98,45 @@ def sign_in(base: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
 
+    sys.path.insert(0, str(ROOT / "bench"))
+    import world
+
+    url = world.sqlite_url(100)
+    world.ensure(url, 100)
     scratch = Path(tempfile.mkdtemp(prefix="kpplan-throughput-"))
-    url = f"sqlite:///{scratch}/bench.db"
-    subprocess.run([sys.executable, str(ROOT / "bench/pages.py"), "--fill-only", url], check=True)
-    env = {**os.environ, "KPPLAN_DATABASE_URL": url, "KPPLAN_SECRET_KEY": "bench"}
-
+    env = {
+        **os.environ,
+        "KPPLAN_DATABASE_URL": url,
+        "KPPLAN_SECRET_KEY": "bench",
+    }
     (scratch / "hello.py").write_text(HELLO)
-    hello, base = serve("hello:app", scratch, env, args.workers)
-    try:
-        baseline = wrk(base + "/", args.seconds)
-    finally:
-        hello.terminate()
-        hello.wait()
-    print(f"{'hello-world':<20} {baseline:>9.0f} req/s")
-
+    hello, hello_base = serve("hello:app", scratch, env, args.workers)
     kpplan, base = serve("wsgi:app", ROOT, env, args.workers)
     failed = False
+    shares = []
     try:
         cookie = sign_in(base)
+        print(f"{'page':<24} {'req/s':>9} {'hello-world':>12} {'share':>7}")
         for page in PAGES:
+            baseline = wrk(hello_base + "/", args.seconds)
             rate = wrk(base + page, args.seconds, cookie)
             share = rate / baseline
+            shares.append(share)
             failed |= share < 0.2
             flag = "" if share >= 0.2 else "  <-- under a fifth"
-            print(f"{page:<20} {rate:>9.0f} req/s  {share:6.1%} of hello-world{flag}")
+            print(f"{page:<24} {rate:>9.0f} {baseline:>12.0f} {share:>7.1%}{flag}")
     finally:
-        kpplan.terminate()
-        kpplan.wait()
+        for process in (kpplan, hello):
+            process.terminate()
+            process.wait()
         shutil.rmtree(scratch, ignore_errors=True)
+    print(f"lowest share: {min(shares):.1%}" if shares else "nothing measured")
     return 1 if failed else 0
 
 
