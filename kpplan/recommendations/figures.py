@@ -14,7 +14,7 @@ from kpplan.core.extensions import db
 from kpplan.directory.models import State
 from kpplan.recommendations.models import FollowUp, FollowUpStatus
 from kpplan.recommendations.queries import Scope, overdue
-from kpplan.recommendations.tallies import EVERY_THEME, NO_STATE, FollowUpTally
+from kpplan.recommendations.tallies import EVERY_THEME, FollowUpTally
 from kpplan.recommendations.themes import THEMES
 
 
@@ -69,10 +69,11 @@ class ShareRow:
         return round(100 * self.implemented / applicable) if applicable else None
 
 
-def _added_up(key, scope: Scope, every_theme: bool) -> dict[Any, list[int]]:
+def _added_up(key, scope: Scope, every_theme: bool, *extra) -> dict[Any, list[int]]:
     """[total, implemented, not applicable, pending] per ``key`` (a column of the kept
-    counters), over the recommendations in force within the scope: ``every_theme`` reads
-    the counts over every recommendation, else those per theme. Added up in SQL."""
+    counters, with ``extra`` columns grouped alike), over the recommendations in force
+    within the scope: ``every_theme`` reads the counts over every recommendation, else
+    those per theme. Added up in SQL."""
     n = FollowUpTally.n
 
     def count_if(condition):
@@ -81,6 +82,7 @@ def _added_up(key, scope: Scope, every_theme: bool) -> dict[Any, list[int]]:
     query = (
         select(
             key,
+            *extra,
             func.sum(n),
             count_if(FollowUpTally.status == FollowUpStatus.IMPLEMENTED.value),
             count_if(FollowUpTally.status == FollowUpStatus.NOT_APPLICABLE.value),
@@ -90,24 +92,24 @@ def _added_up(key, scope: Scope, every_theme: bool) -> dict[Any, list[int]]:
         .where(
             FollowUpTally.theme == EVERY_THEME if every_theme else FollowUpTally.theme > EVERY_THEME
         )
-        .group_by(key)
+        .group_by(key, *extra)
     )
     if not scope.everything:
         query = query.where(FollowUpTally.state_id == scope.state_id)
-    return {k: [int(v or 0) for v in rest] for k, *rest in db.session.execute(query)}
+    if extra:
+        query = query.join(State, State.id == FollowUpTally.state_id).order_by(*extra)
+    width = 1 + len(extra)
+    return {
+        tuple(row[:width]) if extra else row[0]: [int(v or 0) for v in row[width:]]
+        for row in db.session.execute(query)
+    }
 
 
 def shares_by_state(scope: Scope) -> list[ShareRow]:
-    """Implemented share of recommendations in force, per addressee state, from the
-    figures kept on write (two small queries, whatever the number of follow-ups)."""
-    by_state = _added_up(FollowUpTally.state_id, scope, every_theme=True)
-    by_state.pop(NO_STATE, None)
-    if not by_state:
-        return []
-    names = db.session.execute(
-        select(State.id, State.name).where(State.id.in_(by_state)).order_by(State.name)
-    ).all()
-    return [ShareRow(name, *by_state[ident], key=ident) for ident, name in names]
+    """Implemented share of recommendations in force, per addressee state (by name), from
+    the figures kept on write (one small query, whatever the number of follow-ups)."""
+    by_state = _added_up(FollowUpTally.state_id, scope, True, State.name)
+    return [ShareRow(name, *counts, key=ident) for (ident, name), counts in by_state.items()]
 
 
 def shares_by_theme(scope: Scope) -> list[ShareRow]:
