@@ -14,7 +14,7 @@ from kpplan.core.extensions import db
 from kpplan.directory.models import State
 from kpplan.recommendations.models import FollowUp, FollowUpStatus
 from kpplan.recommendations.queries import Scope, overdue
-from kpplan.recommendations.tallies import EVERY_THEME, NO_STATE, FollowUpTally
+from kpplan.recommendations.tallies import EVERY_THEME, FollowUpTally
 from kpplan.recommendations.themes import THEMES
 
 
@@ -69,65 +69,67 @@ class ShareRow:
         return round(100 * self.implemented / applicable) if applicable else None
 
 
-def _tally_rows(scope: Scope, every_theme: bool):
-    """The kept counters over the recommendations in force, within the scope: per theme
-    (``every_theme``: only the counts over every recommendation), state, status, pending."""
-    theme = (
-        FollowUpTally.theme == EVERY_THEME if every_theme else FollowUpTally.theme != EVERY_THEME
+def _added_up(key, scope: Scope, every_theme: bool, *extra) -> dict[Any, list[int]]:
+    """[total, implemented, not applicable, pending] per ``key`` (a column of the kept
+    counters, with ``extra`` columns grouped alike), over the recommendations in force
+    within the scope: ``every_theme`` reads the counts over every recommendation, else
+    those per theme. Added up in SQL."""
+    n = FollowUpTally.n
+
+    def count_if(condition):
+        return func.sum(case((condition, n), else_=0))
+
+    query = (
+        select(
+            key,
+            *extra,
+            func.sum(n),
+            count_if(FollowUpTally.status == FollowUpStatus.IMPLEMENTED.value),
+            count_if(FollowUpTally.status == FollowUpStatus.NOT_APPLICABLE.value),
+            count_if(FollowUpTally.pending),
+        )
+        # The theme leads the key of the counters: "" first, then the themes' codes.
+        .where(
+            FollowUpTally.theme == EVERY_THEME if every_theme else FollowUpTally.theme > EVERY_THEME
+        )
+        .group_by(key, *extra)
     )
-    query = select(
-        FollowUpTally.theme,
-        FollowUpTally.state_id,
-        FollowUpTally.status,
-        FollowUpTally.pending,
-        FollowUpTally.n,
-    ).where(theme, FollowUpTally.n != 0)
     if not scope.everything:
         query = query.where(FollowUpTally.state_id == scope.state_id)
-    return db.session.execute(query).all()
-
-
-def _add_up(rows, key) -> dict[Any, list[int]]:
-    """[total, implemented, not applicable, pending] per ``key(row)``."""
-    found: dict[Any, list[int]] = {}
-    for row in rows:
-        counts = found.setdefault(key(row), [0, 0, 0, 0])
-        counts[0] += row.n
-        if row.status == FollowUpStatus.IMPLEMENTED.value:
-            counts[1] += row.n
-        elif row.status == FollowUpStatus.NOT_APPLICABLE.value:
-            counts[2] += row.n
-        if row.pending:
-            counts[3] += row.n
-    return found
+    if extra:
+        query = query.join(State, State.id == FollowUpTally.state_id).order_by(*extra)
+    width = 1 + len(extra)
+    return {
+        tuple(row[:width]) if extra else row[0]: [int(v or 0) for v in row[width:]]
+        for row in db.session.execute(query)
+    }
 
 
 def shares_by_state(scope: Scope) -> list[ShareRow]:
-    """Implemented share of recommendations in force, per addressee state, from the
-    figures kept on write (two small queries, whatever the number of follow-ups)."""
-    by_state = _add_up(
-        (r for r in _tally_rows(scope, every_theme=True) if r.state_id != NO_STATE),
-        lambda r: r.state_id,
-    )
-    if not by_state:
-        return []
-    names = db.session.execute(
-        select(State.id, State.name).where(State.id.in_(by_state)).order_by(State.name)
-    ).all()
-    return [ShareRow(name, *by_state[ident], key=ident) for ident, name in names]
+    """Implemented share of recommendations in force, per addressee state (by name), from
+    the figures kept on write (one small query, whatever the number of follow-ups)."""
+    by_state = _added_up(FollowUpTally.state_id, scope, True, State.name)
+    return [ShareRow(name, *counts, key=ident) for (ident, name), counts in by_state.items()]
 
 
 def shares_by_theme(scope: Scope) -> list[ShareRow]:
     """Implemented share per thematic tag, in the order of the frames, from the figures
     kept on write (one small query)."""
-    by_code = _add_up(_tally_rows(scope, every_theme=False), lambda r: r.theme)
+    by_code = _added_up(FollowUpTally.theme, scope, every_theme=False)
     return [ShareRow(t.label, *by_code[t.code], key=t.code) for t in THEMES if t.code in by_code]
 
 
 def status_totals(scope: Scope) -> dict[FollowUpStatus, int]:
     """How many follow-ups of recommendations in force stand at each status, from the
     figures kept on write (one small query)."""
+    query = (
+        select(FollowUpTally.status, func.sum(FollowUpTally.n))
+        .where(FollowUpTally.theme == EVERY_THEME)
+        .group_by(FollowUpTally.status)
+    )
+    if not scope.everything:
+        query = query.where(FollowUpTally.state_id == scope.state_id)
     totals = dict.fromkeys(FollowUpStatus, 0)
-    for row in _tally_rows(scope, every_theme=True):
-        totals[FollowUpStatus(row.status)] += row.n
+    for status, n in db.session.execute(query):
+        totals[FollowUpStatus(status)] += int(n or 0)
     return totals

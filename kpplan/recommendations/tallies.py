@@ -15,10 +15,11 @@ They change in the same transaction as the follow-ups, from one place: session h
 Before a flush, the contribution of the follow-ups it touches (and of every follow-up of a
 recommendation whose withdrawal or themes change) is read from the database; after the
 flush it is read again, and the difference is added to the counters with
-``UPDATE ... SET n = n + d`` (no update is lost between concurrent transactions). ORM bulk
-statements on these tables (``session.execute(insert(FollowUp), rows)``, as the benchmark's
-filling does) are followed by a full recount. Only raw SQL escapes both; ``flask kpplan
-recount`` puts the figures right then, and ``--check`` says whether they are.
+``UPDATE ... SET n = n + d`` (no update is lost between concurrent transactions). Bulk
+statements through the session on these tables (``session.execute(insert(FollowUp), rows)``,
+as the benchmark's filling does) make a full recount before the commit. Only raw SQL
+escapes both; ``flask kpplan recount`` puts the figures right then, and ``--check`` says
+whether they are.
 """
 
 from __future__ import annotations
@@ -219,18 +220,27 @@ def _after_flush(session: Session, flush_context) -> None:
     add(connection, {key: d for key, d in delta.items() if d})
 
 
-def _after_bulk(orm_execute_state) -> object | None:
-    """An ORM bulk INSERT, UPDATE or DELETE on follow-ups, recommendations or their themes
-    bypasses the flush: run it, then count everything again."""
+_STALE = "kpplan_tallies_stale"
+
+
+def _after_bulk(orm_execute_state) -> None:
+    """A bulk INSERT, UPDATE or DELETE through the session on follow-ups, recommendations
+    or their themes bypasses the flush: everything is counted again before the commit."""
     state = orm_execute_state
     if not (state.is_insert or state.is_update or state.is_delete):
-        return None
+        return
     table = getattr(state.statement, "table", None)
-    if table is None or table.name not in _WATCHED:
-        return None
-    result = state.invoke_statement()
-    recount(state.session.connection())
-    return result
+    if table is not None and getattr(table, "name", None) in _WATCHED:
+        state.session.info[_STALE] = True
+
+
+def _before_commit(session: Session) -> None:
+    if session.info.pop(_STALE, False):
+        recount(session.connection())
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_STALE, None)
 
 
 _WATCHED = {FollowUp.__tablename__, Recommendation.__tablename__, "recommendation_themes"}
@@ -309,6 +319,8 @@ def keep_tallies() -> None:
         ("before_flush", _before_flush),
         ("after_flush", _after_flush),
         ("do_orm_execute", _after_bulk),
+        ("before_commit", _before_commit),
+        ("after_rollback", _after_rollback),
     ):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)

@@ -188,12 +188,14 @@ def _overdue_counts(ids: list[int], scope: Scope, today: date) -> dict[int, int]
     for start in range(0, len(ids), 2000):
         found.update(
             db.session.execute(
-                select(FollowUp.recommendation_id, func.count())
-                .where(
-                    FollowUp.recommendation_id.in_(ids[start : start + 2000]),
-                    rec_queries.overdue(today),
-                    scope.where(),
+                # Overdue counted in the columns, not filtered: the recommendations' ids
+                # then choose the index (the review dates' index would read every overdue
+                # follow-up of the Process).
+                select(
+                    FollowUp.recommendation_id,
+                    func.sum(case((rec_queries.overdue(today), 1), else_=0)),
                 )
+                .where(FollowUp.recommendation_id.in_(ids[start : start + 2000]), scope.where())
                 .group_by(FollowUp.recommendation_id)
             ).all()
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask import g
 from sqlalchemy import and_, case, delete, func, insert, literal, not_, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
@@ -189,7 +190,16 @@ def differences(
 
 
 def _stored_against(snapshot: ReviewSnapshot, previous: ReviewSnapshot | None) -> bool:
-    """Whether the comparison kept for ``snapshot`` is with ``previous``."""
+    """Whether the comparison kept for ``snapshot`` is with ``previous`` (read once per
+    request)."""
+    key = (snapshot.id, previous.id if previous else None)
+    asked = g.setdefault("kept_comparisons", {})
+    if key not in asked:
+        asked[key] = _read_stored_against(snapshot, previous)
+    return asked[key]
+
+
+def _read_stored_against(snapshot: ReviewSnapshot, previous: ReviewSnapshot | None) -> bool:
     stored = db.session.execute(
         select(SnapshotDifference.previous_id)
         .where(SnapshotDifference.snapshot_id == snapshot.id)
@@ -202,6 +212,7 @@ def store_comparison(snapshot: ReviewSnapshot) -> None:
     """Count once what changed between ``snapshot`` and the one before it, per state and
     follow-up by follow-up, and keep it (replacing an earlier comparison of it)."""
     previous = previous_snapshot(snapshot)
+    g.pop("kept_comparisons", None)
     db.session.execute(
         delete(SnapshotDifference).where(SnapshotDifference.snapshot_id == snapshot.id)
     )

@@ -179,3 +179,62 @@ def test_every_status_is_counted(app, factory, status):
             ]
             == 1
         )
+
+
+def test_the_migration_counts_the_follow_ups_already_there(empty_app):
+    from flask_migrate import downgrade, upgrade
+
+    with empty_app.app_context():
+        upgrade(revision="0014_calendar_token_hashes")
+        kenya, italy = 1, 2
+        connection = db.session.connection()
+        # Rows as the installation held them before 0015, written without kpplan's hooks.
+        for ident, name in ((kenya, "Kenya"), (italy, "Italy")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO states (id, name, region, is_member, on_steering_committee,"
+                    " version, created_at, updated_at) VALUES (:id, :name, 'africa', true,"
+                    " false, 1, '2024-01-01', '2024-01-01')"
+                ),
+                {"id": ident, "name": name},
+            )
+        connection.execute(
+            sa.text(
+                "INSERT INTO activities (id, kind, title, start_date, end_date, format, status,"
+                " version, created_at, updated_at) VALUES (1, 'thematic_meeting', 'TM',"
+                " '2024-03-01', '2024-03-02', 'in_person', 'held', 1, '2024-03-01',"
+                " '2024-03-01')"
+            )
+        )
+        for rid, withdrawn in ((1, None), (2, "2025-01-01")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO recommendations (id, activity_id, number, code, text, priority,"
+                    " to_all_members, illustrative, withdrawn_at, version, created_at,"
+                    " updated_at) VALUES (:id, 1, :id, :code, 'Text', 'medium', false, false,"
+                    " :w, 1, '2024-03-01', '2024-03-01')"
+                ),
+                {"id": rid, "code": f"TM-2024-03/R{rid}", "w": withdrawn},
+            )
+            connection.execute(
+                sa.text("INSERT INTO recommendation_themes VALUES (:id, 'RD3')"), {"id": rid}
+            )
+            for state, status in ((kenya, "implemented"), (italy, "in_progress")):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO follow_ups (recommendation_id, state_id, for_secretariat,"
+                        " status, version, created_at) VALUES (:r, :s, false, :st, 1,"
+                        " '2024-03-01')"
+                    ),
+                    {"r": rid, "s": state, "st": status},
+                )
+        db.session.commit()
+        upgrade()
+        connection = db.session.connection()
+        assert tallies.differences(connection) == []
+        kept = tallies.kept(connection)
+        assert kept[("f", "RD3", kenya, "implemented", False)] == 1  # the withdrawn one left out
+        assert kept[("r", 2, "in_progress", False)] == 1
+        db.session.commit()
+        downgrade(revision="0014_calendar_token_hashes")
+        assert "follow_up_tallies" not in sa.inspect(db.engine).get_table_names()
