@@ -69,6 +69,9 @@ VERBS = {
     "sent": "sent",
     "declined": "declined",
     "nominated": "nominated",
+    "confirmed": "confirmed",
+    "waitlisted": "put on the waiting list",
+    "refused": "refused",
     "accepted": "accepted",
     "attended": "recorded as present",
     "absent": "recorded as absent",
@@ -350,6 +353,12 @@ def _line(entry, models, records, last_names) -> HistoryLine:
         parts.append(Part(f" from {status.before} to {status.after}"))
         if others:
             parts.append(Part(f", and its {others}"))
+    elif action.startswith("status:"):
+        # A move that left the status as it was (postponed again, to new dates).
+        to = _words(action.split(":", 1)[1], _enum_of(model, "status"), None)
+        parts += [Part(" marked "), *the_record, Part(f" {to.lower()} again")]
+        if others:
+            parts.append(Part(f", changing its {others}"))
     elif action in ("updated", "update"):
         parts += [Part(f" changed the {others} of " if others else " changed "), *the_record]
     elif action in VERBS:

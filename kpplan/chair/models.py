@@ -118,6 +118,15 @@ class WorkPlan(Versioned, Timestamped, Base):
         order_by="(WorkPlanItem.target_date, WorkPlanItem.id)",
     )
 
+    @property
+    def audit_phrase(self) -> str:
+        """How the history names it: "the Work Plan 2022/23"."""
+        return (
+            f"the {self.title}"
+            if self.title.lower().startswith("work plan")
+            else (f"the work plan ‘{self.title}’")
+        )
+
 
 class TargetPrecision(enum.Enum):
     """Whether an item's target is a day or a quarter (then ``target_date`` is its first day)."""

@@ -8,6 +8,7 @@ import re
 from datetime import date
 from html import unescape
 
+from kpplan.audit import services as audit
 from kpplan.core.extensions import db
 from kpplan.directory.models import User
 from kpplan.meetings import documents
@@ -223,3 +224,38 @@ def test_a_stale_edit_lists_the_changes_meanwhile_in_words(app, client, people, 
     who = people["secretariat"].name
     assert f"dates (by {who}) 10–11 Mar 2026 12 Mar 2026" in words
     assert "start_date (by" not in words
+
+
+def test_a_postponement_names_the_new_status_and_the_dates(app, client, people, login_as, factory):
+    activity = factory.activity(title="TM Cairo", host="Egypt", start=date(2026, 5, 10))
+    with app.app_context():
+        actor = db.session.get(User, people["secretariat"].id)
+        found = db.session.get(Activity, activity.id)
+        meetings.move(
+            actor,
+            found,
+            Status.POSTPONED,
+            date(2026, 1, 1),
+            new_start=date(2026, 9, 1),
+            new_end=date(2026, 9, 2),
+            reason="Elections",
+        )
+        db.session.commit()
+        # An entry of a move that left the status as it was, as older trails may hold.
+        audit.record(
+            actor,
+            "status:postponed",
+            found,
+            "TM Cairo: postponed → postponed",
+            {"status": "postponed", "start_date": "2026-09-01", "end_date": "2026-09-02"},
+            {"status": "postponed", "start_date": "2026-10-01", "end_date": "2026-10-01"},
+        )
+        db.session.commit()
+    login_as(people["secretariat"])
+    words = _text(client.get("/history/").text)
+    assert (
+        "changed the status of the activity ‘TM Cairo’ from Planned to Postponed, and its dates "
+        "and reason." in words
+    )
+    assert "dates 10–11 May 2026 1–2 Sep 2026" in words
+    assert "marked the activity ‘TM Cairo’ postponed again, changing its dates." in words
