@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from kpplan.core.dates import DatePrecision
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State
@@ -72,6 +73,8 @@ class Past:
     other_process: str | None = None
     # Titles an earlier demo gave it, so that seeding again does not add it twice.
     former_titles: tuple[str, ...] = ()
+    # How much of its date the texts give: the day, only the month, or only the year.
+    precision: DatePrecision = DatePrecision.DAY
 
 
 RECORD: list[Past] = [
@@ -102,7 +105,8 @@ RECORD: list[Past] = [
         "Thematic Meeting on Return, Readmission and Reintegration",
         date(2016, 1, 1),
         roles=[("Ethiopia", C), ("Italy", CC)],
-        note="The texts give only the year 2016; 1 January stands for it. They name Ethiopia "
+        precision=DatePrecision.YEAR,
+        note="The texts give only the year 2016. They name Ethiopia "
         "and Italy as co-chairs; Ethiopia is recorded as chair, Italy as co-chair.",
     ),
     Past(
@@ -112,8 +116,8 @@ RECORD: list[Past] = [
         city="Berlin",
         country="Germany",
         roles=[("Germany", H)],
-        note="The texts give only the year 2017; 1 January stands for it. "
-        + INFERRED.format(city="Berlin"),
+        precision=DatePrecision.YEAR,
+        note="The texts give only the year 2017. " + INFERRED.format(city="Berlin"),
     ),
     Past(
         K.THEMATIC_MEETING,
@@ -161,8 +165,9 @@ RECORD: list[Past] = [
         date(2018, 12, 2),
         participants=40,
         named=[("IGAD", PARTNER), ("IOM", PARTNER), ("UNDP", PARTNER), ("UNHCR", PARTNER)],
+        precision=DatePrecision.YEAR,
         note="Held under the Italian Chairmanship (2018–19) over two days with more than 40 "
-        "participants; the texts give no date, so 1–2 December 2018 stands for it. The texts "
+        "participants; the texts give no date, so it is kept under 2018. The texts "
         "write UNCHR for UNHCR.",
     ),
     Past(
@@ -190,8 +195,9 @@ RECORD: list[Past] = [
         city="The Hague",
         country="The Netherlands",
         roles=[("The Netherlands", H)],
-        note="The texts say March 2020, beside the 7th Senior Officials' Meeting of 6 March; "
-        "6 March stands for it. " + INFERRED.format(city="The Hague"),
+        precision=DatePrecision.MONTH,
+        note="The texts say March 2020, beside the 7th Senior Officials' Meeting of 6 March. "
+        + INFERRED.format(city="The Hague"),
     ),
     Past(
         K.SENIOR_OFFICIALS,
@@ -399,6 +405,7 @@ def load_demo_activities() -> int:
             outcome_summary=past.outcome,
             record_note=past.note,
             other_process=past.other_process,
+            date_precision=past.precision,
             series_title=past.series[0] if past.series else None,
             series_position=past.series[1] if past.series else None,
             series_size=past.series[2] if past.series else None,
