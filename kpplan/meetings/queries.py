@@ -10,8 +10,10 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, extract, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from kpplan.core import cache
 from kpplan.core.dates import DatePrecision
 from kpplan.core.extensions import db
+from kpplan.core.paging import Key, KeysetPage, keyset_page
 from kpplan.directory.models import State
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import (
@@ -58,11 +60,21 @@ def archive_select(filters: ArchiveFilters):
     The state filter finds activities the state hosted or co-hosted. Shared by the archive
     and the exports of the reports.
     """
-    query = select(Activity).order_by(Activity.start_date.desc(), Activity.id.desc())
+    return _archive_query(filters).order_by(Activity.start_date.desc(), Activity.id.desc())
+
+
+#: The archive's order, newest first (read backwards along ``ix_activities_start_date``).
+ARCHIVE_ORDER = (Key(Activity.start_date, descending=True), Key(Activity.id, descending=True))
+
+
+def _archive_query(filters: ArchiveFilters):
+    query = select(Activity)
     if filters.kind is not None:
         query = query.where(Activity.kind == filters.kind)
     if filters.year:
-        query = query.where(extract("year", Activity.start_date) == filters.year)
+        query = query.where(
+            Activity.start_date.between(date(filters.year, 1, 1), date(filters.year, 12, 31))
+        )
     if filters.state_id:
         hosted = select(ActivityStateRole.activity_id).where(
             ActivityStateRole.state_id == filters.state_id,
@@ -81,10 +93,21 @@ def archive_select(filters: ArchiveFilters):
     return query
 
 
-def archive_page(filters: ArchiveFilters, page: int, per_page: int) -> Pagination:
-    """Every activity, newest first, narrowed by the archive's filters."""
-    query = archive_select(filters).options(*LIST_OPTIONS)
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+def archive_page(filters: ArchiveFilters, cursor: str | None, per_page: int) -> KeysetPage:
+    """The page of the archive at ``cursor`` (None: the first), newest first, narrowed by
+    its filters; its total kept until the activities change."""
+
+    def count() -> int:
+        found = _archive_query(filters).with_only_columns(Activity.id).subquery()
+        return db.session.scalar(select(func.count()).select_from(found))
+
+    total = cache.memoised("archive-count", filters, _ARCHIVE_READS_FROM, count)
+    query = _archive_query(filters).options(*LIST_OPTIONS)
+    return keyset_page(query, ARCHIVE_ORDER, cursor, per_page, total=total)
+
+
+# What the archive's total and years are read from (with the audit trail, see core.cache).
+_ARCHIVE_READS_FROM = (Activity, ActivityStateRole)
 
 
 def archive_years() -> list[int]:
@@ -332,11 +355,12 @@ def related(activity: Activity) -> Related:
     return Related(outgoing, incoming, series)
 
 
-def link_candidates(activity: Activity, years: int = 3, limit: int = 400) -> list[Activity]:
-    """Activities near this one in time, to link it with: within ``years`` either side."""
+def link_candidates(activity: Activity, years: int = 3, limit: int = 400) -> list:
+    """Activities near this one in time, to link it with: within ``years`` either side
+    (id, title and start date: what the choice shows)."""
     span = timedelta(days=365 * years)
-    return db.session.scalars(
-        select(Activity)
+    return db.session.execute(
+        select(Activity.id, Activity.title, Activity.start_date)
         .where(
             Activity.id != activity.id,
             Activity.start_date.between(activity.start_date - span, activity.start_date + span),

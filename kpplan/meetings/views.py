@@ -93,10 +93,12 @@ def archive_filters() -> queries.ArchiveFilters:
 @bp.route("/archive")
 def archive():
     filters = archive_filters()
-    pagination = queries.archive_page(filters, page_arg(), current_app.config["PAGE_SIZE"])
+    page = queries.archive_page(
+        filters, request.args.get("cursor"), current_app.config["PAGE_SIZE"]
+    )
     return render_template(
         "meetings/archive.html",
-        pagination=pagination,
+        page=page,
         filters=filters,
         kinds=list(ActivityKind),
         formats=list(Format),
@@ -200,16 +202,18 @@ def activity(activity_id: int):
         milestone_form = MilestoneForm()
         milestone_form.set_owner_choices(directory_queries.staff_choices())
     document_form = DocumentForm() if permissions.can_plan_activities(current_user) else None
-    link_form = None
+    link_form, link_targets = None, []
     if permissions.can_plan_activities(current_user):
-        link_form = LinkForm()
-        link_form.set_targets(queries.link_candidates(found))
+        # Hundreds of choices at scale: the template writes them (id, date, title) in
+        # one loop, rather than the form's widget building each option.
+        link_form, link_targets = LinkForm(), queries.link_candidates(found)
     return render_template(
         "meetings/activity.html",
         activity=found,
         related=queries.related(found),
         document_form=document_form,
         link_form=link_form,
+        link_targets=link_targets,
         milestone_form=milestone_form,
         today=today(),
         moves=lifecycle.allowed_moves(found),

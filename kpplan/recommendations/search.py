@@ -80,7 +80,14 @@ def words_condition(typed: str) -> ColumnElement[bool]:
         return false()
     if db.session.get_bind().dialect.name == "postgresql":
         query = " & ".join(f"{word}:*" for word in words)
-        return literal_column(_PG_DOCUMENT).op("@@")(func.to_tsquery("simple", query))
+        # The index's expression, its columns named with their table (a joined table may
+        # have a ``code`` too): PostgreSQL matches it to the index all the same.
+        document = _PG_DOCUMENT.replace("(code,", "(recommendations.code,").replace(
+            "|| text)", "|| recommendations.text)"
+        )
+        return literal_column(document).op("@@")(
+            func.to_tsquery(literal_column("'simple'::regconfig"), query)
+        )
     # Each word quoted (a quote inside is doubled): FTS5 reads it as text, never syntax.
     query = " ".join('"{}"*'.format(word.replace('"', '""')) for word in words)
     return Recommendation.id.in_(

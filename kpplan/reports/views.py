@@ -10,6 +10,7 @@ from kpplan.chair.models import Chairmanship
 from kpplan.core.cache import page_etag, unchanged, watch, with_etag
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
+from kpplan.core.links import row_link
 from kpplan.core.spreadsheets import write_csv, write_xlsx
 from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
@@ -118,9 +119,13 @@ def timeline_page():
     drawing = timeline.layout(
         queries.timeline_activities(start, end), queries.dated_chairmanships(), start, end
     )
-    return render_template("reports/timeline.html", timeline=drawing, errors=errors), (
-        400 if errors else 200
-    )
+    return render_template(
+        "reports/timeline.html",
+        timeline=drawing,
+        errors=errors,
+        # A thousand activities at scale: their address built once, each id put in.
+        activity_link=row_link("meetings.activity", "activity_id"),
+    ), (400 if errors else 200)
 
 
 def _activity_rows():

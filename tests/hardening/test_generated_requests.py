@@ -103,6 +103,7 @@ NASTY = [
 ]
 QUERY_NAMES = [
     "page",
+    "cursor",
     "state",
     "activity",
     "year",
@@ -253,6 +254,8 @@ SWEEP_QUERY = {
     "to": ["99999-01-01"],
     "month": ["2026-13"],
     "q": ["ü" * 10_000],
+    # A list's cursor (core.paging) with a key too large for any column, base64 of JSON.
+    "cursor": ["WyJhIiwiOTk5OTktMDEtMDEiLDk5OTk5OTk5OTk5OTk5OTk5OTk5OTksMV0"],
 }
 SWEEP_FILE = (
     _csv(RECOMMENDATION_COLUMNS, [["²", "99999999999999999999", "", "x" * 140_000] + [""] * 7]),

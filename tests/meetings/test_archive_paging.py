@@ -1,0 +1,65 @@
+"""The archive paged by key, and the query counts of the archive's later pages and of an
+activity page with its "link to" choices, whatever the number of activities."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+
+PAGE = 4
+
+
+@pytest.fixture
+def app_config() -> dict:
+    return {"PAGE_SIZE": PAGE}
+
+
+def _ids(html: str) -> list[int]:
+    table = html[html.find('<table class="list stack">') :]
+    return [int(i) for i in re.findall(r'<td class="card-head"><a href="/activities/(\d+)"', table)]
+
+
+def _next(html: str) -> str | None:
+    found = re.search(r'<a href="([^"]+)" rel="next">', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_next_walks_the_archive_newest_first_once(client, people, login_as, factory):
+    made = [factory.activity(start=date(2024, 1, 1) + timedelta(days=n % 5)) for n in range(11)]
+    login_as(people["observer"])
+    expected = [a.id for a in sorted(made, key=lambda a: (a.start_date, a.id), reverse=True)]
+    seen, url = [], "/activities/archive?year=2024"
+    while url:
+        html = client.get(url).text
+        assert "11 in all" in html
+        seen.append(_ids(html))
+        url = _next(html)
+    assert [i for page in seen for i in page] == expected
+    assert [len(page) for page in seen] == [4, 4, 3]
+    assert client.get("/activities/archive?cursor=nonsense").status_code == 200
+
+
+def test_later_pages_and_activity_page_do_not_grow_with_activities(
+    client, people, login_as, factory, count_queries
+):
+    login_as(people["secretariat"])
+    anchor = factory.activity(start=date(2025, 6, 1), host="Kenya")
+
+    def counts() -> list[int]:
+        second = _next(client.get("/activities/archive").text)
+        found = []
+        for url in (second, f"/activities/{anchor.id}"):
+            with count_queries() as counter:
+                html = client.get(url).text
+            found.append(counter.count)
+        assert '<select id="target" name="target"><option value=' in html  # neighbours
+        return found
+
+    for n in range(6):
+        factory.activity(start=date(2025, 1, 1) + timedelta(days=30 * n), host="Egypt")
+    few = counts()
+    for n in range(18):
+        factory.activity(start=date(2024, 1, 1) + timedelta(days=20 * n), host="Malta")
+    assert counts() == few
