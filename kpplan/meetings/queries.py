@@ -107,7 +107,7 @@ def archive_page(filters: ArchiveFilters, cursor: str | None, per_page: int) -> 
 
 
 # What the archive's total and years are read from (with the audit trail, see core.cache).
-_ARCHIVE_READS_FROM = (Activity, ActivityStateRole)
+_ARCHIVE_READS_FROM = cache.watch(Activity, ActivityStateRole)
 
 
 def archive_years() -> list[int]:

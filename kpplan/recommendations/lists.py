@@ -44,7 +44,7 @@ ORDER = (
 
 # What the list's totals and choices are read from: a change to any of them (or any
 # change through kpplan, which writes the audit trail) gives them a new change stamp.
-_READ_FROM = (Recommendation, FollowUp, StatusUpdate, Activity)
+_READ_FROM = cache.watch(Recommendation, FollowUp, StatusUpdate, Activity)
 
 
 def _kept(name: str, args: tuple, compute: Callable[[], T]) -> T:
