@@ -10,11 +10,11 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from kpplan.core.cache import memoised
+from kpplan.core.cache import memoised, watch
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
-from kpplan.recommendations import deadlines
+from kpplan.recommendations import deadlines, tallies
 from kpplan.recommendations.deadlines import URGENCIES
 from kpplan.recommendations.models import (
     OPEN_STATUSES,
@@ -117,57 +117,55 @@ class StateAtAGlance:
 
 def states_at_a_glance(today: date) -> list[StateAtAGlance]:
     """Every member state with its open follow-ups (of recommendations in force), those
-    overdue, those awaiting validation and its last update: two queries however many
-    states and follow-ups, one grouped by state and one for each state's latest update."""
-    in_force = and_(
-        FollowUp.state_id == State.id,
-        FollowUp.recommendation_id.in_(
-            select(Recommendation.id).where(Recommendation.withdrawn_at.is_(None))
-        ),
+    overdue, those awaiting validation and its last update.
+
+    One query however many states and follow-ups: the open and waiting counts come from the
+    figures kept on write (``tallies``); the overdue ones are counted in the index of a
+    state's follow-ups by status and review date (which holds the recommendation, so that
+    withdrawn ones are left out without reading the rows); the last update is the top of
+    the index of a state's follow-ups by update. Kept until the follow-ups change or the day
+    does."""
+    return memoised("states_at_a_glance", today, _GLANCE_READS, lambda: _states_at_a_glance(today))
+
+
+_GLANCE_READS = watch(FollowUp, StatusUpdate, Recommendation, State)
+
+
+def _states_at_a_glance(today: date) -> list[StateAtAGlance]:
+    tally = tallies.FollowUpTally
+    of_state = and_(tally.theme == tallies.EVERY_THEME, tally.state_id == State.id)
+    open_values = [s.value for s in OPEN_STATUSES]
+    withdrawn = select(Recommendation.id).where(Recommendation.withdrawn_at.is_not(None))
+    state_follow_ups = and_(
+        FollowUp.state_id == State.id, FollowUp.recommendation_id.not_in(withdrawn)
     )
-    waiting = FollowUp.pending_update_id.is_not(None)
+    latest = (
+        select(FollowUp.id, FollowUp.last_update_at)
+        .where(state_follow_ups, FollowUp.last_update_at.is_not(None))
+        .order_by(FollowUp.last_update_at.desc(), FollowUp.id.desc())
+        .limit(1)
+    )
     rows = db.session.execute(
         select(
             State.id,
             State.name,
-            func.count(FollowUp.id).filter(or_(FollowUp.status.in_(OPEN_STATUSES), waiting)),
-            func.count(FollowUp.id).filter(FollowUp.is_overdue(today)),
-            func.count(FollowUp.id).filter(waiting),
-            func.max(FollowUp.last_update_at),
+            select(func.coalesce(func.sum(tally.n), 0))
+            .where(of_state, or_(tally.status.in_(open_values), tally.pending.is_(True)))
+            .scalar_subquery(),
+            select(func.count())
+            .select_from(FollowUp)
+            .where(state_follow_ups, FollowUp.is_overdue(today))
+            .scalar_subquery(),
+            select(func.coalesce(func.sum(tally.n), 0))
+            .where(of_state, tally.pending.is_(True))
+            .scalar_subquery(),
+            latest.with_only_columns(FollowUp.last_update_at).scalar_subquery(),
+            latest.with_only_columns(FollowUp.id).scalar_subquery(),
         )
-        .outerjoin(FollowUp, in_force)
         .where(State.is_member.is_(True))
-        .group_by(State.id, State.name)
         .order_by(State.name)
     ).all()
-    states = [StateAtAGlance(*row) for row in rows]
-    latest = (
-        select(
-            FollowUp.state_id,
-            FollowUp.id,
-            func.row_number()
-            .over(
-                partition_by=FollowUp.state_id,
-                order_by=(FollowUp.last_update_at.desc(), FollowUp.id.desc()),
-            )
-            .label("rank"),
-        )
-        .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
-        .where(
-            Recommendation.withdrawn_at.is_(None),
-            FollowUp.state_id.is_not(None),
-            FollowUp.last_update_at.is_not(None),
-        )
-        .subquery()
-    )
-    last = dict(
-        db.session.execute(
-            select(latest.c.state_id, latest.c.id).where(latest.c.rank == 1)
-        ).all()
-    )
-    for state in states:
-        state.last_follow_up_id = last.get(state.state_id)
-    return states
+    return [StateAtAGlance(*row) for row in rows]
 
 
 def validation_queue(page: int, per_page: int) -> Pagination:

@@ -298,13 +298,17 @@ class FollowUp(Versioned, Base):
         CheckConstraint("progress IS NULL OR progress BETWEEN 0 AND 100", name="progress_range"),
         UniqueConstraint("recommendation_id", "state_id"),
         UniqueConstraint("recommendation_id", "organisation_id"),
-        # "My state's follow-ups" and the reminders look for a state's open ones by date.
+        # "My state's follow-ups" and the reminders look for a state's open ones by date;
+        # the follow-ups at a glance count a state's overdue ones in force from it alone.
         Index(
             "ix_follow_ups_state_id_status_next_review_date",
             "state_id",
             "status",
             "next_review_date",
+            "recommendation_id",
         ),
+        # A state's last update (the follow-ups at a glance).
+        Index("ix_follow_ups_state_id_last_update_at", "state_id", "last_update_at"),
         Index("ix_follow_ups_status_next_review_date", "status", "next_review_date"),
         Index("ix_follow_ups_organisation_id", "organisation_id"),
         # A focal point's lists: the recommendations addressed to their state.

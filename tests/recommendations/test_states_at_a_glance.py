@@ -73,7 +73,9 @@ def test_a_focal_point_lands_on_their_state(app, client, people, login_as, facto
     assert "Every state at a glance" not in page and "Awaiting validation</th>" not in page
 
 
-def test_two_queries_whatever_the_data(app, client, people, login_as, factory, count_queries):
+def test_one_query_whatever_the_data(app, client, people, login_as, factory, count_queries):
+    """The figures: one query (and the change counters), however many states and
+    follow-ups; kept until the follow-ups change."""
     today = process_today(app)
     with app.app_context(), count_queries() as empty:
         follow_up_queries.states_at_a_glance(today)
@@ -94,7 +96,11 @@ def test_two_queries_whatever_the_data(app, client, people, login_as, factory, c
         )
         factory.update(factory.follow_up_of(recommendation, "France").id)
     assert page_queries() == few
+    app.extensions.pop("kpplan_memo", None)
     with app.app_context(), count_queries() as many:
         rows = follow_up_queries.states_at_a_glance(today)
     assert many.count == 2
+    with app.app_context(), count_queries() as kept:
+        assert follow_up_queries.states_at_a_glance(today) == rows
+    assert kept.count == 1
     assert {r.name: r.open for r in rows}["France"] == 6
