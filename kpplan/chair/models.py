@@ -14,8 +14,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, column_property, mapped_column, relationship
 
 from kpplan.core.dates import day
 from kpplan.core.db import Base, LabelledEnum, Timestamped, Versioned, enum_column
@@ -73,12 +75,18 @@ class Chairmanship(Versioned, Timestamped, Base):
         """How the texts name it: "the Chairmanship of South Sudan"."""
         return f"Chairmanship of {self.state.name}"
 
+    @property
+    def ends_on(self) -> date | None:
+        """The last day of the term: its end date, or else, for a term left open, the day
+        the next Chair took over (the handover day both share); empty while it runs."""
+        return self.end_date or self.next_start
+
     def phase_on(self, day: date) -> str:
         """Where the term stands on ``day``: "upcoming" (not started, or not yet dated),
         "current" or "past"."""
         if self.start_date is None or self.start_date > day:
             return "upcoming"
-        if self.end_date is not None and self.end_date < day:
+        if self.ends_on is not None and self.ends_on < day:
             return "past"
         return "current"
 
@@ -235,3 +243,14 @@ class WorkPlanItem(Versioned, Timestamped, Base):
         if today > due or (live and all(a.start_date > due for a in live)):
             return ItemStatus.LATE
         return ItemStatus.SCHEDULED if live else ItemStatus.NOT_SCHEDULED
+
+
+_later = aliased(Chairmanship)
+#: The start of the next dated chairmanship, loaded with every chairmanship (one subquery,
+#: no query more), so that a term left open reads as over once the next Chair has taken over.
+Chairmanship.next_start = column_property(
+    select(func.min(_later.start_date))
+    .where(_later.start_date > Chairmanship.start_date)
+    .correlate_except(_later)
+    .scalar_subquery()
+)

@@ -129,6 +129,7 @@
         control.control_input.setAttribute("aria-invalid", invalid);
       }
       select.setAttribute("aria-hidden", "true");
+      select.classList.add("visually-hidden");
     });
   }
 

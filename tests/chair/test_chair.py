@@ -153,6 +153,28 @@ class TestPeriodWording:
         page = client.get(f"/chair/{kenya}").text
         assert f"<dd>from 1 Mar {next_start.year}</dd>" in page
 
+    def test_a_term_left_open_ends_when_the_next_chair_takes_over(
+        self, app, client, people, login_as, factory
+    ):
+        from kpplan.core.clock import today
+
+        with app.test_request_context():
+            now = today()
+        first, second = date(now.year - 4, 3, 22), date(now.year - 1, 3, 1)
+        factory.chairmanship("South Sudan", first)  # no end date recorded
+        factory.chairmanship("Germany", second)
+        factory.chairmanship("Egypt", date(now.year + 1, 3, 1))
+        login_as(people["observer"])
+        table = client.get("/chair/").text.split("<table", 1)[1]
+
+        def period(name):
+            row = table.split(f">{name}</a>", 1)[1].split("</tr>", 1)[0]
+            return re.search(r'data-label="Period">(.*?)</td>', row).group(1)
+
+        assert period("South Sudan") == f"22 Mar {first.year} – 1 Mar {second.year}"
+        assert period("Germany") == f"since 1 Mar {second.year}"
+        assert period("Egypt") == f"from 1 Mar {now.year + 1}"
+
     def test_a_chair_designated_without_a_date_reads_so(
         self, app, client, people, login_as, factory
     ):
