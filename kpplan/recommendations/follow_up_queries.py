@@ -147,9 +147,7 @@ def states_at_a_glance(today: date) -> list[StateAtAGlance]:
         .subquery()
     )
     last = dict(
-        db.session.execute(
-            select(latest.c.state_id, latest.c.id).where(latest.c.rank == 1)
-        ).all()
+        db.session.execute(select(latest.c.state_id, latest.c.id).where(latest.c.rank == 1)).all()
     )
     for state in states:
         state.last_follow_up_id = last.get(state.state_id)
