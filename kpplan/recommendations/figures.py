@@ -12,7 +12,7 @@ from sqlalchemy import case, func, select
 
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
-from kpplan.recommendations.models import FollowUp, FollowUpStatus
+from kpplan.recommendations.models import OUT_OF_SHARE, FollowUp, FollowUpStatus
 from kpplan.recommendations.queries import Scope, overdue
 from kpplan.recommendations.tallies import EVERY_THEME, FollowUpTally
 from kpplan.recommendations.themes import THEMES
@@ -26,6 +26,7 @@ class Figures:
     implemented: int = 0
     overdue: int = 0
     pending: int = 0
+    # Not applicable or superseded (``OUT_OF_SHARE``): left out of the share.
     not_applicable: int = 0
 
     @property
@@ -46,7 +47,7 @@ def figures_for(ids: list[int], scope: Scope, today: date) -> dict[int, Figures]
             func.sum(case((FollowUp.status == FollowUpStatus.IMPLEMENTED, 1), else_=0)),
             func.sum(case((overdue(today), 1), else_=0)),
             func.sum(case((FollowUp.pending_update_id.is_not(None), 1), else_=0)),
-            func.sum(case((FollowUp.status == FollowUpStatus.NOT_APPLICABLE, 1), else_=0)),
+            func.sum(case((FollowUp.status.in_(OUT_OF_SHARE), 1), else_=0)),
         )
         .where(FollowUp.recommendation_id.in_(ids), scope.where())
         .group_by(FollowUp.recommendation_id)
@@ -85,7 +86,7 @@ def _added_up(key, scope: Scope, every_theme: bool, *extra) -> dict[Any, list[in
             *extra,
             func.sum(n),
             count_if(FollowUpTally.status == FollowUpStatus.IMPLEMENTED.value),
-            count_if(FollowUpTally.status == FollowUpStatus.NOT_APPLICABLE.value),
+            count_if(FollowUpTally.status.in_([s.value for s in OUT_OF_SHARE])),
             count_if(FollowUpTally.pending),
         )
         # The theme leads the key of the counters: "" first, then the themes' codes.

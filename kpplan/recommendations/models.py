@@ -119,6 +119,9 @@ class FollowUpStatus(LabelledEnum):
 
 
 OPEN_STATUSES = tuple(s for s in FollowUpStatus if not s.is_closed)
+#: Closed without implying any progress (not applicable, superseded): left out of the
+#: addressees an implemented share is counted over.
+OUT_OF_SHARE = tuple(s for s in FollowUpStatus if s.is_closed and s.implied_progress is None)
 # The statuses a status update may choose.
 REPORTED_STATUSES = tuple(s for s in FollowUpStatus if not s.is_set_by_kpplan)
 

@@ -48,7 +48,13 @@ def item_rows(items: list[ItemProgress]) -> list[list[Any]]:
     return rows
 
 
-SHARE_COLUMNS = ["Follow-ups", "Implemented", "Not applicable", "Awaiting validation", "Share %"]
+SHARE_COLUMNS = [
+    "Follow-ups",
+    "Implemented",
+    "Not applicable or superseded",
+    "Awaiting validation",
+    "Share %",
+]
 
 
 def _share(row: ShareRow) -> list[Any]:

@@ -174,3 +174,24 @@ def test_nobody_chooses_superseded_in_an_update(app, client, people, login_as, f
             refused.text
         )
     assert _statuses(app, recommendation.id)[STATE_A] is FollowUpStatus.NOT_STARTED
+
+
+def test_superseded_follow_ups_are_left_out_of_the_implemented_share(
+    app, client, people, login_as, factory
+):
+    """Like "not applicable", a superseded follow-up is no addressee the share counts over:
+    the earlier recommendation stands at 1 implemented of the 2 it still applies to."""
+    from kpplan.recommendations.figures import figures_for, shares_by_state
+    from kpplan.recommendations.queries import Scope
+
+    earlier, later = _earlier(factory)
+    login_as(people["secretariat"])
+    assert _record(client, later.id, earlier.code).status_code == 302
+    with app.app_context():
+        figures = figures_for([earlier.id], Scope(), date(2026, 11, 26))[earlier.id]
+        assert (figures.total, figures.implemented, figures.not_applicable) == (4, 1, 2)
+        assert figures.share == 50
+        by_state = {row.label: row for row in shares_by_state(Scope())}
+        assert by_state[STATE_A].not_applicable == 1
+    page = html.unescape(client.get(f"/recommendations/{earlier.id}").text)
+    assert "2 not applicable or superseded" in page
