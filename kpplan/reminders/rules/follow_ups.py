@@ -33,7 +33,7 @@ from kpplan.reminders.rules.sql import day, days_since, iso_date, iso_day_of, no
 
 #: Rows (a follow-up and one of its recipients) read at a time: the first tick of a large
 #: installation finds hundreds of thousands, handed over batch by batch.
-BATCH = 5000
+BATCH = 20_000
 
 
 @dataclass(frozen=True)
