@@ -49,7 +49,7 @@ from kpplan.core.extensions import db  # noqa: E402
 TARGET_NOTHING_NEW_MS = 200
 TARGET_TICK_MS = 2000
 TARGET_PEAK_MB = 200
-BUILD_VERSION = 1
+BUILD_VERSION = 2  # 2: with the summaries index of 0015
 SCENARIOS = {
     "a": ("first tick", 0),
     "b": ("same moment again (nothing new)", 0),

@@ -9,25 +9,26 @@ Revises: 0014_calendar_token_hashes
 Create Date: 2026-11-26 15:10:00
 
 """
+
 from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0015_reminder_indexes'
-down_revision = '0014_calendar_token_hashes'
+revision = "0015_reminder_indexes"
+down_revision = "0014_calendar_token_hashes"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('reminders', schema=None) as batch_op:
+    with op.batch_alter_table("reminders", schema=None) as batch_op:
         batch_op.create_index(
-            'ix_reminders_status_delivery_planned_at',
-            ['status', 'delivery', 'planned_at'],
+            "ix_reminders_status_delivery_planned_at",
+            ["status", "delivery", "planned_at"],
             unique=False,
         )
 
 
 def downgrade():
-    with op.batch_alter_table('reminders', schema=None) as batch_op:
-        batch_op.drop_index('ix_reminders_status_delivery_planned_at')
+    with op.batch_alter_table("reminders", schema=None) as batch_op:
+        batch_op.drop_index("ix_reminders_status_delivery_planned_at")
