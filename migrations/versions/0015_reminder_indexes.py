@@ -12,7 +12,6 @@ Create Date: 2026-11-26 15:10:00
 
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = "0015_reminder_indexes"
 down_revision = "0014_calendar_token_hashes"
