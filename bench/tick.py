@@ -49,7 +49,7 @@ from kpplan.core.extensions import db  # noqa: E402
 TARGET_NOTHING_NEW_MS = 200
 TARGET_TICK_MS = 2000
 TARGET_PEAK_MB = 200
-BUILD_VERSION = 1
+BUILD_VERSION = 2  # 2: with the summaries index of 0015
 SCENARIOS = {
     "a": ("first tick", 0),
     "b": ("same moment again (nothing new)", 0),
@@ -244,8 +244,10 @@ def main() -> int:
     from zoneinfo import ZoneInfo
 
     failed = False
-    print(f"{'tick':<36} {'total':>8} {'plan':>8} {'summ.':>8} {'send':>8} "
-          f"{'planned':>8} {'sent':>6} {'queries':>7} {'peak':>7}")
+    print(
+        f"{'tick':<36} {'total':>8} {'plan':>8} {'summ.':>8} {'send':>8} "
+        f"{'planned':>8} {'sent':>6} {'queries':>7} {'peak':>7}"
+    )
     for key, (label, days) in SCENARIOS.items():
         moment = datetime.combine(
             date.fromordinal(day.toordinal() + days),
@@ -283,12 +285,13 @@ def main() -> int:
             f"({key}) {label:<32} {result['total'] * 1000:>6.0f}ms "
             + " ".join(f"{phases.get(p, 0) * 1000:>6.0f}ms" for p in ("plan", "summaries", "send"))
             + f" {result['planned']:>8} {result['sent']:>6} {result['queries']:>7} "
-            f"{result['peak_mb']:>5.0f}MB"
-            + (f"  <-- {', '.join(over)}" if over else "")
+            f"{result['peak_mb']:>5.0f}MB" + (f"  <-- {', '.join(over)}" if over else "")
         )
         print(
             "     rules: "
-            + ", ".join(f"{rule} {seconds * 1000:.0f}ms" for rule, seconds in result["rules"].items())
+            + ", ".join(
+                f"{rule} {seconds * 1000:.0f}ms" for rule, seconds in result["rules"].items()
+            )
         )
         if result["errors"]:
             print(f"     errors: {result['errors']}")

@@ -114,6 +114,9 @@ class Reminder(Base):
     __table_args__ = (
         UniqueConstraint("subject_key", "rule", "period_key", "user_id"),
         Index("ix_reminders_status_next_attempt_at", "status", "next_attempt_at"),
+        # The summaries: who has reminders waiting since before the summary's moment. Without
+        # it, every tick reads the whole outbox of a large installation to find nobody.
+        Index("ix_reminders_status_delivery_planned_at", "status", "delivery", "planned_at"),
         Index("ix_reminders_user_id_read_at", "user_id", "read_at"),
         Index("ix_reminders_digest_id", "digest_id"),
         Index("ix_reminders_run_id", "run_id"),

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from kpplan.core.extensions import db
 from kpplan.directory.models import Role
 from kpplan.meetings.models import Status
-from kpplan.recommendations.models import FollowUp
+from kpplan.recommendations.models import FollowUp, FollowUpStatus, StatusUpdate, Validation
 from kpplan.reminders import planner
 from kpplan.reminders.models import Reminder, ReminderKind, ReminderRun
 from kpplan.reminders.rules import RULES, follow_ups
@@ -43,6 +43,23 @@ def _grow(app, factory, people, count: int) -> None:
         add_milestone(app, activity.id, due, owner, name=f"Step {n}")
     with app.app_context():
         db.session.execute(sa.update(FollowUp).values(created_at=at("2026-06-01T09:00")))
+        # One move to "implemented" of each recommendation's first follow-up waits for
+        # validation since November.
+        for follow_up in db.session.scalars(
+            sa.select(FollowUp).where(FollowUp.state_id.is_not(None)).limit(count // 3 + 1)
+        ):
+            update = StatusUpdate(
+                follow_up=follow_up,
+                status_before=follow_up.status,
+                status=FollowUpStatus.IMPLEMENTED,
+                narrative="Done.",
+                posted_at=at("2026-11-02T10:00"),
+                validation=Validation.PENDING,
+            )
+            db.session.add(update)
+            db.session.flush()
+            follow_up.pending_update_id = update.id
+            follow_up.last_update_at = update.posted_at
         db.session.commit()
 
 
@@ -79,6 +96,7 @@ def test_after_a_tick_no_rule_finds_anything_at_that_moment(app, factory, people
     for key in ("follow_up_due", "follow_up_overdue", "follow_up_escalated", "follow_up_stale"):
         assert found[key] > 0, key
     assert found["milestone_due"] > 0 and found["milestone_overdue"] > 0
+    assert found["validation_waiting"] > 0
     report = run(app, NOW)
     assert report.errors == []
     assert report.planned_count == sum(found.values()) == len(_outbox(app))

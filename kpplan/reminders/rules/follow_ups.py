@@ -33,7 +33,7 @@ from kpplan.reminders.rules.sql import day, days_since, iso_date, iso_day_of, no
 
 #: Rows (a follow-up and one of its recipients) read at a time: the first tick of a large
 #: installation finds hundreds of thousands, handed over batch by batch.
-BATCH = 5000
+BATCH = 20_000
 
 
 @dataclass(frozen=True)
@@ -393,9 +393,24 @@ def validation_waiting(
     session: Session, now: datetime, settings: RuleSettings
 ) -> Iterator[PlannedReminder]:
     before = now - timedelta(days=settings.days or 0)
+    staff = secretariat_ids(session)
+    # An update is never edited, so its reminder's period (the day it was posted) is fixed:
+    # one of this rule for the update and the person is the one.
+    someone_not_reminded = exists().where(
+        User.id.in_(staff),
+        ~exists().where(
+            Reminder.subject_key == literal("status_update:") + text_of(StatusUpdate.id),
+            Reminder.rule == "validation_waiting",
+            Reminder.user_id == User.id,
+        ),
+    )
     updates = session.scalars(
         select(StatusUpdate)
-        .where(StatusUpdate.validation == Validation.PENDING, StatusUpdate.posted_at < before)
+        .where(
+            StatusUpdate.validation == Validation.PENDING,
+            StatusUpdate.posted_at < before,
+            someone_not_reminded,
+        )
         .options(
             joinedload(StatusUpdate.follow_up).options(
                 joinedload(FollowUp.recommendation),
