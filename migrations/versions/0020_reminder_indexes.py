@@ -4,8 +4,8 @@ Each tick asks who has reminders waiting for a daily or weekly summary since bef
 summary's moment; at 100 times the Process's volume the outbox holds hundreds of thousands
 of rows, and without this index every tick read them all to find nobody.
 
-Revision ID: 0015_reminder_indexes
-Revises: 0014_calendar_token_hashes
+Revision ID: 0020_reminder_indexes
+Revises: 0019_activity_other_process
 Create Date: 2026-11-26 15:10:00
 
 """
@@ -13,8 +13,8 @@ Create Date: 2026-11-26 15:10:00
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0015_reminder_indexes"
-down_revision = "0014_calendar_token_hashes"
+revision = "0020_reminder_indexes"
+down_revision = "0019_activity_other_process"
 branch_labels = None
 depends_on = None
 
