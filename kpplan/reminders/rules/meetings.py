@@ -36,6 +36,7 @@ def milestone_due(
         .join(Milestone.activity)
         .where(
             Milestone.done_on.is_(None),
+            Milestone.tracked.is_(True),
             Milestone.due_date >= today,
             Milestone.due_date <= horizon,
             Activity.status.not_in(_NOT_HAPPENING),
@@ -80,6 +81,7 @@ def milestone_overdue(
         .join(Milestone.activity)
         .where(
             Milestone.done_on.is_(None),
+            Milestone.tracked.is_(True),
             Milestone.due_date < today,
             Activity.status.not_in(_NOT_HAPPENING),
         )
