@@ -16,6 +16,7 @@ from flask import current_app, render_template
 from werkzeug.routing import BuildError
 
 from kpplan.reminders.models import Reminder
+from kpplan.reminders.settings import mail_sender
 
 
 def message_id_for(rule: str, subject_key: str, period_key: str, user_id: int) -> str:
@@ -54,13 +55,29 @@ def build_message(reminder: Reminder, items: list[Reminder], now: datetime) -> E
         "preferences_link": preferences,
         "base_url": base_url,
     }
+    if reminder.is_digest and reminder.rule in ("daily_digest", "weekly_digest"):
+        context["intro"] = (
+            "Here is what needs your attention in the Khartoum Process "
+            f"({len(items)} reminder{'s' if len(items) != 1 else ''}):"
+        )
+        context["why"] = (
+            "kpplan sends you this summary because you chose it on your reminder settings:"
+        )
+    elif reminder.is_digest:
+        # A summary the tick made itself: what was late at a first start or after a stop,
+        # or the escalations of one tick. Its opening was written when it was planned.
+        context["intro"] = reminder.message
+        context["why"] = (
+            "kpplan sent these reminders together rather than one e-mail each. To choose how "
+            "you receive reminders, see your reminder settings:"
+        )
     template = "digest" if reminder.is_digest else "reminder"
     text = render_template(f"reminders/mail/{template}.txt", **context)
     html = render_template(f"reminders/mail/{template}.html", **context)
 
     message = EmailMessage()
     message["Subject"] = reminder.title
-    message["From"] = current_app.config["MAIL_FROM"]
+    message["From"] = mail_sender()
     message["To"] = Address(reminder.user.name, addr_spec=reminder.user.email)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = reminder.message_id

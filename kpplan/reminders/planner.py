@@ -135,6 +135,175 @@ def plan(now: datetime, run_id: int | None, report: TickReport) -> None:
             report.planned.append(planned)
 
 
+# Summaries a tick makes of what it planned itself (besides the daily and weekly ones).
+BACKLOG_SUMMARY = "backlog_summary"
+ESCALATION_SUMMARY = "escalation_summary"
+#: The escalations that reach the secretariat as one mail when several come in one tick.
+ESCALATIONS = ("follow_up_escalated",)
+
+
+def _of_this_run(run_id: int | None, now: datetime):
+    """The outbox rows the tick under way planned (a dry run's have no run)."""
+    if run_id is None:
+        return (Reminder.run_id.is_(None), Reminder.planned_at == now)
+    return (Reminder.run_id == run_id,)
+
+
+def _summarise(
+    now: datetime,
+    run_id: int | None,
+    report: TickReport,
+    user_id: int,
+    item_ids: list[int],
+    rule: str,
+    title: str,
+    intro: str,
+) -> None:
+    """Put the reminders ``item_ids`` of one person into one summary mail sent at once
+    (no commit). ``intro`` opens the mail; the summary's key is the run, so a tick done
+    again makes no second one."""
+    period = f"run:{run_id}" if run_id is not None else f"at:{now:%Y-%m-%dT%H:%M:%S}"
+    subject = f"user:{user_id}"
+    digest_id = db.session.execute(
+        insert_ignoring_conflicts(
+            Reminder,
+            UNIQUE_KEY,
+            kind=ReminderKind.DIGEST,
+            rule=rule,
+            subject_key=subject,
+            period_key=period,
+            user_id=user_id,
+            delivery=Delivery.IMMEDIATELY,
+            status=ReminderStatus.PENDING,
+            title=title[:300],
+            message=intro,
+            run_id=run_id,
+            planned_at=now,
+            next_attempt_at=now,
+            attempts=0,
+            message_id=message_id_for(rule, subject, period, user_id),
+        ).returning(Reminder.id)
+    ).scalar()
+    if digest_id is None:
+        return
+    db.session.execute(
+        update(Reminder)
+        .where(Reminder.id.in_(item_ids))
+        .values(digest_id=digest_id, status=ReminderStatus.IN_DIGEST)
+        .execution_options(synchronize_session=False)
+    )
+    report.digests.append((user_id, period))
+
+
+def last_finished_run(run_id: int | None) -> datetime | None:
+    """The moment of the latest run that finished, other than the one under way."""
+    query = select(func.max(ReminderRun.now)).where(ReminderRun.finished_at.is_not(None))
+    if run_id is not None:
+        query = query.where(ReminderRun.id != run_id)
+    return db.session.scalar(query)
+
+
+def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> None:
+    """On an installation's first tick, or the first after reminders stopped for more than
+    ``REMINDER_CATCH_UP_HOURS``, give each person what was already late before today as one
+    summary instead of one mail each (no commit).
+
+    Only reminders of something late (``due_since``) are gathered, and only for people with
+    more than one; what this tick planned stays planned, so later ticks do not send those
+    items again one by one and go on as usual.
+    """
+    hours = current_app.config["REMINDER_CATCH_UP_HOURS"]
+    if not hours:
+        return
+    last = last_finished_run(run_id)
+    if last is not None and now - last <= timedelta(hours=hours):
+        return
+    tz = process_timezone()
+    today = now.astimezone(tz).date()
+    owed: dict[int, set[tuple[str, str, str]]] = {}
+    for planned in report.planned:
+        if planned.due_since is not None and planned.due_since < today:
+            owed.setdefault(planned.user_id, set()).add(
+                (planned.rule, planned.subject_key, planned.period_key)
+            )
+    for user_id, keys in sorted(owed.items()):
+        if len(keys) < 2:
+            continue
+        item_ids = [
+            row.id
+            for row in db.session.execute(
+                select(Reminder.id, Reminder.rule, Reminder.subject_key, Reminder.period_key)
+                .where(
+                    *_of_this_run(run_id, now),
+                    Reminder.user_id == user_id,
+                    Reminder.kind == ReminderKind.REMINDER,
+                    Reminder.status.in_((ReminderStatus.PENDING, ReminderStatus.WAITING)),
+                )
+                .order_by(Reminder.id)
+            )
+            if (row.rule, row.subject_key, row.period_key) in keys
+        ]
+        if len(item_ids) < 2:
+            continue
+        if last is None:
+            intro = (
+                "kpplan has started sending reminders. Rather than one e-mail for each, here "
+                f"is what was already late on {_when(today, Delivery.DAILY)}. From now on, "
+                "new reminders come as you chose on your reminder settings."
+            )
+        else:
+            stopped = last.astimezone(tz).date()
+            intro = (
+                f"kpplan's reminders did not run from {_when(stopped, Delivery.DAILY)} to "
+                f"{_when(today, Delivery.DAILY)}. Rather than one e-mail for each, here is "
+                "what is late. From now on, new reminders come as you chose on your reminder "
+                "settings."
+            )
+        _summarise(
+            now,
+            run_id,
+            report,
+            user_id,
+            item_ids,
+            BACKLOG_SUMMARY,
+            f"kpplan: {len(item_ids)} reminders of what is late",
+            intro,
+        )
+
+
+def bundle_escalations(now: datetime, run_id: int | None, report: TickReport) -> None:
+    """Send the escalations one tick makes for one person as one mail listing them, instead
+    of one per follow-up (no commit). Escalations a person gets in a daily or weekly
+    summary are left to it."""
+    rows = db.session.execute(
+        select(Reminder.id, Reminder.user_id)
+        .where(
+            *_of_this_run(run_id, now),
+            Reminder.rule.in_(ESCALATIONS),
+            Reminder.status == ReminderStatus.PENDING,
+            Reminder.digest_id.is_(None),
+        )
+        .order_by(Reminder.id)
+    ).all()
+    by_user: dict[int, list[int]] = {}
+    for row in rows:
+        by_user.setdefault(row.user_id, []).append(row.id)
+    for user_id, item_ids in sorted(by_user.items()):
+        if len(item_ids) < 2:
+            continue
+        _summarise(
+            now,
+            run_id,
+            report,
+            user_id,
+            item_ids,
+            ESCALATION_SUMMARY,
+            f"kpplan: {len(item_ids)} follow-ups long overdue",
+            f"{len(item_ids)} follow-ups have been overdue for long without an update, although "
+            "their addressees were reminded. Consider contacting them directly.",
+        )
+
+
 def digest_period(now: datetime, tz: ZoneInfo, delivery: Delivery, hour: int):
     """The latest summary moment at or before ``now``: its key and the moment in UTC.
 
@@ -268,6 +437,9 @@ def tick(
         db.session.commit()
 
     plan(now, run_id, report)
+    # In the planning's transaction: a tick killed before its commit leaves neither.
+    summarise_backlog(now, run_id, report)
+    bundle_escalations(now, run_id, report)
     phase_done(planned=len(report.planned), errors="\n".join(report.errors) or None)
     gather_digests(now, run_id, report)
     phase_done(digests=len(report.digests))

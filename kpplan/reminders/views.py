@@ -16,7 +16,12 @@ from kpplan.reminders import queries, services
 from kpplan.reminders.forms import preferences_form, settings_form
 from kpplan.reminders.models import Delivery, Reminder, ReminderStatus
 from kpplan.reminders.rules import RULES
-from kpplan.reminders.settings import preferences_of, rule_settings, timezone_name
+from kpplan.reminders.settings import (
+    preferences_of,
+    rule_settings,
+    saved_mail_sender,
+    timezone_name,
+)
 
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 
@@ -110,7 +115,14 @@ def outbox():
 
 def _rule_names() -> dict[str, str]:
     names = {key: rule.label for key, rule in RULES.items()}
-    names.update({"daily_digest": "Daily summary", "weekly_digest": "Weekly summary"})
+    names.update(
+        {
+            "daily_digest": "Daily summary",
+            "weekly_digest": "Weekly summary",
+            "backlog_summary": "Summary of what was late at a first start or after a stop",
+            "escalation_summary": "Escalations of one run, together",
+        }
+    )
     return names
 
 
@@ -133,10 +145,19 @@ def resend(reminder_id: int):
 def settings():
     permissions.require(permissions.can_manage_reminders(current_user))
     current = rule_settings()
-    form = settings_form(current, timezone_name())
+    saved = saved_mail_sender()
+    form = settings_form(
+        current,
+        timezone_name(),
+        (saved.name, saved.address) if saved else ("", ""),
+        current_app.config["MAIL_FROM"],
+    )
     if form.validate_on_submit():
         try:
             services.save_timezone(acting_user(), form.timezone_field.data)
+            services.save_mail_sender(
+                acting_user(), form.sender_name.data, form.sender_address.data
+            )
             for key in RULES:
                 days_field = getattr(form, f"{key}_days", None)
                 services.save_rule_setting(

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from kpplan.recommendations import deadlines
 from kpplan.recommendations.models import (
@@ -22,6 +22,7 @@ from kpplan.recommendations.models import (
     StatusUpdate,
     Validation,
 )
+from kpplan.reminders.models import Reminder, ReminderStatus
 from kpplan.reminders.rules.recipients import Recipients
 from kpplan.reminders.rules.registry import PlannedReminder, RuleSettings, long_date, rule
 
@@ -140,6 +141,7 @@ def follow_up_overdue(
                     f"The recommendation reads: “{_wording(follow_up)}” Post an update, even "
                     "to say that work is still in progress, with a new review date."
                 ),
+                due_since=due + timedelta(days=1),
                 **_follow_up_link(follow_up),
             )
 
@@ -159,11 +161,13 @@ def follow_up_escalated(
     today = now.date()
     after = settings.days or 0
     recipients = Recipients(session)
-    for follow_up in _overdue_follow_ups(session, today):
+    escalated = [
+        f for f in _overdue_follow_ups(session, today) if (today - f.next_review_date).days >= after
+    ]
+    reminded = _times_reminded(session, escalated)
+    for follow_up in escalated:
         due = follow_up.next_review_date
         late = (today - due).days
-        if late < after:
-            continue
         for user_id in recipients.staff():
             yield PlannedReminder(
                 rule="follow_up_escalated",
@@ -173,12 +177,68 @@ def follow_up_escalated(
                 title=f"Overdue for {late} days: {_whose(follow_up)}",
                 message=(
                     f"{_whose(follow_up)} was due for review "
-                    f"on {long_date(due)} and is still not updated, {late} days later, although "
-                    "its addressee has been reminded every week. Consider contacting "
-                    f"{follow_up.addressee} directly."
+                    f"on {long_date(due)} and is still not updated, {late} days later. "
+                    + _who_was_reminded(follow_up, recipients, reminded.get(follow_up.id, 0))
                 ),
+                due_since=due + timedelta(days=after),
                 **_follow_up_link(follow_up),
             )
+
+
+def _times_reminded(session: Session, follow_ups: list[FollowUp]) -> dict[int, int]:
+    """How many times each follow-up's addressee was actually reminded that it is overdue
+    since its current review date: the weekly reminders the outbox sent, alone or in a
+    summary that was sent (planned or failed ones do not count), once per week whatever the
+    number of focal points."""
+    if not follow_ups:
+        return {}
+    by_key = {f"follow_up:{f.id}": f for f in follow_ups}
+    summary = aliased(Reminder)
+    rows = session.execute(
+        select(Reminder.subject_key, Reminder.period_key)
+        .outerjoin(summary, Reminder.digest_id == summary.id)
+        .where(
+            Reminder.rule == "follow_up_overdue",
+            Reminder.subject_key.in_(list(by_key)),
+            or_(
+                Reminder.status == ReminderStatus.SENT,
+                and_(
+                    Reminder.status == ReminderStatus.IN_DIGEST,
+                    summary.status == ReminderStatus.SENT,
+                ),
+            ),
+        )
+        .distinct()
+    ).all()
+    counts: dict[int, int] = {}
+    for subject_key, period_key in rows:
+        follow_up = by_key[subject_key]
+        # Only the reminders of its current review date.
+        if period_key.startswith(f"late:{follow_up.next_review_date.isoformat()}:"):
+            counts[follow_up.id] = counts.get(follow_up.id, 0) + 1
+    return counts
+
+
+def _who_was_reminded(follow_up: FollowUp, recipients: Recipients, times: int) -> str:
+    """What an escalation says of the reminders before it: only what the outbox shows."""
+    if follow_up.state_id is not None and not recipients.of(follow_up):
+        state = follow_up.addressee
+        return (
+            f"{state} has no focal point in kpplan, so nobody there has been reminded. Ask "
+            f"{state} to name one, or contact {state} directly."
+        )
+    who = f"{follow_up.addressee}'s focal points" if follow_up.state_id else "the secretariat"
+    if times == 0:
+        return (
+            f"No reminder of it has been sent to {who} (they may have chosen not to receive "
+            f"them). Consider contacting {follow_up.addressee} directly."
+        )
+    verb = "was" if who == "the secretariat" else "were"
+    return (
+        f"{who[0].upper()}{who[1:]} {verb} reminded "
+        f"{'once' if times == 1 else f'{times} times'} since it fell due. Consider "
+        f"contacting {follow_up.addressee} directly."
+    )
 
 
 @rule(
@@ -217,6 +277,7 @@ def follow_up_stale(
                     + f"The recommendation reads: “{_wording(follow_up)}” Tell the Process "
                     "where it stands."
                 ),
+                due_since=since + timedelta(days=days),
                 **_follow_up_link(follow_up),
             )
 
@@ -260,5 +321,10 @@ def validation_waiting(
                     f"{follow_up.recommendation.code} as implemented. It counts once the "
                     "secretariat accepts it; accept it, or return it with a comment."
                 ),
-                **_follow_up_link(follow_up),
+                due_since=posted + timedelta(days=settings.days or 0),
+                # To where the secretariat accepts or returns it, not to the form that posts
+                # an update.
+                link_endpoint="recommendations.validation_queue",
+                link_values={},
+                link_label="Review and validate",
             )

@@ -104,6 +104,7 @@ def milestone_overdue(
                     f"was due on {long_date(milestone.due_date)}, {late} days ago, and is not "
                     "marked as done. Tick it as done, or give it a new due date."
                 ),
+                due_since=milestone.due_date + timedelta(days=1),
                 link_endpoint="meetings.activity",
                 link_values={"activity_id": milestone.activity_id},
                 link_label="Open the activity's preparation",
@@ -181,6 +182,7 @@ def activity_outcomes_missing(
                     f"ago, and {' and '.join(missing)} are not recorded yet. Record them on "
                     "the activity's page, so that the Process keeps what was agreed."
                 ),
+                due_since=activity.end_date + timedelta(days=settings.days or 0),
                 link_endpoint="meetings.edit_activity"
                 if "its outcomes" in missing
                 else "recommendations.record",
