@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template
 from werkzeug.routing import BuildError
 
-from kpplan.reminders.models import Reminder
-from kpplan.reminders.settings import mail_sender
+from kpplan.core.extensions import db
+from kpplan.reminders.models import MailSender, Reminder
 
 
 def message_id_for(rule: str, subject_key: str, period_key: str, user_id: int) -> str:
@@ -27,6 +27,20 @@ def message_id_for(rule: str, subject_key: str, period_key: str, user_id: int) -
     _, sender = parseaddr(current_app.config["MAIL_FROM"])
     domain = sender.rpartition("@")[2] or "kpplan.invalid"
     return f"<reminder-{rule.replace('_', '-')}-{digest}@{domain}>"
+
+
+def saved_mail_sender() -> MailSender | None:
+    """The sender the secretariat set on the reminder settings page, if it did."""
+    return db.session.get(MailSender, 1)
+
+
+def mail_sender() -> Address:
+    """Whom reminder mails come from: the secretariat's setting, else ``MAIL_FROM``."""
+    saved = saved_mail_sender()
+    if saved is not None:
+        return Address(saved.name, addr_spec=saved.address)
+    name, address = parseaddr(current_app.config["MAIL_FROM"])
+    return Address(name, addr_spec=address)
 
 
 def absolute_link(endpoint: str | None, values: dict | None) -> str | None:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from email.headerregistry import Address
-from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 
 from kpplan.core import clock
 from kpplan.core.extensions import db
 from kpplan.core.rule_settings import ReminderRuleSetting
-from kpplan.reminders.models import Delivery, MailSender, ReminderPreference
+from kpplan.reminders.models import Delivery, ReminderPreference
 from kpplan.reminders.rules import RULES, RuleSettings
 
 #: The days a rule may be set to (``services.save_rule_setting`` refuses others).
@@ -72,17 +69,3 @@ def effective_delivery(rule_key: str, chosen: Delivery | None) -> Delivery:
     if delivery is Delivery.OFF and rule is not None and not rule.can_turn_off:
         return Delivery.IMMEDIATELY
     return delivery
-
-
-def saved_mail_sender() -> MailSender | None:
-    """The sender the secretariat set on the settings page, if it did."""
-    return db.session.get(MailSender, 1)
-
-
-def mail_sender() -> Address:
-    """Whom reminder mails come from: the secretariat's setting, else ``MAIL_FROM``."""
-    saved = saved_mail_sender()
-    if saved is not None:
-        return Address(saved.name, addr_spec=saved.address)
-    name, address = parseaddr(current_app.config["MAIL_FROM"])
-    return Address(name, addr_spec=address)

@@ -14,14 +14,10 @@ from kpplan.core.forms import attach_error
 from kpplan.core.requests import acting_user, enum_arg, int_arg, page_arg
 from kpplan.reminders import queries, services
 from kpplan.reminders.forms import preferences_form, settings_form
+from kpplan.reminders.mail import saved_mail_sender
 from kpplan.reminders.models import Delivery, Reminder, ReminderStatus
 from kpplan.reminders.rules import RULES
-from kpplan.reminders.settings import (
-    preferences_of,
-    rule_settings,
-    saved_mail_sender,
-    timezone_name,
-)
+from kpplan.reminders.settings import preferences_of, rule_settings, timezone_name
 
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 
