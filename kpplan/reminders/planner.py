@@ -140,6 +140,8 @@ BACKLOG_SUMMARY = "backlog_summary"
 ESCALATION_SUMMARY = "escalation_summary"
 #: The escalations that reach the secretariat as one mail when several come in one tick.
 ESCALATIONS = ("follow_up_escalated",)
+#: Mails in their own right, never folded into a summary of a first start.
+OWN_MAILS = ("invitation",)
 
 
 def _of_this_run(run_id: int | None, now: datetime):
@@ -205,12 +207,12 @@ def last_finished_run(run_id: int | None) -> datetime | None:
 
 def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> None:
     """On an installation's first tick, or the first after reminders stopped for more than
-    ``REMINDER_CATCH_UP_HOURS``, give each person what was already late before today as one
-    summary instead of one mail each (no commit).
+    ``REMINDER_CATCH_UP_HOURS``, give each person who has more than one reminder of what was
+    already late before today one summary instead of one mail each (no commit).
 
-    Only reminders of something late (``due_since``) are gathered, and only for people with
-    more than one; what this tick planned stays planned, so later ticks do not send those
-    items again one by one and go on as usual.
+    The summary takes the person's other reminders of this tick too (an invitation excepted:
+    it is a mail of its own), so that they get one mail. What this tick planned stays in the
+    outbox, so later ticks do not send those items again one by one and go on as usual.
     """
     hours = current_app.config["REMINDER_CATCH_UP_HOURS"]
     if not hours:
@@ -220,53 +222,47 @@ def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> 
         return
     tz = process_timezone()
     today = now.astimezone(tz).date()
-    owed: dict[int, set[tuple[str, str, str]]] = {}
+    late: dict[int, int] = {}
     for planned in report.planned:
         if planned.due_since is not None and planned.due_since < today:
-            owed.setdefault(planned.user_id, set()).add(
-                (planned.rule, planned.subject_key, planned.period_key)
-            )
-    for user_id, keys in sorted(owed.items()):
-        if len(keys) < 2:
+            late[planned.user_id] = late.get(planned.user_id, 0) + 1
+    for user_id, count in sorted(late.items()):
+        if count < 2:
             continue
-        item_ids = [
-            row.id
-            for row in db.session.execute(
-                select(Reminder.id, Reminder.rule, Reminder.subject_key, Reminder.period_key)
-                .where(
-                    *_of_this_run(run_id, now),
-                    Reminder.user_id == user_id,
-                    Reminder.kind == ReminderKind.REMINDER,
-                    Reminder.status.in_((ReminderStatus.PENDING, ReminderStatus.WAITING)),
-                )
-                .order_by(Reminder.id)
+        item_ids = db.session.scalars(
+            select(Reminder.id)
+            .where(
+                *_of_this_run(run_id, now),
+                Reminder.user_id == user_id,
+                Reminder.kind == ReminderKind.REMINDER,
+                Reminder.rule.not_in(OWN_MAILS),
+                Reminder.status.in_((ReminderStatus.PENDING, ReminderStatus.WAITING)),
             )
-            if (row.rule, row.subject_key, row.period_key) in keys
-        ]
+            .order_by(Reminder.id)
+        ).all()
         if len(item_ids) < 2:
             continue
         if last is None:
-            intro = (
-                "kpplan has started sending reminders. Rather than one e-mail for each, here "
-                f"is what was already late on {_when(today, Delivery.DAILY)}. From now on, "
-                "new reminders come as you chose on your reminder settings."
-            )
+            opening = "kpplan has started sending reminders."
         else:
             stopped = last.astimezone(tz).date()
-            intro = (
+            opening = (
                 f"kpplan's reminders did not run from {_when(stopped, Delivery.DAILY)} to "
-                f"{_when(today, Delivery.DAILY)}. Rather than one e-mail for each, here is "
-                "what is late. From now on, new reminders come as you chose on your reminder "
-                "settings."
+                f"{_when(today, Delivery.DAILY)}."
             )
+        intro = (
+            f"{opening} Rather than one e-mail for each, here is what needs your attention "
+            f"on {_when(today, Delivery.DAILY)}, {count} of it already late. From now on, new "
+            "reminders come as you chose on your reminder settings."
+        )
         _summarise(
             now,
             run_id,
             report,
             user_id,
-            item_ids,
+            list(item_ids),
             BACKLOG_SUMMARY,
-            f"kpplan: {len(item_ids)} reminders of what is late",
+            f"kpplan: {len(item_ids)} reminders, {count} of them late",
             intro,
         )
 

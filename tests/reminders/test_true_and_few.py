@@ -32,16 +32,15 @@ def test_a_first_start_gives_each_person_one_summary_of_what_was_late(app, peopl
     due_soon, _ = _follow_up(app, factory, date(2026, 12, 20))
 
     run(app, at("2026-12-01T09:00"))
-    mails = smtp.to(people["fp_a"].email)
-    assert len(mails) == 2
-    summary = next(m for m in mails if "backlog_summary" in str(m["X-Kpplan-Reminder"]))
-    single = next(m for m in mails if m is not summary)
-    assert str(single["X-Kpplan-Reminder"]).startswith(f"follow_up_due follow_up:{due_soon} ")
-    assert summary["Subject"] == "kpplan: 3 reminders of what is late"
+    (summary,) = smtp.to(people["fp_a"].email)
+    assert "backlog_summary" in str(summary["X-Kpplan-Reminder"])
+    assert summary["Subject"] == "kpplan: 4 reminders, 3 of them late"
     text = _text(summary)
     assert "kpplan has started sending reminders" in text
-    assert "what was already late on 1 December 2026" in text
+    assert "what needs your attention on 1 December 2026, 3 of it already late" in text
     assert text.count("* Overdue: Kenya's follow-up of") == 3
+    # What is due soon comes in the same mail.
+    assert text.count("* Due on 20 December 2026: Kenya's follow-up of") == 1
     # Its items are in the outbox as sent in the summary: no tick sends them one by one.
     with app.app_context():
         statuses = db.session.scalars(
@@ -52,7 +51,12 @@ def test_a_first_start_gives_each_person_one_summary_of_what_was_late(app, peopl
     assert statuses == [ReminderStatus.IN_DIGEST] * 3
     for minutes in (5, 10, 60):
         run(app, at("2026-12-01T09:00") + timedelta(minutes=minutes))
-    assert len(smtp.to(people["fp_a"].email)) == 2
+    assert len(smtp.to(people["fp_a"].email)) == 1
+    with app.app_context():
+        due = db.session.scalar(
+            sa.select(Reminder.status).where(Reminder.subject_key == f"follow_up:{due_soon}")
+        )
+    assert due is ReminderStatus.IN_DIGEST
 
     # Later ticks go on as usual: each follow-up is reminded once a week, one mail each.
     smtp.messages.clear()
@@ -74,6 +78,7 @@ def test_after_a_long_stop_what_is_late_comes_as_one_summary(app, people, factor
     assert len(smtp.messages) == 1
     text = _text(smtp.messages[0])
     assert "did not run from 1 November 2026 to 20 November 2026" in text
+    assert smtp.messages[0]["Subject"] == "kpplan: 2 reminders, 2 of them late"
     assert text.count("* Overdue:") == 2
 
     # Running every day, the same situation is mailed as it comes: no summary.
