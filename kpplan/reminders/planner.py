@@ -222,15 +222,17 @@ def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> 
         return
     tz = process_timezone()
     today = now.astimezone(tz).date()
-    late: dict[int, int] = {}
+    late: dict[int, set[tuple[str, str, str]]] = {}
     for planned in report.planned:
         if planned.due_since is not None and planned.due_since < today:
-            late[planned.user_id] = late.get(planned.user_id, 0) + 1
-    for user_id, count in sorted(late.items()):
-        if count < 2:
+            late.setdefault(planned.user_id, set()).add(
+                (planned.rule, planned.subject_key, planned.period_key)
+            )
+    for user_id, late_keys in sorted(late.items()):
+        if len(late_keys) < 2:
             continue
-        item_ids = db.session.scalars(
-            select(Reminder.id)
+        rows = db.session.execute(
+            select(Reminder.id, Reminder.rule, Reminder.subject_key, Reminder.period_key)
             .where(
                 *_of_this_run(run_id, now),
                 Reminder.user_id == user_id,
@@ -240,8 +242,12 @@ def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> 
             )
             .order_by(Reminder.id)
         ).all()
-        if len(item_ids) < 2:
+        # Counted from the rows gathered: one the person turned off is neither listed nor
+        # counted.
+        count = sum(1 for r in rows if (r.rule, r.subject_key, r.period_key) in late_keys)
+        if count < 2:
             continue
+        item_ids = [r.id for r in rows]
         if last is None:
             opening = "kpplan has started sending reminders."
         else:
@@ -260,7 +266,7 @@ def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> 
             run_id,
             report,
             user_id,
-            list(item_ids),
+            item_ids,
             BACKLOG_SUMMARY,
             f"kpplan: {len(item_ids)} reminders, {count} of them late",
             intro,
