@@ -258,8 +258,9 @@ def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> 
             )
         intro = (
             f"{opening} Rather than one e-mail for each, here is what needs your attention "
-            f"on {_when(today, Delivery.DAILY)}, {count} of it already late. From now on, new "
-            "reminders come as you chose on your reminder settings."
+            f"on {_when(today, Delivery.DAILY)}: {len(item_ids)} reminders, {count} of them "
+            "already late. From now on, new reminders come as you chose on your reminder "
+            "settings."
         )
         _summarise(
             now,

@@ -37,7 +37,9 @@ def test_a_first_start_gives_each_person_one_summary_of_what_was_late(app, peopl
     assert summary["Subject"] == "kpplan: 4 reminders, 3 of them late"
     text = _text(summary)
     assert "kpplan has started sending reminders" in text
-    assert "what needs your attention on 1 December 2026, 3 of it already late" in text
+    assert (
+        "what needs your attention on 1 December 2026: 4 reminders, 3 of them already late" in text
+    )
     assert text.count("* Overdue: Kenya's follow-up of") == 3
     # What is due soon comes in the same mail.
     assert text.count("* Due on 20 December 2026: Kenya's follow-up of") == 1
