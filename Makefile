@@ -42,7 +42,14 @@ run: seed  ## install, migrate, load the demo and serve http://127.0.0.1:$(PORT)
 	@echo "kpplan is at http://127.0.0.1:$(PORT) — sign in with a demo account above."
 	@echo "Reminder mails are written to instance/mail. Stop it with Ctrl-C."
 	@echo
-	@export KPPLAN_BASE_URL="$${KPPLAN_BASE_URL:-http://127.0.0.1:$(PORT)}"; \
+	@# Links in mails start with BASE_URL, one setting read by the scheduler and by a
+	@# hand-run `kpplan remind` alike: never guessed from the port served here.
+	@if [ "$(PORT)" != 5000 ] && [ -z "$${KPPLAN_BASE_URL}" ] && ! grep -qs '^BASE_URL' instance/config.py; then \
+	  echo "Links in reminder mails start with BASE_URL, http://127.0.0.1:5000 unless set."; \
+	  echo "Serving on port $(PORT), set it as well: KPPLAN_BASE_URL=http://127.0.0.1:$(PORT) make run PORT=$(PORT)"; \
+	  echo "(or BASE_URL in instance/config.py), so that every reminder links here."; \
+	  exit 2; \
+	fi; \
 	$(FLASK) kpplan scheduler & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT; \
 	trap 'exit 130' INT TERM; \

@@ -144,8 +144,13 @@ def scheduler_command() -> None:
     "--dry-run", is_flag=True, help="Show what would be planned and sent; change nothing."
 )
 def remind_command(moment: str | None, dry_run: bool) -> None:
-    """Run the reminder job once and say what it planned and sent."""
+    """Run the reminder job once and say what it planned and sent.
+
+    Its mails link to kpplan at BASE_URL, as the scheduler's do.
+    """
     from datetime import UTC, datetime
+
+    from flask import current_app
 
     from kpplan.core.db import utcnow
     from kpplan.reminders.planner import tick
@@ -166,6 +171,7 @@ def remind_command(moment: str | None, dry_run: bool) -> None:
     report = tick(now, runner="command", dry_run=dry_run)
     heading = "Dry run, nothing changed" if dry_run else "Reminders"
     click.echo(f"{heading} at {now:%Y-%m-%d %H:%M} UTC:")
+    click.echo(f"Links in the mails start with {current_app.config['BASE_URL']} (BASE_URL).")
     click.echo(f"Planned {report.planned_count}:")
     for planned in report.planned:
         click.echo(

@@ -61,7 +61,8 @@ class Defaults:
     MAIL_USE_SSL = False  # TLS from the start (usually port 465)
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""
-    MAIL_FROM = "kpplan <kpplan@localhost>"
+    # Whom mails come from, unless the secretariat sets it on the reminder settings page.
+    MAIL_FROM = "Khartoum Process secretariat <kpplan@localhost>"
     MAIL_TIMEOUT = 30  # seconds to wait for the SMTP server
     MAIL_FOLDER = ""
     # The address people open kpplan at: the links in mails start with it.
@@ -77,6 +78,10 @@ class Defaults:
     REMINDER_CLAIM_MINUTES = 10
     REMINDER_SEND_BATCH = 100
     REMINDER_DIGEST_HOUR = 8
+    # The first tick of an installation, or the first after reminders stopped for more than
+    # this many hours, gives each person what is already late as one summary instead of
+    # one mail each (0: never).
+    REMINDER_CATCH_UP_HOURS = 48
     # Runs that planned nothing are forgotten after this many days.
     REMINDER_KEEP_RUNS_DAYS = 30
     # On SQLite, the file whose lock makes one scheduler the only one (empty:

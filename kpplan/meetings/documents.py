@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from kpplan.audit import services as audit
+from kpplan.core import clock
 from kpplan.core.extensions import db
 from kpplan.core.files import Upload, store_file
 from kpplan.directory.models import User
+from kpplan.meetings.kinds import uploading
 from kpplan.meetings.models import Activity, Document, DocumentKind
+from kpplan.meetings.services import complete_steps
 
 FIELDS = ("kind", "title", "original_name", "content_type", "size")
 
@@ -22,7 +25,8 @@ def add_document(
     folder: Path,
     max_size: int,
 ) -> Document:
-    """Keep an uploaded file for the activity under a generated name.
+    """Keep an uploaded file for the activity under a generated name; an agenda, a concept
+    note or a report ticks the preparation step it completes.
 
     Raises ``DomainError`` for an empty or too large file, or one whose content is not a
     PDF, Word, Excel or PowerPoint document or an image, whatever its name says.
@@ -49,6 +53,7 @@ def add_document(
             None,
             audit.snapshot(document, FIELDS),
         )
+        complete_steps(actor, activity, uploading(kind.value), clock.today())
     except Exception:
         (folder / kept.stored_name).unlink(missing_ok=True)
         raise

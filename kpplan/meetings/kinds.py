@@ -18,25 +18,41 @@ from kpplan.core.db import LabelledEnum
 
 @dataclass(frozen=True)
 class MilestoneTemplate:
-    """A preparation step due ``days`` before the start (negative) or after the end (positive)."""
+    """A preparation step due ``days`` before the start (negative) or after the end (positive).
+
+    ``done_by`` names the action in kpplan that completes the step, which ticks it as done
+    (see ``meetings.services.complete_steps``): uploading a document of a kind
+    (``document:agenda``), sending the invitations, recording the recommendations.
+    """
 
     name: str
     days: int
+    done_by: str | None = None
+
+
+#: The actions that complete preparation steps.
+SENDING_INVITATIONS = "invitations_sent"
+RECORDING_RECOMMENDATIONS = "recommendations_recorded"
+
+
+def uploading(document_kind: str) -> str:
+    """The action of uploading a document of this kind (its stored value)."""
+    return f"document:{document_kind}"
 
 
 # The preparation timeline most meetings follow; each activity gets its own copy to edit.
 MEETING_TIMELINE = (
-    MilestoneTemplate("Concept note", -90),
-    MilestoneTemplate("Invitations sent", -60),
-    MilestoneTemplate("Agenda", -30),
-    MilestoneTemplate("Recommendations recorded", 14),
-    MilestoneTemplate("Report", 30),
+    MilestoneTemplate("Concept note", -90, uploading("concept_note")),
+    MilestoneTemplate("Invitations sent", -60, SENDING_INVITATIONS),
+    MilestoneTemplate("Agenda", -30, uploading("agenda")),
+    MilestoneTemplate("Recommendations recorded", 14, RECORDING_RECOMMENDATIONS),
+    MilestoneTemplate("Report", 30, uploading("report")),
 )
 ONLINE_TIMELINE = (
-    MilestoneTemplate("Concept note", -45),
-    MilestoneTemplate("Invitations sent", -30),
-    MilestoneTemplate("Agenda", -14),
-    MilestoneTemplate("Report", 30),
+    MilestoneTemplate("Concept note", -45, uploading("concept_note")),
+    MilestoneTemplate("Invitations sent", -30, SENDING_INVITATIONS),
+    MilestoneTemplate("Agenda", -14, uploading("agenda")),
+    MilestoneTemplate("Report", 30, uploading("report")),
 )
 
 

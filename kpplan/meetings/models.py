@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -270,6 +272,10 @@ class Milestone(Base):
     due_date: Mapped[date] = mapped_column(Date)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     done_on: Mapped[date | None] = mapped_column(Date)
+    # False for a step whose due date had already passed when it was planned (an activity
+    # recorded after it took place, or planned closer than its lead times): nobody is
+    # chased for it and it is never shown as overdue. A new due date tracks it again.
+    tracked: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     activity: Mapped[Activity] = relationship(back_populates="milestones")
 
@@ -286,7 +292,7 @@ class Milestone(Base):
     )
 
     def is_overdue(self, today: date) -> bool:
-        return self.done_on is None and self.due_date < today
+        return self.tracked and self.done_on is None and self.due_date < today
 
 
 class DocumentKind(LabelledEnum):

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from kpplan.audit import services as audit
+from kpplan.core import clock
 from kpplan.core.db import utcnow
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
@@ -169,10 +170,14 @@ def create_activity(
         raise DomainError("Give the activity a title.", "title")
     activity = Activity(status=status, **{k: v for k, v in fields.items() if k in FIELDS})
     _set_roles(activity, list(state_roles), list(organisations))
+    planned_on = clock.today()
     for template in activity.kind.info.milestones:
         anchor = activity.start_date if template.days < 0 else activity.end_date
+        due_date = anchor + timedelta(days=template.days)
+        # A step already past (an activity recorded after it took place, or planned closer
+        # than its lead times) is kept on the timeline but not chased.
         activity.milestones.append(
-            Milestone(name=template.name, due_date=anchor + timedelta(days=template.days))
+            Milestone(name=template.name, due_date=due_date, tracked=due_date >= planned_on)
         )
     db.session.add(activity)
     db.session.flush()
@@ -251,23 +256,29 @@ def move(actor: User, activity: Activity, to: Status, today: date, **details: An
 
 
 def _shift_milestones(activity: Activity, delta: timedelta) -> None:
-    """Move the milestones not yet done along with the activity's new dates."""
+    """Move the milestones not yet done along with the activity's new dates; those that
+    land in the past are not chased, those that land ahead are tracked again."""
     if delta:
+        today = clock.today()
         for milestone in activity.milestones:
             if milestone.done_on is None:
                 milestone.due_date += delta
+                milestone.tracked = milestone.due_date >= today
 
 
-MILESTONE_FIELDS = ("name", "due_date", "owner_id", "done_on")
+MILESTONE_FIELDS = ("name", "due_date", "owner_id", "done_on", "tracked")
 
 
 def add_milestone(
     actor: User, activity: Activity, name: str, due_date: date, owner: User | None
 ) -> Milestone:
-    """Add a step to the activity's preparation timeline."""
+    """Add a step to the activity's preparation timeline (not chased when its due date is
+    already past)."""
     if not name.strip():
         raise DomainError("Name the milestone.", "name")
-    milestone = Milestone(name=name.strip(), due_date=due_date, owner=owner)
+    milestone = Milestone(
+        name=name.strip(), due_date=due_date, owner=owner, tracked=due_date >= clock.today()
+    )
     activity.milestones.append(milestone)
     db.session.flush()
     audit.record(
@@ -284,8 +295,14 @@ def add_milestone(
 def update_milestone(
     actor: User, milestone: Milestone, due_date: date, owner: User | None, done_on: date | None
 ) -> Milestone:
-    """Change a milestone's due date, owner or done date, with a trace."""
+    """Change a milestone's due date, owner or done date, with a trace.
+
+    A new due date decides again whether the step is chased: from today on it is, in the
+    past it is not.
+    """
     before = audit.snapshot(milestone, MILESTONE_FIELDS)
+    if due_date != milestone.due_date:
+        milestone.tracked = due_date >= clock.today()
     milestone.due_date, milestone.owner, milestone.done_on = due_date, owner, done_on
     db.session.flush()
     after = audit.snapshot(milestone, MILESTONE_FIELDS)
@@ -357,3 +374,28 @@ def overlapping(activity_id: int | None, start: date, end: date) -> list[Activit
     if activity_id is not None:
         query = query.where(Activity.id != activity_id)
     return db.session.scalars(query.order_by(Activity.start_date).limit(10)).all()
+
+
+def complete_steps(actor: User | None, activity: Activity, action: str, today: date) -> list[str]:
+    """Tick as done, on ``today``, the steps of ``activity`` that ``action`` completes (see
+    ``kinds.MilestoneTemplate.done_by``): uploading its agenda ticks "Agenda", recording
+    its recommendations ticks "Recommendations recorded". Steps done already stay as they
+    are. Returns the names of the steps ticked; each leaves a trace.
+    """
+    names = {t.name for t in activity.kind.info.milestones if t.done_by == action}
+    ticked = []
+    for milestone in activity.milestones:
+        if milestone.name in names and milestone.done_on is None:
+            before = audit.snapshot(milestone, MILESTONE_FIELDS)
+            milestone.done_on = today
+            db.session.flush()
+            audit.record(
+                actor,
+                "updated",
+                milestone,
+                f"{activity.title}: {milestone.name} done",
+                before,
+                audit.snapshot(milestone, MILESTONE_FIELDS),
+            )
+            ticked.append(milestone.name)
+    return ticked

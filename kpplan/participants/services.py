@@ -24,8 +24,9 @@ from kpplan.core.db import utcnow
 from kpplan.core.errors import DomainError, StaleEdit
 from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State, User
-from kpplan.meetings.kinds import ActivityKind
+from kpplan.meetings.kinds import SENDING_INVITATIONS, ActivityKind
 from kpplan.meetings.models import Activity, Status
+from kpplan.meetings.services import complete_steps
 from kpplan.participants.models import (
     DECISIONS,
     Answer,
@@ -298,7 +299,8 @@ def send_invitations(
     actor: User | None, invitation_list: InvitationList, version: int | None, today: date
 ) -> InvitationList:
     """Mark the list as sent: the next reminder tick mails each invited state's focal points
-    once (and any state invited later, when it is added). Raises ``DomainError`` for a list
+    once (and any state invited later, when it is added); ticks the activity's step
+    "Invitations sent". Raises ``DomainError`` for a list
     sent already, or an activity that is a draft, over, postponed without dates or cancelled.
     """
     audit.ensure_current(invitation_list, version)
@@ -327,6 +329,7 @@ def send_invitations(
         before,
         _list_snapshot(invitation_list),
     )
+    complete_steps(actor, activity, SENDING_INVITATIONS, today)
     return invitation_list
 
 

@@ -12,11 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from kpplan.audit import services as audit
+from kpplan.core import clock
 from kpplan.core.db import taken_meanwhile, utcnow
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State, User
+from kpplan.meetings.kinds import RECORDING_RECOMMENDATIONS
 from kpplan.meetings.models import Activity
+from kpplan.meetings.services import complete_steps
 from kpplan.recommendations import follow_up_services
 from kpplan.recommendations import themes as theme_catalogue
 from kpplan.recommendations.models import (
@@ -218,7 +221,7 @@ def record_recommendations(
     actor: User, activity: Activity, drafts: list[Draft], *, illustrative: bool = False
 ) -> list[Recommendation]:
     """Record recommendations agreed at ``activity``, numbered after those it has already,
-    each with one follow-up per addressee.
+    each with one follow-up per addressee; ticks its step "Recommendations recorded".
 
     Raises ``DomainError`` when the activity has not been held, or naming the first draft
     that breaks a rule; nothing is kept then.
@@ -248,6 +251,7 @@ def record_recommendations(
         )
         _close_superseded(actor, draft, recommendation)
         created.append(recommendation)
+    complete_steps(actor, activity, RECORDING_RECOMMENDATIONS, clock.today())
     return created
 
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from kpplan.core.forms import IntegerField, KpplanForm
 from kpplan.reminders.models import Delivery
 from kpplan.reminders.rules import RULES, RuleSettings
 
 
-def settings_form(current: dict[str, RuleSettings], timezone: str) -> KpplanForm:
-    """The administrator's form: each rule on or off with its days, and the timezone."""
+def settings_form(
+    current: dict[str, RuleSettings],
+    timezone: str,
+    sender: tuple[str, str] = ("", ""),
+    configured_sender: str = "",
+) -> KpplanForm:
+    """The administrator's form: each rule on or off with its days, the timezone, and whom
+    mails come from."""
 
     class RuleSettingsForm(KpplanForm):
         timezone_field = StringField(
@@ -19,6 +25,17 @@ def settings_form(current: dict[str, RuleSettings], timezone: str) -> KpplanForm
             validators=[InputRequired()],
             description="Days are counted and summaries sent in this timezone, such as "
             "Europe/Brussels or Africa/Nairobi.",
+        )
+        sender_name = StringField(
+            "Mails come from (name)",
+            validators=[Optional(), Length(max=120)],
+            description="Such as Khartoum Process secretariat. Leave both empty for the "
+            f"configured sender: {configured_sender}.",
+        )
+        sender_address = StringField(
+            "Mails come from (address)",
+            validators=[Optional(), Length(max=254)],
+            description="The address replies go to, such as secretariat@khartoumprocess.net.",
         )
 
     for key, rule in RULES.items():
@@ -35,6 +52,7 @@ def settings_form(current: dict[str, RuleSettings], timezone: str) -> KpplanForm
     form = RuleSettingsForm()
     if not form.is_submitted():
         form.timezone_field.data = timezone
+        form.sender_name.data, form.sender_address.data = sender
         for key in RULES:
             getattr(form, f"{key}_enabled").data = current[key].enabled
             if hasattr(form, f"{key}_days"):

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template
 from werkzeug.routing import BuildError
 
-from kpplan.reminders.models import Reminder
+from kpplan.core.extensions import db
+from kpplan.reminders.models import MailSender, Reminder
 
 
 def message_id_for(rule: str, subject_key: str, period_key: str, user_id: int) -> str:
@@ -26,6 +27,20 @@ def message_id_for(rule: str, subject_key: str, period_key: str, user_id: int) -
     _, sender = parseaddr(current_app.config["MAIL_FROM"])
     domain = sender.rpartition("@")[2] or "kpplan.invalid"
     return f"<reminder-{rule.replace('_', '-')}-{digest}@{domain}>"
+
+
+def saved_mail_sender() -> MailSender | None:
+    """The sender the secretariat set on the reminder settings page, if it did."""
+    return db.session.get(MailSender, 1)
+
+
+def mail_sender() -> Address:
+    """Whom reminder mails come from: the secretariat's setting, else ``MAIL_FROM``."""
+    saved = saved_mail_sender()
+    if saved is not None:
+        return Address(saved.name, addr_spec=saved.address)
+    name, address = parseaddr(current_app.config["MAIL_FROM"])
+    return Address(name, addr_spec=address)
 
 
 def absolute_link(endpoint: str | None, values: dict | None) -> str | None:
@@ -54,13 +69,29 @@ def build_message(reminder: Reminder, items: list[Reminder], now: datetime) -> E
         "preferences_link": preferences,
         "base_url": base_url,
     }
+    if reminder.is_digest and reminder.rule in ("daily_digest", "weekly_digest"):
+        context["intro"] = (
+            "Here is what needs your attention in the Khartoum Process "
+            f"({len(items)} reminder{'s' if len(items) != 1 else ''}):"
+        )
+        context["why"] = (
+            "kpplan sends you this summary because you chose it on your reminder settings:"
+        )
+    elif reminder.is_digest:
+        # A summary the tick made itself: what was late at a first start or after a stop,
+        # or the escalations of one tick. Its opening was written when it was planned.
+        context["intro"] = reminder.message
+        context["why"] = (
+            "kpplan sent these reminders together rather than one e-mail each. To choose how "
+            "you receive reminders, see your reminder settings:"
+        )
     template = "digest" if reminder.is_digest else "reminder"
     text = render_template(f"reminders/mail/{template}.txt", **context)
     html = render_template(f"reminders/mail/{template}.html", **context)
 
     message = EmailMessage()
     message["Subject"] = reminder.title
-    message["From"] = current_app.config["MAIL_FROM"]
+    message["From"] = mail_sender()
     message["To"] = Address(reminder.user.name, addr_spec=reminder.user.email)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = reminder.message_id

@@ -138,3 +138,15 @@ class ReminderPreference(Base):
     delivery: Mapped[Delivery] = mapped_column(enum_column(Delivery, "reminder_delivery"))
 
     __table_args__ = (UniqueConstraint("user_id", "rule"),)
+
+
+class MailSender(Base):
+    """The one row that says whom reminder mails come from, as the secretariat set it on
+    the reminder settings page; without it, the configuration's ``MAIL_FROM``."""
+
+    __tablename__ = "reminder_mail_sender"
+    __audit_label__ = "Reminder mail sender"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(254))

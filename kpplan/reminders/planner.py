@@ -8,13 +8,14 @@ outbox's unique key (subject, rule, period, recipient) lets each reminder in onc
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from kpplan.core.db import insert_ignoring_conflicts, utcnow
 from kpplan.core.extensions import db
@@ -61,6 +62,9 @@ class TickReport:
     # The first ``REPORT_PLANNED`` reminders planned; ``planned_count`` counts them all.
     planned: list[PlannedReminder] = field(default_factory=list)
     planned_count: int = 0
+    # Per person, how many of the reminders planned (and not turned off) were already late
+    # before today: a first start's summary is made of them (``summarise_backlog``).
+    late_by_user: Counter = field(default_factory=Counter)
     digests: list[tuple[int, str]] = field(default_factory=list)  # (user id, period)
     send: SendReport = field(default_factory=SendReport)
     errors: list[str] = field(default_factory=list)
@@ -72,6 +76,7 @@ def _insert(
     run_id: int | None,
     preferences: dict,
     report: TickReport,
+    today: date,
 ) -> None:
     """Put ``batch`` into the outbox in one statement; what an earlier tick (or another
     scheduler) planned meanwhile is left out by the unique key, and not counted."""
@@ -112,11 +117,14 @@ def _insert(
             rows,
         )
     )
-    for planned in batch:
+    for planned, row in zip(batch, rows, strict=True):
         if (planned.rule, planned.subject_key, planned.period_key, planned.user_id) in inserted:
             report.planned_count += 1
             if len(report.planned) < REPORT_PLANNED:
                 report.planned.append(planned)
+            late = planned.due_since is not None and planned.due_since < today
+            if late and row["status"] is not ReminderStatus.OFF:
+                report.late_by_user[planned.user_id] += 1
 
 
 def plan(
@@ -145,18 +153,190 @@ def plan(
             for planned in rule.find(db.session, local_now, settings[key]):
                 batch.append(planned)
                 if len(batch) >= PLAN_BATCH:
-                    _insert(batch, now, run_id, preferences, report)
+                    _insert(batch, now, run_id, preferences, report, local_now.date())
                     batch = []
                     if checkpoint is not None:
                         checkpoint()
             if batch:
-                _insert(batch, now, run_id, preferences, report)
+                _insert(batch, now, run_id, preferences, report, local_now.date())
         except Exception as error:
             log.exception("reminder rule %s failed", key)
             db.session.rollback()
             report.errors.append(f"{rule.label}: {type(error).__name__}: {error}")
         if checkpoint is not None:
             checkpoint()
+
+
+# Summaries a tick makes of what it planned itself (besides the daily and weekly ones).
+BACKLOG_SUMMARY = "backlog_summary"
+ESCALATION_SUMMARY = "escalation_summary"
+#: The escalations that reach the secretariat as one mail when several come in one tick.
+ESCALATIONS = ("follow_up_escalated",)
+#: Mails in their own right, never folded into a summary of a first start.
+OWN_MAILS = ("invitation",)
+
+
+def _of_this_run(run_id: int | None, now: datetime):
+    """The outbox rows the tick under way planned (a dry run's have no run)."""
+    if run_id is None:
+        return (Reminder.run_id.is_(None), Reminder.planned_at == now)
+    return (Reminder.run_id == run_id,)
+
+
+def _of_unfinished_runs(run_id: int | None):
+    """The outbox rows of earlier runs that never finished (a tick killed after committing
+    some of its planning): a first start's summary takes them in, rather than letting them
+    go one by one."""
+    unfinished = select(ReminderRun.id).where(ReminderRun.finished_at.is_(None))
+    if run_id is not None:
+        unfinished = unfinished.where(ReminderRun.id != run_id)
+    return Reminder.run_id.in_(unfinished)
+
+
+def _summarise(
+    now: datetime,
+    run_id: int | None,
+    report: TickReport,
+    user_id: int,
+    item_ids: list[int],
+    rule: str,
+    title: str,
+    intro: str,
+) -> None:
+    """Put the reminders ``item_ids`` of one person into one summary mail sent at once
+    (no commit). ``intro`` opens the mail; the summary's key is the run, so a tick done
+    again makes no second one."""
+    period = f"run:{run_id}" if run_id is not None else f"at:{now:%Y-%m-%dT%H:%M:%S}"
+    subject = f"user:{user_id}"
+    digest_id = db.session.execute(
+        insert_ignoring_conflicts(
+            Reminder,
+            UNIQUE_KEY,
+            kind=ReminderKind.DIGEST,
+            rule=rule,
+            subject_key=subject,
+            period_key=period,
+            user_id=user_id,
+            delivery=Delivery.IMMEDIATELY,
+            status=ReminderStatus.PENDING,
+            title=title[:300],
+            message=intro,
+            run_id=run_id,
+            planned_at=now,
+            next_attempt_at=now,
+            attempts=0,
+            message_id=message_id_for(rule, subject, period, user_id),
+        ).returning(Reminder.id)
+    ).scalar()
+    if digest_id is None:
+        return
+    db.session.execute(
+        update(Reminder)
+        .where(Reminder.id.in_(item_ids))
+        .values(digest_id=digest_id, status=ReminderStatus.IN_DIGEST)
+        .execution_options(synchronize_session=False)
+    )
+    report.digests.append((user_id, period))
+
+
+def last_finished_run(run_id: int | None) -> datetime | None:
+    """The moment of the latest run that finished, other than the one under way."""
+    query = select(func.max(ReminderRun.now)).where(ReminderRun.finished_at.is_not(None))
+    if run_id is not None:
+        query = query.where(ReminderRun.id != run_id)
+    return db.session.scalar(query)
+
+
+def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> None:
+    """On an installation's first tick, or the first after reminders stopped for more than
+    ``REMINDER_CATCH_UP_HOURS``, give each person who has more than one reminder of what was
+    already late before today one summary instead of one mail each (no commit).
+
+    The summary takes the person's other reminders of this tick too (an invitation excepted:
+    it is a mail of its own), so that they get one mail. What this tick planned stays in the
+    outbox, so later ticks do not send those items again one by one and go on as usual.
+    """
+    hours = current_app.config["REMINDER_CATCH_UP_HOURS"]
+    if not hours:
+        return
+    last = last_finished_run(run_id)
+    if last is not None and now - last <= timedelta(hours=hours):
+        return
+    tz = process_timezone()
+    today = now.astimezone(tz).date()
+    for user_id, count in sorted(report.late_by_user.items()):
+        if count < 2:
+            continue
+        rows = db.session.execute(
+            select(Reminder.id)
+            .where(
+                or_(and_(*_of_this_run(run_id, now)), _of_unfinished_runs(run_id)),
+                Reminder.user_id == user_id,
+                Reminder.kind == ReminderKind.REMINDER,
+                Reminder.rule.not_in(OWN_MAILS),
+                Reminder.status.in_((ReminderStatus.PENDING, ReminderStatus.WAITING)),
+                Reminder.digest_id.is_(None),
+            )
+            .order_by(Reminder.id)
+        ).all()
+        item_ids = [r.id for r in rows]
+        if last is None:
+            opening = "kpplan has started sending reminders."
+        else:
+            stopped = last.astimezone(tz).date()
+            opening = (
+                f"kpplan's reminders did not run from {_when(stopped, Delivery.DAILY)} to "
+                f"{_when(today, Delivery.DAILY)}."
+            )
+        intro = (
+            f"{opening} Rather than one e-mail for each, here is what needs your attention "
+            f"on {_when(today, Delivery.DAILY)}: {len(item_ids)} reminders, {count} of them "
+            "already late. From now on, new reminders come as you chose on your reminder "
+            "settings."
+        )
+        _summarise(
+            now,
+            run_id,
+            report,
+            user_id,
+            item_ids,
+            BACKLOG_SUMMARY,
+            f"kpplan: {len(item_ids)} reminders, {count} of them late",
+            intro,
+        )
+
+
+def bundle_escalations(now: datetime, run_id: int | None, report: TickReport) -> None:
+    """Send the escalations one tick makes for one person as one mail listing them, instead
+    of one per follow-up (no commit). Escalations a person gets in a daily or weekly
+    summary are left to it."""
+    rows = db.session.execute(
+        select(Reminder.id, Reminder.user_id)
+        .where(
+            *_of_this_run(run_id, now),
+            Reminder.rule.in_(ESCALATIONS),
+            Reminder.status == ReminderStatus.PENDING,
+            Reminder.digest_id.is_(None),
+        )
+        .order_by(Reminder.id)
+    ).all()
+    by_user: dict[int, list[int]] = {}
+    for row in rows:
+        by_user.setdefault(row.user_id, []).append(row.id)
+    for user_id, item_ids in sorted(by_user.items()):
+        if len(item_ids) < 2:
+            continue
+        _summarise(
+            now,
+            run_id,
+            report,
+            user_id,
+            item_ids,
+            ESCALATION_SUMMARY,
+            f"kpplan: {len(item_ids)} follow-ups long overdue",
+            f"{len(item_ids)} follow-ups have been overdue for long without an update, although "
+            "their addressees were reminded. Consider contacting them directly.",
+        )
 
 
 def digest_period(now: datetime, tz: ZoneInfo, delivery: Delivery, hour: int):
@@ -301,6 +481,10 @@ def tick(
             planned=report.planned_count, errors="\n".join(report.errors) or None
         ),
     )
+    # Committed with the planning's last count: a tick killed before leaves the items of
+    # its unfinished run, which the next tick's backlog summary takes in.
+    summarise_backlog(now, run_id, report)
+    bundle_escalations(now, run_id, report)
     phase_done(planned=report.planned_count, errors="\n".join(report.errors) or None)
     gather_digests(now, run_id, report)
     phase_done(digests=len(report.digests))

@@ -154,7 +154,8 @@ def run_scheduler(app: Flask) -> None:
         misfire_grace_time=None,
     )
     print(
-        f"Reminder scheduler {runner_name()} is running: a tick every {minutes:g} minutes.",
+        f"Reminder scheduler {runner_name()} is running: a tick every {minutes:g} minutes; "
+        f"links in the mails start with {app.config['BASE_URL']} (BASE_URL).",
         flush=True,
     )
     with contextlib.suppress(KeyboardInterrupt, SystemExit):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 
 from kpplan.audit.services import record, snapshot
@@ -17,6 +18,7 @@ from kpplan.core.rule_settings import ReminderRuleSetting
 from kpplan.directory.models import User
 from kpplan.reminders.models import (
     Delivery,
+    MailSender,
     Reminder,
     ReminderKind,
     ReminderPreference,
@@ -79,6 +81,40 @@ def save_timezone(actor: User, name: str) -> None:
         clock.timezone = name
         record(actor, "update", clock, f"Reminder timezone: {name}", before, {"timezone": name})
     process_clock.forget()
+
+
+def save_mail_sender(actor: User, name: str, address: str) -> None:
+    """Set the name and address reminder mails come from; both empty go back to the
+    configuration's ``MAIL_FROM``. Raises ``DomainError`` for a missing name or address,
+    or an address that is not one."""
+    name, address = (name or "").strip(), (address or "").strip()
+    row = db.session.get(MailSender, 1)
+    before = {"name": row.name, "address": row.address} if row else None
+    if not name and not address:
+        if row is not None:
+            record(actor, "delete", row, "Reminder mails: back to the configured sender", before)
+            db.session.delete(row)
+        return
+    if not name:
+        raise DomainError(
+            "Give the name mails come from, such as Khartoum Process secretariat.", "sender_name"
+        )
+    if "\n" in name or "\r" in name or len(name) > 120:
+        raise DomainError("Give a name of one line, at most 120 characters.", "sender_name")
+    try:
+        address = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise DomainError(
+            "Give an e-mail address such as secretariat@khartoumprocess.net.", "sender_address"
+        ) from None
+    after = {"name": name, "address": address}
+    if row is None:
+        row = MailSender(id=1, **after)
+        db.session.add(row)
+        record(actor, "create", row, f"Reminder mails come from {name} <{address}>", None, after)
+    elif before != after:
+        row.name, row.address = name, address
+        record(actor, "update", row, f"Reminder mails come from {name} <{address}>", before, after)
 
 
 def save_preferences(user: User, choices: dict[str, Delivery]) -> None:

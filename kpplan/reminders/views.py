@@ -14,6 +14,7 @@ from kpplan.core.forms import attach_error
 from kpplan.core.requests import acting_user, enum_arg, int_arg, page_arg
 from kpplan.reminders import queries, services
 from kpplan.reminders.forms import preferences_form, settings_form
+from kpplan.reminders.mail import saved_mail_sender
 from kpplan.reminders.models import Delivery, Reminder, ReminderStatus
 from kpplan.reminders.rules import RULES
 from kpplan.reminders.settings import preferences_of, rule_settings, timezone_name
@@ -110,7 +111,14 @@ def outbox():
 
 def _rule_names() -> dict[str, str]:
     names = {key: rule.label for key, rule in RULES.items()}
-    names.update({"daily_digest": "Daily summary", "weekly_digest": "Weekly summary"})
+    names.update(
+        {
+            "daily_digest": "Daily summary",
+            "weekly_digest": "Weekly summary",
+            "backlog_summary": "Summary of what was late at a first start or after a stop",
+            "escalation_summary": "Escalations of one run, together",
+        }
+    )
     return names
 
 
@@ -133,10 +141,19 @@ def resend(reminder_id: int):
 def settings():
     permissions.require(permissions.can_manage_reminders(current_user))
     current = rule_settings()
-    form = settings_form(current, timezone_name())
+    saved = saved_mail_sender()
+    form = settings_form(
+        current,
+        timezone_name(),
+        (saved.name, saved.address) if saved else ("", ""),
+        current_app.config["MAIL_FROM"],
+    )
     if form.validate_on_submit():
         try:
             services.save_timezone(acting_user(), form.timezone_field.data)
+            services.save_mail_sender(
+                acting_user(), form.sender_name.data, form.sender_address.data
+            )
             for key in RULES:
                 days_field = getattr(form, f"{key}_days", None)
                 services.save_rule_setting(

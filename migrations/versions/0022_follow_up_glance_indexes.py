@@ -6,7 +6,7 @@ recommendation, so that the follow-ups of withdrawn recommendations are left out
 reading the rows.
 
 Revision ID: 0022_follow_up_glance_indexes
-Revises: 0020_reminder_indexes
+Revises: 0021_reminder_truth
 Create Date: 2026-11-26 15:45:00.000000
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0022_follow_up_glance_indexes"
-down_revision = "0020_reminder_indexes"
+down_revision = "0021_reminder_truth"
 branch_labels = None
 depends_on = None
 

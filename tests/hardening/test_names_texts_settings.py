@@ -94,6 +94,10 @@ def test_a_saved_timezone_or_days_outside_the_allowed_values_are_ignored(app, cl
         ("timezone_field", "E" * 500, "Give a timezone by its name"),
         ("{days}", "99999999999999999999", "Give a number from 1 to 365."),
         ("{days}", "0", "Give a number from 1 to 365."),
+        ("sender_address", "secretariat@kpplan.example", "Give the name mails come from"),
+        ("sender_name", "Khartoum Process secretariat", "Give an e-mail address such as"),
+        ("sender_name", "S" * 121, "Field cannot be longer than 120 characters."),
+        ("sender_name", "Secretariat\x00", "NUL character"),
     ],
 )
 def test_the_settings_page_checks_each_value_before_use(

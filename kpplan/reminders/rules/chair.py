@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -62,6 +62,7 @@ def work_plan_item_late(
                         f"{item.target_label} and is not held: schedule its activity, move its "
                         "target, or drop it with a reason."
                     ),
+                    due_since=item.due_by + timedelta(days=1),
                     link_endpoint="chair.item",
                     link_values={"item_id": item.id},
                     link_label="Open the work-plan item",

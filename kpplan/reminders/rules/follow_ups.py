@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import groupby
+from itertools import groupby, islice
 
 from sqlalchemy import and_, exists, func, literal, or_, select, tuple_, union_all
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from kpplan.directory.models import Organisation, Role, State, User
 from kpplan.recommendations import deadlines
@@ -26,7 +26,7 @@ from kpplan.recommendations.models import (
     StatusUpdate,
     Validation,
 )
-from kpplan.reminders.models import Reminder
+from kpplan.reminders.models import Reminder, ReminderStatus
 from kpplan.reminders.rules.recipients import Recipients, secretariat_ids
 from kpplan.reminders.rules.registry import PlannedReminder, RuleSettings, long_date, rule
 from kpplan.reminders.rules.sql import day, days_since, iso_date, iso_day_of, not_planned, text_of
@@ -48,6 +48,7 @@ class _FollowUp:
     tick reads hundreds of thousands)."""
 
     id: int
+    state_id: int | None
     status: FollowUpStatus
     next_review_date: date | None
     last_update_at: datetime | None
@@ -65,6 +66,7 @@ def _open_follow_ups(*where):
     return (
         select(
             FollowUp.id,
+            FollowUp.state_id,
             FollowUp.status,
             FollowUp.next_review_date,
             FollowUp.last_update_at,
@@ -177,6 +179,7 @@ def _not_reminded(
             yield (
                 _FollowUp(
                     id=row.id,
+                    state_id=row.state_id,
                     status=row.status,
                     next_review_date=row.next_review_date,
                     last_update_at=row.last_update_at,
@@ -297,6 +300,7 @@ def follow_up_overdue(
                     f"The recommendation reads: “{_wording(follow_up)}” Post an update, even "
                     "to say that work is still in progress, with a new review date."
                 ),
+                due_since=due + timedelta(days=1),
                 **_follow_up_link(follow_up),
             )
 
@@ -315,30 +319,103 @@ def follow_up_escalated(
 ) -> Iterator[PlannedReminder]:
     today = now.date()
     after = settings.days or 0
-    for follow_up, user_ids in _not_reminded(
+    recipients = Recipients(session)
+    found = _not_reminded(
         session,
         "follow_up_escalated",
         [*_overdue(today), FollowUp.next_review_date <= today - timedelta(days=after)],
         literal("escalated:") + iso_date(FollowUp.next_review_date),
         staff_only=True,
-    ):
-        due = follow_up.next_review_date
-        late = (today - due).days
-        for user_id in user_ids:
-            yield PlannedReminder(
-                rule="follow_up_escalated",
-                subject_key=f"follow_up:{follow_up.id}",
-                period_key=f"escalated:{due.isoformat()}",
-                user_id=user_id,
-                title=f"Overdue for {late} days: {_whose(follow_up)}",
-                message=(
-                    f"{_whose(follow_up)} was due for review "
-                    f"on {long_date(due)} and is still not updated, {late} days later, although "
-                    "its addressee has been reminded every week. Consider contacting "
-                    f"{follow_up.addressee} directly."
+    )
+    # What the outbox sent before, read for a thousand follow-ups at a time.
+    while chunk := list(islice(found, 1000)):
+        reminded = _times_reminded(session, [follow_up for follow_up, _ in chunk])
+        for follow_up, user_ids in chunk:
+            yield from _escalations(follow_up, user_ids, today, after, recipients, reminded)
+
+
+def _escalations(
+    follow_up: _FollowUp,
+    user_ids: list[int],
+    today: date,
+    after: int,
+    recipients: Recipients,
+    reminded: dict[int, int],
+) -> Iterator[PlannedReminder]:
+    """The escalation of one follow-up to each of ``user_ids``."""
+    due = follow_up.next_review_date
+    late = (today - due).days
+    for user_id in user_ids:
+        yield PlannedReminder(
+            rule="follow_up_escalated",
+            subject_key=f"follow_up:{follow_up.id}",
+            period_key=f"escalated:{due.isoformat()}",
+            user_id=user_id,
+            title=f"Overdue for {late} days: {_whose(follow_up)}",
+            message=(
+                f"{_whose(follow_up)} was due for review "
+                f"on {long_date(due)} and is still not updated, {late} days later. "
+                + _who_was_reminded(follow_up, recipients, reminded.get(follow_up.id, 0))
+            ),
+            due_since=due + timedelta(days=after),
+            **_follow_up_link(follow_up),
+        )
+
+
+def _times_reminded(session: Session, follow_ups: list[FollowUp]) -> dict[int, int]:
+    """How many times each follow-up's addressee was actually reminded that it is overdue
+    since its current review date: the weekly reminders the outbox sent, alone or in a
+    summary that was sent (planned or failed ones do not count), once per week whatever the
+    number of focal points."""
+    if not follow_ups:
+        return {}
+    by_key = {f"follow_up:{f.id}": f for f in follow_ups}
+    summary = aliased(Reminder)
+    rows = session.execute(
+        select(Reminder.subject_key, Reminder.period_key)
+        .outerjoin(summary, Reminder.digest_id == summary.id)
+        .where(
+            Reminder.rule == "follow_up_overdue",
+            Reminder.subject_key.in_(list(by_key)),
+            or_(
+                Reminder.status == ReminderStatus.SENT,
+                and_(
+                    Reminder.status == ReminderStatus.IN_DIGEST,
+                    summary.status == ReminderStatus.SENT,
                 ),
-                **_follow_up_link(follow_up),
-            )
+            ),
+        )
+        .distinct()
+    ).all()
+    counts: dict[int, int] = {}
+    for subject_key, period_key in rows:
+        follow_up = by_key[subject_key]
+        # Only the reminders of its current review date.
+        if period_key.startswith(f"late:{follow_up.next_review_date.isoformat()}:"):
+            counts[follow_up.id] = counts.get(follow_up.id, 0) + 1
+    return counts
+
+
+def _who_was_reminded(follow_up: FollowUp, recipients: Recipients, times: int) -> str:
+    """What an escalation says of the reminders before it: only what the outbox shows."""
+    if follow_up.state_id is not None and not recipients.of(follow_up):
+        state = follow_up.addressee
+        return (
+            f"{state} has no focal point in kpplan, so nobody there has been reminded. Ask "
+            f"{state} to name one, or contact {state} directly."
+        )
+    who = f"{follow_up.addressee}'s focal points" if follow_up.state_id else "the secretariat"
+    if times == 0:
+        return (
+            f"No reminder of it has been sent to {who} (they may have chosen not to receive "
+            f"them). Consider contacting {follow_up.addressee} directly."
+        )
+    verb = "was" if who == "the secretariat" else "were"
+    return (
+        f"{who[0].upper()}{who[1:]} {verb} reminded "
+        f"{'once' if times == 1 else f'{times} times'} since it fell due. Consider "
+        f"contacting {follow_up.addressee} directly."
+    )
 
 
 @rule(
@@ -378,6 +455,7 @@ def follow_up_stale(
                     + f"The recommendation reads: “{_wording(follow_up)}” Tell the Process "
                     "where it stands."
                 ),
+                due_since=since + timedelta(days=days),
                 **_follow_up_link(follow_up),
             )
 
@@ -436,5 +514,10 @@ def validation_waiting(
                     f"{follow_up.recommendation.code} as implemented. It counts once the "
                     "secretariat accepts it; accept it, or return it with a comment."
                 ),
-                **_follow_up_link(follow_up),
+                due_since=posted + timedelta(days=settings.days or 0),
+                # To the page where the secretariat accepts or returns this update, not to
+                # the form that posts an update.
+                link_endpoint="recommendations.validate",
+                link_values={"update_id": update.id},
+                link_label="Review and validate",
             )

@@ -105,7 +105,11 @@ def milestone_due(
     for milestone, user_ids in _not_reminded(
         session,
         "milestone_due",
-        [Milestone.due_date >= today, Milestone.due_date <= horizon],
+        [
+            Milestone.tracked.is_(True),
+            Milestone.due_date >= today,
+            Milestone.due_date <= horizon,
+        ],
         literal("due:") + iso_date(Milestone.due_date),
     ):
         when = "today" if milestone.due_date == today else f"on {long_date(milestone.due_date)}"
@@ -148,7 +152,10 @@ def milestone_overdue(
         + text_of((late_by - 1) // every)
     )
     for milestone, user_ids in _not_reminded(
-        session, "milestone_overdue", [Milestone.due_date < today], period_key
+        session,
+        "milestone_overdue",
+        [Milestone.tracked.is_(True), Milestone.due_date < today],
+        period_key,
     ):
         late = (today - milestone.due_date).days
         period = (late - 1) // every
@@ -164,6 +171,7 @@ def milestone_overdue(
                     f"was due on {long_date(milestone.due_date)}, {late} days ago, and is not "
                     "marked as done. Tick it as done, or give it a new due date."
                 ),
+                due_since=milestone.due_date + timedelta(days=1),
                 link_endpoint="meetings.activity",
                 link_values={"activity_id": milestone.activity_id},
                 link_label="Open the activity's preparation",
@@ -241,6 +249,7 @@ def activity_outcomes_missing(
                     f"ago, and {' and '.join(missing)} are not recorded yet. Record them on "
                     "the activity's page, so that the Process keeps what was agreed."
                 ),
+                due_since=activity.end_date + timedelta(days=settings.days or 0),
                 link_endpoint="meetings.edit_activity"
                 if "its outcomes" in missing
                 else "recommendations.record",

@@ -54,7 +54,11 @@ class PlannedReminder:
 
     ``(subject_key, rule, period_key, user_id)`` is the reminder's identity in the outbox.
     ``link_endpoint`` and ``link_values`` name the page that needs action (built into an
-    absolute link with ``BASE_URL`` when the mail is written).
+    absolute link with ``BASE_URL`` when the mail is written). ``due_since`` is the day
+    from which the reminder was owed, for a reminder of something late (an overdue step or
+    follow-up, a validation waiting): on an installation's first tick, or the first after
+    a long stop, what was owed before that day reaches each person as one summary instead
+    of one mail each (``planner.summarise_backlog``).
     """
 
     rule: str
@@ -66,6 +70,7 @@ class PlannedReminder:
     link_endpoint: str
     link_values: dict = field(default_factory=dict)
     link_label: str = "Open the page"
+    due_since: date | None = None
 
 
 @dataclass(frozen=True)
