@@ -344,8 +344,17 @@ def _line(entry, models, records, last_names) -> HistoryLine:
     status = next((c for c in changes if c.field == "status"), None)
     others = _listed(list(dict.fromkeys(c.field for c in changes if c.field != "status")))
     action = entry.action
-    if action == "created":
-        parts += [Part(" created "), *the_record]
+    if action in ("created", "create"):
+        values = [
+            _words(value, _enum_of(model, name), None)
+            for name, value in (entry.after or {}).items()
+            if name not in HIDDEN_FIELDS
+        ]
+        if record is not None and getattr(record, "audit_phrase", None) and values:
+            # A setting saved for the first time: "set the Process's timezone to …".
+            parts += [Part(" set "), *the_record, Part(f" to {_listed(values)}")]
+        else:
+            parts += [Part(" created "), *the_record]
     elif action == "deleted":
         parts += [Part(" deleted "), *the_record]
     elif status is not None and (action == "updated" or action.startswith("status:")):

@@ -249,8 +249,8 @@ def last_finished_run(run_id: int | None) -> datetime | None:
 
 def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> None:
     """On an installation's first tick, or the first after reminders stopped for more than
-    ``REMINDER_CATCH_UP_HOURS``, give each person who has more than one reminder of what was
-    already late before today one summary instead of one mail each (no commit).
+    ``REMINDER_CATCH_UP_HOURS``, give each person who has something already late before today
+    and more than one reminder one summary instead of one mail each (no commit).
 
     The summary takes the person's other reminders of this tick too (an invitation excepted:
     it is a mail of its own), so that they get one mail. What this tick planned stays in the
@@ -265,7 +265,7 @@ def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> 
     tz = process_timezone()
     today = now.astimezone(tz).date()
     for user_id, count in sorted(report.late_by_user.items()):
-        if count < 2:
+        if count < 1:
             continue
         rows = db.session.execute(
             select(Reminder.id)
@@ -280,6 +280,8 @@ def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> 
             .order_by(Reminder.id)
         ).all()
         item_ids = [r.id for r in rows]
+        if len(item_ids) < 2:
+            continue
         if last is None:
             opening = "kpplan has started sending reminders."
         else:

@@ -21,12 +21,16 @@ def test_the_demos_first_start_writes_a_handful_of_mails(app, runner, smtp):
     first = utcnow()
 
     report = run(app, first)
-    # The demo's history leaves dozens of reminders owed at once (54 when this was written)...
-    assert len(report.planned) > 40
-    # ...which reach people as a handful of mails, at most a couple each.
+    # The demo's history leaves dozens of reminders owed at once (88 when this was written)...
+    assert report.planned_count > 60
+    # ...which reach each person as one mail, besides the invitation to the demo's
+    # upcoming training that each focal point of an invited state gets once.
+    invitations = [m for m in smtp.messages if m["Subject"].startswith("Invitation: ")]
+    others = [m for m in smtp.messages if m not in invitations]
+    assert max(_per_person(others).values()) == 1, _per_person(others)
+    assert max(_per_person(invitations).values()) == 1
     per_person = _per_person(smtp.messages)
-    assert len(smtp.messages) <= 8, per_person
-    assert max(per_person.values()) <= 2, per_person
+    assert len(smtp.messages) <= report.planned_count // 2, per_person
     assert per_person["secretariat@kpplan.example"] == 1
 
     # The secretariat's one mail, read as they read it: everything, each with its link.
@@ -47,10 +51,14 @@ def test_the_demos_first_start_writes_a_handful_of_mails(app, runner, smtp):
 
     # The next days go on as usual: a few reminders as they fall due, none sent twice to
     # anyone.
-    sent_first_day = len(smtp.messages)
     for days in (1, 2, 3):
+        before = len(smtp.messages)
         run(app, first + timedelta(days=days))
-    later = smtp.messages[sent_first_day:]
-    assert len(later) <= 10, [m["Subject"] for m in later]
+        that_day = smtp.messages[before:]
+        # Weekly reminders of what is overdue fall due for several states on the same day:
+        # a mail or two for each focal point, as they come.
+        assert not that_day or max(_per_person(that_day).values()) <= 2, [
+            (m["To"], m["Subject"]) for m in that_day
+        ]
     sent = [(str(m["X-Kpplan-Reminder"]), str(m["To"])) for m in smtp.messages]
     assert len(sent) == len(set(sent))
