@@ -2,11 +2,11 @@
 
     .venv/bin/python bench/tick.py [--focal-points 2] [--rebuild]
 
-Builds once a SQLite database of 3,000 activities (15,000 preparation milestones), 5,000
-recommendations addressed to the 40 member states (200,000 follow-ups, 50,000 status
-updates) and 2,000 accounts, of which ``--focal-points`` active national focal points per
-state (the others observers), kept under ``instance/bench/`` with a marker saying how it was
-built. Every person takes their reminders in a daily summary, so that the first tick plans
+Takes the 100x database of ``bench/world.py`` (3,000 activities, 15,000 preparation
+milestones, 20,000 recommendations to 10 states each: 200,000 follow-ups, 1,000,000 status
+updates, 2,000 accounts) and keeps ``--focal-points`` active national focal points per state
+(the others observers), under ``instance/bench/`` with a marker saying how it was built.
+Every person takes their reminders in a daily summary, so that the first tick plans
 everything and sends nothing, as a large installation's first tick should.
 
 Each run copies that database and, in a fresh process each (so that the peak resident
@@ -49,7 +49,7 @@ from kpplan.core.extensions import db  # noqa: E402
 TARGET_NOTHING_NEW_MS = 200
 TARGET_TICK_MS = 2000
 TARGET_PEAK_MB = 200
-BUILD_VERSION = 2  # 2: with the summaries index of 0015
+BUILD_VERSION = 3  # 3: a copy of the world of bench/world.py
 SCENARIOS = {
     "a": ("first tick", 0),
     "b": ("same moment again (nothing new)", 0),
@@ -66,22 +66,27 @@ def _app(url: str, instance: Path):
 
 
 def build(path: Path, focal_points: int) -> dict:
-    """Fill a new database at ``path``; returns what the marker records."""
-    from pages import fill
+    """Copy the 100x database of ``world.py`` (built there once) to ``path`` and keep
+    ``focal_points`` active focal points per state; returns what the marker records."""
+    import world
 
     from kpplan.directory.models import Role, User
     from kpplan.reminders.models import Delivery, ReminderPreference
     from kpplan.reminders.rules import RULES
 
-    if path.exists():
-        path.unlink()
-    app = _app(f"sqlite:///{path}", path.parent)
     started = time.perf_counter()
+    source = world.ensure(world.sqlite_url(100), 100)
+    for leftover in path.parent.glob(f"{path.name}*"):
+        leftover.unlink()
+    with (
+        sqlite3.connect(world.BENCH_DIR / "kpplan-100x.db") as original,
+        sqlite3.connect(path) as target,
+    ):
+        original.backup(target)
+    app = _app(f"sqlite:///{path}", path.parent)
     with app.app_context():
-        db.create_all()
-        fill(2000, 0, 3000, 5000)
-        # ``fill`` makes every account a focal point: keep ``focal_points`` active ones per
-        # state, as the Process has (a focal point and an alternate), the others observe.
+        # The world has about fifty focal points a state: keep ``focal_points`` active ones
+        # per state, as the Process has (a focal point and an alternate), the others observe.
         rows = db.session.execute(
             sa.select(User.id, User.state_id)
             .where(User.role == Role.FOCAL_POINT, User.active.is_(True))
@@ -114,6 +119,7 @@ def build(path: Path, focal_points: int) -> dict:
         db.engine.dispose()
     return {
         "version": BUILD_VERSION,
+        "world": source["builder"] + source["head"],
         "focal_points": focal_points,
         "built_at": built_at.replace(tzinfo=UTC).isoformat(),
         "seconds": round(time.perf_counter() - started, 1),
@@ -225,7 +231,11 @@ def main() -> int:
     built = folder / f"tick-{args.focal_points}fp.db"
     marker = built.with_suffix(".json")
     info = json.loads(marker.read_text()) if marker.exists() else None
-    if args.rebuild or info is None or info.get("version") != BUILD_VERSION or not built.exists():
+    import world
+
+    wanted = world.ensure(world.sqlite_url(100), 100)
+    stale = info is None or info.get("version") != BUILD_VERSION or not built.exists()
+    if args.rebuild or stale or info.get("world") != wanted["builder"] + wanted["head"]:
         print(f"building {built} ...", flush=True)
         marker.unlink(missing_ok=True)
         info = build(built, args.focal_points)
