@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from kpplan.core.dates import DatePrecision
+from kpplan.core.dates import DatePrecision, day_range
 from kpplan.core.extensions import db
 from kpplan.core.forms import IntegerField, KpplanForm, VersionedForm
 from kpplan.directory.models import Organisation, State
@@ -249,6 +249,10 @@ class MilestoneForm(KpplanForm):
         self.owner.choices = [SelectChoice(0, "—")] + [SelectChoice(p.id, p.name) for p in people]
 
 
+def _dated(start, precision, title: str) -> str:
+    return f"{day_range(start, start, precision)} — {title}"
+
+
 class LinkForm(KpplanForm):
     relation = SelectField(
         "This activity", choices=[SelectChoice(r.value, r.label.lower()) for r in Relation]
@@ -256,7 +260,9 @@ class LinkForm(KpplanForm):
     target = SelectField("Activity", coerce=int)
 
     def set_targets(self, activities) -> None:
-        self.target.choices = [SelectChoice(a.id, f"{a.first_day} — {a.title}") for a in activities]
+        self.target.choices = [
+            SelectChoice(a.id, _dated(a.start_date, a.date_precision, a.title)) for a in activities
+        ]
 
 
 class DocumentForm(KpplanForm):

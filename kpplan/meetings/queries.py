@@ -357,10 +357,10 @@ def related(activity: Activity) -> Related:
 
 def link_candidates(activity: Activity, years: int = 3, limit: int = 400) -> list:
     """Activities near this one in time, to link it with: within ``years`` either side
-    (id, title and start date: what the choice shows)."""
+    (id, title, start date and its precision: what the choice shows)."""
     span = timedelta(days=365 * years)
     return db.session.execute(
-        select(Activity.id, Activity.title, Activity.start_date)
+        select(Activity.id, Activity.title, Activity.start_date, Activity.date_precision)
         .where(
             Activity.id != activity.id,
             Activity.start_date.between(activity.start_date - span, activity.start_date + span),
