@@ -19,6 +19,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 
 from kpplan.core.db import insert_ignoring_conflicts, utcnow
 from kpplan.core.extensions import db
+from kpplan.recommendations import deadlines, tallies
 from kpplan.reminders.mail import message_id_for
 from kpplan.reminders.models import (
     Delivery,
@@ -434,6 +435,17 @@ def gather_digests(now: datetime, run_id: int | None, report: TickReport) -> Non
             report.digests.append((user_id, period))
 
 
+def count_the_day(now: datetime) -> bool:
+    """Count the follow-up figures of the day (overdue, due soon, not updated, awaiting
+    validation) for the Process's date at ``now`` and the days in force, unless they are
+    already (one read); in its own commit, so that a failure later in the tick keeps it.
+    Until then the pages count them live. Returns whether it counted."""
+    today = now.astimezone(process_timezone()).date()
+    counted = tallies.count_the_day(db.session.connection(), today, deadlines.current())
+    db.session.commit()
+    return counted
+
+
 def tick(
     now: datetime,
     runner: str = "command",
@@ -449,6 +461,8 @@ def tick(
     """
     if now.tzinfo is None:
         raise ValueError("tick needs a timezone-aware now")
+    if not dry_run:
+        count_the_day(now)
     report = TickReport(now=now)
     run_id = None
     if not dry_run:
