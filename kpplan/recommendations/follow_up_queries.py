@@ -253,6 +253,11 @@ def _follow_up_summary(scope: Scope, today: date, limits: deadlines.Deadlines) -
     kept = tallies.day_figures(db.session.connection(), scope.state_id, today, limits)
     if kept is not None:
         return Summary(**kept)
+    return live_summary(scope, today, limits)
+
+
+def live_summary(scope: Scope, today: date, limits: deadlines.Deadlines) -> Summary:
+    """``follow_up_summary`` counted over every follow-up of the scope (one query)."""
     row = db.session.execute(
         _in_force()
         .where(scope.where())
