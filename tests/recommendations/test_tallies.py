@@ -45,7 +45,10 @@ def _draft(rng: random.Random, states: list[State], organisations: list[Organisa
 
 def _step(rng: random.Random, actor: User, activity: Activity, states, organisations) -> None:
     """One change through a service, chosen at random; refusals are part of the game."""
-    recommendations = db.session.scalars(sa.select(Recommendation)).all()
+    # In a fixed order: the same game on every database.
+    recommendations = db.session.scalars(
+        sa.select(Recommendation).order_by(Recommendation.id)
+    ).all()
     move = rng.choice(["record", "update", "post", "post", "post", "validate", "edit", "withdraw"])
     if move == "record" or not recommendations:
         services.record_recommendations(actor, activity, [_draft(rng, states, organisations)])
@@ -59,14 +62,16 @@ def _step(rng: random.Random, actor: User, activity: Activity, states, organisat
         services.withdraw(actor, target, target.version, "Overtaken by events.")
     elif move == "validate":
         waiting = db.session.scalars(
-            sa.select(StatusUpdate).where(StatusUpdate.validation == Validation.PENDING)
+            sa.select(StatusUpdate)
+            .where(StatusUpdate.validation == Validation.PENDING)
+            .order_by(StatusUpdate.id)
         ).all()
         if waiting:
             follow_up_services.validate(
                 actor, rng.choice(waiting), rng.random() < 0.6, "Add the decree."
             )
     else:
-        follow_up = rng.choice(db.session.scalars(sa.select(FollowUp)).all())
+        follow_up = rng.choice(db.session.scalars(sa.select(FollowUp).order_by(FollowUp.id)).all())
         follow_up_services.post_update(
             actor,
             follow_up,
@@ -89,7 +94,9 @@ def test_kept_figures_match_a_full_count_after_random_changes(app, factory, peop
         db.session.commit()
         actor = db.session.get(User, people["secretariat"].id)
         activity = db.session.get(Activity, activity.id)
-        states = db.session.scalars(sa.select(State).where(State.name.in_(STATES))).all()
+        states = db.session.scalars(
+            sa.select(State).where(State.name.in_(STATES)).order_by(State.name)
+        ).all()
         organisations = [
             db.session.get(Organisation, factory.organisation(f"Agency {n}").id) for n in range(2)
         ]
