@@ -470,7 +470,8 @@ def recount(connection) -> None:
         connection.execute(
             insert(ft).from_select(["theme", "state_id", "status", "pending", "n"], build())
         )
-    basis = day_basis(connection, lock="update")
+    # Shared, as a write's: two recounts in bulk writes do not wait for each other's lock.
+    basis = day_basis(connection, lock="share")
     if basis is not None:
         _count_day_figures(connection, basis)
     # The figures kept in memory from the follow-ups are out of date too.

@@ -462,7 +462,12 @@ def tick(
     if now.tzinfo is None:
         raise ValueError("tick needs a timezone-aware now")
     if not dry_run:
-        count_the_day(now)
+        try:
+            count_the_day(now)
+        except Exception:
+            # The reminders go out all the same; the pages count live until a tick counts.
+            db.session.rollback()
+            log.exception("The follow-up figures of the day could not be counted")
     report = TickReport(now=now)
     run_id = None
     if not dry_run:

@@ -1,11 +1,11 @@
 """The figures of the day (overdue, due soon, not updated, awaiting validation) kept on
 write: the summary reads them in one query whatever the data when they are counted for
-today and the days in force, and counts live otherwise; the reminder tick counts a new day;
-``kpplan recount --check`` compares them with a count."""
+today and the days in force, and counts live otherwise; ``kpplan recount --check`` compares
+them with a count. (The reminder tick counting a new day: tests/reminders.)"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -16,7 +16,6 @@ from kpplan.recommendations import deadlines, follow_up_queries, tallies
 from kpplan.recommendations.deadlines import Deadlines
 from kpplan.recommendations.models import FollowUpStatus
 from kpplan.recommendations.queries import Scope
-from kpplan.reminders import planner
 from tests.conftest import STATE_A, STATE_B
 from tests.recommendations.helpers import process_today
 
@@ -110,29 +109,6 @@ def test_a_basis_of_yesterday_falls_back_to_a_live_count(app, factory):
     with app.app_context():
         kept = tallies.kept(db.session.connection())
     assert sum(n for k, n in kept.items() if k[:1] == ("d",) and k[2] == "overdue") == 2
-
-
-def test_the_tick_counts_the_new_day_once(app, factory, count_queries):
-    today = process_today(app)
-    _count_the_day(app, today - timedelta(days=1))
-    _world(factory, today)
-    now = datetime.combine(today, time(12), tzinfo=UTC)
-    with app.app_context():
-        assert planner.count_the_day(now) is True
-        assert tallies.day_basis(db.session.connection()).day == today
-    with app.app_context(), count_queries() as counter:
-        assert planner.count_the_day(now) is False
-    # Already counted: one read of the basis (and of the timezone and days), no write.
-    assert sum("follow_up_day_basis" in s for s in counter.statements) == 1
-    assert not any("follow_ups" in s for s in counter.statements)
-    assert all(s.lstrip().upper().startswith("SELECT") for s in counter.statements)
-    summary, live, from_kept = _summaries(app, today, Scope())
-    assert from_kept and summary == live
-    # The tick itself rolls the day at its start.
-    _count_the_day(app, today - timedelta(days=1))
-    with app.app_context():
-        planner.tick(now)
-        assert tallies.day_basis(db.session.connection()).day == today
 
 
 def test_days_changed_by_the_administrator_count_live_until_counted_again(app, factory):
