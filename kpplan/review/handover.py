@@ -114,7 +114,24 @@ def first_open_recommendations(
         ids = db.session.scalars(
             still_open.order_by(Recommendation.meeting_date, Recommendation.code).limit(rows)
         ).all()
-        total = db.session.scalar(select(func.count()).select_from(still_open.subquery()))
+        if scope.everything:
+            total = db.session.scalar(select(func.count()).select_from(still_open.subquery()))
+        else:
+            # A state follows each recommendation up once: its open follow-ups are counted
+            # (in the index of its follow-ups by status), not every recommendation asked.
+            total = db.session.scalar(
+                select(func.count())
+                .select_from(FollowUp)
+                .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
+                .where(
+                    scope.where(),
+                    Recommendation.withdrawn_at.is_(None),
+                    or_(
+                        FollowUp.status.in_(OPEN_STATUSES),
+                        FollowUp.pending_update_id.is_not(None),
+                    ),
+                )
+            )
         return _open_recommendations(scope, rows, ids) if ids else [], total or 0
 
     found, total = memoised("first_open_recommendations", (scope, rows), _OPEN_READS, compute)
