@@ -147,14 +147,15 @@ class DayBasis:
     limits: Deadlines
 
 
-def day_basis(connection, lock: str | None = None) -> DayBasis | None:
+def day_basis(connection, lock: str | None = None, wait: bool = True) -> DayBasis | None:
     """The day and days the day figures are counted for, if they are. ``lock``: "share"
     (a write adding to them: a new day is not counted meanwhile) or "update" (counting a
-    new day); PostgreSQL only, SQLite writes one at a time."""
+    new day); PostgreSQL only, SQLite writes one at a time. Without ``wait``, a lock held
+    by a write raises ``OperationalError`` at once."""
     t = FollowUpDayBasis.__table__
     query = select(t.c.day, t.c.due_soon_days, t.c.stale_days).where(t.c.id == _BASIS_ID)
     if lock is not None:
-        query = query.with_for_update(read=lock == "share")
+        query = query.with_for_update(read=lock == "share", nowait=not wait)
     row = connection.execute(query).first()
     if row is None:
         return None
@@ -491,11 +492,15 @@ def _count_day_figures(connection, basis: DayBasis) -> None:
         connection.execute(insert(t), rows)
 
 
-def count_the_day(connection, today: date, limits: Deadlines, force: bool = False) -> bool:
+def count_the_day(
+    connection, today: date, limits: Deadlines, force: bool = False, wait: bool = True
+) -> bool:
     """Count the day figures again for ``today`` and the days ``limits`` in one grouped
     query, and make them the basis; unless they already are (one read) and not ``force``.
-    Returns whether it counted."""
-    basis = day_basis(connection, lock="update")
+    Returns whether it counted. Without ``wait`` (the reminder tick), a write under way
+    raises ``OperationalError`` at once (PostgreSQL) instead of queueing the writes that
+    follow behind this count: the next tick counts."""
+    basis = day_basis(connection, lock="update", wait=wait)
     wanted = DayBasis(today, limits)
     if basis == wanted and not force:
         return False

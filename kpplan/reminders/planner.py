@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import OperationalError
 
 from kpplan.core.db import insert_ignoring_conflicts, utcnow
 from kpplan.core.extensions import db
@@ -441,7 +442,7 @@ def count_the_day(now: datetime) -> bool:
     already (one read); in its own commit, so that a failure later in the tick keeps it.
     Until then the pages count them live. Returns whether it counted."""
     today = now.astimezone(process_timezone()).date()
-    counted = tallies.count_the_day(db.session.connection(), today, deadlines.current())
+    counted = tallies.count_the_day(db.session.connection(), today, deadlines.current(), wait=False)
     db.session.commit()
     return counted
 
@@ -464,6 +465,11 @@ def tick(
     if not dry_run:
         try:
             count_the_day(now)
+        except OperationalError:
+            # A follow-up being written holds the day's figures (PostgreSQL): the next tick
+            # counts them; the reminders go out all the same.
+            db.session.rollback()
+            log.warning("The follow-up figures of the day are being written; counted next tick")
         except Exception:
             # The reminders go out all the same; the pages count live until a tick counts.
             db.session.rollback()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+import pytest
+
 from kpplan.core.extensions import db
 from kpplan.recommendations import tallies
 from kpplan.recommendations.queries import Scope
@@ -53,3 +55,25 @@ def test_a_tick_that_cannot_count_the_day_still_runs(app, factory, monkeypatch, 
     assert "could not be counted" in caplog.text
     summary, live, from_kept = _summaries(app, today, Scope())
     assert not from_kept and summary == live
+
+
+@pytest.mark.postgres
+def test_the_tick_does_not_wait_for_a_write_under_way(app, backend, factory, caplog):
+    """A follow-up being written holds the figures of the day: the tick leaves them to the
+    next tick at once, rather than making the writes that follow queue behind it."""
+    if backend != "postgres":
+        pytest.skip("row locks are PostgreSQL's")
+    today = process_today(app)
+    _count_the_day(app, today - timedelta(days=1))
+    _world(factory, today)
+    now = datetime.combine(today, time(12), tzinfo=UTC)
+    with app.app_context():
+        with db.engine.connect() as writer:
+            tallies.day_basis(writer, lock="share")  # as a write's flush does
+            report = planner.tick(now)
+            writer.rollback()
+        assert report.errors == []
+        assert tallies.day_basis(db.session.connection()).day == today - timedelta(days=1)
+    assert "counted next tick" in caplog.text
+    with app.app_context():
+        assert planner.count_the_day(now) is True
