@@ -10,6 +10,7 @@ Revises: 0022_follow_up_glance_indexes
 Create Date: 2026-11-26 15:50:00.000000
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
