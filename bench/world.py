@@ -575,11 +575,13 @@ def _fill_chairmanships(states, activities) -> None:
 
 def _after_bulk_fill() -> None:
     """What kpplan keeps in step on each write, brought in step once after the bulk fill:
-    the kept follow-up figures (as ``kpplan recount`` does)."""
+    the kept follow-up figures and the figures of the day (as ``kpplan recount`` does)."""
+    from kpplan.core.clock import today
     from kpplan.core.extensions import db
-    from kpplan.recommendations import tallies
+    from kpplan.recommendations import deadlines, tallies
 
     tallies.recount(db.session.connection())
+    tallies.count_the_day(db.session.connection(), today(), deadlines.current())
     db.session.commit()
 
 

@@ -329,11 +329,14 @@ def recount_command(check: bool) -> None:
 
     The figures of the shares, the home page, the statistics and the Chair's review are
     kept up to date on every change made through kpplan; a change made to the database by
-    hand (SQL) is not counted until this command runs. It also counts what changed between
-    review snapshots where that is not kept yet (after an upgrade, or after a snapshot was
-    removed with its meeting).
+    hand (SQL) is not counted until this command runs. The figures of the day (overdue, due
+    soon, not updated, awaiting validation) are counted for today and the days in force;
+    --check compares them with a count at the day they were counted for. It also counts
+    what changed between review snapshots where that is not kept yet (after an upgrade, or
+    after a snapshot was removed with its meeting).
     """
-    from kpplan.recommendations import tallies
+    from kpplan.core.clock import today
+    from kpplan.recommendations import deadlines, tallies
     from kpplan.review import snapshots
 
     connection = db.session.connection()
@@ -353,6 +356,7 @@ def recount_command(check: bool) -> None:
         )
         sys.exit(1)
     tallies.recount(connection)
+    tallies.count_the_day(connection, today(), deadlines.current())
     compared = snapshots.compare_all()
     db.session.commit()
     click.echo("The follow-up figures were counted again from every follow-up.")

@@ -232,7 +232,14 @@ class Summary:
 
 def follow_up_summary(scope: Scope, today: date) -> Summary:
     """Open follow-ups of recommendations in force that need attention, in one query
-    (kept until the data, the day or the days of ``deadlines`` change)."""
+    (kept until the data, the day or the days of ``deadlines`` change).
+
+    Read from the figures of the day kept on write (``tallies.day_figures``: the scope's
+    rows summed) when they are counted for ``today`` and the days in force; else counted
+    live over every follow-up of the scope, as they are right after midnight until the
+    reminder scheduler's next tick counts the new day (a few minutes), and after the
+    administrator changes the days until the next tick or ``flask kpplan recount``. A page
+    never counts the day itself: a GET writes nothing."""
     limits = deadlines.current()
     return memoised(
         "follow_up_summary",
@@ -243,6 +250,14 @@ def follow_up_summary(scope: Scope, today: date) -> Summary:
 
 
 def _follow_up_summary(scope: Scope, today: date, limits: deadlines.Deadlines) -> Summary:
+    kept = tallies.day_figures(db.session.connection(), scope.state_id, today, limits)
+    if kept is not None:
+        return Summary(**kept)
+    return live_summary(scope, today, limits)
+
+
+def live_summary(scope: Scope, today: date, limits: deadlines.Deadlines) -> Summary:
+    """``follow_up_summary`` counted over every follow-up of the scope (one query)."""
     row = db.session.execute(
         _in_force()
         .where(scope.where())

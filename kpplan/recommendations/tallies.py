@@ -11,6 +11,19 @@ here: the status is stored by its value, without a CHECK constraint to widen):
   organisations and the secretariat) and per theme ("" for every recommendation, whatever
   its themes), the same counts.
 
+And the figures that depend on the day, counted for one day and the days of ``deadlines``
+(their *basis*, one row of ``follow_up_day_basis``):
+
+- ``follow_up_day_figures``: over the open follow-ups of recommendations in force, per
+  addressee state (``NO_STATE`` likewise), how many are overdue, due soon, not updated for
+  long ("stale") and awaiting validation ("pending"), as ``FollowUp.is_overdue``,
+  ``is_due_soon`` and ``is_stale`` say at the basis's day.
+
+``count_the_day`` counts them again for a new day (the reminder scheduler's tick, at its
+start, and ``flask kpplan recount``); until a basis is counted, or when it is not today's
+or the administrator changed the days since, the pages count live (``follow_up_queries.
+follow_up_summary``): right after midnight, until the next tick a few minutes later.
+
 They change in the same transaction as the follow-ups, from one place: session hooks.
 Before a flush, the contribution of the follow-ups it touches (and of every follow-up of a
 recommendation whose withdrawal or themes change) is read from the database; after the
@@ -25,13 +38,17 @@ whether they are.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import (
     Boolean,
+    Date,
     ForeignKey,
     Integer,
     String,
     bindparam,
+    case,
     delete,
     event,
     func,
@@ -45,6 +62,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kpplan.core.cache import bump, watch
 from kpplan.core.db import Base
+from kpplan.recommendations.deadlines import Deadlines, start_of
 from kpplan.recommendations.models import (
     FollowUp,
     Recommendation,
@@ -89,6 +107,59 @@ class FollowUpTally(Base):
     status: Mapped[str] = mapped_column(String(32), primary_key=True)
     pending: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FollowUpDayFigure(Base):
+    """How many open follow-ups of recommendations in force, addressed to a state
+    (``NO_STATE``: organisations and the secretariat), are of a kind of ``DAY_KINDS`` at
+    the day and days of the basis."""
+
+    __tablename__ = "follow_up_day_figures"
+
+    # Not a foreign key: NO_STATE (0) is no state.
+    state_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # One of DAY_KINDS.
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FollowUpDayBasis(Base):
+    """The day and the days of ``deadlines`` the day figures are counted for (one row at
+    most; none: not counted yet)."""
+
+    __tablename__ = "follow_up_day_basis"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date)
+    due_soon_days: Mapped[int] = mapped_column(Integer)
+    stale_days: Mapped[int] = mapped_column(Integer)
+
+
+#: The kinds of day figures, as ``follow_up_queries.Summary`` names them.
+DAY_KINDS = ("overdue", "due_soon", "stale", "pending")
+#: The id of the basis's only row.
+_BASIS_ID = 1
+
+
+@dataclass(frozen=True)
+class DayBasis:
+    day: date
+    limits: Deadlines
+
+
+def day_basis(connection, lock: str | None = None, wait: bool = True) -> DayBasis | None:
+    """The day and days the day figures are counted for, if they are. ``lock``: "share"
+    (a write adding to them: a new day is not counted meanwhile) or "update" (counting a
+    new day); PostgreSQL only, SQLite writes one at a time. Without ``wait``, a lock held
+    by a write raises ``OperationalError`` at once."""
+    t = FollowUpDayBasis.__table__
+    query = select(t.c.day, t.c.due_soon_days, t.c.stale_days).where(t.c.id == _BASIS_ID)
+    if lock is not None:
+        query = query.with_for_update(read=lock == "share", nowait=not wait)
+    row = connection.execute(query).first()
+    if row is None:
+        return None
+    return DayBasis(row.day, Deadlines(due_soon_days=row.due_soon_days, stale_days=row.stale_days))
 
 
 # --- What the follow-ups add up to ----------------------------------------------------
@@ -144,14 +215,49 @@ def _theme_rows(where=None):
     return query.where(where) if where is not None else query
 
 
+def _day_rows(basis: DayBasis, where=None):
+    """Per state key, the follow-ups in force of each of ``DAY_KINDS`` at ``basis``."""
+    today, limits = basis.day, basis.limits
+
+    def number(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    query = (
+        select(
+            _STATE_KEY.label("state_id"),
+            number(FollowUp.is_overdue(today)).label("overdue"),
+            number(FollowUp.is_due_soon(today, limits.due_soon_days)).label("due_soon"),
+            number(FollowUp.is_stale(start_of(today), limits.stale_days)).label("stale"),
+            number(_PENDING).label("pending"),
+        )
+        .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
+        .where(_IN_FORCE)
+        .group_by(_STATE_KEY)
+    )
+    return query.where(where) if where is not None else query
+
+
+def _add_day_rows(found: Counter, rows) -> None:
+    for state, *numbers in rows:
+        for kind, n in zip(DAY_KINDS, numbers, strict=True):
+            if n:
+                found[("d", state, kind)] += n
+
+
 def _value(status) -> str:
     return getattr(status, "value", status)
 
 
-def _contribution(connection, follow_up_ids: set[int], recommendation_ids: set[int]) -> Counter:
+def _contribution(
+    connection,
+    follow_up_ids: set[int],
+    recommendation_ids: set[int],
+    basis: DayBasis | None = None,
+) -> Counter:
     """The counts the given follow-ups (and every follow-up of the given recommendations)
     add to each counter, keyed ``("r", recommendation, status, pending)`` or ``("f",
-    theme, state, status, pending)``."""
+    theme, state, status, pending)``; and, with a ``basis``, to each day figure, keyed
+    ``("d", state, kind)``."""
     found: Counter = Counter()
     follow_up_list, recommendation_list = sorted(follow_up_ids), sorted(recommendation_ids)
     # In slices: an IN list stays well under the databases' limits on parameters.
@@ -165,6 +271,8 @@ def _contribution(connection, follow_up_ids: set[int], recommendation_ids: set[i
         for build in (_state_rows, _theme_rows):
             for theme, state, status, pending, n in connection.execute(build(where)):
                 found[("f", theme, state, _value(status), bool(pending))] += n
+        if basis is not None:
+            _add_day_rows(found, connection.execute(_day_rows(basis, where)))
     return found
 
 
@@ -197,15 +305,19 @@ def _before_flush(session: Session, flush_context, instances) -> None:
     new = [o for o in session.new if isinstance(o, FollowUp | Recommendation | RecommendationTheme)]
     if not (follow_ups or recommendations or new):
         return
-    before = _contribution(session.connection(), follow_ups, recommendations)
-    session.info[_KEY] = (follow_ups, recommendations, new, before)
+    connection = session.connection()
+    # Held until the commit on PostgreSQL: the day cannot be counted again in between, so
+    # the difference is taken and added at the same day.
+    basis = day_basis(connection, lock="share")
+    before = _contribution(connection, follow_ups, recommendations, basis)
+    session.info[_KEY] = (follow_ups, recommendations, new, basis, before)
 
 
 def _after_flush(session: Session, flush_context) -> None:
     kept = session.info.pop(_KEY, None)
     if kept is None:
         return
-    follow_ups, recommendations, new, before = kept
+    follow_ups, recommendations, new, basis, before = kept
     for instance in new:
         if isinstance(instance, FollowUp) and instance.id is not None:
             follow_ups.add(instance.id)
@@ -214,7 +326,7 @@ def _after_flush(session: Session, flush_context) -> None:
         elif isinstance(instance, RecommendationTheme) and instance.recommendation_id:
             recommendations.add(instance.recommendation_id)
     connection = session.connection()
-    after = _contribution(connection, follow_ups, recommendations)
+    after = _contribution(connection, follow_ups, recommendations, basis)
     delta = Counter(after)
     delta.subtract(before)
     add(connection, {key: d for key, d in delta.items() if d})
@@ -254,6 +366,7 @@ def add(connection, delta: dict[tuple, int]) -> None:
         return
     recs = sorted((k[1:], d) for k, d in delta.items() if k[0] == "r")
     figs = sorted((k[1:], d) for k, d in delta.items() if k[0] == "f")
+    days = sorted((k[1:], d) for k, d in delta.items() if k[0] == "d")
     dialect = connection.dialect.name
     if recs:
         t = RecommendationTally.__table__
@@ -302,6 +415,20 @@ def add(connection, delta: dict[tuple, int]) -> None:
                 for (th, st, s, p), d in figs
             ],
         )
+    if days:
+        t = FollowUpDayFigure.__table__
+        _create_missing(
+            connection,
+            dialect,
+            t,
+            [{"state_id": st, "kind": kind, "n": 0} for (st, kind), _ in days],
+        )
+        connection.execute(
+            update(t)
+            .where(t.c.state_id == bindparam("k_state"), t.c.kind == bindparam("k_kind"))
+            .values(n=t.c.n + bindparam("d")),
+            [{"k_state": st, "k_kind": kind, "d": d} for (st, kind), d in days],
+        )
 
 
 def _create_missing(connection, dialect: str, table, rows: list[dict]) -> None:
@@ -330,7 +457,8 @@ def keep_tallies() -> None:
 
 
 def recount(connection) -> None:
-    """Throw the counters away and count every follow-up again (in SQL)."""
+    """Throw the counters away and count every follow-up again (in SQL); the day figures
+    too, at the day and days they are counted for (if they are)."""
     rt, ft = RecommendationTally.__table__, FollowUpTally.__table__
     connection.execute(delete(rt))
     connection.execute(delete(ft))
@@ -343,8 +471,84 @@ def recount(connection) -> None:
         connection.execute(
             insert(ft).from_select(["theme", "state_id", "status", "pending", "n"], build())
         )
+    # Shared, as a write's: two recounts in bulk writes do not wait for each other's lock.
+    basis = day_basis(connection, lock="share")
+    if basis is not None:
+        _count_day_figures(connection, basis)
     # The figures kept in memory from the follow-ups are out of date too.
     bump(connection, [FollowUp.__tablename__])
+
+
+def _count_day_figures(connection, basis: DayBasis) -> None:
+    t = FollowUpDayFigure.__table__
+    connection.execute(delete(t))
+    rows = [
+        {"state_id": state, "kind": kind, "n": n}
+        for state, *numbers in connection.execute(_day_rows(basis))
+        for kind, n in zip(DAY_KINDS, numbers, strict=True)
+        if n
+    ]
+    if rows:
+        connection.execute(insert(t), rows)
+
+
+def count_the_day(
+    connection, today: date, limits: Deadlines, force: bool = False, wait: bool = True
+) -> bool:
+    """Count the day figures again for ``today`` and the days ``limits`` in one grouped
+    query, and make them the basis; unless they already are (one read) and not ``force``.
+    Returns whether it counted. Without ``wait`` (the reminder tick), a write under way
+    raises ``OperationalError`` at once (PostgreSQL) instead of queueing the writes that
+    follow behind this count: the next tick counts."""
+    basis = day_basis(connection, lock="update", wait=wait)
+    wanted = DayBasis(today, limits)
+    if basis == wanted and not force:
+        return False
+    _count_day_figures(connection, wanted)
+    values = {
+        "day": today,
+        "due_soon_days": limits.due_soon_days,
+        "stale_days": limits.stale_days,
+    }
+    t = FollowUpDayBasis.__table__
+    if basis is None:
+        connection.execute(insert(t).values(id=_BASIS_ID, **values))
+    else:
+        connection.execute(update(t).where(t.c.id == _BASIS_ID).values(**values))
+    return True
+
+
+def day_figures(connection, state_id: int | None, today: date, limits: Deadlines):
+    """The day figures of one state's follow-ups (``None``: every addressee's), in one
+    query, as a dict by kind; ``None`` when they are not counted for ``today`` and
+    ``limits``."""
+    t, b = FollowUpDayFigure.__table__, FollowUpDayBasis.__table__
+    of_scope = t.c.state_id == state_id if state_id else True
+
+    def total(kind: str):
+        return (
+            select(func.coalesce(func.sum(t.c.n), 0))
+            .where(of_scope, t.c.kind == kind)
+            .scalar_subquery()
+        )
+
+    counted_for_today = (
+        select(func.count())
+        .select_from(b)
+        .where(
+            b.c.id == _BASIS_ID,
+            b.c.day == today,
+            b.c.due_soon_days == limits.due_soon_days,
+            b.c.stale_days == limits.stale_days,
+        )
+        .scalar_subquery()
+    )
+    row = connection.execute(
+        select(counted_for_today, *(total(kind).label(kind) for kind in DAY_KINDS))
+    ).one()
+    if not row[0]:
+        return None
+    return {kind: int(n) for kind, n in zip(DAY_KINDS, row[1:], strict=True)}
 
 
 def kept(connection) -> Counter:
@@ -359,6 +563,11 @@ def kept(connection) -> Counter:
         select(ft.c.theme, ft.c.state_id, ft.c.status, ft.c.pending, ft.c.n).where(ft.c.n != 0)
     ):
         found[("f", theme, state, status, bool(pending))] = n
+    dt = FollowUpDayFigure.__table__
+    for state, kind, n in connection.execute(
+        select(dt.c.state_id, dt.c.kind, dt.c.n).where(dt.c.n != 0)
+    ):
+        found[("d", state, kind)] = n
     return found
 
 
@@ -370,6 +579,9 @@ def counted(connection) -> Counter:
     for build in (_state_rows, _theme_rows):
         for theme, state, status, pending, n in connection.execute(build()):
             found[("f", theme, state, _value(status), bool(pending))] += n
+    basis = day_basis(connection)
+    if basis is not None:
+        _add_day_rows(found, connection.execute(_day_rows(basis)))
     return +found
 
 
@@ -383,8 +595,19 @@ def differences(connection) -> list[tuple[tuple, int, int]]:
     ]
 
 
+_DAY_WORDS = {
+    "overdue": "overdue",
+    "due_soon": "due soon",
+    "stale": "not updated for long",
+    "pending": "awaiting validation",
+}
+
+
 def describe(key: tuple) -> str:
     """A counter's key in words, for ``kpplan recount --check``."""
+    if key[0] == "d":
+        state = f"state {key[1]}" if key[1] != NO_STATE else "organisations and the secretariat"
+        return f"{state}, {_DAY_WORDS[key[2]]} (figures of the day)"
     pending = " (awaiting validation)" if key[-1] else ""
     if key[0] == "r":
         return f"recommendation {key[1]}, {key[2]}{pending}"

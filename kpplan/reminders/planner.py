@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import OperationalError
 
 from kpplan.core.db import insert_ignoring_conflicts, utcnow
 from kpplan.core.extensions import db
+from kpplan.recommendations import deadlines, tallies
 from kpplan.reminders.mail import message_id_for
 from kpplan.reminders.models import (
     Delivery,
@@ -434,6 +436,17 @@ def gather_digests(now: datetime, run_id: int | None, report: TickReport) -> Non
             report.digests.append((user_id, period))
 
 
+def count_the_day(now: datetime) -> bool:
+    """Count the follow-up figures of the day (overdue, due soon, not updated, awaiting
+    validation) for the Process's date at ``now`` and the days in force, unless they are
+    already (one read); in its own commit, so that a failure later in the tick keeps it.
+    Until then the pages count them live. Returns whether it counted."""
+    today = now.astimezone(process_timezone()).date()
+    counted = tallies.count_the_day(db.session.connection(), today, deadlines.current(), wait=False)
+    db.session.commit()
+    return counted
+
+
 def tick(
     now: datetime,
     runner: str = "command",
@@ -449,6 +462,18 @@ def tick(
     """
     if now.tzinfo is None:
         raise ValueError("tick needs a timezone-aware now")
+    if not dry_run:
+        try:
+            count_the_day(now)
+        except OperationalError:
+            # A follow-up being written holds the day's figures (PostgreSQL): the next tick
+            # counts them; the reminders go out all the same.
+            db.session.rollback()
+            log.warning("The follow-up figures of the day are being written; counted next tick")
+        except Exception:
+            # The reminders go out all the same; the pages count live until a tick counts.
+            db.session.rollback()
+            log.exception("The follow-up figures of the day could not be counted")
     report = TickReport(now=now)
     run_id = None
     if not dry_run:

@@ -100,7 +100,76 @@ def open_recommendations(
 _OPEN_READS = watch(FollowUp, StatusUpdate, Recommendation, Activity)
 
 
-def _open_recommendations(scope: Scope, limit: int) -> list[OpenRecommendation]:
+def first_open_recommendations(
+    scope: Scope, today: date, rows: int
+) -> tuple[list[OpenRecommendation], int]:
+    """The first ``rows`` of ``open_recommendations`` (the same order and counts, with
+    their overdue counts), and how many there are in all: for the page, which shows no
+    more. Read from the recommendations in their meeting order, each asked whether one of
+    its addressees still follows it up (the figures kept on write; a focal point's: their
+    follow-up), so that the page does not add up every open recommendation after a write."""
+
+    def compute() -> tuple[list[OpenRecommendation], int]:
+        still_open = _still_open(scope)
+        ids = db.session.scalars(
+            still_open.order_by(Recommendation.meeting_date, Recommendation.code).limit(rows)
+        ).all()
+        if scope.everything:
+            total = db.session.scalar(select(func.count()).select_from(still_open.subquery()))
+        else:
+            # A state follows each recommendation up once: its open follow-ups are counted
+            # (in the index of its follow-ups by status), not every recommendation asked.
+            total = db.session.scalar(
+                select(func.count())
+                .select_from(FollowUp)
+                .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
+                .where(
+                    scope.where(),
+                    Recommendation.withdrawn_at.is_(None),
+                    or_(
+                        FollowUp.status.in_(OPEN_STATUSES),
+                        FollowUp.pending_update_id.is_not(None),
+                    ),
+                )
+            )
+        return _open_recommendations(scope, rows, ids) if ids else [], total or 0
+
+    found, total = memoised("first_open_recommendations", (scope, rows), _OPEN_READS, compute)
+    overdue = _overdue_counts([r.id for r in found], scope, today)
+    return [replace(r, overdue=overdue.get(r.id, 0)) for r in found], total
+
+
+def _still_open(scope: Scope):
+    """The ids of the recommendations in force that an addressee (within the scope) still
+    follows up: open, or with a move to "implemented" awaiting validation."""
+    open_values = [s.value for s in OPEN_STATUSES]
+    if scope.everything:
+        tally = RecommendationTally
+        followed = (
+            select(tally.recommendation_id)
+            .where(
+                tally.recommendation_id == Recommendation.id,
+                tally.n > 0,
+                or_(tally.status.in_(open_values), tally.pending.is_(True)),
+            )
+            .exists()
+        )
+    else:
+        followed = (
+            select(FollowUp.id)
+            .where(
+                FollowUp.recommendation_id == Recommendation.id,
+                scope.where(),
+                or_(FollowUp.status.in_(OPEN_STATUSES), FollowUp.pending_update_id.is_not(None)),
+            )
+            .exists()
+        )
+    return select(Recommendation.id).where(Recommendation.withdrawn_at.is_(None), followed)
+
+
+def _open_recommendations(
+    scope: Scope, limit: int, ids: list[int] | None = None
+) -> list[OpenRecommendation]:
     if scope.everything:
         source = select(
             RecommendationTally.recommendation_id.label("rid"),
@@ -126,7 +195,7 @@ def _open_recommendations(scope: Scope, limit: int) -> list[OpenRecommendation]:
         return func.sum(case((condition, source.c.n), else_=0))
 
     statuses = list(FollowUpStatus)
-    rows = db.session.execute(
+    query = (
         select(
             Recommendation.id,
             Recommendation.code,
@@ -161,7 +230,10 @@ def _open_recommendations(scope: Scope, limit: int) -> list[OpenRecommendation]:
         )
         .order_by(Activity.start_date, Recommendation.code)
         .limit(limit)
-    ).all()
+    )
+    if ids is not None:
+        query = query.where(Recommendation.id.in_(ids))
+    rows = db.session.execute(query).all()
     found = []
     for row in rows:
         counts = [int(v or 0) for v in row[6:]]
@@ -210,6 +282,8 @@ class HandoverPack:
     chairmanship: Chairmanship
     successor: Chairmanship | None
     open_recommendations: list[OpenRecommendation]
+    # How many there are in all (the page lists the first ``PAGE_ROWS`` only).
+    open_total: int
     overdue: list[FollowUp]
     overdue_total: int
     upcoming: list[Activity]
@@ -221,16 +295,22 @@ def handover_pack(
     scope: Scope,
     today: date,
     overdue_limit: int = LIST_LIMIT,
-    detailed: int | None = None,
+    open_rows: int | None = None,
 ) -> HandoverPack:
     """What the outgoing Chair hands over: open and overdue recommendations, upcoming
     activities and the items of its work plan neither held nor dropped. The page asks for
-    fewer overdue follow-ups than the workbook (``overdue_limit``), and says how many; it
-    shows the overdue counts of its first ``detailed`` open recommendations only."""
+    fewer overdue follow-ups than the workbook (``overdue_limit``) and for the first
+    ``open_rows`` open recommendations only, and says how many there are of each."""
+    if open_rows is None:
+        found = open_recommendations(scope, today)
+        total = len(found)
+    else:
+        found, total = first_open_recommendations(scope, today, open_rows)
     return HandoverPack(
         chairmanship=chairmanship,
         successor=successor_of(chairmanship),
-        open_recommendations=open_recommendations(scope, today, detailed=detailed),
+        open_recommendations=found,
+        open_total=total,
         overdue=overdue_follow_ups(scope, today, overdue_limit),
         overdue_total=follow_up_queries.follow_up_summary(scope, today).overdue,
         upcoming=upcoming_activities(today),

@@ -132,7 +132,7 @@ def handover(chairmanship_id: int):
     chairmanship = _chairmanship_or_404(chairmanship_id)
     shown = handover_queries.PAGE_ROWS
     pack = handover_queries.handover_pack(
-        chairmanship, scope_of(current_user), today(), shown, detailed=shown
+        chairmanship, scope_of(current_user), today(), shown, open_rows=shown
     )
     return render_template(
         "review/handover.html",

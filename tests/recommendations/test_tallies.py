@@ -4,7 +4,7 @@ made through the services people use (and `kpplan recount` says so, or lists wha
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +14,7 @@ from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import Activity, Status
 from kpplan.recommendations import follow_up_services, services, tallies
+from kpplan.recommendations.deadlines import Deadlines
 from kpplan.recommendations.models import (
     FollowUp,
     FollowUpStatus,
@@ -26,12 +27,15 @@ from kpplan.recommendations.themes import THEMES
 
 TODAY = date(2026, 6, 1)
 STATES = ("Kenya", "Italy", "Egypt", "France", "Niger")
+# The day the follow-ups are recorded on (their ``created_at``), whatever TODAY says.
+RECORDED_ON = datetime.now(UTC).date()
 
 
 def _draft(rng: random.Random, states: list[State], organisations: list[Organisation]):
     return services.Draft(
         text=f"Strengthen cooperation {rng.randrange(10**6)}.",
-        target_date=date(2026, 12, 31),
+        # Reviewed before or within "due soon" of the figures of the day's basis.
+        target_date=rng.choice([date(2026, 12, 31), RECORDED_ON + timedelta(days=260)]),
         themes=rng.sample([t.code for t in THEMES], rng.randrange(0, 3)),
         states=rng.sample(states, rng.randrange(1, len(states))),
         organisations=rng.sample(organisations, rng.randrange(0, 2)),
@@ -41,7 +45,10 @@ def _draft(rng: random.Random, states: list[State], organisations: list[Organisa
 
 def _step(rng: random.Random, actor: User, activity: Activity, states, organisations) -> None:
     """One change through a service, chosen at random; refusals are part of the game."""
-    recommendations = db.session.scalars(sa.select(Recommendation)).all()
+    # In a fixed order: the same game on every database.
+    recommendations = db.session.scalars(
+        sa.select(Recommendation).order_by(Recommendation.id)
+    ).all()
     move = rng.choice(["record", "update", "post", "post", "post", "validate", "edit", "withdraw"])
     if move == "record" or not recommendations:
         services.record_recommendations(actor, activity, [_draft(rng, states, organisations)])
@@ -55,14 +62,16 @@ def _step(rng: random.Random, actor: User, activity: Activity, states, organisat
         services.withdraw(actor, target, target.version, "Overtaken by events.")
     elif move == "validate":
         waiting = db.session.scalars(
-            sa.select(StatusUpdate).where(StatusUpdate.validation == Validation.PENDING)
+            sa.select(StatusUpdate)
+            .where(StatusUpdate.validation == Validation.PENDING)
+            .order_by(StatusUpdate.id)
         ).all()
         if waiting:
             follow_up_services.validate(
                 actor, rng.choice(waiting), rng.random() < 0.6, "Add the decree."
             )
     else:
-        follow_up = rng.choice(db.session.scalars(sa.select(FollowUp)).all())
+        follow_up = rng.choice(db.session.scalars(sa.select(FollowUp).order_by(FollowUp.id)).all())
         follow_up_services.post_update(
             actor,
             follow_up,
@@ -77,10 +86,17 @@ def _step(rng: random.Random, actor: User, activity: Activity, states, organisat
 def test_kept_figures_match_a_full_count_after_random_changes(app, factory, people):
     activity = factory.activity(status=Status.HELD)
     rng = random.Random(13)
+    # The figures of the day, counted for a day when the follow-ups recorded now are not
+    # updated for long and those due before it overdue, with short days of "due soon".
+    basis_day = RECORDED_ON + timedelta(days=200)
     with app.app_context():
+        tallies.count_the_day(db.session.connection(), basis_day, Deadlines(150, 60))
+        db.session.commit()
         actor = db.session.get(User, people["secretariat"].id)
         activity = db.session.get(Activity, activity.id)
-        states = db.session.scalars(sa.select(State).where(State.name.in_(STATES))).all()
+        states = db.session.scalars(
+            sa.select(State).where(State.name.in_(STATES)).order_by(State.name)
+        ).all()
         organisations = [
             db.session.get(Organisation, factory.organisation(f"Agency {n}").id) for n in range(2)
         ]
@@ -97,7 +113,16 @@ def test_kept_figures_match_a_full_count_after_random_changes(app, factory, peop
         # The game reached every kind of figure: states, themes, organisations, pending.
         assert any(k[0] == "f" and k[1] for k in kept)
         assert any(k[0] == "f" and k[2] == tallies.NO_STATE for k in kept)
-        assert any(k[-1] for k in kept), "no move to implemented awaited validation"
+        assert any(k[0] == "f" and k[-1] for k in kept), "no move to implemented awaited"
+        # The figures of the day reached every kind, and match a count at their basis.
+        day = {(k[1], k[2]): n for k, n in kept.items() if k[0] == "d"}
+        assert {kind for _, kind in day} == set(tallies.DAY_KINDS)
+        assert any(state == tallies.NO_STATE for state, _ in day)
+        live = tallies.Counter()
+        tallies._add_day_rows(
+            live, connection.execute(tallies._day_rows(tallies.day_basis(connection)))
+        )
+        assert day == {k[1:]: n for k, n in live.items()}
         withdrawn = db.session.scalar(
             sa.select(sa.func.count()).where(Recommendation.withdrawn_at.is_not(None))
         )

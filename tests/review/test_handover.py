@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import io
 
+import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from kpplan.core.extensions import db
+from kpplan.directory.models import State
 from kpplan.recommendations.models import FollowUpStatus
-from kpplan.review import handover
+from kpplan.recommendations.queries import Scope
+from kpplan.review import handover, queries
+from tests.recommendations.helpers import process_today
 
 
 class TestHandover:
@@ -65,10 +70,32 @@ class TestHandover:
         monkeypatch.setattr(handover, "PAGE_ROWS", 1)
         login_as(people["observer"])
         text = client.get(f"/chair/{term['chair'].id}/handover").text
-        assert "The first 1 of 2: the downloaded handover pack lists them all." in text
         open_section = text.split('id="open"', 1)[1].split("</section>", 1)[0]
+        link = f'<a href="/chair/{term["chair"].id}/handover.xlsx">handover pack (.xlsx)</a>'
+        assert f"And 1 more — all are in the {link}." in open_section
         assert open_section.count('<tr><td class="wording-cell"><a href="/recommendations/') == 1
         assert "2 open recommendations" in text and "1 overdue follow-ups" in text
+
+    def test_the_page_says_when_the_workbook_holds_the_first_ones_only(
+        self, client, people, login_as, term, monkeypatch
+    ):
+        monkeypatch.setattr(handover, "PAGE_ROWS", 1)
+        monkeypatch.setattr(queries, "LIST_LIMIT", 1)
+        login_as(people["observer"])
+        text = client.get(f"/chair/{term['chair'].id}/handover").text
+        assert "And 1 more — the first 1 are in the" in text
+
+    def test_the_first_rows_are_those_the_workbook_starts_with(self, app, term):
+        with app.test_request_context():
+            italy = db.session.scalar(sa.select(State.id).where(State.name == "Italy"))
+            for scope, open_ones in ((Scope(), 2), (Scope(state_id=italy), 1)):
+                every = handover.open_recommendations(scope, process_today(app))
+                for rows in (1, 2, 5):
+                    first, total = handover.first_open_recommendations(
+                        scope, process_today(app), rows
+                    )
+                    assert total == len(every) == open_ones
+                    assert first == every[:rows]
 
     def test_a_focal_point_gets_their_own_state_only(self, client, people, login_as, term):
         login_as(people["fp_b"])  # Italy: one open follow-up, nothing overdue
