@@ -1,11 +1,12 @@
 """Change counters per table, a per-process memo keyed by them, and conditional GET.
 
 Each table a kept figure depends on has a counter in ``change_counters``, bumped in the
-same transaction as any change to its rows (a session hook, for every flush and every ORM
-bulk statement). A figure is kept under the counters of the tables it reads: an edit of
-a state or a user leaves the follow-up figures alone, and a change anywhere is seen by
-every worker, since the counters live in the database. Reading them costs one indexed
-query per request, shared by every figure of the page.
+same transaction as any change to its rows: session hooks note the tables of every flush
+and ORM bulk statement, and bump their counters once, as the transaction commits. A figure
+is kept under the counters of the tables it reads: an edit of a state or a user leaves the
+follow-up figures alone, and a change anywhere is seen by every worker, since the counters
+live in the database. Reading them costs one indexed query per request, shared by every
+figure of the page.
 
 The same counters, with the reader's scope, make the ETag of the pages that show only
 such figures (``conditional``): a browser that has the page gets a 304.
@@ -80,16 +81,13 @@ def bump(connection, tables: Iterable[str]) -> None:
     )
 
 
+_PENDING = "kpplan_changed_tables"
+
+
 def _before_flush(session: Session, flush_context, instances) -> None:
     tables = _tables_changed(session)
     if tables:
-        session.info["kpplan_changed_tables"] = tables
-
-
-def _after_flush(session: Session, flush_context) -> None:
-    tables = session.info.pop("kpplan_changed_tables", None)
-    if tables:
-        bump(session.connection(), tables)
+        session.info.setdefault(_PENDING, set()).update(tables)
 
 
 def _after_bulk(orm_execute_state):
@@ -98,17 +96,33 @@ def _after_bulk(orm_execute_state):
         return None
     table = getattr(state.statement, "table", None)
     if table is not None and table.name in _WATCHED:
-        bump(state.session.connection(), [table.name])
+        state.session.info.setdefault(_PENDING, set()).add(table.name)
     return None
 
 
+def _before_commit(session: Session) -> None:
+    # Once per transaction, at its end, in one order: the counters are rows every writer
+    # updates, and bumping them at each flush would hold them from the first flush on, so
+    # that two writers taking the kept figures' rows in between could deadlock.
+    # The commit's own flush comes after this hook: flush first, so that its tables count.
+    session.flush()
+    tables = session.info.pop(_PENDING, None)
+    if tables:
+        bump(session.connection(), tables)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
 def count_changes() -> None:
-    """Bump the counters on every flush and ORM bulk statement of every session (once,
-    however many apps)."""
+    """Bump the counters of the tables every transaction changed (by flushes and ORM bulk
+    statements of every session), once, as it commits (once however many apps)."""
     for name, listener in (
         ("before_flush", _before_flush),
-        ("after_flush", _after_flush),
         ("do_orm_execute", _after_bulk),
+        ("before_commit", _before_commit),
+        ("after_rollback", _after_rollback),
     ):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
