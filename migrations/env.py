@@ -93,6 +93,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # The schema and its data move together here, before the change counters may
+        # exist: a migration's changes are not counted (kpplan.core.cache).
+        connection.execution_options(kpplan_count_changes=False)
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():

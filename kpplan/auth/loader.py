@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import g, session
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 
 from kpplan.auth.models import SignedInSession
 from kpplan.auth.services import SEEN_EVERY, SESSION_KEY
@@ -31,9 +31,34 @@ from kpplan.directory.models import User
 _USER_COLUMNS: dict[str, Callable[[Any], Any]] = {}
 
 
+#: The loader's statement, built once (building it costs more than running it).
+_statement: Select | None = None
+
+
 def add_user_column(name: str, column_of: Callable[[Any], Any]) -> None:
     """Load ``column_of(User.id)`` with the signed-in user, as ``g.<name>``."""
+    global _statement
     _USER_COLUMNS[name] = column_of
+    _statement = None
+
+
+def _signed_in_query() -> Select:
+    global _statement
+    if _statement is None:
+        _statement = (
+            select(
+                User,
+                SignedInSession.id,
+                SignedInSession.last_seen_at,
+                *(column_of(User.id) for column_of in _USER_COLUMNS.values()),
+            )
+            .join(SignedInSession, SignedInSession.user_id == User.id)
+            .where(
+                User.id == bindparam("user_id"),
+                SignedInSession.key_hash == bindparam("key_hash"),
+            )
+        )
+    return _statement
 
 
 def load_user(session_id: str) -> User | None:
@@ -46,14 +71,7 @@ def load_user(session_id: str) -> User | None:
         return None
     names = list(_USER_COLUMNS)
     row = db.session.execute(
-        select(
-            User,
-            SignedInSession.id,
-            SignedInSession.last_seen_at,
-            *(_USER_COLUMNS[n](User.id) for n in names),
-        )
-        .join(SignedInSession, SignedInSession.user_id == User.id)
-        .where(User.id == int(user_id), SignedInSession.key_hash == token_digest(secret))
+        _signed_in_query(), {"user_id": int(user_id), "key_hash": token_digest(secret)}
     ).first()
     if row is None:
         return None
@@ -69,6 +87,7 @@ def load_user(session_id: str) -> User | None:
                 .where(SignedInSession.id == session_row_id)
                 .values(last_seen_at=now)
             )
-    for name, value in zip(names, row[3:], strict=True):
+    g.signed_in_figures = dict(zip(names, row[3:], strict=True))
+    for name, value in g.signed_in_figures.items():
         setattr(g, name, value)
     return user

@@ -1,8 +1,9 @@
 """Change counters per table, a per-process memo keyed by them, and conditional GET.
 
-Each table a kept figure depends on has a counter in ``change_counters``, bumped in the
-same transaction as any change to its rows: session hooks note the tables of every flush
-and ORM bulk statement, and bump their counters once, as the transaction commits. A figure
+Each table has a counter in ``change_counters``, bumped in the same transaction as any
+change to its rows: every statement that changes a table notes it on its connection
+(a flush, an ORM bulk statement, the Core statements of the kept figures alike), and the
+counters of what a transaction changed are bumped once, as it commits. A figure
 is kept under the counters of the tables it reads: an edit of a state or a user leaves the
 follow-up figures alone, and a change anywhere is seen by every worker, since the counters
 live in the database. Reading them costs one indexed query per request, shared by every
@@ -15,14 +16,17 @@ such figures (``conditional``): a browser that has the page gets a 304.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from flask import Response, current_app, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import Integer, String, bindparam, event, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Engine, Integer, String, bindparam, event, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import ClauseElement, visitors
 
 from kpplan.core.clock import today
 from kpplan.core.db import Base
@@ -42,24 +46,25 @@ class ChangeCounter(Base):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
-#: The tables whose changes are counted: those some kept figure reads.
-_WATCHED: set[str] = set()
+#: Tables whose changes are not counted: the counters themselves, and what signing in and
+#: every request write. No figure and no kept page may be read from them.
+UNCOUNTED = frozenset(
+    {"change_counters", "signed_in_sessions", "sign_in_throttles", "alembic_version"}
+)
+
+
+def counted(table: str) -> bool:
+    """Whether the changes of ``table`` are counted (every table but ``UNCOUNTED``)."""
+    return table not in UNCOUNTED
 
 
 def watch(*models: Any) -> tuple:
-    """Count the changes of ``models``' tables (at import time, in every worker alike);
-    returns ``models``, for a module's tuple of what its figures read."""
-    _WATCHED.update(m.__tablename__ for m in models)
+    """``models``, for a module's tuple of what its figures read; refuses, at import time,
+    a table whose changes are not counted."""
+    names = [m.__tablename__ for m in models if not counted(m.__tablename__)]
+    if names:
+        raise RuntimeError(f"The changes of {names} are not counted: no figure may read them.")
     return models
-
-
-def _tables_changed(session: Session) -> set[str]:
-    found = set()
-    for instance in (*session.new, *session.dirty, *session.deleted):
-        table = getattr(instance, "__tablename__", None)
-        if table in _WATCHED:
-            found.add(table)
-    return found
 
 
 def bump(connection, tables: Iterable[str]) -> None:
@@ -83,70 +88,95 @@ def bump(connection, tables: Iterable[str]) -> None:
 
 _PENDING = "kpplan_changed_tables"
 
-
-def _before_flush(session: Session, flush_context, instances) -> None:
-    tables = _tables_changed(session)
-    if tables:
-        session.info.setdefault(_PENDING, set()).update(tables)
-
-
-def _after_bulk(orm_execute_state):
-    state = orm_execute_state
-    if not (state.is_insert or state.is_update or state.is_delete):
-        return None
-    table = getattr(state.statement, "table", None)
-    if table is not None and table.name in _WATCHED:
-        state.session.info.setdefault(_PENDING, set()).add(table.name)
-    return None
+#: The tables the statements of a page read, while ``reading_tables`` records them; a
+#: statement whose tables cannot be told (SQL text) adds ``UNKNOWN``.
+_tables_read: ContextVar[set[str] | None] = ContextVar("kpplan_tables_read", default=None)
+UNKNOWN = "?"
 
 
-def _before_commit(session: Session) -> None:
+def _note_tables(statement: ClauseElement, found: set[str]) -> None:
+    visitors.traverse(
+        statement,
+        {},
+        {"table": lambda table: found.add(table.name), "textclause": lambda _: found.add(UNKNOWN)},
+    )
+
+
+def _before_execute(connection, statement, multiparams, params, execution_options):
+    # Every change goes through here, whatever made it (a flush, an ORM bulk statement, a
+    # Core statement of the kept figures): the tables it changes are noted on the
+    # connection, and counted once as its transaction commits.
+    if getattr(statement, "is_dml", False) and execution_options.get("kpplan_count_changes", True):
+        name = getattr(getattr(statement, "table", None), "name", None)
+        if name is not None and counted(name):
+            connection.info.setdefault(_PENDING, set()).add(name)
+    found = _tables_read.get()
+    if found is not None:
+        if isinstance(statement, ClauseElement):
+            _note_tables(statement, found)
+        else:
+            found.add(UNKNOWN)
+
+
+def _on_commit(connection) -> None:
     # Once per transaction, at its end, in one order: the counters are rows every writer
-    # updates, and bumping them at each flush would hold them from the first flush on, so
-    # that two writers taking the kept figures' rows in between could deadlock.
-    # The commit's own flush comes after this hook: flush first, so that its tables count.
-    session.flush()
-    tables = session.info.pop(_PENDING, None)
+    # updates, and bumping them at each statement would hold them from the first change
+    # on, so that two writers taking the kept figures' rows in between could deadlock. The
+    # hook runs inside the transaction, before it commits, so the bump commits with it.
+    tables = connection.info.pop(_PENDING, None)
     if tables:
-        bump(session.connection(), tables)
+        bump(connection, tables)
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _on_rollback(connection) -> None:
+    connection.info.pop(_PENDING, None)
 
 
 def count_changes() -> None:
-    """Bump the counters of the tables every transaction changed (by flushes and ORM bulk
-    statements of every session), once, as it commits (once however many apps)."""
+    """Bump the counter of every table each transaction changed, once, as it commits, on
+    every engine (once however many apps)."""
     for name, listener in (
-        ("before_flush", _before_flush),
-        ("do_orm_execute", _after_bulk),
-        ("before_commit", _before_commit),
-        ("after_rollback", _after_rollback),
+        ("before_execute", _before_execute),
+        ("commit", _on_commit),
+        ("rollback", _on_rollback),
     ):
-        if not event.contains(Session, name, listener):
-            event.listen(Session, name, listener)
+        if not event.contains(Engine, name, listener):
+            event.listen(Engine, name, listener)
+
+
+@contextmanager
+def reading_tables() -> Iterator[set[str]]:
+    """Record the tables read in this block (by its statements, and by the figures it
+    takes from the memo) into the set it yields."""
+    found: set[str] = set()
+    token = _tables_read.set(found)
+    try:
+        yield found
+    finally:
+        _tables_read.reset(token)
+
+
+def change_stamps() -> dict[str, int]:
+    """Every table's change counter, read once per request (one query for the page)."""
+    stamps = g.get("change_stamps")
+    if stamps is None:
+        stamps = g.change_stamps = dict(
+            db.session.execute(select(ChangeCounter.name, ChangeCounter.n)).all()
+        )
+    return stamps
 
 
 def change_stamp(*models: Any) -> tuple:
     """The change counters of ``models``' tables, read once per request."""
     names = tuple(m.__tablename__ for m in models)
-    unwatched = [n for n in names if n not in _WATCHED]
-    if unwatched:
-        # Watched only from here, a table's changes would go uncounted in the workers that
-        # have not yet read this figure, and they would keep it stale.
-        raise RuntimeError(f"Call watch() at import time for the tables {unwatched}.")
-    stamps = g.setdefault("change_stamps", {})
-    missing = [n for n in names if n not in stamps]
-    if missing:
-        found = dict(
-            db.session.execute(
-                select(ChangeCounter.name, ChangeCounter.n).where(ChangeCounter.name.in_(missing))
-            ).all()
-        )
-        for name in missing:
-            stamps[name] = found.get(name, 0)
-    return tuple(stamps[n] for n in names)
+    uncounted = [n for n in names if not counted(n)]
+    if uncounted:
+        raise RuntimeError(f"The changes of {uncounted} are not counted: no figure may read them.")
+    found = _tables_read.get()
+    if found is not None:
+        found.update(names)
+    stamps = change_stamps()
+    return tuple(stamps.get(n, 0) for n in names)
 
 
 def memoised(name: str, args: Hashable, models: tuple, compute: Callable[[], T]) -> T:
@@ -187,25 +217,38 @@ def stamp_every_page_with(*models: Any) -> None:
     _EVERY_PAGE.extend(m for m in models if m not in _EVERY_PAGE)
 
 
-def page_etag(*models: Any) -> str | None:
-    """The ETag of a page that shows figures read from ``models``' tables and the layout
-    (``stamp_every_page_with``), for the signed-in reader: their account, scope and
-    unread notifications, the session's form token (the sign-out button carries it), the
-    address and the day. None when the page will show flashed messages (shown once)."""
+def reader_scope() -> tuple | None:
+    """What a page shows depends on besides its data, for the signed-in reader: their
+    account and scope, the figures the header shows beside them (the bell's unread count,
+    the Process's timezone: ``g.signed_in_figures``, loaded with the user), the session's
+    form token (the sign-out button carries it), the address and the Process's day. None
+    when the page will show flashed messages (shown once)."""
     if session.get("_flashes"):
         return None
     user = current_user
     generate_csrf()  # the session's token, made now if this is its first page
     token = session.get("csrf_token") or ""
-    reader = (
+    figures = g.get("signed_in_figures") or {}
+    return (
+        request.full_path,
+        today(),
         getattr(user, "id", None),
         getattr(user, "name", None),
         str(getattr(user, "role", "")),
         getattr(user, "state_id", None),
-        getattr(user, "unread_notifications", None),
+        tuple(sorted((name, str(value)) for name, value in figures.items())),
         hashlib.sha256(token.encode()).hexdigest(),
     )
-    return etag_for(request.full_path, today(), reader, change_stamp(*_EVERY_PAGE, *models))
+
+
+def page_etag(*models: Any) -> str | None:
+    """The ETag of a page that shows figures read from ``models``' tables and the layout
+    (``stamp_every_page_with``), for its reader (``reader_scope``); None when the page
+    will show flashed messages."""
+    reader = reader_scope()
+    if reader is None:
+        return None
+    return etag_for(reader, change_stamp(*_EVERY_PAGE, *models))
 
 
 def _validators(response: Response, etag: str) -> Response:

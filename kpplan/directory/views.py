@@ -7,6 +7,7 @@ from kpplan import permissions
 from kpplan.audit import queries as audit_queries
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.core.kept_pages import kept_page
 from kpplan.core.requests import acting_user, enum_arg, int_arg, page_arg, save_form
 from kpplan.directory import queries, services
 from kpplan.directory.forms import (
@@ -87,6 +88,7 @@ def edit_state(state_id: int):
 
 
 @bp.route("/organisations/")
+@kept_page
 def organisations():
     kind = enum_arg(OrganisationKind, "kind")
     words = request.args.get("q", "").strip()[:100]

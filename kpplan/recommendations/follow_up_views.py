@@ -13,6 +13,7 @@ from kpplan.core.clock import today
 from kpplan.core.extensions import db
 from kpplan.core.files import Upload, send_kept_file
 from kpplan.core.forms import attach_error
+from kpplan.core.kept_pages import kept_page
 from kpplan.core.requests import acting_user, int_arg, page_arg, save_form
 from kpplan.directory.models import Role, State
 from kpplan.recommendations import follow_up_queries, follow_up_services, queries
@@ -31,6 +32,7 @@ def _state_for_list() -> State | None:
 
 
 @bp.route("/follow-ups/")
+@kept_page
 def follow_ups():
     """A state's follow-ups, most urgent first, one click from the update form; without a
     state (for all but focal points), every state at a glance."""
