@@ -53,6 +53,10 @@ class Defaults:
     # start from it; an administrator may set another on the reminder settings page.
     TIMEZONE = "Europe/Brussels"
 
+    # List pages are kept as rendered for each reader until a table they read changes
+    # (kpplan/core/kept_pages.py); False renders every page every time.
+    KEEP_PAGES = True
+
     # Reminder mail. Without MAIL_SERVER (as under `make run`), mails are written as .eml
     # files into MAIL_FOLDER (empty: instance/mail) instead of being sent.
     MAIL_SERVER = ""

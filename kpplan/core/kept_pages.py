@@ -110,7 +110,7 @@ def kept_page(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def keep(*args: Any, **kwargs: Any) -> Any:
-        if request.method != "GET" or not current_app.config.get("KEEP_PAGES", True):
+        if request.method != "GET" or not current_app.config["KEEP_PAGES"]:
             return view(*args, **kwargs)
         reader = reader_scope()
         if reader is None:
