@@ -8,7 +8,7 @@ re-exported below.
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -217,7 +217,21 @@ def sign_in(client):
 
 @pytest.fixture
 def count_queries(app):
-    """``with count_queries() as counter:`` counts the SQL statements run inside the block."""
+    """``with count_queries() as counter:`` counts the SQL statements run inside the block.
+
+    Pages are rendered inside it (kept pages are turned off there: a kept page runs no query
+    of its own); ``count_queries(keep_pages=True)`` counts a visit as a reader gets it."""
     with app.app_context():
         engine = db.engine
-    return functools.partial(counting, engine)
+
+    @contextlib.contextmanager
+    def count(keep_pages: bool = False) -> Iterator[QueryCounter]:
+        kept = app.config["KEEP_PAGES"]
+        app.config["KEEP_PAGES"] = keep_pages
+        try:
+            with counting(engine) as counter:
+                yield counter
+        finally:
+            app.config["KEEP_PAGES"] = kept
+
+    return count

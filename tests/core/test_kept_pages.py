@@ -30,7 +30,7 @@ def _warm(client, url: str):
 
 
 def _queries_of(count_queries, client, url: str):
-    with count_queries() as counter:
+    with count_queries(keep_pages=True) as counter:
         page = client.get(url)
     return page, counter
 
