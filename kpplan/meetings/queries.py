@@ -206,6 +206,10 @@ TOOK_PLACE = (Status.HELD, Status.CLOSED)
 COMING = (Status.PLANNED, Status.CONFIRMED, Status.POSTPONED)
 
 
+#: What the hosting ledger is read from (see core.cache): kept until one of them changes.
+LEDGER_READS = cache.watch(Activity, ActivityStateRole, State)
+
+
 @dataclass
 class LedgerRow:
     name: str

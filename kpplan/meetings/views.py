@@ -16,10 +16,11 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from kpplan import permissions
 from kpplan.audit import queries as audit_queries
-from kpplan.core import files
+from kpplan.core import cache, files
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
@@ -122,8 +123,21 @@ def month():
 
 @bp.route("/hosting")
 def hosting():
-    """Who hosted what, year by year, and who hosts the coming activities."""
-    return render_template("meetings/hosting.html", ledger=queries.hosting_ledger(today()))
+    """Who hosted what, year by year, and who hosts the coming activities.
+
+    The ledger is written once per day and per change of what it reads (activities, their
+    states, the states), then served from this worker's memory: a follow-up's update, the
+    day's usual write, leaves it alone."""
+    day = today()
+
+    def write() -> Markup:
+        ledger = queries.hosting_ledger(day)
+        # The output of an autoescaped template: every value in it is escaped already.
+        html = render_template("meetings/_hosting_ledger.html", ledger=ledger)
+        return Markup(html)  # noqa: S704
+
+    body = cache.memoised("hosting-ledger", (request.script_root, day), queries.LEDGER_READS, write)
+    return render_template("meetings/hosting.html", ledger_html=body)
 
 
 @bp.route("/<int:activity_id>.ics")

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from kpplan.audit.models import AuditEntry
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.directory.models import User
 from kpplan.meetings import lifecycle, services
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import (
@@ -515,6 +516,32 @@ class TestCalendarAndLedger:
         with count_queries() as many:
             client.get("/activities/hosting")
         assert many.count == few.count
+
+    def test_hosting_ledger_is_kept_until_an_activity_or_a_state_changes(
+        self, app, client, people, login_as, factory, count_queries
+    ):
+        login_as(people["observer"])
+        held = factory.activity(start=date(2022, 7, 12), host="Kenya", status=Status.HELD)
+        client.get("/activities/hosting")
+        # Another request, and a write elsewhere (a user's record): the ledger is not read again.
+        with app.app_context():
+            db.session.get(User, people["observer"].id).name = "Observer renamed"
+            db.session.commit()
+        with count_queries() as kept:
+            page = client.get("/activities/hosting").text
+        assert "1 H · 0 C" in page
+        assert not [s for s in kept.statements if "activity_state_roles" in s]
+        # An activity that changes shows at once: cancelled, it no longer counts.
+        with app.app_context():
+            db.session.get(Activity, held.id).status = Status.CANCELLED
+            db.session.commit()
+        page = client.get("/activities/hosting").text
+        assert "No activity hosted by a member state has taken place yet." in page
+        # So does a state's new name.
+        with app.app_context():
+            state_named("Kenya").name = "Kenya (Republic of)"
+            db.session.commit()
+        assert '<th scope="row">Kenya (Republic of)</th>' in client.get("/activities/hosting").text
 
 
 class TestCalendarFeeds:
