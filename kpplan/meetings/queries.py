@@ -121,16 +121,24 @@ def archive_years() -> list[int]:
 
 
 def activity_page(activity_id: int) -> Activity | None:
-    """One activity with its places, states and organisations."""
-    return db.session.scalar(
-        select(Activity)
-        .where(Activity.id == activity_id)
-        .options(
-            *LIST_OPTIONS,
-            selectinload(Activity.organisations).joinedload(ActivityOrganisation.organisation),
-            selectinload(Activity.milestones).joinedload(Milestone.owner),
-            selectinload(Activity.documents),
+    """One activity with its places, states, organisations, steps and documents.
+
+    Three queries: the activity joined with its states and organisations (a few rows each,
+    so their product stays small), then its steps and its documents, which may be many."""
+    return (
+        db.session.scalars(
+            select(Activity)
+            .where(Activity.id == activity_id)
+            .options(
+                joinedload(Activity.country),
+                joinedload(Activity.state_roles).joinedload(ActivityStateRole.state),
+                joinedload(Activity.organisations).joinedload(ActivityOrganisation.organisation),
+                selectinload(Activity.milestones).joinedload(Milestone.owner),
+                selectinload(Activity.documents),
+            )
         )
+        .unique()
+        .one_or_none()
     )
 
 
@@ -336,19 +344,16 @@ class Related:
 
 
 def related(activity: Activity) -> Related:
-    """The activity's links both ways and the other modules of its series (three queries)."""
-    outgoing = db.session.scalars(
+    """The activity's links both ways (one query) and the other modules of its series (one
+    more, for a module of a series)."""
+    links = db.session.scalars(
         select(ActivityLink)
-        .where(ActivityLink.source_id == activity.id)
-        .options(joinedload(ActivityLink.target))
+        .where(or_(ActivityLink.source_id == activity.id, ActivityLink.target_id == activity.id))
+        .options(joinedload(ActivityLink.source), joinedload(ActivityLink.target))
         .order_by(ActivityLink.id)
     ).all()
-    incoming = db.session.scalars(
-        select(ActivityLink)
-        .where(ActivityLink.target_id == activity.id)
-        .options(joinedload(ActivityLink.source))
-        .order_by(ActivityLink.id)
-    ).all()
+    outgoing = [link for link in links if link.source_id == activity.id]
+    incoming = [link for link in links if link.target_id == activity.id]
     series = []
     if activity.series_title:
         series = db.session.scalars(

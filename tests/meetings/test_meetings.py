@@ -389,6 +389,36 @@ class TestLists:
         assert many.count == few.count
 
 
+def test_activity_page_query_count_is_pinned_and_does_not_grow(
+    client, people, login_as, factory, count_queries
+):
+    """A planner's activity page: at most 13 queries (the activity with its states and
+    organisations, its steps, its documents, its links both ways, the "link to" choices,
+    its history, the steps' owners, and what the chair and participants pages add), as
+    many with one link, document, step and neighbour as with thirty of each."""
+    login_as(people["secretariat"])
+    start = date(2024, 5, 6)
+    activity = factory.activity(start=start, host="Kenya", co_hosts=("Italy",), milestones=True)
+    page = f"/activities/{activity.id}"
+
+    def add(n: int) -> None:
+        for i in range(n):
+            other = factory.activity(start=start + timedelta(days=i + 1), host="Egypt")
+            factory.link(activity.id, other.id)
+            factory.link(other.id, activity.id)
+            factory.document(activity.id)
+
+    add(1)
+    client.get(page)
+    with count_queries() as few:
+        assert client.get(page).status_code == 200
+    add(30)
+    with count_queries() as many:
+        text = client.get(page).text
+    assert text.count('href="/activities/') >= 60  # the links both ways are all there
+    assert many.count == few.count <= 13
+
+
 def test_demo_history_follows_the_record(app, runner):
     from kpplan.meetings.demo import RECORD
 
