@@ -33,6 +33,39 @@ LIST_OPTIONS = (
 )
 
 
+@dataclass(frozen=True)
+class PageFigures:
+    """Where a page stands in its list, for the pager: what it keeps of a Pagination."""
+
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(-(-self.total // self.per_page), 1) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+#: What the list of upcoming activities shows (see core.cache): kept until one changes.
+UPCOMING_READS = cache.watch(Activity, ActivityStateRole, State)
+
+
 def upcoming_page(today: date, page: int, per_page: int) -> Pagination:
     """Activities not yet over and not cancelled, soonest first."""
     query = (

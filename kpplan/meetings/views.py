@@ -75,8 +75,20 @@ def _warn_overlaps(activity: Activity) -> None:
 
 @bp.route("/")
 def upcoming():
-    pagination = queries.upcoming_page(today(), page_arg(), current_app.config["PAGE_SIZE"])
-    return render_template("meetings/upcoming.html", pagination=pagination, today=today())
+    day, page, per_page = today(), page_arg(), current_app.config["PAGE_SIZE"]
+
+    def write() -> tuple[Markup, queries.PageFigures]:
+        pagination = queries.upcoming_page(day, page, per_page)
+        # The output of an autoescaped template: every value in it is escaped already.
+        html = render_template("meetings/_upcoming_table.html", items=pagination.items)
+        figures = queries.PageFigures(pagination.page, per_page, pagination.total or 0)
+        return Markup(html), figures  # noqa: S704
+
+    # The page's rows are written once per day and per change of the activities, then
+    # served from memory: a follow-up's update, the day's usual write, leaves them alone.
+    key = (request.script_root, day, page, per_page)
+    table, figures = cache.memoised("upcoming", key, queries.UPCOMING_READS, write)
+    return render_template("meetings/upcoming.html", table=table, pagination=figures)
 
 
 def archive_filters() -> queries.ArchiveFilters:

@@ -389,6 +389,39 @@ class TestLists:
         assert many.count == few.count
 
 
+def test_upcoming_rows_are_kept_until_an_activity_changes(
+    app, client, people, login_as, factory, count_queries
+):
+    app.config["PAGE_SIZE"] = 2
+    soon = _today(app) + timedelta(days=10)
+    first = factory.activity(title="TM Nairobi", start=soon, host="Kenya")
+    factory.activity(title="TM Rome", start=soon + timedelta(days=1), host="Italy")
+    factory.activity(title="TM Cairo", start=soon + timedelta(days=2), host="Egypt")
+    login_as(people["observer"])
+    client.get("/activities/")
+    with app.app_context():  # a write elsewhere: a user's record
+        db.session.get(User, people["observer"].id).name = "Observer renamed"
+        db.session.commit()
+    with count_queries() as kept:
+        text = client.get("/activities/").text
+    assert ">TM Nairobi</a>" in text and ">TM Rome</a>" in text and "TM Cairo" not in text
+    assert "Page 1 of 2 (3 in all)" in text and 'href="/activities/?page=2"' in text
+    assert not [s for s in kept.statements if "activities.title" in s]
+    second = client.get("/activities/?page=2").text
+    assert ">TM Cairo</a>" in second and "Page 2 of 2 (3 in all)" in second
+    # A change of an activity shows at once, in its states too.
+    with app.app_context():
+        db.session.get(Activity, first.id).status = Status.CANCELLED
+        db.session.commit()
+    text = client.get("/activities/").text
+    assert ">TM Nairobi</a>" not in text
+    assert ">TM Cairo</a>" in text and "2 in all." in text
+    with app.app_context():
+        state_named("Italy").name = "Italian Republic"
+        db.session.commit()
+    assert "Italian Republic" in client.get("/activities/").text
+
+
 def test_activity_page_query_count_is_pinned_and_does_not_grow(
     client, people, login_as, factory, count_queries
 ):
