@@ -33,6 +33,39 @@ LIST_OPTIONS = (
 )
 
 
+@dataclass(frozen=True)
+class PageFigures:
+    """Where a page stands in its list, for the pager: what it keeps of a Pagination."""
+
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(-(-self.total // self.per_page), 1) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+#: What the list of upcoming activities shows (see core.cache): kept until one changes.
+UPCOMING_READS = cache.watch(Activity, ActivityStateRole, State)
+
+
 def upcoming_page(today: date, page: int, per_page: int) -> Pagination:
     """Activities not yet over and not cancelled, soonest first."""
     query = (
@@ -121,16 +154,24 @@ def archive_years() -> list[int]:
 
 
 def activity_page(activity_id: int) -> Activity | None:
-    """One activity with its places, states and organisations."""
-    return db.session.scalar(
-        select(Activity)
-        .where(Activity.id == activity_id)
-        .options(
-            *LIST_OPTIONS,
-            selectinload(Activity.organisations).joinedload(ActivityOrganisation.organisation),
-            selectinload(Activity.milestones).joinedload(Milestone.owner),
-            selectinload(Activity.documents),
+    """One activity with its places, states, organisations, steps and documents.
+
+    Three queries: the activity joined with its states and organisations (a few rows each,
+    so their product stays small), then its steps and its documents, which may be many."""
+    return (
+        db.session.scalars(
+            select(Activity)
+            .where(Activity.id == activity_id)
+            .options(
+                joinedload(Activity.country),
+                joinedload(Activity.state_roles).joinedload(ActivityStateRole.state),
+                joinedload(Activity.organisations).joinedload(ActivityOrganisation.organisation),
+                selectinload(Activity.milestones).joinedload(Milestone.owner),
+                selectinload(Activity.documents),
+            )
         )
+        .unique()
+        .one_or_none()
     )
 
 
@@ -204,6 +245,10 @@ def month_grid(first: date) -> MonthGrid:
 TOOK_PLACE = (Status.HELD, Status.CLOSED)
 #: What "next to host" lists: activities decided on and still to come.
 COMING = (Status.PLANNED, Status.CONFIRMED, Status.POSTPONED)
+
+
+#: What the hosting ledger is read from (see core.cache): kept until one of them changes.
+LEDGER_READS = cache.watch(Activity, ActivityStateRole, State)
 
 
 @dataclass
@@ -332,19 +377,16 @@ class Related:
 
 
 def related(activity: Activity) -> Related:
-    """The activity's links both ways and the other modules of its series (three queries)."""
-    outgoing = db.session.scalars(
+    """The activity's links both ways (one query) and the other modules of its series (one
+    more, for a module of a series)."""
+    links = db.session.scalars(
         select(ActivityLink)
-        .where(ActivityLink.source_id == activity.id)
-        .options(joinedload(ActivityLink.target))
+        .where(or_(ActivityLink.source_id == activity.id, ActivityLink.target_id == activity.id))
+        .options(joinedload(ActivityLink.source), joinedload(ActivityLink.target))
         .order_by(ActivityLink.id)
     ).all()
-    incoming = db.session.scalars(
-        select(ActivityLink)
-        .where(ActivityLink.target_id == activity.id)
-        .options(joinedload(ActivityLink.source))
-        .order_by(ActivityLink.id)
-    ).all()
+    outgoing = [link for link in links if link.source_id == activity.id]
+    incoming = [link for link in links if link.target_id == activity.id]
     series = []
     if activity.series_title:
         series = db.session.scalars(

@@ -16,10 +16,11 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from kpplan import permissions
 from kpplan.audit import queries as audit_queries
-from kpplan.core import files
+from kpplan.core import cache, files
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
@@ -74,8 +75,20 @@ def _warn_overlaps(activity: Activity) -> None:
 
 @bp.route("/")
 def upcoming():
-    pagination = queries.upcoming_page(today(), page_arg(), current_app.config["PAGE_SIZE"])
-    return render_template("meetings/upcoming.html", pagination=pagination, today=today())
+    day, page, per_page = today(), page_arg(), current_app.config["PAGE_SIZE"]
+
+    def write() -> tuple[Markup, queries.PageFigures]:
+        pagination = queries.upcoming_page(day, page, per_page)
+        # The output of an autoescaped template: every value in it is escaped already.
+        html = render_template("meetings/_upcoming_table.html", items=pagination.items)
+        figures = queries.PageFigures(pagination.page, per_page, pagination.total or 0)
+        return Markup(html), figures  # noqa: S704
+
+    # The page's rows are written once per day and per change of the activities, then
+    # served from memory: a follow-up's update, the day's usual write, leaves them alone.
+    key = (request.script_root, day, page, per_page)
+    table, figures = cache.memoised("upcoming", key, queries.UPCOMING_READS, write)
+    return render_template("meetings/upcoming.html", table=table, pagination=figures)
 
 
 def archive_filters() -> queries.ArchiveFilters:
@@ -122,8 +135,21 @@ def month():
 
 @bp.route("/hosting")
 def hosting():
-    """Who hosted what, year by year, and who hosts the coming activities."""
-    return render_template("meetings/hosting.html", ledger=queries.hosting_ledger(today()))
+    """Who hosted what, year by year, and who hosts the coming activities.
+
+    The ledger is written once per day and per change of what it reads (activities, their
+    states, the states), then served from this worker's memory: a follow-up's update, the
+    day's usual write, leaves it alone."""
+    day = today()
+
+    def write() -> Markup:
+        ledger = queries.hosting_ledger(day)
+        # The output of an autoescaped template: every value in it is escaped already.
+        html = render_template("meetings/_hosting_ledger.html", ledger=ledger)
+        return Markup(html)  # noqa: S704
+
+    body = cache.memoised("hosting-ledger", (request.script_root, day), queries.LEDGER_READS, write)
+    return render_template("meetings/hosting.html", ledger_html=body)
 
 
 @bp.route("/<int:activity_id>.ics")

@@ -4,10 +4,11 @@ from datetime import date
 
 from flask import Blueprint, Response, make_response, render_template, request
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from kpplan import permissions
 from kpplan.chair.models import Chairmanship
-from kpplan.core.cache import page_etag, unchanged, watch, with_etag
+from kpplan.core.cache import memoised, page_etag, unchanged, watch, with_etag
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.links import row_link
@@ -116,16 +117,30 @@ def timeline_page():
     default_start = date((first.year if first else this_year), 1, 1)
     default_end = date((last.year if last else this_year), 12, 31)
     start, end, errors = _period(default_start, default_end)
-    drawing = timeline.layout(
-        queries.timeline_activities(start, end), queries.dated_chairmanships(), start, end
-    )
+
+    def draw() -> Markup:
+        drawing = timeline.layout(
+            queries.timeline_activities(start, end), queries.dated_chairmanships(), start, end
+        )
+        # The output of an autoescaped template: every value in it is escaped already.
+        html = render_template(
+            "reports/_timeline_drawing.html",
+            timeline=drawing,
+            # A thousand activities at scale: their address built once, each id put in.
+            activity_link=row_link("meetings.activity", "activity_id"),
+        )
+        return Markup(html)  # noqa: S704
+
+    # Drawn once per period and per change of what it shows, then served from memory: a
+    # follow-up's update, the day's usual write, leaves it alone.
+    drawing = memoised("timeline", (request.script_root, start, end), _TIMELINE_READ, draw)
     return render_template(
-        "reports/timeline.html",
-        timeline=drawing,
-        errors=errors,
-        # A thousand activities at scale: their address built once, each id put in.
-        activity_link=row_link("meetings.activity", "activity_id"),
+        "reports/timeline.html", start=start, end=end, drawing=drawing, errors=errors
     ), (400 if errors else 200)
+
+
+# What the timeline's drawing shows: it is kept until one of them changes.
+_TIMELINE_READ = watch(Activity, Chairmanship, State)
 
 
 def _activity_rows():

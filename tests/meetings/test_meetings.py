@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from kpplan.audit.models import AuditEntry
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.directory.models import User
 from kpplan.meetings import lifecycle, services
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import (
@@ -388,6 +389,69 @@ class TestLists:
         assert many.count == few.count
 
 
+def test_upcoming_rows_are_kept_until_an_activity_changes(
+    app, client, people, login_as, factory, count_queries
+):
+    app.config["PAGE_SIZE"] = 2
+    soon = _today(app) + timedelta(days=10)
+    first = factory.activity(title="TM Nairobi", start=soon, host="Kenya")
+    factory.activity(title="TM Rome", start=soon + timedelta(days=1), host="Italy")
+    factory.activity(title="TM Cairo", start=soon + timedelta(days=2), host="Egypt")
+    login_as(people["observer"])
+    client.get("/activities/")
+    with app.app_context():  # a write elsewhere: a user's record
+        db.session.get(User, people["observer"].id).name = "Observer renamed"
+        db.session.commit()
+    with count_queries() as kept:
+        text = client.get("/activities/").text
+    assert ">TM Nairobi</a>" in text and ">TM Rome</a>" in text and "TM Cairo" not in text
+    assert "Page 1 of 2 (3 in all)" in text and 'href="/activities/?page=2"' in text
+    assert not [s for s in kept.statements if "activities.title" in s]
+    second = client.get("/activities/?page=2").text
+    assert ">TM Cairo</a>" in second and "Page 2 of 2 (3 in all)" in second
+    # A change of an activity shows at once, in its states too.
+    with app.app_context():
+        db.session.get(Activity, first.id).status = Status.CANCELLED
+        db.session.commit()
+    text = client.get("/activities/").text
+    assert ">TM Nairobi</a>" not in text
+    assert ">TM Cairo</a>" in text and "2 in all." in text
+    with app.app_context():
+        state_named("Italy").name = "Italian Republic"
+        db.session.commit()
+    assert "Italian Republic" in client.get("/activities/").text
+
+
+def test_activity_page_query_count_is_pinned_and_does_not_grow(
+    client, people, login_as, factory, count_queries
+):
+    """A planner's activity page: at most 13 queries (the activity with its states and
+    organisations, its steps, its documents, its links both ways, the "link to" choices,
+    its history, the steps' owners, and what the chair and participants pages add), as
+    many with one link, document, step and neighbour as with thirty of each."""
+    login_as(people["secretariat"])
+    start = date(2024, 5, 6)
+    activity = factory.activity(start=start, host="Kenya", co_hosts=("Italy",), milestones=True)
+    page = f"/activities/{activity.id}"
+
+    def add(n: int) -> None:
+        for i in range(n):
+            other = factory.activity(start=start + timedelta(days=i + 1), host="Egypt")
+            factory.link(activity.id, other.id)
+            factory.link(other.id, activity.id)
+            factory.document(activity.id)
+
+    add(1)
+    client.get(page)
+    with count_queries() as few:
+        assert client.get(page).status_code == 200
+    add(30)
+    with count_queries() as many:
+        text = client.get(page).text
+    assert text.count('href="/activities/') >= 60  # the links both ways are all there
+    assert many.count == few.count <= 13
+
+
 def test_demo_history_follows_the_record(app, runner):
     from kpplan.meetings.demo import RECORD
 
@@ -515,6 +579,32 @@ class TestCalendarAndLedger:
         with count_queries() as many:
             client.get("/activities/hosting")
         assert many.count == few.count
+
+    def test_hosting_ledger_is_kept_until_an_activity_or_a_state_changes(
+        self, app, client, people, login_as, factory, count_queries
+    ):
+        login_as(people["observer"])
+        held = factory.activity(start=date(2022, 7, 12), host="Kenya", status=Status.HELD)
+        client.get("/activities/hosting")
+        # Another request, and a write elsewhere (a user's record): the ledger is not read again.
+        with app.app_context():
+            db.session.get(User, people["observer"].id).name = "Observer renamed"
+            db.session.commit()
+        with count_queries() as kept:
+            page = client.get("/activities/hosting").text
+        assert "1 H · 0 C" in page
+        assert not [s for s in kept.statements if "activity_state_roles" in s]
+        # An activity that changes shows at once: cancelled, it no longer counts.
+        with app.app_context():
+            db.session.get(Activity, held.id).status = Status.CANCELLED
+            db.session.commit()
+        page = client.get("/activities/hosting").text
+        assert "No activity hosted by a member state has taken place yet." in page
+        # So does a state's new name.
+        with app.app_context():
+            state_named("Kenya").name = "Kenya (Republic of)"
+            db.session.commit()
+        assert '<th scope="row">Kenya (Republic of)</th>' in client.get("/activities/hosting").text
 
 
 class TestCalendarFeeds:

@@ -6,8 +6,10 @@ import html
 import re
 from datetime import date
 
+from kpplan.core.extensions import db
+from kpplan.directory.models import User
 from kpplan.meetings.kinds import ActivityKind as K
-from kpplan.meetings.models import Status
+from kpplan.meetings.models import Activity, Status
 
 
 def test_the_timeline_draws_activities_by_kind_over_the_chair_periods(
@@ -54,3 +56,30 @@ def test_the_timeline_draws_activities_by_kind_over_the_chair_periods(
 def test_an_empty_timeline_says_so(client, people, login_as):
     login_as(people["observer"])
     assert "No activity in this period." in client.get("/reports/timeline").text
+
+
+def test_the_drawing_is_kept_until_an_activity_or_a_chair_changes(
+    app, client, people, login_as, factory, count_queries
+):
+    period = "/reports/timeline?from=2022-01-01&to=2022-12-31"
+    tm = factory.activity(title="TM Nairobi", start=date(2022, 7, 12), status=Status.HELD)
+    login_as(people["observer"])
+    client.get(period)
+    # A follow-up's update or a user's edit leaves it alone: the activities are not read again.
+    with app.app_context():
+        db.session.get(User, people["observer"].id).name = "Observer renamed"
+        db.session.commit()
+    with count_queries() as kept:
+        text = client.get(period).text
+    assert ">TM Nairobi</a>" in text
+    assert not [s for s in kept.statements if "activities.title" in s]
+    # A change of an activity shows at once...
+    with app.app_context():
+        db.session.get(Activity, tm.id).title = "TM Nairobi (moved)"
+        db.session.commit()
+    assert ">TM Nairobi (moved)</a>" in client.get(period).text
+    # ... and so does a new Chair, and another period is drawn apart.
+    factory.chairmanship("South Sudan", date(2022, 3, 22), None)
+    assert re.findall(r'class="tl-band-name">([^<]+)<', client.get(period).text) == ["South Sudan"]
+    text = client.get("/reports/timeline?from=2023-01-01&to=2023-12-31").text
+    assert "No activity in this period." in text
