@@ -39,7 +39,7 @@ def follow_ups():
     listing = overview = None
     if state is not None:
         listing = follow_up_queries.state_follow_ups(
-            state.id, today(), page_arg(), current_app.config["PAGE_SIZE"], only
+            state.id, today(), request.args.get("cursor"), current_app.config["PAGE_SIZE"], only
         )
     elif current_user.role is not Role.FOCAL_POINT:
         overview = follow_up_queries.states_at_a_glance(today())
