@@ -5,12 +5,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, case, func, literal, or_, select, union_all
+from sqlalchemy import (
+    Date,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from kpplan.core.cache import memoised, watch
@@ -23,6 +34,7 @@ from kpplan.recommendations.deadlines import URGENCIES
 from kpplan.recommendations.models import (
     OPEN_STATUSES,
     FollowUp,
+    FollowUpStatus,
     Recommendation,
     StatusUpdate,
     Validation,
@@ -61,63 +73,120 @@ _RANKS = 5
 _RANK_LEVELS = {0: (0, 1), 1: (2,), 2: (2,), 3: (3,), 4: (3,)}
 
 
-def _branches(state_id: int, today: date, limits: deadlines.Deadlines, only: str | None):
-    """(rank, whether its review date is known, condition) of each branch of the list."""
-    soon = today + timedelta(days=limits.due_soon_days)
-    stale = FollowUp.is_stale(deadlines.start_of(today), limits.stale_days)
-    level = URGENCIES.index(only) if only in URGENCIES else None
-    for status in OPEN_STATUSES:
-        mine = and_(FollowUp.state_id == state_id, FollowUp.status == status)
-        first = FollowUp.next_review_date <= soon
-        if level == 0:
-            first = FollowUp.next_review_date < today
-        elif level == 1:
-            first = and_(FollowUp.next_review_date >= today, FollowUp.next_review_date <= soon)
-        later = FollowUp.next_review_date > soon
-        unknown = FollowUp.next_review_date.is_(None)
-        yield 0, True, and_(mine, first)
-        yield 1, True, and_(mine, later, stale)
-        yield 2, False, and_(mine, unknown, stale)
-        yield 3, True, and_(mine, later, ~stale)
-        yield 4, False, and_(mine, unknown, ~stale)
-    # Closed with a move to "implemented" awaiting validation: few, found from the
-    # validation queue's index.
-    waiting = select(StatusUpdate.follow_up_id).where(StatusUpdate.validation == Validation.PENDING)
-    closed = and_(
-        FollowUp.state_id == state_id,
-        FollowUp.id.in_(waiting),
-        FollowUp.pending_update_id.is_not(None),
-        FollowUp.status.not_in(OPEN_STATUSES),
+def _branches(level: int | None):
+    """(rank, whether its review date is known, condition) of each branch of the list of
+    the urgency ``level`` (None: every level). The conditions say what ``FollowUp.urgency``
+    says, with the state, the day and its limits as parameters (``_parameters``)."""
+    today, soon = bindparam("today", type_=Date), bindparam("soon", type_=Date)
+    # ``FollowUp.is_stale`` at the start of today, its moment taken in Python.
+    stale = func.coalesce(FollowUp.last_update_at, FollowUp.created_at) < bindparam(
+        "stale_before", type_=FollowUp.__table__.c.created_at.type
     )
-    yield 3, True, and_(closed, FollowUp.next_review_date.is_not(None))
-    yield 4, False, and_(closed, FollowUp.next_review_date.is_(None))
+    review = FollowUp.next_review_date
+    first = {0: review < today, 1: and_(review >= today, review <= soon)}.get(level, review <= soon)
+    for status in OPEN_STATUSES:
+        mine = and_(FollowUp.state_id == bindparam("state"), FollowUp.status == status)
+        yield 0, True, and_(mine, first)
+        yield 1, True, and_(mine, review > soon, stale)
+        yield 2, False, and_(mine, review.is_(None), stale)
+        yield 3, True, and_(mine, review > soon, ~stale)
+        yield 4, False, and_(mine, review.is_(None), ~stale)
+    # Closed with a move to "implemented" awaiting validation, on the same index.
+    for status in FollowUpStatus:
+        if status in OPEN_STATUSES:
+            continue
+        closed = and_(
+            FollowUp.state_id == bindparam("state"),
+            FollowUp.status == status,
+            FollowUp.pending_update_id.is_not(None),
+        )
+        yield 3, True, and_(closed, review.is_not(None))
+        yield 4, False, and_(closed, review.is_(None))
 
 
-def _cursor(direction: str, rank: int, review: date | None, follow_up_id: int) -> str:
-    payload = [direction, rank, review.isoformat() if review else None, follow_up_id]
+def _parameters(state_id: int, today: date, limits: deadlines.Deadlines) -> dict:
+    return {
+        "state": state_id,
+        "today": today,
+        "soon": today + timedelta(days=limits.due_soon_days),
+        "stale_before": deadlines.start_of(today) - timedelta(days=limits.stale_days),
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _statement(level: int | None, at_rank: int | None, reverse: bool, per_page: int):
+    """The page's query for a level, the rank of the cursor (None: the first page) and its
+    direction: built once (some twenty branches), run with ``_parameters`` and the cursor's
+    ``at_review`` and ``at_tie``."""
+    wanted = {r for r, levels in _RANK_LEVELS.items() if level is None or level in levels}
+    # A state's follow-up is the only one of its recommendation: the recommendation
+    # breaks ties, in the index's order.
+    tie, review = FollowUp.recommendation_id, FollowUp.next_review_date
+    parts = []
+    for rank, dated, condition in _branches(level):
+        if rank not in wanted:
+            continue
+        if at_rank is not None:
+            if rank != at_rank and (rank < at_rank) != reverse:
+                continue
+            if rank == at_rank:
+                at_tie = bindparam("at_tie")
+                beyond = tie < at_tie if reverse else tie > at_tie
+                if dated:
+                    at_review = bindparam("at_review", type_=Date)
+                    ahead = review < at_review if reverse else review > at_review
+                    beyond = or_(ahead, and_(review == at_review, beyond))
+                condition = and_(condition, beyond)
+        order = [review, tie] if dated else [tie]
+        parts.append(
+            select(
+                literal_column(str(rank)).label("rank"),
+                review.label("review"),
+                tie.label("tie"),
+                FollowUp.id.label("id"),
+            )
+            .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
+            .where(condition, Recommendation.withdrawn_at.is_(None))
+            .order_by(*(c.desc() if reverse else c for c in order))
+            .limit(per_page + 1)
+            .subquery()
+        )
+    if not parts:
+        return None
+    every = union_all(*(select(part) for part in parts)).subquery()
+    keys = (every.c.rank, every.c.review, every.c.tie)
+    return (
+        select(*keys, every.c.id)
+        .order_by(*(k.desc() if reverse else k for k in keys))
+        .limit(per_page + 1)
+    )
+
+
+def _cursor(direction: str, rank: int, review: date | None, recommendation_id: int) -> str:
+    payload = [direction, rank, review.isoformat() if review else None, recommendation_id]
     text = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(text).decode().rstrip("=")
 
 
 def _read_cursor(text: str | None) -> tuple[str, int, date | None, int] | None:
-    """The direction, rank, review date and id in ``text``; None (the first page) for
-    anything that is not a cursor of this list."""
+    """The direction, rank, review date and recommendation in ``text``; None (the first
+    page) for anything that is not a cursor of this list."""
     if not text or len(text) > 200:
         return None
     try:
-        direction, rank, review, follow_up_id = json.loads(
+        direction, rank, review, recommendation_id = json.loads(
             base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         )
         if (
             direction not in (AFTER, BEFORE)
             or type(rank) is not int
             or not 0 <= rank < _RANKS
-            or type(follow_up_id) is not int
-            or not 0 < follow_up_id < 2**63
+            or type(recommendation_id) is not int
+            or not 0 < recommendation_id < 2**63
             or (review is None) != (rank in (2, 4))
         ):
             return None
-        return direction, rank, date.fromisoformat(review) if review else None, follow_up_id
+        return direction, rank, date.fromisoformat(review) if review else None, recommendation_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
         return None
 
@@ -147,46 +216,14 @@ def state_follow_ups(
 
 def _walk(state_id, today, limits, only, found, per_page: int) -> KeysetPage:
     reverse = found is not None and found[0] == BEFORE
-    wanted = (
-        {r for r, levels in _RANK_LEVELS.items() if URGENCIES.index(only) in levels}
-        if only in URGENCIES
-        else set(_RANK_LEVELS)
-    )
-    parts = []
-    for rank, dated, condition in _branches(state_id, today, limits, only):
-        if rank not in wanted:
-            continue
-        if found is not None:
-            _, at_rank, at_review, at_id = found
-            if (rank < at_rank) != reverse and rank != at_rank:
-                continue
-            if rank == at_rank:
-                beyond = FollowUp.id < at_id if reverse else FollowUp.id > at_id
-                if dated:
-                    review = FollowUp.next_review_date
-                    ahead = review < at_review if reverse else review > at_review
-                    beyond = or_(ahead, and_(review == at_review, beyond))
-                condition = and_(condition, beyond)
-        order = [FollowUp.next_review_date, FollowUp.id] if dated else [FollowUp.id]
-        parts.append(
-            select(
-                literal(rank).label("rank"),
-                FollowUp.next_review_date.label("review"),
-                FollowUp.id.label("id"),
-            )
-            .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
-            .where(condition, Recommendation.withdrawn_at.is_(None))
-            .order_by(*(c.desc() if reverse else c for c in order))
-            .limit(per_page + 1)
-            .subquery()
-        )
-    if not parts:
+    level = URGENCIES.index(only) if only in URGENCIES else None
+    statement = _statement(level, found[1] if found else None, reverse, per_page)
+    if statement is None:
         return KeysetPage(items=[], per_page=per_page)
-    every = union_all(*(select(part) for part in parts)).subquery()
-    keys = (every.c.rank, every.c.review, every.c.id)
-    rows = db.session.execute(
-        select(*keys).order_by(*(k.desc() if reverse else k for k in keys)).limit(per_page + 1)
-    ).all()
+    parameters = _parameters(state_id, today, limits)
+    if found is not None:
+        parameters |= {"at_review": found[2], "at_tie": found[3]}
+    rows = db.session.execute(statement, parameters).all()
     more = len(rows) > per_page
     rows = rows[:per_page]
     if reverse:
@@ -195,11 +232,11 @@ def _walk(state_id, today, limits, only, found, per_page: int) -> KeysetPage:
     if rows:
         first, last = rows[0], rows[-1]
         if found is None or not reverse:
-            page.next_cursor = _cursor(AFTER, *last) if more else None
+            page.next_cursor = _cursor(AFTER, *last[:3]) if more else None
         else:
-            page.next_cursor = _cursor(AFTER, *last)
+            page.next_cursor = _cursor(AFTER, *last[:3])
         if found is not None:
-            page.prev_cursor = _cursor(BEFORE, *first) if (more or not reverse) else None
+            page.prev_cursor = _cursor(BEFORE, *first[:3]) if (more or not reverse) else None
     return page
 
 
