@@ -22,7 +22,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, raiseload, selectinload
 
 from kpplan.core.cache import memoised, watch
 from kpplan.core.extensions import db
@@ -71,9 +71,11 @@ class StateFollowUps:
 #              follow-ups awaiting validation of "implemented" (level 3 whatever their dates)
 _RANKS = 5
 _RANK_LEVELS = {0: (0, 1), 1: (2,), 2: (2,), 3: (3,), 4: (3,)}
+#: The first rank of the closed follow-ups awaiting validation.
+_CLOSED_RANK = 3
 
 
-def _branches(level: int | None):
+def _branches(level: int | None, closed: bool = True):
     """(rank, whether its review date is known, condition) of each branch of the list of
     the urgency ``level`` (None: every level). The conditions say what ``FollowUp.urgency``
     says, with the state, the day and its limits as parameters (``_parameters``)."""
@@ -91,17 +93,18 @@ def _branches(level: int | None):
         yield 2, False, and_(mine, review.is_(None), stale)
         yield 3, True, and_(mine, review > soon, ~stale)
         yield 4, False, and_(mine, review.is_(None), ~stale)
-    # Closed with a move to "implemented" awaiting validation, on the same index.
+    # Closed with a move to "implemented" awaiting validation, on the same index (read
+    # among the state's closed ones: left out while the page cannot reach them).
     for status in FollowUpStatus:
-        if status in OPEN_STATUSES:
+        if not closed or status in OPEN_STATUSES:
             continue
-        closed = and_(
+        waiting = and_(
             FollowUp.state_id == bindparam("state"),
             FollowUp.status == status,
             FollowUp.pending_update_id.is_not(None),
         )
-        yield 3, True, and_(closed, review.is_not(None))
-        yield 4, False, and_(closed, review.is_(None))
+        yield 3, True, and_(waiting, review.is_not(None))
+        yield 4, False, and_(waiting, review.is_(None))
 
 
 def _parameters(state_id: int, today: date, limits: deadlines.Deadlines) -> dict:
@@ -114,7 +117,9 @@ def _parameters(state_id: int, today: date, limits: deadlines.Deadlines) -> dict
 
 
 @functools.lru_cache(maxsize=64)
-def _statement(level: int | None, at_rank: int | None, reverse: bool, per_page: int):
+def _statement(
+    level: int | None, at_rank: int | None, reverse: bool, per_page: int, closed: bool = True
+):
     """The page's query for a level, the rank of the cursor (None: the first page) and its
     direction: built once (some twenty branches), run with ``_parameters`` and the cursor's
     ``at_review`` and ``at_tie``."""
@@ -123,7 +128,7 @@ def _statement(level: int | None, at_rank: int | None, reverse: bool, per_page: 
     # breaks ties, in the index's order.
     tie, review = FollowUp.recommendation_id, FollowUp.next_review_date
     parts = []
-    for rank, dated, condition in _branches(level):
+    for rank, dated, condition in _branches(level, closed):
         if rank not in wanted:
             continue
         if at_rank is not None:
@@ -217,13 +222,24 @@ def state_follow_ups(
 def _walk(state_id, today, limits, only, found, per_page: int) -> KeysetPage:
     reverse = found is not None and found[0] == BEFORE
     level = URGENCIES.index(only) if only in URGENCIES else None
-    statement = _statement(level, found[1] if found else None, reverse, per_page)
-    if statement is None:
-        return KeysetPage(items=[], per_page=per_page)
+    at_rank = found[1] if found else None
     parameters = _parameters(state_id, today, limits)
     if found is not None:
         parameters |= {"at_review": found[2], "at_tie": found[3]}
-    rows = db.session.execute(statement, parameters).all()
+    rows = None
+    if not reverse and (at_rank is None or at_rank < _CLOSED_RANK):
+        # Read first without the closed follow-ups awaiting validation (the slowest
+        # branches, of the last ranks): enough when the page ends before those ranks.
+        lean = _statement(level, at_rank, reverse, per_page, closed=False)
+        if lean is not None:
+            rows = db.session.execute(lean, parameters).all()
+            if len(rows) <= per_page or rows[-1].rank >= _CLOSED_RANK:
+                rows = None
+    if rows is None:
+        statement = _statement(level, at_rank, reverse, per_page)
+        if statement is None:
+            return KeysetPage(items=[], per_page=per_page)
+        rows = db.session.execute(statement, parameters).all()
     more = len(rows) > per_page
     rows = rows[:per_page]
     if reverse:
@@ -241,7 +257,8 @@ def _walk(state_id, today, limits, only, found, per_page: int) -> KeysetPage:
 
 
 def _load(ids) -> list[FollowUp]:
-    """The page's follow-ups, in the order of ``ids``, with what the list shows."""
+    """The page's follow-ups, in the order of ``ids``, with the columns the list shows
+    (and its urgency reads) and their recommendation's code and text."""
     ids = list(ids)
     if not ids:
         return []
@@ -251,8 +268,23 @@ def _load(ids) -> list[FollowUp]:
             select(FollowUp)
             .where(FollowUp.id.in_(ids))
             .options(
-                joinedload(FollowUp.recommendation).joinedload(Recommendation.activity),
-                joinedload(FollowUp.state),
+                load_only(
+                    FollowUp.recommendation_id,
+                    FollowUp.state_id,
+                    FollowUp.status,
+                    FollowUp.pending_update_id,
+                    FollowUp.next_review_date,
+                    FollowUp.last_update_at,
+                    FollowUp.created_at,
+                    raiseload=True,
+                ),
+                joinedload(FollowUp.recommendation).load_only(
+                    Recommendation.code,
+                    Recommendation.text,
+                    Recommendation.illustrative,
+                    raiseload=True,
+                ),
+                raiseload("*"),
             )
         )
     }
@@ -377,6 +409,41 @@ def _states_at_a_glance(today: date) -> list[StateAtAGlance]:
         .order_by(State.name)
     ).all()
     return [StateAtAGlance(*row) for row in rows]
+
+
+#: How many updates a follow-up's page shows at a time, newest first.
+TIMELINE_LENGTH = 20
+
+
+@dataclass
+class Timeline:
+    """A page of a follow-up's updates, newest first; ``older``: the update to read
+    before for the page of earlier ones (None: none is earlier)."""
+
+    updates: list[StatusUpdate]
+    older: int | None = None
+
+
+def follow_up_timeline(
+    follow_up_id: int, before: int | None = None, length: int = TIMELINE_LENGTH
+) -> Timeline:
+    """The ``length`` updates of a follow-up posted before the update ``before`` (None:
+    the latest), with their authors and evidence; one query and one for the evidence,
+    however long the follow-up's history."""
+    query = select(StatusUpdate).where(StatusUpdate.follow_up_id == follow_up_id)
+    if before is not None:
+        query = query.where(StatusUpdate.id < before)
+    updates = db.session.scalars(
+        query.options(
+            joinedload(StatusUpdate.author),
+            joinedload(StatusUpdate.validated_by),
+            selectinload(StatusUpdate.evidence),
+        )
+        .order_by(StatusUpdate.id.desc())
+        .limit(length + 1)
+    ).all()
+    older = updates[length - 1].id if len(updates) > length else None
+    return Timeline(list(updates[:length]), older)
 
 
 def validation_queue(page: int, per_page: int) -> Pagination:

@@ -160,11 +160,14 @@ def follow_up(follow_up_id: int):
                 return redirect(url_for(".follow_up", follow_up_id=follow_up_id))
             # Refused and rolled back: the page shows the follow-up as it stands now.
             found = _visible_follow_up_or_404(follow_up_id)
+    before = int_arg("before")
     return render_template(
         "recommendations/follow_up.html",
         follow_up=found,
         recommendation=found.recommendation,
         form=form,
+        timeline=follow_up_queries.follow_up_timeline(found.id, before),
+        earlier=before is not None,
         today=today(),
     ), status
 
