@@ -578,10 +578,10 @@ def _after_bulk_fill() -> None:
     the kept follow-up figures and the figures of the day (as ``kpplan recount`` does)."""
     from kpplan.core.clock import today
     from kpplan.core.extensions import db
-    from kpplan.recommendations import deadlines, tallies
+    from kpplan.recommendations import day_figures, deadlines, tallies
 
     tallies.recount(db.session.connection())
-    tallies.count_the_day(db.session.connection(), today(), deadlines.current())
+    day_figures.count_the_day(db.session.connection(), today(), deadlines.current())
     db.session.commit()
 
 

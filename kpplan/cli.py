@@ -336,7 +336,7 @@ def recount_command(check: bool) -> None:
     after a snapshot was removed with its meeting).
     """
     from kpplan.core.clock import today
-    from kpplan.recommendations import deadlines, tallies
+    from kpplan.recommendations import day_figures, deadlines, tallies
     from kpplan.review import snapshots
 
     connection = db.session.connection()
@@ -356,7 +356,7 @@ def recount_command(check: bool) -> None:
         )
         sys.exit(1)
     tallies.recount(connection)
-    tallies.count_the_day(connection, today(), deadlines.current())
+    day_figures.count_the_day(connection, today(), deadlines.current())
     compared = snapshots.compare_all()
     db.session.commit()
     click.echo("The follow-up figures were counted again from every follow-up.")

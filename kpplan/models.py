@@ -19,6 +19,7 @@ from kpplan.meetings.models import (
     Milestone,
 )
 from kpplan.participants.models import Invitation, InvitationList, Participant
+from kpplan.recommendations.day_figures import FollowUpDayBasis, FollowUpDayFigure
 from kpplan.recommendations.models import (
     Evidence,
     FollowUp,
@@ -42,6 +43,8 @@ __all__ = [
     "Document",
     "Evidence",
     "FollowUp",
+    "FollowUpDayBasis",
+    "FollowUpDayFigure",
     "FollowUpTally",
     "Invitation",
     "InvitationList",

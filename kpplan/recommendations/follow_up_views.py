@@ -41,7 +41,7 @@ def follow_ups():
     listing = overview = None
     if state is not None:
         listing = follow_up_queries.state_follow_ups(
-            state.id, today(), page_arg(), current_app.config["PAGE_SIZE"], only
+            state.id, today(), request.args.get("cursor"), current_app.config["PAGE_SIZE"], only
         )
     elif current_user.role is not Role.FOCAL_POINT:
         overview = follow_up_queries.states_at_a_glance(today())
@@ -162,11 +162,14 @@ def follow_up(follow_up_id: int):
                 return redirect(url_for(".follow_up", follow_up_id=follow_up_id))
             # Refused and rolled back: the page shows the follow-up as it stands now.
             found = _visible_follow_up_or_404(follow_up_id)
+    before = int_arg("before")
     return render_template(
         "recommendations/follow_up.html",
         follow_up=found,
         recommendation=found.recommendation,
         form=form,
+        timeline=follow_up_queries.follow_up_timeline(found.id, before),
+        earlier=before is not None,
         today=today(),
     ), status
 

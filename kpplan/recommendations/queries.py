@@ -109,6 +109,8 @@ def follow_ups_of(recommendation: Recommendation, scope: Scope) -> list[FollowUp
 
 
 def follow_up_page(follow_up_id: int) -> FollowUp | None:
+    """One follow-up with its addressee, recommendation and activity; its timeline is read
+    a page at a time (``follow_up_queries.follow_up_timeline``), not with it."""
     return db.session.scalar(
         select(FollowUp)
         .where(FollowUp.id == follow_up_id)
@@ -117,11 +119,6 @@ def follow_up_page(follow_up_id: int) -> FollowUp | None:
             joinedload(FollowUp.organisation),
             joinedload(FollowUp.recommendation).options(
                 joinedload(Recommendation.activity), selectinload(Recommendation.themes)
-            ),
-            selectinload(FollowUp.updates).options(
-                joinedload(StatusUpdate.author),
-                joinedload(StatusUpdate.validated_by),
-                selectinload(StatusUpdate.evidence),
             ),
         )
     )

@@ -11,18 +11,8 @@ here: the status is stored by its value, without a CHECK constraint to widen):
   organisations and the secretariat) and per theme ("" for every recommendation, whatever
   its themes), the same counts.
 
-And the figures that depend on the day, counted for one day and the days of ``deadlines``
-(their *basis*, one row of ``follow_up_day_basis``):
-
-- ``follow_up_day_figures``: over the open follow-ups of recommendations in force, per
-  addressee state (``NO_STATE`` likewise), how many are overdue, due soon, not updated for
-  long ("stale") and awaiting validation ("pending"), as ``FollowUp.is_overdue``,
-  ``is_due_soon`` and ``is_stale`` say at the basis's day.
-
-``count_the_day`` counts them again for a new day (the reminder scheduler's tick, at its
-start, and ``flask kpplan recount``); until a basis is counted, or when it is not today's
-or the administrator changed the days since, the pages count live (``follow_up_queries.
-follow_up_summary``): right after midnight, until the next tick a few minutes later.
+And, in the same hooks, the differences of the figures of the day (``day_figures``: what
+is overdue, due soon or not updated for long, counted for one day).
 
 They change in the same transaction as the follow-ups, from one place: session hooks.
 Before a flush, the contribution of the follow-ups it touches (and of every follow-up of a
@@ -38,17 +28,13 @@ whether they are.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import (
     Boolean,
-    Date,
     ForeignKey,
     Integer,
     String,
     bindparam,
-    case,
     delete,
     event,
     func,
@@ -62,7 +48,19 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kpplan.core.cache import bump, watch
 from kpplan.core.db import Base
-from kpplan.recommendations.deadlines import Deadlines, start_of
+from kpplan.recommendations.day_figures import (
+    IN_FORCE,
+    NO_STATE,
+    PENDING,
+    STATE_KEY,
+    DayBasis,
+    FollowUpDayFigure,
+    add_day_rows,
+    count_day_figures,
+    day_basis,
+    day_rows,
+)
+from kpplan.recommendations.day_figures import describe as describe_day
 from kpplan.recommendations.models import (
     FollowUp,
     Recommendation,
@@ -73,8 +71,6 @@ from kpplan.recommendations.models import (
 # The figures kept in memory for a while (``core.cache.memoised``) read these tables.
 watch(FollowUp, StatusUpdate, Recommendation, RecommendationTheme)
 
-#: The state key of follow-ups addressed to an organisation or the secretariat.
-NO_STATE = 0
 #: The theme key of the counts over every recommendation, whatever its themes.
 EVERY_THEME = ""
 
@@ -109,73 +105,16 @@ class FollowUpTally(Base):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class FollowUpDayFigure(Base):
-    """How many open follow-ups of recommendations in force, addressed to a state
-    (``NO_STATE``: organisations and the secretariat), are of a kind of ``DAY_KINDS`` at
-    the day and days of the basis."""
-
-    __tablename__ = "follow_up_day_figures"
-
-    # Not a foreign key: NO_STATE (0) is no state.
-    state_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # One of DAY_KINDS.
-    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
-    n: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class FollowUpDayBasis(Base):
-    """The day and the days of ``deadlines`` the day figures are counted for (one row at
-    most; none: not counted yet)."""
-
-    __tablename__ = "follow_up_day_basis"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    day: Mapped[date] = mapped_column(Date)
-    due_soon_days: Mapped[int] = mapped_column(Integer)
-    stale_days: Mapped[int] = mapped_column(Integer)
-
-
-#: The kinds of day figures, as ``follow_up_queries.Summary`` names them.
-DAY_KINDS = ("overdue", "due_soon", "stale", "pending")
-#: The id of the basis's only row.
-_BASIS_ID = 1
-
-
-@dataclass(frozen=True)
-class DayBasis:
-    day: date
-    limits: Deadlines
-
-
-def day_basis(connection, lock: str | None = None, wait: bool = True) -> DayBasis | None:
-    """The day and days the day figures are counted for, if they are. ``lock``: "share"
-    (a write adding to them: a new day is not counted meanwhile) or "update" (counting a
-    new day); PostgreSQL only, SQLite writes one at a time. Without ``wait``, a lock held
-    by a write raises ``OperationalError`` at once."""
-    t = FollowUpDayBasis.__table__
-    query = select(t.c.day, t.c.due_soon_days, t.c.stale_days).where(t.c.id == _BASIS_ID)
-    if lock is not None:
-        query = query.with_for_update(read=lock == "share", nowait=not wait)
-    row = connection.execute(query).first()
-    if row is None:
-        return None
-    return DayBasis(row.day, Deadlines(due_soon_days=row.due_soon_days, stale_days=row.stale_days))
-
-
 # --- What the follow-ups add up to ----------------------------------------------------
-
-_STATE_KEY = func.coalesce(FollowUp.state_id, NO_STATE)
-_PENDING = FollowUp.pending_update_id.is_not(None)
-_IN_FORCE = Recommendation.withdrawn_at.is_(None)
 
 
 def _recommendation_rows(where=None):
     query = select(
         FollowUp.recommendation_id,
         FollowUp.status,
-        _PENDING.label("pending"),
+        PENDING.label("pending"),
         func.count().label("n"),
-    ).group_by(FollowUp.recommendation_id, FollowUp.status, _PENDING)
+    ).group_by(FollowUp.recommendation_id, FollowUp.status, PENDING)
     return query.where(where) if where is not None else query
 
 
@@ -183,14 +122,14 @@ def _state_rows(where=None):
     query = (
         select(
             literal(EVERY_THEME).label("theme"),
-            _STATE_KEY.label("state_id"),
+            STATE_KEY.label("state_id"),
             FollowUp.status,
-            _PENDING.label("pending"),
+            PENDING.label("pending"),
             func.count().label("n"),
         )
         .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
-        .where(_IN_FORCE)
-        .group_by(_STATE_KEY, FollowUp.status, _PENDING)
+        .where(IN_FORCE)
+        .group_by(STATE_KEY, FollowUp.status, PENDING)
     )
     return query.where(where) if where is not None else query
 
@@ -199,9 +138,9 @@ def _theme_rows(where=None):
     query = (
         select(
             RecommendationTheme.code.label("theme"),
-            _STATE_KEY.label("state_id"),
+            STATE_KEY.label("state_id"),
             FollowUp.status,
-            _PENDING.label("pending"),
+            PENDING.label("pending"),
             func.count().label("n"),
         )
         .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
@@ -209,39 +148,10 @@ def _theme_rows(where=None):
             RecommendationTheme,
             RecommendationTheme.recommendation_id == FollowUp.recommendation_id,
         )
-        .where(_IN_FORCE)
-        .group_by(RecommendationTheme.code, _STATE_KEY, FollowUp.status, _PENDING)
+        .where(IN_FORCE)
+        .group_by(RecommendationTheme.code, STATE_KEY, FollowUp.status, PENDING)
     )
     return query.where(where) if where is not None else query
-
-
-def _day_rows(basis: DayBasis, where=None):
-    """Per state key, the follow-ups in force of each of ``DAY_KINDS`` at ``basis``."""
-    today, limits = basis.day, basis.limits
-
-    def number(condition):
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    query = (
-        select(
-            _STATE_KEY.label("state_id"),
-            number(FollowUp.is_overdue(today)).label("overdue"),
-            number(FollowUp.is_due_soon(today, limits.due_soon_days)).label("due_soon"),
-            number(FollowUp.is_stale(start_of(today), limits.stale_days)).label("stale"),
-            number(_PENDING).label("pending"),
-        )
-        .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
-        .where(_IN_FORCE)
-        .group_by(_STATE_KEY)
-    )
-    return query.where(where) if where is not None else query
-
-
-def _add_day_rows(found: Counter, rows) -> None:
-    for state, *numbers in rows:
-        for kind, n in zip(DAY_KINDS, numbers, strict=True):
-            if n:
-                found[("d", state, kind)] += n
 
 
 def _value(status) -> str:
@@ -272,7 +182,7 @@ def _contribution(
             for theme, state, status, pending, n in connection.execute(build(where)):
                 found[("f", theme, state, _value(status), bool(pending))] += n
         if basis is not None:
-            _add_day_rows(found, connection.execute(_day_rows(basis, where)))
+            add_day_rows(found, connection.execute(day_rows(basis, where)))
     return found
 
 
@@ -474,81 +384,9 @@ def recount(connection) -> None:
     # Shared, as a write's: two recounts in bulk writes do not wait for each other's lock.
     basis = day_basis(connection, lock="share")
     if basis is not None:
-        _count_day_figures(connection, basis)
+        count_day_figures(connection, basis)
     # The figures kept in memory from the follow-ups are out of date too.
     bump(connection, [FollowUp.__tablename__])
-
-
-def _count_day_figures(connection, basis: DayBasis) -> None:
-    t = FollowUpDayFigure.__table__
-    connection.execute(delete(t))
-    rows = [
-        {"state_id": state, "kind": kind, "n": n}
-        for state, *numbers in connection.execute(_day_rows(basis))
-        for kind, n in zip(DAY_KINDS, numbers, strict=True)
-        if n
-    ]
-    if rows:
-        connection.execute(insert(t), rows)
-
-
-def count_the_day(
-    connection, today: date, limits: Deadlines, force: bool = False, wait: bool = True
-) -> bool:
-    """Count the day figures again for ``today`` and the days ``limits`` in one grouped
-    query, and make them the basis; unless they already are (one read) and not ``force``.
-    Returns whether it counted. Without ``wait`` (the reminder tick), a write under way
-    raises ``OperationalError`` at once (PostgreSQL) instead of queueing the writes that
-    follow behind this count: the next tick counts."""
-    basis = day_basis(connection, lock="update", wait=wait)
-    wanted = DayBasis(today, limits)
-    if basis == wanted and not force:
-        return False
-    _count_day_figures(connection, wanted)
-    values = {
-        "day": today,
-        "due_soon_days": limits.due_soon_days,
-        "stale_days": limits.stale_days,
-    }
-    t = FollowUpDayBasis.__table__
-    if basis is None:
-        connection.execute(insert(t).values(id=_BASIS_ID, **values))
-    else:
-        connection.execute(update(t).where(t.c.id == _BASIS_ID).values(**values))
-    return True
-
-
-def day_figures(connection, state_id: int | None, today: date, limits: Deadlines):
-    """The day figures of one state's follow-ups (``None``: every addressee's), in one
-    query, as a dict by kind; ``None`` when they are not counted for ``today`` and
-    ``limits``."""
-    t, b = FollowUpDayFigure.__table__, FollowUpDayBasis.__table__
-    of_scope = t.c.state_id == state_id if state_id else True
-
-    def total(kind: str):
-        return (
-            select(func.coalesce(func.sum(t.c.n), 0))
-            .where(of_scope, t.c.kind == kind)
-            .scalar_subquery()
-        )
-
-    counted_for_today = (
-        select(func.count())
-        .select_from(b)
-        .where(
-            b.c.id == _BASIS_ID,
-            b.c.day == today,
-            b.c.due_soon_days == limits.due_soon_days,
-            b.c.stale_days == limits.stale_days,
-        )
-        .scalar_subquery()
-    )
-    row = connection.execute(
-        select(counted_for_today, *(total(kind).label(kind) for kind in DAY_KINDS))
-    ).one()
-    if not row[0]:
-        return None
-    return {kind: int(n) for kind, n in zip(DAY_KINDS, row[1:], strict=True)}
 
 
 def kept(connection) -> Counter:
@@ -581,7 +419,7 @@ def counted(connection) -> Counter:
             found[("f", theme, state, _value(status), bool(pending))] += n
     basis = day_basis(connection)
     if basis is not None:
-        _add_day_rows(found, connection.execute(_day_rows(basis)))
+        add_day_rows(found, connection.execute(day_rows(basis)))
     return +found
 
 
@@ -595,19 +433,10 @@ def differences(connection) -> list[tuple[tuple, int, int]]:
     ]
 
 
-_DAY_WORDS = {
-    "overdue": "overdue",
-    "due_soon": "due soon",
-    "stale": "not updated for long",
-    "pending": "awaiting validation",
-}
-
-
 def describe(key: tuple) -> str:
     """A counter's key in words, for ``kpplan recount --check``."""
     if key[0] == "d":
-        state = f"state {key[1]}" if key[1] != NO_STATE else "organisations and the secretariat"
-        return f"{state}, {_DAY_WORDS[key[2]]} (figures of the day)"
+        return describe_day(key)
     pending = " (awaiting validation)" if key[-1] else ""
     if key[0] == "r":
         return f"recommendation {key[1]}, {key[2]}{pending}"

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from kpplan.core.db import insert_ignoring_conflicts, utcnow
 from kpplan.core.extensions import db
-from kpplan.recommendations import deadlines, tallies
+from kpplan.recommendations import day_figures, deadlines
 from kpplan.reminders.mail import message_id_for
 from kpplan.reminders.models import (
     Delivery,
@@ -442,7 +442,9 @@ def count_the_day(now: datetime) -> bool:
     already (one read); in its own commit, so that a failure later in the tick keeps it.
     Until then the pages count them live. Returns whether it counted."""
     today = now.astimezone(process_timezone()).date()
-    counted = tallies.count_the_day(db.session.connection(), today, deadlines.current(), wait=False)
+    counted = day_figures.count_the_day(
+        db.session.connection(), today, deadlines.current(), wait=False
+    )
     db.session.commit()
     return counted
 

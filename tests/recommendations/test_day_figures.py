@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from kpplan.core.extensions import db
 from kpplan.core.rule_settings import ReminderRuleSetting
 from kpplan.meetings.models import Status
-from kpplan.recommendations import deadlines, follow_up_queries, tallies
+from kpplan.recommendations import day_figures, deadlines, follow_up_queries, tallies
 from kpplan.recommendations.deadlines import Deadlines
 from kpplan.recommendations.models import FollowUpStatus
 from kpplan.recommendations.queries import Scope
@@ -38,7 +38,7 @@ def _world(factory, today):
 
 def _count_the_day(app, day, limits=None):
     with app.test_request_context():
-        tallies.count_the_day(db.session.connection(), day, limits or deadlines.current())
+        day_figures.count_the_day(db.session.connection(), day, limits or deadlines.current())
         db.session.commit()
 
 
@@ -47,7 +47,7 @@ def _summaries(app, today, scope):
     figures)."""
     with app.test_request_context():
         limits = deadlines.current()
-        kept = tallies.day_figures(db.session.connection(), scope.state_id, today, limits)
+        kept = day_figures.day_figures(db.session.connection(), scope.state_id, today, limits)
         return (
             follow_up_queries.follow_up_summary(scope, today),
             follow_up_queries.live_summary(scope, today, limits),
@@ -142,4 +142,4 @@ def test_recount_check_compares_the_day_figures(app, factory, runner):
     assert result.exit_code == 0, result.output
     assert runner.invoke(args=["kpplan", "recount", "--check"]).exit_code == 0
     with app.app_context():
-        assert tallies.day_basis(db.session.connection()).day == today
+        assert day_figures.day_basis(db.session.connection()).day == today

@@ -4,6 +4,7 @@ made through the services people use (and `kpplan recount` says so, or lists wha
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import Activity, Status
-from kpplan.recommendations import follow_up_services, services, tallies
+from kpplan.recommendations import day_figures, follow_up_services, services, tallies
 from kpplan.recommendations.deadlines import Deadlines
 from kpplan.recommendations.models import (
     FollowUp,
@@ -34,8 +35,15 @@ RECORDED_ON = datetime.now(UTC).date()
 def _draft(rng: random.Random, states: list[State], organisations: list[Organisation]):
     return services.Draft(
         text=f"Strengthen cooperation {rng.randrange(10**6)}.",
-        # Reviewed before or within "due soon" of the figures of the day's basis.
-        target_date=rng.choice([date(2026, 12, 31), RECORDED_ON + timedelta(days=260)]),
+        # Reviewed before or within "due soon" of the figures of the day's basis, or after
+        # it (not updated for long, and nothing more: "stale_only").
+        target_date=rng.choice(
+            [
+                date(2026, 12, 31),
+                RECORDED_ON + timedelta(days=260),
+                RECORDED_ON + timedelta(days=400),
+            ]
+        ),
         themes=rng.sample([t.code for t in THEMES], rng.randrange(0, 3)),
         states=rng.sample(states, rng.randrange(1, len(states))),
         organisations=rng.sample(organisations, rng.randrange(0, 2)),
@@ -90,7 +98,7 @@ def test_kept_figures_match_a_full_count_after_random_changes(app, factory, peop
     # updated for long and those due before it overdue, with short days of "due soon".
     basis_day = RECORDED_ON + timedelta(days=200)
     with app.app_context():
-        tallies.count_the_day(db.session.connection(), basis_day, Deadlines(150, 60))
+        day_figures.count_the_day(db.session.connection(), basis_day, Deadlines(150, 60))
         db.session.commit()
         actor = db.session.get(User, people["secretariat"].id)
         activity = db.session.get(Activity, activity.id)
@@ -116,11 +124,11 @@ def test_kept_figures_match_a_full_count_after_random_changes(app, factory, peop
         assert any(k[0] == "f" and k[-1] for k in kept), "no move to implemented awaited"
         # The figures of the day reached every kind, and match a count at their basis.
         day = {(k[1], k[2]): n for k, n in kept.items() if k[0] == "d"}
-        assert {kind for _, kind in day} == set(tallies.DAY_KINDS)
+        assert {kind for _, kind in day} == set(day_figures.DAY_KINDS)
         assert any(state == tallies.NO_STATE for state, _ in day)
-        live = tallies.Counter()
-        tallies._add_day_rows(
-            live, connection.execute(tallies._day_rows(tallies.day_basis(connection)))
+        live = Counter()
+        day_figures.add_day_rows(
+            live, connection.execute(day_figures.day_rows(day_figures.day_basis(connection)))
         )
         assert day == {k[1:]: n for k, n in live.items()}
         withdrawn = db.session.scalar(

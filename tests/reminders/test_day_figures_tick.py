@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from kpplan.core.extensions import db
-from kpplan.recommendations import tallies
+from kpplan.recommendations import day_figures
 from kpplan.recommendations.queries import Scope
 from kpplan.reminders import planner
 from tests.recommendations.helpers import process_today
@@ -22,7 +22,7 @@ def test_the_tick_counts_the_new_day_once(app, factory, count_queries):
     now = datetime.combine(today, time(12), tzinfo=UTC)
     with app.app_context():
         assert planner.count_the_day(now) is True
-        assert tallies.day_basis(db.session.connection()).day == today
+        assert day_figures.day_basis(db.session.connection()).day == today
     with app.app_context(), count_queries() as counter:
         assert planner.count_the_day(now) is False
     # Already counted: one read of the basis (and of the timezone and days), no write.
@@ -35,7 +35,7 @@ def test_the_tick_counts_the_new_day_once(app, factory, count_queries):
     _count_the_day(app, today - timedelta(days=1))
     with app.app_context():
         planner.tick(now)
-        assert tallies.day_basis(db.session.connection()).day == today
+        assert day_figures.day_basis(db.session.connection()).day == today
 
 
 def test_a_tick_that_cannot_count_the_day_still_runs(app, factory, monkeypatch, caplog):
@@ -46,12 +46,12 @@ def test_a_tick_that_cannot_count_the_day_still_runs(app, factory, monkeypatch, 
     def broken(*args, **kwargs):
         raise RuntimeError("lock not available")
 
-    monkeypatch.setattr(tallies, "count_the_day", broken)
+    monkeypatch.setattr(day_figures, "count_the_day", broken)
     now = datetime.combine(today, time(12), tzinfo=UTC)
     with app.app_context():
         report = planner.tick(now)
         assert report.errors == []
-        assert tallies.day_basis(db.session.connection()).day == today - timedelta(days=1)
+        assert day_figures.day_basis(db.session.connection()).day == today - timedelta(days=1)
     assert "could not be counted" in caplog.text
     summary, live, from_kept = _summaries(app, today, Scope())
     assert not from_kept and summary == live
@@ -69,11 +69,11 @@ def test_the_tick_does_not_wait_for_a_write_under_way(app, backend, factory, cap
     now = datetime.combine(today, time(12), tzinfo=UTC)
     with app.app_context():
         with db.engine.connect() as writer:
-            tallies.day_basis(writer, lock="share")  # as a write's flush does
+            day_figures.day_basis(writer, lock="share")  # as a write's flush does
             report = planner.tick(now)
             writer.rollback()
         assert report.errors == []
-        assert tallies.day_basis(db.session.connection()).day == today - timedelta(days=1)
+        assert day_figures.day_basis(db.session.connection()).day == today - timedelta(days=1)
     assert "counted next tick" in caplog.text
     with app.app_context():
         assert planner.count_the_day(now) is True
