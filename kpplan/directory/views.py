@@ -7,6 +7,7 @@ from kpplan import permissions
 from kpplan.audit import queries as audit_queries
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.core.links import row_link
 from kpplan.core.requests import acting_user, enum_arg, int_arg, page_arg, save_form
 from kpplan.directory import queries, services
 from kpplan.directory.forms import (
@@ -35,7 +36,13 @@ def signed_in_only():
 def states():
     region = enum_arg(Region, "region")
     rows = queries.states_with_focal_points(region=region)
-    return render_template("directory/states.html", rows=rows, region=region, regions=list(Region))
+    return render_template(
+        "directory/states.html",
+        rows=rows,
+        region=region,
+        regions=list(Region),
+        state_link=row_link("directory.state", "state_id"),
+    )
 
 
 @bp.route("/states/<int:state_id>")
