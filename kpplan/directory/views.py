@@ -157,17 +157,15 @@ def users():
         status = "active"
     state_id = int_arg("state")
     words = request.args.get("q", "").strip()[:100]
-    pagination = queries.users_page(
-        page_arg(),
+    page = queries.users_page(
+        queries.UserFilters(role=role, state_id=state_id, status=status, words=words),
+        request.args.get("cursor"),
         current_app.config["PAGE_SIZE"],
-        role=role,
-        state_id=state_id,
-        status=status,
-        words=words,
     )
     return render_template(
         "directory/users.html",
-        pagination=pagination,
+        page=page,
+        user_link=row_link("directory.user", "user_id"),
         role=role,
         roles=list(Role),
         status=status,
