@@ -26,7 +26,8 @@ from kpplan.core.forms import attach_error, read_spreadsheet_upload
 from kpplan.core.requests import acting_user, save_form
 from kpplan.directory.models import Role
 from kpplan.meetings.models import Activity
-from kpplan.participants import exports, imports, queries, services
+from kpplan.participants import exports, imports, invitation_lists, nominations, queries
+from kpplan.participants.attendance import record_attendance
 from kpplan.participants.forms import (
     AttendanceForm,
     ConfirmImportForm,
@@ -174,7 +175,7 @@ def edit_invitations(activity_id: int):
     permissions.require(permissions.can_manage_participants(current_user))
     activity = db.get_or_404(Activity, activity_id)
     invitation_list = queries.list_of(activity_id, with_delegates=True)
-    proposed = services.prefill(activity, today()) if invitation_list is None else None
+    proposed = invitation_lists.prefill(activity, today()) if invitation_list is None else None
     if request.method == "POST":
         form = InvitationsForm()
     elif invitation_list is not None:
@@ -186,7 +187,7 @@ def edit_invitations(activity_id: int):
     if form.validate_on_submit():
         saved, status = save_form(
             form,
-            lambda: services.save_list(
+            lambda: invitation_lists.save_list(
                 acting_user(), activity, form.version.data, today=today(), **form.values()
             ),
         )
@@ -215,7 +216,9 @@ def send_invitations(activity_id: int):
         flash("The page was out of date; reload it and send again.", "error")
         return redirect(_overview(activity_id))
     try:
-        services.send_invitations(acting_user(), invitation_list, form.version.data, today())
+        invitation_lists.send_invitations(
+            acting_user(), invitation_list, form.version.data, today()
+        )
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -284,7 +287,9 @@ def delegation(activity_id: int, invitation_id: int):
         wanted = ParticipantStatus(form.status.data) if staff else ParticipantStatus.NOMINATED
         created, status = save_form(
             form,
-            lambda: services.nominate(acting_user(), invitation, form.details(), today(), wanted),
+            lambda: nominations.nominate(
+                acting_user(), invitation, form.details(), today(), wanted
+            ),
         )
         if created is not None:
             flash(f"{created.name} is on {invitation.delegation}'s list.", "success")
@@ -330,7 +335,7 @@ def decline(activity_id: int, invitation_id: int):
         )
         return redirect(_delegation_url(invitation))
     try:
-        services.decline(acting_user(), invitation, form.version.data, form.reason.data, today())
+        nominations.decline(acting_user(), invitation, form.version.data, form.reason.data, today())
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -353,7 +358,7 @@ def edit_participant(activity_id: int, participant_id: int):
     if form.validate_on_submit():
         saved, status = save_form(
             form,
-            lambda: services.update_participant(
+            lambda: nominations.update_participant(
                 acting_user(), participant, form.version.data, form.details(), today()
             ),
         )
@@ -377,7 +382,7 @@ def withdraw(activity_id: int, participant_id: int):
         flash("The page was out of date; reload it and try again.", "error")
     else:
         try:
-            services.withdraw(acting_user(), participant, form.version.data, today())
+            nominations.withdraw(acting_user(), participant, form.version.data, today())
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -402,7 +407,7 @@ def decide(activity_id: int, participant_id: int):
         flash("The page was out of date; reload it and decide again.", "error")
         return redirect(back)
     try:
-        services.decide(
+        nominations.decide(
             acting_user(), participant, form.version.data, ParticipantStatus(form.status.data)
         )
     except DomainError as error:
@@ -427,7 +432,7 @@ def attendance(activity_id: int):
     form = AttendanceForm()
     if form.validate_on_submit():
         try:
-            changed = services.record_attendance(
+            changed = record_attendance(
                 acting_user(), invitation_list, form.marks(request.form), today()
             )
         except StaleEdit as error:
