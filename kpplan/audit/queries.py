@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from kpplan.audit.models import AuditEntry
 from kpplan.audit.sentences import HistoryLine, describe
@@ -39,12 +39,11 @@ def history_page(
     list's cursors: the first), newest first, optionally for one kind of record or one
     record.
 
-    Read by key on the primary key, so a deep page costs what the first does, and not
-    counted (a count of the whole trail would read every entry after each change); the
-    authors come in a second query. The entries read as sentences with
-    ``sentences.describe``.
+    Read by key on the primary key, so a deep page costs what the first does, with their
+    authors joined, and not counted (a count of the whole trail would read every entry
+    after each change). The entries read as sentences with ``sentences.describe``.
     """
-    query = select(AuditEntry).options(selectinload(AuditEntry.actor))
+    query = select(AuditEntry).options(joinedload(AuditEntry.actor))
     if object_type:
         query = query.where(AuditEntry.object_type == object_type)
     if object_id:

@@ -311,3 +311,27 @@ def test_a_tampered_history_cursor_reads_as_the_first_page(app, client, people, 
         response = client.get(f"/history/?cursor={cursor}")
         assert response.status_code == 200
         assert _text(response.text) == _text(first)
+
+
+def test_a_kind_of_record_costs_one_query_whatever_its_name_reads(
+    app, client, people, login_as, factory, count_queries
+):
+    """A follow-up's name reads its recommendation and its state: joined to it, so a
+    page of follow-ups costs what a page of accounts does (one query for the records)."""
+    activity = factory.activity(title="SOM Nairobi", status=Status.HELD, start=date(2026, 1, 20))
+    recommendation = factory.recommendation(activity.id, states=("Kenya", "Italy"))
+    with app.app_context():
+        actor = db.session.get(User, people["secretariat"].id)
+        for state in ("Kenya", "Italy"):
+            found = db.session.get(FollowUp, factory.follow_up_of(recommendation, state).id)
+            audit.record(actor, "sent", found, "A reminder")
+        audit.record(actor, "sent", actor, "A note")
+        db.session.commit()
+    login_as(people["admin"])
+    client.get("/history/?type=users")
+    with count_queries() as accounts:
+        client.get("/history/?type=users")
+    with count_queries() as follow_ups:
+        page = client.get("/history/?type=follow_ups").text
+    assert f"Kenya's follow-up of {recommendation.code}" in unescape(page)
+    assert follow_ups.count == accounts.count
