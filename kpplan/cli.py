@@ -241,7 +241,7 @@ def restore_command(source: Path, upgrade: bool) -> None:
     The whole archive is checked first; nothing is changed when it is damaged or does not
     fit this kpplan.
     """
-    from kpplan.operations.backup import restore_backup
+    from kpplan.operations.restore import restore_backup
 
     try:
         result = restore_backup(source, upgrade=upgrade)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from kpplan.audit.models import AuditEntry
 from kpplan.audit.sentences import HistoryLine, describe
 from kpplan.core.extensions import db
+from kpplan.core.paging import Key, KeysetPage, keyset_page
 
 
 def history_of(obj: Any, limit: int = 20) -> list[HistoryLine]:
@@ -25,23 +25,30 @@ def history_of(obj: Any, limit: int = 20) -> list[HistoryLine]:
     return describe(entries)
 
 
-def history_page(
-    page: int, per_page: int, object_type: str | None = None, object_id: int | None = None
-) -> Pagination:
-    """All changes, newest first, optionally for one kind of record or one record.
+#: The history's order: newest first, by id, which grows with time (the primary key).
+HISTORY_ORDER = (Key(AuditEntry.id, descending=True),)
 
-    Ordered by id, which grows with time, so that even a deep page walks the primary key;
-    authors are loaded in a second query rather than joined to every skipped row. The
-    page's entries read as sentences with ``sentences.describe``.
+
+def history_page(
+    cursor: str | None,
+    per_page: int,
+    object_type: str | None = None,
+    object_id: int | None = None,
+) -> KeysetPage[AuditEntry]:
+    """The page of all changes at ``cursor`` (None, or anything that is not one of this
+    list's cursors: the first), newest first, optionally for one kind of record or one
+    record.
+
+    Read by key on the primary key, so a deep page costs what the first does, with their
+    authors joined, and not counted (a count of the whole trail would read every entry
+    after each change). The entries read as sentences with ``sentences.describe``.
     """
-    query = (
-        select(AuditEntry).options(selectinload(AuditEntry.actor)).order_by(AuditEntry.id.desc())
-    )
+    query = select(AuditEntry).options(joinedload(AuditEntry.actor))
     if object_type:
         query = query.where(AuditEntry.object_type == object_type)
     if object_id:
         query = query.where(AuditEntry.object_id == object_id)
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return keyset_page(query, HISTORY_ORDER, cursor, per_page)
 
 
 def object_types() -> dict[str, str]:

@@ -38,12 +38,13 @@ from typing import Any
 from flask import url_for
 from sqlalchemy import Enum as EnumType
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
 from kpplan.audit.models import AuditEntry
 from kpplan.core.dates import day, day_range
 from kpplan.core.extensions import db
+from kpplan.core.links import row_link
 
 #: Fields the trail keeps for its own use, never shown as a change.
 HIDDEN_FIELDS = frozenset({"version", "updated_at", "created_at"})
@@ -164,22 +165,39 @@ def _name_in(snapshot: dict[str, Any] | None) -> str | None:
     return None
 
 
-def _link(model: type | None, record: Any) -> str | None:
+class _Links:
+    """The addresses of a page of history, each kind of page's built once (``row_link``)
+    rather than once per sentence."""
+
+    def __init__(self) -> None:
+        self._by_page: dict[tuple[str, str], Any] = {}
+
+    def to(self, endpoint: str, argument: str, record_id: int) -> str | None:
+        key = (endpoint, argument)
+        if key not in self._by_page:
+            try:
+                self._by_page[key] = row_link(endpoint, argument)
+            except BuildError:
+                # A page whose address changed: the sentence stays, without its link.
+                self._by_page[key] = None
+        link = self._by_page[key]
+        return link(record_id) if link is not None else None
+
+
+def _link(model: type | None, record: Any, links: _Links) -> str | None:
     """The address of the record's page, if it has one."""
     if record is None:
         return None
     if hasattr(record, "audit_link"):
         endpoint, values = record.audit_link
-    elif getattr(model, "__audit_link__", None):
+        try:
+            return url_for(endpoint, **values)
+        except BuildError:
+            return None
+    if getattr(model, "__audit_link__", None):
         endpoint, argument = model.__audit_link__
-        values = {argument: record.id}
-    else:
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        # A page whose address changed: the sentence stays, without its link.
-        return None
+        return links.to(endpoint, argument, record.id)
+    return None
 
 
 def _referenced_table(model: type | None, field_name: str) -> str | None:
@@ -203,11 +221,15 @@ def model_eager(model: type) -> tuple[str, ...]:
 
 
 def _loader(model: type, path: str):
-    """``selectinload`` along a dotted path of relationships: "invitation_list.activity"."""
+    """``joinedload`` along a dotted path of relationships: "invitation_list.activity".
+
+    Joined, not loaded in a query of their own: the records a name reads (an activity, a
+    state) are one each, and a kind of record then costs one query however many
+    relationships its name reads."""
     option = None
     for name in path.split("."):
         attribute = getattr(model, name)
-        option = selectinload(attribute) if option is None else option.selectinload(attribute)
+        option = joinedload(attribute) if option is None else option.joinedload(attribute)
         model = attribute.property.mapper.class_
     return option
 
@@ -221,7 +243,7 @@ def _load(models: dict[str, type], wanted: dict[str, set[int]]) -> dict[tuple[st
             continue
         options = [_loader(model, path) for path in model_eager(model)]
         query = select(model).where(model.id.in_(sorted(ids))).options(*options)
-        for record in db.session.scalars(query):
+        for record in db.session.scalars(query).unique():
             found[(table, record.id)] = record
     return found
 
@@ -296,7 +318,8 @@ def describe(entries: Iterable[AuditEntry]) -> list[HistoryLine]:
     models = _models()
     records = _records_named(entries, models)
     last_names = _last_known_names(entries, records)
-    return [_line(entry, models, records, last_names) for entry in entries]
+    links = _Links()
+    return [_line(entry, models, records, last_names, links) for entry in entries]
 
 
 def changes_in_words(entries: Iterable[AuditEntry]) -> list[tuple[AuditEntry, list[Change]]]:
@@ -320,13 +343,13 @@ def _last_known_names(entries: list[AuditEntry], records) -> dict[tuple[str, int
     return names
 
 
-def _line(entry, models, records, last_names) -> HistoryLine:
+def _line(entry, models, records, last_names, links: _Links) -> HistoryLine:
     model = models.get(entry.object_type)
     key = (entry.object_type, entry.object_id)
     record = records.get(key)
     noun = noun_of(model, entry.object_type)
     if record is not None:
-        url = _link(model, record)
+        url = _link(model, record, links)
         phrase = getattr(record, "audit_phrase", None)
         if phrase:
             the_record = [Part(phrase, url)]
@@ -339,7 +362,7 @@ def _line(entry, models, records, last_names) -> HistoryLine:
         if entry.action != "deleted":
             the_record.append(Part(" (deleted since)"))
 
-    parts = _actor(entry)
+    parts = _actor(entry, links)
     changes = _changes(entry, model, records)
     status = next((c for c in changes if c.field == "status"), None)
     others = _listed(list(dict.fromkeys(c.field for c in changes if c.field != "status")))
@@ -377,12 +400,12 @@ def _line(entry, models, records, last_names) -> HistoryLine:
     return HistoryLine(entry=entry, parts=parts, changes=changes if entry.before else [])
 
 
-def _actor(entry: AuditEntry) -> list[Part]:
+def _actor(entry: AuditEntry, links: _Links) -> list[Part]:
     actor = entry.actor
     if actor is None:
         return [Part("kpplan (command line or scheduler)")]
     role = getattr(actor.role, "label", str(actor.role)).lower()
-    url = url_for("directory.user", user_id=actor.id)
+    url = links.to("directory.user", "user_id", actor.id)
     return [Part(actor.name, url, person=True), Part(f" ({role})")]
 
 

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from kpplan import permissions
 from kpplan.audit import queries
 from kpplan.audit.sentences import describe
-from kpplan.core.requests import int_arg, page_arg
+from kpplan.core.requests import int_arg
 
 bp = Blueprint("audit", __name__)
 
@@ -17,13 +17,13 @@ def history():
     permissions.require(permissions.can_view_history(current_user))
     object_type = request.args.get("type", "")[:40] or None
     object_id = int_arg("id")
-    pagination = queries.history_page(
-        page_arg(), current_app.config["PAGE_SIZE"], object_type, object_id
+    page = queries.history_page(
+        request.args.get("cursor"), current_app.config["PAGE_SIZE"], object_type, object_id
     )
     return render_template(
         "audit/history.html",
-        pagination=pagination,
-        lines=describe(pagination.items),
+        page=page,
+        lines=describe(page.items),
         object_type=object_type,
         object_id=object_id,
         object_types=queries.object_types(),

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, and_, literal, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from kpplan.core.extensions import db
@@ -51,14 +51,20 @@ class Key:
     def comes_after(self, value: Any, reverse: bool):
         """SQL: this column's value is beyond ``value`` in the list's order (or before it,
         when reading backwards)."""
+        value = self._bound(value)
         if self.descending != reverse:
             return self.column < value
         return self.column > value
 
     def not_before(self, value: Any, reverse: bool):
+        value = self._bound(value)
         if self.descending != reverse:
             return self.column <= value
         return self.column >= value
+
+    def _bound(self, value: Any):
+        # A parameter of the column's type: SQLAlchemy refuses "<" against a bare True.
+        return literal(value, self.column.type)
 
     def order(self, reverse: bool):
         return self.column.desc() if self.descending != reverse else self.column.asc()
@@ -94,7 +100,11 @@ def _encode_value(value: Any) -> Any:
 
 def _decode_value(raw: Any, kind: type) -> Any:
     """``raw`` as a value of ``kind``; ValueError when it cannot be one."""
-    if kind is bool or isinstance(raw, bool):
+    if kind is bool:
+        if not isinstance(raw, bool):
+            raise ValueError("not a key")
+        return raw
+    if isinstance(raw, bool):
         raise ValueError("not a key")
     if kind is int:
         if not isinstance(raw, int) or abs(raw) > _BIGGEST:

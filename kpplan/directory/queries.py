@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import case, exists, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy import Row, exists, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload, load_only, selectinload
 
 from kpplan.core.extensions import db
+from kpplan.core.paging import Key, KeysetPage, keyset_page
 from kpplan.core.passwords import token_digest
 from kpplan.directory.models import Organisation, OrganisationKind, Region, Role, State, User
 
@@ -21,10 +22,11 @@ def _has_active_focal_point():
 
 @dataclass(frozen=True)
 class StateRow:
-    """A line of the states page: the state, its first few active focal points, how many."""
+    """A line of the states page: the state (id, name, region, membership, Steering
+    Committee), its first few active focal points (name, alternate or not), how many."""
 
-    state: State
-    focal_points: list[User]
+    state: Row
+    focal_points: list[Row]
     focal_point_count: int
 
     @property
@@ -39,7 +41,8 @@ def states_with_focal_points(
 
     Two queries whatever the number of states or users: the states with their count of
     active focal points, then the first ``shown_per_state`` of them per state (the
-    alternate last), ranked in SQL.
+    alternate last), ranked in SQL. Only the columns the page shows: building whole
+    states and users took most of the page's time once states had fifty accounts each.
     """
     active_fp = (User.role == Role.FOCAL_POINT) & User.active.is_(True)
     counts = (
@@ -49,7 +52,14 @@ def states_with_focal_points(
         .subquery()
     )
     query = (
-        select(State, func.coalesce(counts.c.n, 0))
+        select(
+            State.id,
+            State.name,
+            State.region,
+            State.is_member,
+            State.on_steering_committee,
+            func.coalesce(counts.c.n, 0).label("focal_point_count"),
+        )
         .outerjoin(counts, counts.c.state_id == State.id)
         .order_by(State.is_member.desc(), State.name)
     )
@@ -62,16 +72,15 @@ def states_with_focal_points(
         .over(partition_by=User.state_id, order_by=(User.is_alternate, User.name, User.id))
         .label("rank")
     )
-    ranked = select(User.id, rank).where(active_fp).subquery()
-    shown: dict[int, list[User]] = {}
-    for user in db.session.scalars(
-        select(User)
-        .join(ranked, ranked.c.id == User.id)
+    ranked = select(User.state_id, User.name, User.is_alternate, rank).where(active_fp).subquery()
+    shown: dict[int, list[Row]] = {}
+    for user in db.session.execute(
+        select(ranked.c.state_id, ranked.c.name, ranked.c.is_alternate)
         .where(ranked.c.rank <= shown_per_state)
-        .order_by(User.state_id, ranked.c.rank)
+        .order_by(ranked.c.state_id, ranked.c.rank)
     ):
         shown.setdefault(user.state_id, []).append(user)
-    return [StateRow(state, shown.get(state.id, []), count) for state, count in states]
+    return [StateRow(state, shown.get(state.id, []), state.focal_point_count) for state in states]
 
 
 def member_states_without_focal_point() -> list[State]:
@@ -134,35 +143,63 @@ def organisations_page(
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
-def users_page(
-    page: int,
-    per_page: int,
-    role: Role | None = None,
-    state_id: int | None = None,
-    status: str = "active",
-    words: str = "",
-) -> Pagination:
-    """Accounts for user administration, with their state loaded in the same query."""
-    query = (
-        select(User)
-        .outerjoin(User.state)
-        .options(contains_eager(User.state))
-        .order_by(case((User.active.is_(True), 0), else_=1), User.name, User.id)
-    )
-    if role is not None:
-        query = query.where(User.role == role)
-    if state_id:
-        query = query.where(User.state_id == state_id)
-    if status == "active":
+@dataclass(frozen=True)
+class UserFilters:
+    """What the users page is narrowed to: a role, a state, active or deactivated
+    accounts (or all), words in the name or e-mail address."""
+
+    role: Role | None = None
+    state_id: int | None = None
+    status: str = "active"
+    words: str = ""
+
+
+#: The users page's order when it shows active and deactivated accounts together: the
+#: active first, then by name. ``active`` is left out when the page shows one or the other.
+USERS_ORDER = (Key(User.active, descending=True), Key(User.name), Key(User.id))
+
+
+def _users_query(filters: UserFilters):
+    query = select(User)
+    if filters.role is not None:
+        query = query.where(User.role == filters.role)
+    if filters.state_id:
+        query = query.where(User.state_id == filters.state_id)
+    if filters.status == "active":
         query = query.where(User.active.is_(True))
-    elif status == "deactivated":
+    elif filters.status == "deactivated":
         query = query.where(User.active.is_(False))
-    if words:
-        pattern = f"%{words.lower()}%"
+    if filters.words:
+        pattern = f"%{filters.words.lower()}%"
         query = query.where(
             or_(func.lower(User.name).like(pattern), func.lower(User.email).like(pattern))
         )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return query
+
+
+def users_page(filters: UserFilters, cursor: str | None, per_page: int) -> KeysetPage[User]:
+    """The page of accounts at ``cursor`` (None, or anything that is not one: the first),
+    for user administration: active first, then by name; narrowed by ``filters``.
+
+    Read by key, not by OFFSET, with only the columns the page shows and each account's
+    state's name in the same query. The total is counted each time: a few thousand
+    accounts count in well under a millisecond, less than keeping it would cost (the
+    change counters' read, and a count after every change anyway).
+    """
+    found = _users_query(filters).with_only_columns(User.id).subquery()
+    total = db.session.scalar(select(func.count()).select_from(found))
+    query = (
+        _users_query(filters)
+        .outerjoin(User.state)
+        .options(
+            load_only(
+                User.name, User.email, User.role, User.is_alternate, User.active, User.state_id
+            ),
+            contains_eager(User.state).load_only(State.name),
+        )
+    )
+    keys = USERS_ORDER if filters.status == "all" else USERS_ORDER[1:]
+    return keyset_page(query, keys, cursor, per_page, total=total)
 
 
 def user_with_state(user_id: int) -> User | None:

@@ -8,6 +8,7 @@ from kpplan.audit import queries as audit_queries
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.core.kept_pages import kept_page
+from kpplan.core.links import row_link
 from kpplan.core.requests import acting_user, enum_arg, int_arg, page_arg, save_form
 from kpplan.directory import queries, services
 from kpplan.directory.forms import (
@@ -36,7 +37,13 @@ def signed_in_only():
 def states():
     region = enum_arg(Region, "region")
     rows = queries.states_with_focal_points(region=region)
-    return render_template("directory/states.html", rows=rows, region=region, regions=list(Region))
+    return render_template(
+        "directory/states.html",
+        rows=rows,
+        region=region,
+        regions=list(Region),
+        state_link=row_link("directory.state", "state_id"),
+    )
 
 
 @bp.route("/states/<int:state_id>")
@@ -152,17 +159,15 @@ def users():
         status = "active"
     state_id = int_arg("state")
     words = request.args.get("q", "").strip()[:100]
-    pagination = queries.users_page(
-        page_arg(),
+    page = queries.users_page(
+        queries.UserFilters(role=role, state_id=state_id, status=status, words=words),
+        request.args.get("cursor"),
         current_app.config["PAGE_SIZE"],
-        role=role,
-        state_id=state_id,
-        status=status,
-        words=words,
     )
     return render_template(
         "directory/users.html",
-        pagination=pagination,
+        page=page,
+        user_link=row_link("directory.user", "user_id"),
         role=role,
         roles=list(Role),
         status=status,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from kpplan.core.extensions import db
 from kpplan.meetings.demo import TRAINING_TITLE
 from kpplan.meetings.models import Activity, Milestone
-from kpplan.participants import services
+from kpplan.participants import invitation_lists, nominations
 from kpplan.participants.models import Gender, InvitationList, ParticipantStatus
 
 # The illustrative training the nominations below are made for.
@@ -67,10 +67,10 @@ def _nominate(invitation_list: InvitationList, today: date) -> None:
         invitation = by_name.get(delegation)
         if invitation is None:
             continue
-        participant = services.nominate(
+        participant = nominations.nominate(
             None,
             invitation,
-            services.Details(
+            nominations.Details(
                 name=name,
                 function=function,
                 institution=institution,
@@ -81,10 +81,10 @@ def _nominate(invitation_list: InvitationList, today: date) -> None:
             today,
         )
         if status is not ParticipantStatus.NOMINATED:
-            services.decide(None, participant, participant.version, status)
+            nominations.decide(None, participant, participant.version, status)
     invitation = by_name.get(DECLINED[0])
     if invitation is not None and not invitation.participants:
-        services.decline(None, invitation, invitation.version, DECLINED[1], today)
+        nominations.decline(None, invitation, invitation.version, DECLINED[1], today)
 
 
 def load_demo_invitations(today: date) -> int:
@@ -99,7 +99,7 @@ def load_demo_invitations(today: date) -> int:
     upcoming = db.session.scalars(
         select(Activity)
         .where(
-            Activity.status.in_(services.SENDABLE),
+            Activity.status.in_(invitation_lists.SENDABLE),
             Activity.start_date > today,
             Activity.id.in_(due),
         )
@@ -110,8 +110,8 @@ def load_demo_invitations(today: date) -> int:
     for activity in upcoming:
         if activity.id in with_list:
             continue
-        proposed = services.prefill(activity, today)
-        invitation_list = services.save_list(
+        proposed = invitation_lists.prefill(activity, today)
+        invitation_list = invitation_lists.save_list(
             None,
             activity,
             0,
@@ -121,7 +121,7 @@ def load_demo_invitations(today: date) -> int:
             organisations=proposed.organisations,
             today=today,
         )
-        services.send_invitations(None, invitation_list, invitation_list.version, today)
+        invitation_lists.send_invitations(None, invitation_list, invitation_list.version, today)
         drawn.append(invitation_list)
     if drawn:
         _nominate(drawn[0], today)

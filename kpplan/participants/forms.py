@@ -30,6 +30,7 @@ from wtforms.widgets import HiddenInput
 from kpplan.core.extensions import db
 from kpplan.core.forms import VersionedForm
 from kpplan.directory.models import Organisation, State
+from kpplan.participants.invitation_lists import MAX_SEATS, Prefill
 from kpplan.participants.models import (
     DECISIONS,
     Gender,
@@ -37,7 +38,7 @@ from kpplan.participants.models import (
     Participant,
     ParticipantStatus,
 )
-from kpplan.participants.services import MAX_SEATS, Details, Prefill
+from kpplan.participants.nominations import Details
 
 DATE_FORMAT = "Give the date as year-month-day, for example 2027-02-15."
 

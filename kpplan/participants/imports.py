@@ -8,7 +8,7 @@ from datetime import date
 
 from kpplan.core.errors import DomainError
 from kpplan.directory.models import User
-from kpplan.participants import services
+from kpplan.participants import nominations
 from kpplan.participants.models import (
     Gender,
     Invitation,
@@ -33,7 +33,7 @@ class RowPlan:
     values: dict[str, str]
     errors: list[str] = field(default_factory=list)
     invitation: Invitation | None = None
-    details: services.Details | None = None
+    details: nominations.Details | None = None
     status: ParticipantStatus = ParticipantStatus.NOMINATED
 
 
@@ -105,7 +105,7 @@ def plan_import(rows: list[dict[str, str]], invitation_list: InvitationList) -> 
             errors.append("Name the Delegation: an invited state or organisation.")
         elif row.invitation is None:
             errors.append(f"{delegation} is not invited to this activity.")
-        details = services.Details(
+        details = nominations.Details(
             name=values["Name"],
             function=values["Function"],
             institution=values["Institution"],
@@ -115,7 +115,7 @@ def plan_import(rows: list[dict[str, str]], invitation_list: InvitationList) -> 
             interpretation=values["Interpretation"],
             other_needs=values["Other needs"],
         )
-        errors.extend(message for _field, message in services.details_errors(details))
+        errors.extend(message for _field, message in nominations.details_errors(details))
         if values["Status"].strip():
             row.status = (
                 _choice(values["Status"], STATUSES, "Status", errors) or ParticipantStatus.NOMINATED
@@ -125,7 +125,7 @@ def plan_import(rows: list[dict[str, str]], invitation_list: InvitationList) -> 
             if key in seen:
                 errors.append(f"{details.name} appears twice for {row.invitation.delegation}.")
             seen.add(key)
-            clash = services.duplicate_of(row.invitation, details)
+            clash = nominations.duplicate_of(row.invitation, details)
             if clash is not None:
                 errors.append(f"{clash.name} is on {row.invitation.delegation}'s list already.")
         row.details = details
@@ -138,7 +138,7 @@ def apply_import(actor: User | None, plan: ImportPlan, today: date) -> int:
     named = 0
     for row in plan.rows:
         try:
-            services.nominate(actor, row.invitation, row.details, today, status=row.status)
+            nominations.nominate(actor, row.invitation, row.details, today, status=row.status)
         except DomainError as error:
             raise DomainError(f"Row {row.number}: {error.message}") from error
         named += 1

@@ -25,8 +25,9 @@ from kpplan.core import clock
 from kpplan.core.db import utcnow
 from kpplan.core.extensions import db
 from kpplan.meetings.models import Activity
+from kpplan.participants.attendance import refresh_figures
 from kpplan.participants.models import Invitation, InvitationList, Participant
-from kpplan.participants.services import PERSONAL_FIELDS, refresh_figures
+from kpplan.participants.services import PERSONAL_FIELDS
 
 log = logging.getLogger("kpplan.scheduler")
 

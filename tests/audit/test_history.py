@@ -259,3 +259,79 @@ def test_a_postponement_names_the_new_status_and_the_dates(app, client, people, 
     )
     assert "dates 10–11 May 2026 1–2 Sep 2026" in words
     assert "marked the activity ‘TM Cairo’ postponed again, changing its dates." in words
+
+
+def _entries(app, people, n: int, prefix: str = "Meeting") -> None:
+    """``n`` entries about the secretariat's account, written through the audit service."""
+    with app.app_context():
+        actor = db.session.get(User, people["secretariat"].id)
+        for i in range(n):
+            audit.record(actor, "sent", actor, f"{prefix} {i}")
+        db.session.commit()
+
+
+def _links(page: str) -> dict[str, str]:
+    return {
+        rel: unescape(href)
+        for href, rel in re.findall(r'<a href="([^"]+)" rel="(next|prev)"', page)
+    }
+
+
+def test_the_history_is_paged_by_key_with_its_filters(app, client, people, login_as, count_queries):
+    app.config["PAGE_SIZE"] = 4
+    _entries(app, people, 10)
+    login_as(people["secretariat"])
+    with count_queries() as first_count:
+        first = client.get("/history/?type=users").text
+    assert "?page=" not in first and "in all" not in first
+    links = _links(first)
+    assert set(links) == {"next"} and "type=users" in links["next"]
+    with count_queries() as second_count:
+        second = client.get(links["next"]).text
+    assert second_count.count == first_count.count
+    back = _links(second)
+    assert set(back) == {"next", "prev"} and "type=users" in back["prev"]
+    # Walking on to the end and back shows each entry once, newest first.
+    seen, page = [], first
+    while True:
+        seen += re.findall(r"<time datetime=\"([^\"]+)\"", page)
+        nxt = _links(page).get("next")
+        if not nxt:
+            break
+        page = client.get(nxt).text
+    assert len(seen) == 10
+    assert _text(client.get(back["prev"]).text) == _text(first)
+
+
+def test_a_tampered_history_cursor_reads_as_the_first_page(app, client, people, login_as):
+    _entries(app, people, 3)
+    login_as(people["secretariat"])
+    first = client.get("/history/").text
+    for cursor in ("garbage", "WyJhIiwiMSJd", "WyJ6Il0", "eyJhIjogMX0", "W10", "x" * 3000):
+        response = client.get(f"/history/?cursor={cursor}")
+        assert response.status_code == 200
+        assert _text(response.text) == _text(first)
+
+
+def test_a_kind_of_record_costs_one_query_whatever_its_name_reads(
+    app, client, people, login_as, factory, count_queries
+):
+    """A follow-up's name reads its recommendation and its state: joined to it, so a
+    page of follow-ups costs what a page of accounts does (one query for the records)."""
+    activity = factory.activity(title="SOM Nairobi", status=Status.HELD, start=date(2026, 1, 20))
+    recommendation = factory.recommendation(activity.id, states=("Kenya", "Italy"))
+    with app.app_context():
+        actor = db.session.get(User, people["secretariat"].id)
+        for state in ("Kenya", "Italy"):
+            found = db.session.get(FollowUp, factory.follow_up_of(recommendation, state).id)
+            audit.record(actor, "sent", found, "A reminder")
+        audit.record(actor, "sent", actor, "A note")
+        db.session.commit()
+    login_as(people["admin"])
+    client.get("/history/?type=users")
+    with count_queries() as accounts:
+        client.get("/history/?type=users")
+    with count_queries() as follow_ups:
+        page = client.get("/history/?type=follow_ups").text
+    assert f"Kenya's follow-up of {recommendation.code}" in unescape(page)
+    assert follow_ups.count == accounts.count

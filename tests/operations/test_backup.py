@@ -19,8 +19,9 @@ from kpplan.core.db import utcnow
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.meetings.models import Document, DocumentKind
-from kpplan.operations.backup import DATABASE_FILES, _code_revisions
+from kpplan.operations.archive import DATABASE_FILES
 from kpplan.operations.postgres import find_tool
+from kpplan.operations.restore import _code_revisions
 from kpplan.reminders.planner import tick
 from kpplan.seed import seed
 from tests.conftest import Factory

@@ -12,7 +12,7 @@ from kpplan.core.db import utcnow
 from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State
 from kpplan.meetings.models import Activity
-from kpplan.participants import services
+from kpplan.participants import attendance, invitation_lists, nominations
 from kpplan.participants.models import (
     Gender,
     Invitation,
@@ -34,7 +34,7 @@ def draw_up(
     """An invitation list for the activity, sent by default; its invitations' ids by name."""
     with app.app_context():
         activity = db.session.get(Activity, activity_id)
-        invitation_list = services.save_list(
+        invitation_list = invitation_lists.save_list(
             None,
             activity,
             0,
@@ -70,10 +70,10 @@ def name(
     """A delegate named by the secretariat; returns their id."""
     with app.app_context():
         invitation = db.session.get(Invitation, invitation_id)
-        participant = services.nominate(
+        participant = nominations.nominate(
             None,
             invitation,
-            services.Details(name=who, email=email, gender=gender, institution="Ministry"),
+            nominations.Details(name=who, email=email, gender=gender, institution="Ministry"),
             date(2000, 1, 1),
             status=status,
         )
@@ -82,7 +82,7 @@ def name(
             invitation.invitation_list.attendance_taken_at = utcnow()
         db.session.commit()
         if attended:
-            services.refresh_figures(db.session.get(InvitationList, invitation.list_id))
+            attendance.refresh_figures(db.session.get(InvitationList, invitation.list_id))
             db.session.commit()
         return participant.id
 

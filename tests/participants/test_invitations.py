@@ -15,7 +15,7 @@ from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, Role, State
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
-from kpplan.participants import services
+from kpplan.participants import invitation_lists, nominations
 from kpplan.participants.models import Answer, Invitation, InvitationList
 from kpplan.reminders.models import Reminder, ReminderKind
 from kpplan.reminders.planner import tick
@@ -114,7 +114,7 @@ def test_the_list_is_prefilled_from_the_kind(app, factory, kind, states, organis
             )
         )
         db.session.commit()
-        proposed = services.prefill(db.session.get(Activity, activity.id), today)
+        proposed = invitation_lists.prefill(db.session.get(Activity, activity.id), today)
         members = db.session.scalar(sa.select(sa.func.count(State.id)).where(State.is_member))
         everyone = db.session.scalar(sa.select(sa.func.count(Organisation.id)))
         committee = db.session.scalar(
@@ -138,7 +138,7 @@ def test_a_deadline_already_past_is_not_proposed(app, factory):
     today = _today(app)
     activity = factory.activity(start=today + timedelta(days=10))
     with app.app_context():
-        proposed = services.prefill(db.session.get(Activity, activity.id), today)
+        proposed = invitation_lists.prefill(db.session.get(Activity, activity.id), today)
     assert proposed.nomination_deadline is None
 
 
@@ -392,7 +392,7 @@ def test_states_that_have_not_answered_are_chased_once_a_week_before_the_deadlin
     # Italy declines; Egypt names a delegate; Kenya does nothing.
     with app.app_context():
         italy = db.session.get(Invitation, ids["Italy"])
-        services.decline(None, italy, italy.version, "No expert available", today)
+        nominations.decline(None, italy, italy.version, "No expert available", today)
         db.session.commit()
     name(app, ids["Egypt"], "Ahmed Samir")
 
