@@ -337,7 +337,7 @@ def recount_command(check: bool) -> None:
     """
     from kpplan.core.clock import today
     from kpplan.recommendations import day_figures, deadlines, tallies
-    from kpplan.review import snapshots
+    from kpplan.review import services as review_services
 
     connection = db.session.connection()
     if check:
@@ -357,7 +357,7 @@ def recount_command(check: bool) -> None:
         sys.exit(1)
     tallies.recount(connection)
     day_figures.count_the_day(connection, today(), deadlines.current())
-    compared = snapshots.compare_all()
+    compared = review_services.compare_all()
     db.session.commit()
     click.echo("The follow-up figures were counted again from every follow-up.")
     if compared:

@@ -1,11 +1,13 @@
-"""Taking review snapshots: validate, insert, audit; the caller commits."""
+"""Taking review snapshots: validate, insert, audit; and counting once, when a snapshot is
+taken, what changed since the one before, kept beside it. The caller commits."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import delete, func, insert, literal, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from kpplan.audit import services as audit
 from kpplan.core import clock, dates
@@ -16,8 +18,14 @@ from kpplan.directory.models import User
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
 from kpplan.recommendations.models import FollowUp, Recommendation
+from kpplan.recommendations.queries import Scope
 from kpplan.review import snapshots
-from kpplan.review.models import ReviewSnapshot, SnapshotEntry
+from kpplan.review.models import (
+    ReviewSnapshot,
+    SnapshotChange,
+    SnapshotDifference,
+    SnapshotEntry,
+)
 
 
 def _refuse_a_second(activity: Activity) -> None:
@@ -88,10 +96,10 @@ def take_snapshot(actor: User | None, activity: Activity, today: date) -> Review
     )
     # What changed since the snapshot before, counted once; and for the one after, if this
     # meeting comes between two that have theirs already.
-    snapshots.store_comparison(snapshot)
+    store_comparison(snapshot)
     following = snapshots.next_snapshot(snapshot)
     if following is not None:
-        snapshots.store_comparison(following)
+        store_comparison(following)
     audit.record(
         actor,
         "created",
@@ -100,3 +108,74 @@ def take_snapshot(actor: User | None, activity: Activity, today: date) -> Review
         after={"activity_id": activity.id, "entry_count": snapshot.entry_count},
     )
     return snapshot
+
+
+def store_comparison(snapshot: ReviewSnapshot) -> None:
+    """Count once what changed between ``snapshot`` and the one before it, per state and
+    follow-up by follow-up, and keep it (replacing an earlier comparison of it)."""
+    previous = snapshots.previous_snapshot(snapshot)
+    snapshots.forget_kept_comparisons()
+    db.session.execute(
+        delete(SnapshotDifference).where(SnapshotDifference.snapshot_id == snapshot.id)
+    )
+    db.session.execute(delete(SnapshotChange).where(SnapshotChange.snapshot_id == snapshot.id))
+    rows = snapshots.count_differences(snapshot, previous, Scope())
+    if not rows:
+        # An empty snapshot still says what it was compared with.
+        rows = [snapshots.StateDifference(None, snapshots.OTHERS, 0, 0, 0)]
+    db.session.execute(
+        insert(SnapshotDifference),
+        [
+            {
+                "snapshot_id": snapshot.id,
+                "state_id": row.state_id or 0,
+                "previous_id": previous.id if previous else None,
+                "follow_ups": row.follow_ups,
+                "implemented": row.implemented,
+                "pending": row.pending,
+                "to_implemented": row.to_implemented,
+                "other_changes": row.other_changes,
+                "new": row.new,
+                "gone": row.gone,
+            }
+            for row in rows
+        ],
+    )
+    if previous is None:
+        return
+    cur, prev, joined, moved, other, new = snapshots.pair_entries(snapshot, previous)
+    db.session.execute(
+        insert(SnapshotChange).from_select(
+            [
+                "snapshot_id",
+                "follow_up_id",
+                "state_id",
+                "status_before",
+                "pending_before",
+                "status",
+                "pending",
+            ],
+            joined.add_columns(
+                literal(snapshot.id),
+                cur.follow_up_id,
+                cur.state_id,
+                prev.status,
+                func.coalesce(prev.pending, False),
+                cur.status,
+                cur.pending,
+            ).where(or_(moved, other, new)),
+        )
+    )
+
+
+def compare_all() -> int:
+    """Count again the comparison of every snapshot whose kept one is missing or made
+    with another snapshot than the one before it; how many were counted."""
+    counted = 0
+    for snapshot in db.session.scalars(
+        select(ReviewSnapshot).options(joinedload(ReviewSnapshot.activity))
+    ).all():
+        if not snapshots.stored_against(snapshot, snapshots.previous_snapshot(snapshot)):
+            store_comparison(snapshot)
+            counted += 1
+    return counted

@@ -1,6 +1,7 @@
-"""Review snapshots: those taken at Senior Officials' Meetings, and what changed from one
-to the next, state by state and follow-up by follow-up: counted once in SQL over the two
-snapshots' entries when a snapshot is taken, and kept (snapshots never change)."""
+"""Reading review snapshots: those taken at Senior Officials' Meetings, and what changed
+from one to the next, state by state and follow-up by follow-up. What changed is read from
+the rows kept when a snapshot is taken (``services.store_comparison``), or counted here in
+SQL over the two snapshots' entries when none is kept against the snapshot before."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import g
-from sqlalchemy import and_, case, delete, func, insert, literal, not_, or_, select
+from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from kpplan.core.extensions import db
@@ -53,18 +54,36 @@ def snapshot_page(snapshot_id: int) -> ReviewSnapshot | None:
 
 def previous_snapshot(snapshot: ReviewSnapshot) -> ReviewSnapshot | None:
     """The snapshot of the meeting before this one (by the meetings' dates)."""
+    return _neighbour(snapshot, later=False)
+
+
+def next_snapshot(snapshot: ReviewSnapshot) -> ReviewSnapshot | None:
+    """The snapshot of the meeting after this one (by the meetings' dates)."""
+    return _neighbour(snapshot, later=True)
+
+
+def _neighbour(snapshot: ReviewSnapshot, later: bool) -> ReviewSnapshot | None:
+    """The nearest snapshot after (or before) this one, by the meetings' dates, then by
+    the order they were taken in for meetings on the same day."""
     day = snapshot.activity.start_date
+    if later:
+        beyond = or_(
+            Activity.start_date > day,
+            and_(Activity.start_date == day, ReviewSnapshot.id > snapshot.id),
+        )
+        order = (Activity.start_date, ReviewSnapshot.id)
+    else:
+        beyond = or_(
+            Activity.start_date < day,
+            and_(Activity.start_date == day, ReviewSnapshot.id < snapshot.id),
+        )
+        order = (Activity.start_date.desc(), ReviewSnapshot.id.desc())
     return db.session.scalar(
         select(ReviewSnapshot)
         .join(Activity, ReviewSnapshot.activity_id == Activity.id)
-        .where(
-            or_(
-                Activity.start_date < day,
-                and_(Activity.start_date == day, ReviewSnapshot.id < snapshot.id),
-            )
-        )
+        .where(beyond)
         .options(joinedload(ReviewSnapshot.activity))
-        .order_by(Activity.start_date.desc(), ReviewSnapshot.id.desc())
+        .order_by(*order)
         .limit(1)
     )
 
@@ -127,7 +146,7 @@ def _entry_scope(entry, scope: Scope):
     return entry.state_id == scope.state_id if scope.state_id else True
 
 
-def _pair(snapshot: ReviewSnapshot, previous: ReviewSnapshot | None):
+def pair_entries(snapshot: ReviewSnapshot, previous: ReviewSnapshot | None):
     """The entries of ``snapshot`` with, beside each, the same follow-up's entry in
     ``previous`` (if any)."""
     cur = aliased(SnapshotEntry, name="cur")
@@ -161,10 +180,10 @@ def differences(
 ) -> list[StateDifference]:
     """Per state (within the scope), how its follow-ups stood at ``snapshot`` and what
     changed since ``previous``: read from the rows counted when the snapshot was taken
-    (``store_comparison``), or counted now if they compare with another snapshot than
+    (``services.store_comparison``), or counted now if they compare with another snapshot than
     ``previous`` (one taken since at an earlier meeting, before ``kpplan recount``)."""
-    if not _stored_against(snapshot, previous):
-        return _differences(snapshot, previous, scope)
+    if not stored_against(snapshot, previous):
+        return count_differences(snapshot, previous, scope)
     query = (
         select(SnapshotDifference, State.name)
         .outerjoin(State, State.id == SnapshotDifference.state_id)
@@ -189,17 +208,17 @@ def differences(
     return sorted(found, key=lambda d: (d.state_id is None, d.name))
 
 
-def _stored_against(snapshot: ReviewSnapshot, previous: ReviewSnapshot | None) -> bool:
+def stored_against(snapshot: ReviewSnapshot, previous: ReviewSnapshot | None) -> bool:
     """Whether the comparison kept for ``snapshot`` is with ``previous`` (read once per
     request)."""
     key = (snapshot.id, previous.id if previous else None)
     asked = g.setdefault("kept_comparisons", {})
     if key not in asked:
-        asked[key] = _read_stored_against(snapshot, previous)
+        asked[key] = _readstored_against(snapshot, previous)
     return asked[key]
 
 
-def _read_stored_against(snapshot: ReviewSnapshot, previous: ReviewSnapshot | None) -> bool:
+def _readstored_against(snapshot: ReviewSnapshot, previous: ReviewSnapshot | None) -> bool:
     stored = db.session.execute(
         select(SnapshotDifference.previous_id)
         .where(SnapshotDifference.snapshot_id == snapshot.id)
@@ -208,103 +227,20 @@ def _read_stored_against(snapshot: ReviewSnapshot, previous: ReviewSnapshot | No
     return stored is not None and stored[0] == (previous.id if previous else None)
 
 
-def store_comparison(snapshot: ReviewSnapshot) -> None:
-    """Count once what changed between ``snapshot`` and the one before it, per state and
-    follow-up by follow-up, and keep it (replacing an earlier comparison of it)."""
-    previous = previous_snapshot(snapshot)
+def forget_kept_comparisons() -> None:
+    """Forget what this request read of the kept comparisons (they are being counted
+    again)."""
     g.pop("kept_comparisons", None)
-    db.session.execute(
-        delete(SnapshotDifference).where(SnapshotDifference.snapshot_id == snapshot.id)
-    )
-    db.session.execute(delete(SnapshotChange).where(SnapshotChange.snapshot_id == snapshot.id))
-    rows = _differences(snapshot, previous, Scope())
-    if not rows:
-        # An empty snapshot still says what it was compared with.
-        rows = [StateDifference(None, OTHERS, 0, 0, 0)]
-    db.session.execute(
-        insert(SnapshotDifference),
-        [
-            {
-                "snapshot_id": snapshot.id,
-                "state_id": row.state_id or 0,
-                "previous_id": previous.id if previous else None,
-                "follow_ups": row.follow_ups,
-                "implemented": row.implemented,
-                "pending": row.pending,
-                "to_implemented": row.to_implemented,
-                "other_changes": row.other_changes,
-                "new": row.new,
-                "gone": row.gone,
-            }
-            for row in rows
-        ],
-    )
-    if previous is None:
-        return
-    cur, prev, joined, moved, other, new = _pair(snapshot, previous)
-    db.session.execute(
-        insert(SnapshotChange).from_select(
-            [
-                "snapshot_id",
-                "follow_up_id",
-                "state_id",
-                "status_before",
-                "pending_before",
-                "status",
-                "pending",
-            ],
-            joined.add_columns(
-                literal(snapshot.id),
-                cur.follow_up_id,
-                cur.state_id,
-                prev.status,
-                func.coalesce(prev.pending, False),
-                cur.status,
-                cur.pending,
-            ).where(or_(moved, other, new)),
-        )
-    )
 
 
-def next_snapshot(snapshot: ReviewSnapshot) -> ReviewSnapshot | None:
-    """The snapshot of the meeting after this one (by the meetings' dates)."""
-    day = snapshot.activity.start_date
-    return db.session.scalar(
-        select(ReviewSnapshot)
-        .join(Activity, ReviewSnapshot.activity_id == Activity.id)
-        .where(
-            or_(
-                Activity.start_date > day,
-                and_(Activity.start_date == day, ReviewSnapshot.id > snapshot.id),
-            )
-        )
-        .options(joinedload(ReviewSnapshot.activity))
-        .order_by(Activity.start_date, ReviewSnapshot.id)
-        .limit(1)
-    )
-
-
-def compare_all() -> int:
-    """Count again the comparison of every snapshot whose kept one is missing or made
-    with another snapshot than the one before it; how many were counted."""
-    counted = 0
-    for snapshot in db.session.scalars(
-        select(ReviewSnapshot).options(joinedload(ReviewSnapshot.activity))
-    ).all():
-        if not _stored_against(snapshot, previous_snapshot(snapshot)):
-            store_comparison(snapshot)
-            counted += 1
-    return counted
-
-
-def _differences(
+def count_differences(
     snapshot: ReviewSnapshot, previous: ReviewSnapshot | None, scope: Scope
 ) -> list[StateDifference]:
     """Per state, how its follow-ups stood at ``snapshot`` and what changed since
     ``previous``: moves to implemented, other changes of status (or of a pending
     validation), new follow-ups, and follow-ups no longer in force. Two grouped queries
     that join the two snapshots' entries."""
-    cur, prev, joined, moved, other, new = _pair(snapshot, previous)
+    cur, prev, joined, moved, other, new = pair_entries(snapshot, previous)
 
     def count_if(condition):
         return func.sum(case((condition, 1), else_=0))
@@ -361,40 +297,75 @@ def changes(
     from those found when the snapshot was taken (or found now, as ``differences``)."""
     if previous is None:
         return []
-    if not _stored_against(snapshot, previous):
-        return _changes(snapshot, previous, scope, state_id, limit)
+    if not stored_against(snapshot, previous):
+        return count_changes(snapshot, previous, scope, state_id, limit)
+    kept = SnapshotChange
+    query = select().select_from(kept).where(kept.snapshot_id == snapshot.id)
+    if not scope.everything:
+        query = query.where(kept.state_id == scope.state_id)
+    return _read_changes(
+        query,
+        (kept.follow_up_id, kept.state_id, kept.status_before, kept.pending_before),
+        (kept.status, kept.pending),
+        state_id,
+        limit,
+    )
+
+
+def count_changes(
+    snapshot: ReviewSnapshot,
+    previous: ReviewSnapshot | None,
+    scope: Scope,
+    state_id: int | None = None,
+    limit: int = 500,
+) -> list[Change]:
+    """The follow-ups that moved since ``previous`` (or are new), by state and code,
+    found now over the two snapshots' entries: one query. Empty without an earlier
+    snapshot."""
+    if previous is None:
+        return []
+    cur, prev, joined, moved, other, new = pair_entries(snapshot, previous)
+    return _read_changes(
+        joined.where(or_(moved, other, new), _entry_scope(cur, scope)),
+        (cur.follow_up_id, cur.state_id, prev.status, prev.pending),
+        (cur.status, cur.pending),
+        state_id,
+        limit,
+    )
+
+
+def _read_changes(query, before, after, state_id: int | None, limit: int) -> list[Change]:
+    """The changes ``query`` selects from, by state and code, with each one's
+    recommendation and addressee. ``before`` is (follow-up, state, status, pending) of the
+    earlier snapshot's side, ``after`` (status, pending) of the later one's."""
+    follow_up_id, entry_state_id, status_before, pending_before = before
     query = (
-        select(
-            SnapshotChange.follow_up_id,
+        query.add_columns(
+            follow_up_id,
             Recommendation.id,
             Recommendation.code,
             State.name,
             Organisation.name,
             Organisation.acronym,
-            SnapshotChange.state_id,
-            SnapshotChange.status_before,
-            SnapshotChange.pending_before,
-            SnapshotChange.status,
-            SnapshotChange.pending,
+            entry_state_id,
+            status_before,
+            pending_before,
+            *after,
         )
-        .join(FollowUp, FollowUp.id == SnapshotChange.follow_up_id)
+        .join(FollowUp, FollowUp.id == follow_up_id)
         .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
-        .outerjoin(State, State.id == SnapshotChange.state_id)
+        .outerjoin(State, State.id == entry_state_id)
         .outerjoin(Organisation, Organisation.id == FollowUp.organisation_id)
-        .where(SnapshotChange.snapshot_id == snapshot.id)
-        .order_by(
-            State.name.is_(None), State.name, Recommendation.code, SnapshotChange.follow_up_id
-        )
+        .order_by(State.name.is_(None), State.name, Recommendation.code, follow_up_id)
         .limit(limit)
     )
-    if not scope.everything:
-        query = query.where(SnapshotChange.state_id == scope.state_id)
     if state_id is not None:
-        query = query.where(SnapshotChange.state_id == state_id)
+        query = query.where(entry_state_id == state_id)
     found = []
     for row in db.session.execute(query):
-        (fid, rid, code, state, org, acronym, sid, before, before_p, after, after_p) = row
+        (fid, rid, code, state, org, acronym, sid, was, was_pending, now, now_pending) = row
         addressee = state or (f"{org} ({acronym})" if acronym else org) or "Secretariat"
+        # Kept rows hold statuses by value; the entries, as members.
         found.append(
             Change(
                 fid,
@@ -402,57 +373,11 @@ def changes(
                 code,
                 addressee,
                 sid,
-                FollowUpStatus(before) if before else None,
-                bool(before_p),
-                FollowUpStatus(after),
-                bool(after_p),
+                FollowUpStatus(was) if was else None,
+                bool(was_pending),
+                FollowUpStatus(now),
+                bool(now_pending),
             )
-        )
-    return found
-
-
-def _changes(
-    snapshot: ReviewSnapshot,
-    previous: ReviewSnapshot | None,
-    scope: Scope,
-    state_id: int | None = None,
-    limit: int = 500,
-) -> list[Change]:
-    """The follow-ups that moved since ``previous`` (or are new), by state and code: one
-    query. Empty without an earlier snapshot."""
-    if previous is None:
-        return []
-    cur, prev, joined, moved, other, new = _pair(snapshot, previous)
-    query = (
-        joined.add_columns(
-            cur.follow_up_id,
-            Recommendation.id,
-            Recommendation.code,
-            State.name,
-            Organisation.name,
-            Organisation.acronym,
-            cur.state_id,
-            prev.status,
-            prev.pending,
-            cur.status,
-            cur.pending,
-        )
-        .join(FollowUp, FollowUp.id == cur.follow_up_id)
-        .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
-        .outerjoin(State, State.id == cur.state_id)
-        .outerjoin(Organisation, Organisation.id == FollowUp.organisation_id)
-        .where(or_(moved, other, new), _entry_scope(cur, scope))
-        .order_by(State.name.is_(None), State.name, Recommendation.code, cur.follow_up_id)
-        .limit(limit)
-    )
-    if state_id is not None:
-        query = query.where(cur.state_id == state_id)
-    found = []
-    for row in db.session.execute(query):
-        (fid, rid, code, state, org, acronym, sid, before, before_p, after, after_p) = row
-        addressee = state or (f"{org} ({acronym})" if acronym else org) or "Secretariat"
-        found.append(
-            Change(fid, rid, code, addressee, sid, before, bool(before_p), after, bool(after_p))
         )
     return found
 

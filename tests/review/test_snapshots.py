@@ -275,10 +275,10 @@ class TestKeptComparisons:
                 )
             } == {second_id}
             kept_rows = snapshots.differences(third, previous, Scope())
-            counted_rows = snapshots._differences(third, previous, Scope())
+            counted_rows = snapshots.count_differences(third, previous, Scope())
             assert kept_rows == counted_rows
             changes = snapshots.changes(third, previous, Scope())
-            assert changes == snapshots._changes(third, previous, Scope())
+            assert changes == snapshots.count_changes(third, previous, Scope())
             # Taken later, the second froze Egypt in progress; the third had it not started.
             assert [(c.addressee, c.kind) for c in changes] == [("Egypt", "changed")]
             # As after an upgrade: nothing kept; the page counts it, recount keeps it.
