@@ -195,6 +195,51 @@ def _of_unfinished_runs(run_id: int | None):
     return Reminder.run_id.in_(unfinished)
 
 
+def _open_summary(
+    rule: str,
+    subject: str,
+    period: str,
+    user_id: int,
+    delivery: Delivery,
+    title: str,
+    message: str,
+    now: datetime,
+    run_id: int | None,
+) -> int | None:
+    """Open the summary mail of ``rule`` for one person and ``period`` (no commit): its id,
+    or None when the outbox holds it already (the unique key lets each in once)."""
+    return db.session.execute(
+        insert_ignoring_conflicts(
+            Reminder,
+            UNIQUE_KEY,
+            kind=ReminderKind.DIGEST,
+            rule=rule,
+            subject_key=subject,
+            period_key=period,
+            user_id=user_id,
+            delivery=delivery,
+            status=ReminderStatus.PENDING,
+            title=title[:300],
+            message=message,
+            run_id=run_id,
+            planned_at=now,
+            next_attempt_at=now,
+            attempts=0,
+            message_id=message_id_for(rule, subject, period, user_id),
+        ).returning(Reminder.id)
+    ).scalar()
+
+
+def _move_into(digest_id: int, *where) -> None:
+    """Put the reminders matching ``where`` into the summary ``digest_id`` (no commit)."""
+    db.session.execute(
+        update(Reminder)
+        .where(*where)
+        .values(digest_id=digest_id, status=ReminderStatus.IN_DIGEST)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _summarise(
     now: datetime,
     run_id: int | None,
@@ -209,35 +254,12 @@ def _summarise(
     (no commit). ``intro`` opens the mail; the summary's key is the run, so a tick done
     again makes no second one."""
     period = f"run:{run_id}" if run_id is not None else f"at:{now:%Y-%m-%dT%H:%M:%S}"
-    subject = f"user:{user_id}"
-    digest_id = db.session.execute(
-        insert_ignoring_conflicts(
-            Reminder,
-            UNIQUE_KEY,
-            kind=ReminderKind.DIGEST,
-            rule=rule,
-            subject_key=subject,
-            period_key=period,
-            user_id=user_id,
-            delivery=Delivery.IMMEDIATELY,
-            status=ReminderStatus.PENDING,
-            title=title[:300],
-            message=intro,
-            run_id=run_id,
-            planned_at=now,
-            next_attempt_at=now,
-            attempts=0,
-            message_id=message_id_for(rule, subject, period, user_id),
-        ).returning(Reminder.id)
-    ).scalar()
+    digest_id = _open_summary(
+        rule, f"user:{user_id}", period, user_id, Delivery.IMMEDIATELY, title, intro, now, run_id
+    )
     if digest_id is None:
         return
-    db.session.execute(
-        update(Reminder)
-        .where(Reminder.id.in_(item_ids))
-        .values(digest_id=digest_id, status=ReminderStatus.IN_DIGEST)
-        .execution_options(synchronize_session=False)
-    )
+    _move_into(digest_id, Reminder.id.in_(item_ids))
     report.digests.append((user_id, period))
 
 
@@ -390,38 +412,21 @@ def gather_digests(now: datetime, run_id: int | None, report: TickReport) -> Non
             select(Reminder.user_id).where(*waiting).distinct().order_by(Reminder.user_id)
         ).all()
         for user_id in user_ids:
-            rule = f"{delivery.value}_digest"
-            subject = f"user:{user_id}"
-            result = db.session.execute(
-                insert_ignoring_conflicts(
-                    Reminder,
-                    UNIQUE_KEY,
-                    kind=ReminderKind.DIGEST,
-                    rule=rule,
-                    subject_key=subject,
-                    period_key=period,
-                    user_id=user_id,
-                    delivery=delivery,
-                    status=ReminderStatus.PENDING,
-                    title=f"kpplan: your reminders for {_when(day, delivery)}",
-                    message="",
-                    run_id=run_id,
-                    planned_at=now,
-                    next_attempt_at=now,
-                    attempts=0,
-                    message_id=message_id_for(rule, subject, period, user_id),
-                ).returning(Reminder.id)
+            digest_id = _open_summary(
+                f"{delivery.value}_digest",
+                f"user:{user_id}",
+                period,
+                user_id,
+                delivery,
+                f"kpplan: your reminders for {_when(day, delivery)}",
+                "",
+                now,
+                run_id,
             )
-            digest_id = result.scalar()
             if digest_id is None:
                 # This period's summary exists already: what waits now goes in the next one.
                 continue
-            db.session.execute(
-                update(Reminder)
-                .where(*waiting, Reminder.user_id == user_id)
-                .values(digest_id=digest_id, status=ReminderStatus.IN_DIGEST)
-                .execution_options(synchronize_session=False)
-            )
+            _move_into(digest_id, *waiting, Reminder.user_id == user_id)
             count = db.session.scalar(select(func.count()).where(Reminder.digest_id == digest_id))
             db.session.execute(
                 update(Reminder)

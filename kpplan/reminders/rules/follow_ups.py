@@ -29,7 +29,15 @@ from kpplan.recommendations.models import (
 from kpplan.reminders.models import Reminder, ReminderStatus
 from kpplan.reminders.rules.recipients import Recipients, secretariat_ids
 from kpplan.reminders.rules.registry import PlannedReminder, RuleSettings, long_date, rule
-from kpplan.reminders.rules.sql import day, days_since, iso_date, iso_day_of, not_planned, text_of
+from kpplan.reminders.rules.sql import (
+    iso_date,
+    iso_day_of,
+    late_key,
+    late_period,
+    not_planned,
+    text_of,
+    to_recipients,
+)
 
 #: Rows (a follow-up and one of its recipients) read at a time: the first tick of a large
 #: installation finds hundreds of thousands, handed over batch by batch.
@@ -134,28 +142,16 @@ def _not_reminded(
         if stale
         else not_planned(rule_key, _SUBJECT, period_key, User.id)
     )
-    branches = []
-    if not staff_only:
-        # A state's follow-up goes to its focal points...
-        branches.append(
-            _open_follow_ups(*where)
-            .add_columns(User.id.label("user_id"))
-            .join(
-                User,
-                and_(
-                    User.state_id == FollowUp.state_id,
-                    User.role == Role.FOCAL_POINT,
-                    User.active.is_(True),
-                ),
-            )
-        )
-    if staff:
-        # ... an organisation's or the secretariat's (and every escalation) to the staff.
-        staff_branch = _open_follow_ups(*where).add_columns(User.id.label("user_id"))
-        staff_branch = staff_branch.join(User, User.id.in_(staff))
-        if not staff_only:
-            staff_branch = staff_branch.where(FollowUp.state_id.is_(None))
-        branches.append(staff_branch)
+    # A state's follow-up goes to its focal points; an organisation's or the secretariat's
+    # (and every escalation) to the staff.
+    branches = to_recipients(
+        _open_follow_ups(*where),
+        None
+        if staff_only
+        else and_(User.state_id == FollowUp.state_id, User.role == Role.FOCAL_POINT),
+        staff,
+        None if staff_only else FollowUp.state_id.is_(None),
+    )
     if not branches:
         return
     after = (0, 0)
@@ -194,12 +190,30 @@ def _not_reminded(
         after = (rows[-1].id, rows[-1].user_id)
 
 
-def _follow_up_link(follow_up: FollowUp) -> dict:
-    return {
-        "link_endpoint": "recommendations.follow_up",
-        "link_values": {"follow_up_id": follow_up.id},
-        "link_label": "Post an update",
-    }
+def _reminders(
+    rule_key: str,
+    follow_up: _FollowUp,
+    user_ids: list[int],
+    period_key: str,
+    title: str,
+    message: str,
+    due_since: date | None = None,
+) -> Iterator[PlannedReminder]:
+    """The reminder of ``rule_key`` of one follow-up to each of ``user_ids``, with a link
+    to post an update."""
+    for user_id in user_ids:
+        yield PlannedReminder(
+            rule=rule_key,
+            subject_key=f"follow_up:{follow_up.id}",
+            period_key=period_key,
+            user_id=user_id,
+            title=title,
+            message=message,
+            due_since=due_since,
+            link_endpoint="recommendations.follow_up",
+            link_values={"follow_up_id": follow_up.id},
+            link_label="Post an update",
+        )
 
 
 def _whose(follow_up: FollowUp) -> str:
@@ -233,21 +247,16 @@ def follow_up_due(
     ):
         due = follow_up.next_review_date
         when = "today" if due == today else f"on {long_date(due)}"
-        for user_id in user_ids:
-            yield PlannedReminder(
-                rule="follow_up_due",
-                subject_key=f"follow_up:{follow_up.id}",
-                period_key=f"due:{due.isoformat()}",
-                user_id=user_id,
-                title=f"Due {when}: {_whose(follow_up)}",
-                message=(
-                    f"{_whose(follow_up)} is due for review "
-                    f"{when}. The recommendation reads: “{_wording(follow_up)}” Its status is "
-                    f"“{follow_up.status.label.lower()}”: post an update with what has been "
-                    "done and the evidence."
-                ),
-                **_follow_up_link(follow_up),
-            )
+        yield from _reminders(
+            "follow_up_due",
+            follow_up,
+            user_ids,
+            f"due:{due.isoformat()}",
+            f"Due {when}: {_whose(follow_up)}",
+            f"{_whose(follow_up)} is due for review {when}. The recommendation reads: "
+            f"“{_wording(follow_up)}” Its status is “{follow_up.status.label.lower()}”: "
+            "post an update with what has been done and the evidence.",
+        )
 
 
 def _overdue(today: date) -> list:
@@ -277,32 +286,21 @@ def follow_up_overdue(
 ) -> Iterator[PlannedReminder]:
     today = now.date()
     every = max(settings.days or 7, 1)
-    late_by = days_since(day(today), FollowUp.next_review_date)
-    period = (
-        literal("late:")
-        + iso_date(FollowUp.next_review_date)
-        + literal(":")
-        + text_of((late_by - 1) // every)
-    )
+    period = late_period(today, FollowUp.next_review_date, every)
     for follow_up, user_ids in _not_reminded(session, "follow_up_overdue", _overdue(today), period):
         due = follow_up.next_review_date
-        late = (today - due).days
-        for user_id in user_ids:
-            yield PlannedReminder(
-                rule="follow_up_overdue",
-                subject_key=f"follow_up:{follow_up.id}",
-                period_key=f"late:{due.isoformat()}:{(late - 1) // every}",
-                user_id=user_id,
-                title=f"Overdue: {_whose(follow_up)}",
-                message=(
-                    f"{_whose(follow_up)} was due for review "
-                    f"on {long_date(due)}, {late} days ago, and has not been updated since. "
-                    f"The recommendation reads: “{_wording(follow_up)}” Post an update, even "
-                    "to say that work is still in progress, with a new review date."
-                ),
-                due_since=due + timedelta(days=1),
-                **_follow_up_link(follow_up),
-            )
+        yield from _reminders(
+            "follow_up_overdue",
+            follow_up,
+            user_ids,
+            late_key(today, due, every),
+            f"Overdue: {_whose(follow_up)}",
+            f"{_whose(follow_up)} was due for review on {long_date(due)}, "
+            f"{(today - due).days} days ago, and has not been updated since. The recommendation "
+            f"reads: “{_wording(follow_up)}” Post an update, even to say that work is still in "
+            "progress, with a new review date.",
+            due_since=due + timedelta(days=1),
+        )
 
 
 @rule(
@@ -345,21 +343,17 @@ def _escalations(
     """The escalation of one follow-up to each of ``user_ids``."""
     due = follow_up.next_review_date
     late = (today - due).days
-    for user_id in user_ids:
-        yield PlannedReminder(
-            rule="follow_up_escalated",
-            subject_key=f"follow_up:{follow_up.id}",
-            period_key=f"escalated:{due.isoformat()}",
-            user_id=user_id,
-            title=f"Overdue for {late} days: {_whose(follow_up)}",
-            message=(
-                f"{_whose(follow_up)} was due for review "
-                f"on {long_date(due)} and is still not updated, {late} days later. "
-                + _who_was_reminded(follow_up, recipients, reminded.get(follow_up.id, 0))
-            ),
-            due_since=due + timedelta(days=after),
-            **_follow_up_link(follow_up),
-        )
+    return _reminders(
+        "follow_up_escalated",
+        follow_up,
+        user_ids,
+        f"escalated:{due.isoformat()}",
+        f"Overdue for {late} days: {_whose(follow_up)}",
+        f"{_whose(follow_up)} was due for review on {long_date(due)} and is still not updated, "
+        f"{late} days later. "
+        + _who_was_reminded(follow_up, recipients, reminded.get(follow_up.id, 0)),
+        due_since=due + timedelta(days=after),
+    )
 
 
 def _times_reminded(session: Session, follow_ups: list[FollowUp]) -> dict[int, int]:
@@ -438,26 +432,22 @@ def follow_up_stale(
     ):
         since = (follow_up.last_update_at or follow_up.created_at).astimezone(now.tzinfo).date()
         never = follow_up.last_update_at is None
-        for user_id in user_ids:
-            yield PlannedReminder(
-                rule="follow_up_stale",
-                subject_key=f"follow_up:{follow_up.id}",
-                period_key=f"since:{since.isoformat()}",
-                user_id=user_id,
-                title=f"No update for {days} days: {_whose(follow_up)}",
-                message=(
-                    f"{_whose(follow_up)} "
-                    + (
-                        f"has had no update since it was recorded on {long_date(since)}. "
-                        if never
-                        else f"was last updated on {long_date(since)}. "
-                    )
-                    + f"The recommendation reads: “{_wording(follow_up)}” Tell the Process "
-                    "where it stands."
-                ),
-                due_since=since + timedelta(days=days),
-                **_follow_up_link(follow_up),
+        yield from _reminders(
+            "follow_up_stale",
+            follow_up,
+            user_ids,
+            f"since:{since.isoformat()}",
+            f"No update for {days} days: {_whose(follow_up)}",
+            f"{_whose(follow_up)} "
+            + (
+                f"has had no update since it was recorded on {long_date(since)}. "
+                if never
+                else f"was last updated on {long_date(since)}. "
             )
+            + f"The recommendation reads: “{_wording(follow_up)}” Tell the Process where it "
+            "stands.",
+            due_since=since + timedelta(days=days),
+        )
 
 
 @rule(

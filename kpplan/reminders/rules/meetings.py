@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import groupby
 
-from sqlalchemy import and_, exists, literal, or_, select, union_all
+from sqlalchemy import exists, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, object_session
 
 from kpplan.directory.models import User
@@ -16,7 +16,14 @@ from kpplan.meetings.models import Activity, Milestone, Status
 from kpplan.recommendations.models import Recommendation
 from kpplan.reminders.rules.recipients import secretariat_ids
 from kpplan.reminders.rules.registry import PlannedReminder, RuleSettings, long_date, rule
-from kpplan.reminders.rules.sql import day, days_since, iso_date, not_planned, text_of
+from kpplan.reminders.rules.sql import (
+    iso_date,
+    late_key,
+    late_period,
+    not_planned,
+    text_of,
+    to_recipients,
+)
 
 # A cancelled or closed activity has nothing left to prepare; a postponed one has new dates
 # and its milestones moved with them, so it is still reminded of.
@@ -60,25 +67,18 @@ def _not_reminded(
             Activity.status.not_in(_NOT_HAPPENING),
             *where,
         )
-        .add_columns(User.id.label("user_id"))
     )
-    branches = [
-        found.join(User, and_(User.id == Milestone.owner_id, User.active.is_(True))).where(
-            not_planned(rule_key, subject, period_key, User.id)
-        )
-    ]
-    staff = secretariat_ids(session)
-    if staff:
-        owner = aliased(User)
-        branches.append(
-            found.join(User, User.id.in_(staff)).where(
-                or_(
-                    Milestone.owner_id.is_(None),
-                    ~exists().where(owner.id == Milestone.owner_id, owner.active.is_(True)),
-                ),
-                not_planned(rule_key, subject, period_key, User.id),
-            )
-        )
+    owner = aliased(User)
+    branches = to_recipients(
+        found,
+        User.id == Milestone.owner_id,
+        secretariat_ids(session),
+        or_(
+            Milestone.owner_id.is_(None),
+            ~exists().where(owner.id == Milestone.owner_id, owner.active.is_(True)),
+        ),
+        not_planned(rule_key, subject, period_key, User.id),
+    )
     both = union_all(*branches).subquery()
     rows = session.execute(select(both).order_by(both.c.id, both.c.user_id)).all()
     for _, pairs in groupby(rows, key=lambda row: row.id):
@@ -143,27 +143,18 @@ def milestone_overdue(
 ) -> Iterator[PlannedReminder]:
     today = now.date()
     every = max(settings.days or 7, 1)
-    # Period 0 starts the day after the due date, then one every ``every`` days.
-    late_by = days_since(day(today), Milestone.due_date)
-    period_key = (
-        literal("late:")
-        + iso_date(Milestone.due_date)
-        + literal(":")
-        + text_of((late_by - 1) // every)
-    )
     for milestone, user_ids in _not_reminded(
         session,
         "milestone_overdue",
         [Milestone.tracked.is_(True), Milestone.due_date < today],
-        period_key,
+        late_period(today, Milestone.due_date, every),
     ):
         late = (today - milestone.due_date).days
-        period = (late - 1) // every
         for user_id in user_ids:
             yield PlannedReminder(
                 rule="milestone_overdue",
                 subject_key=f"milestone:{milestone.id}",
-                period_key=f"late:{milestone.due_date.isoformat()}:{period}",
+                period_key=late_key(today, milestone.due_date, every),
                 user_id=user_id,
                 title=f"Overdue: {milestone.name} — {milestone.activity.title}",
                 message=(

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Integer, String, and_, cast, exists, literal
+from sqlalchemy import Integer, Select, String, and_, cast, exists, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from kpplan.directory.models import User
 from kpplan.reminders.models import Reminder
 
 
@@ -102,3 +103,32 @@ def not_planned(rule: str, subject_key, period_key, user_id) -> ColumnElement[bo
             Reminder.user_id == user_id,
         )
     )
+
+
+def late_period(today: date, due_date, every: int) -> ColumnElement:
+    """The key of an overdue reminder's period, ``late:<due date>:<n>``: period 0 starts the
+    day after ``due_date`` (a date column), then one every ``every`` days (as ``late_key``)."""
+    late_by = days_since(day(today), due_date)
+    return literal("late:") + iso_date(due_date) + literal(":") + text_of((late_by - 1) // every)
+
+
+def late_key(today: date, due: date, every: int) -> str:
+    """``late_period`` of one due date, in Python."""
+    return f"late:{due.isoformat()}:{((today - due).days - 1) // every}"
+
+
+def to_recipients(found: Select, owners, staff: list[int], unowned, *where) -> list[Select]:
+    """``found`` (a select of subjects) with a ``user_id`` column, once for each recipient:
+    the active users ``owners`` names (a condition on ``User``; None: nobody), and the
+    secretariat (``staff``) where ``unowned`` holds (None: always); each branch also
+    filtered by ``where``. The branches are to be put together with ``union_all``."""
+    found = found.add_columns(User.id.label("user_id"))
+    branches = []
+    if owners is not None:
+        branches.append(found.join(User, and_(owners, User.active.is_(True))).where(*where))
+    if staff:
+        staff_branch = found.join(User, User.id.in_(staff))
+        if unowned is not None:
+            staff_branch = staff_branch.where(unowned)
+        branches.append(staff_branch.where(*where))
+    return branches
