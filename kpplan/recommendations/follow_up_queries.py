@@ -363,9 +363,10 @@ def states_at_a_glance(today: date) -> list[StateAtAGlance]:
     overdue, those awaiting validation and its last update.
 
     One query however many states and follow-ups: the open and waiting counts come from the
-    figures kept on write (``tallies``); the overdue ones are counted in the index of a
-    state's follow-ups by status and review date (which holds the recommendation, so that
-    withdrawn ones are left out without reading the rows); the last update is the top of
+    figures kept on write (``tallies``); the overdue ones too (``day_figures``) once the day
+    is counted, and until then in the index of a state's follow-ups by status and review
+    date (which holds the recommendation, so that withdrawn ones are left out without
+    reading the rows); the last update is the top of
     the index of a state's follow-ups by update. Kept until the follow-ups change or the day
     does."""
     return memoised("states_at_a_glance", today, _GLANCE_READS, lambda: _states_at_a_glance(today))
@@ -382,6 +383,21 @@ def _states_at_a_glance(today: date) -> list[StateAtAGlance]:
     state_follow_ups = and_(
         FollowUp.state_id == State.id, FollowUp.recommendation_id.not_in(withdrawn)
     )
+    # The overdue ones from the day figures when they are counted for today (by the
+    # reminder tick's first run of the day; kept on write since), else counted.
+    figure, basis = day_figures.FollowUpDayFigure, day_figures.FollowUpDayBasis
+    overdue_count = case(
+        (
+            select(basis.id).where(basis.day == today).exists(),
+            select(func.coalesce(func.sum(figure.n), 0))
+            .where(figure.state_id == State.id, figure.kind == "overdue")
+            .scalar_subquery(),
+        ),
+        else_=select(func.count())
+        .select_from(FollowUp)
+        .where(state_follow_ups, FollowUp.is_overdue(today))
+        .scalar_subquery(),
+    )
     latest = (
         select(FollowUp.id, FollowUp.last_update_at)
         .where(state_follow_ups, FollowUp.last_update_at.is_not(None))
@@ -395,10 +411,7 @@ def _states_at_a_glance(today: date) -> list[StateAtAGlance]:
             select(func.coalesce(func.sum(tally.n), 0))
             .where(of_state, or_(tally.status.in_(open_values), tally.pending.is_(True)))
             .scalar_subquery(),
-            select(func.count())
-            .select_from(FollowUp)
-            .where(state_follow_ups, FollowUp.is_overdue(today))
-            .scalar_subquery(),
+            overdue_count,
             select(func.coalesce(func.sum(tally.n), 0))
             .where(of_state, tally.pending.is_(True))
             .scalar_subquery(),

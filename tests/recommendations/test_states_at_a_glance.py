@@ -104,3 +104,33 @@ def test_one_query_whatever_the_data(app, client, people, login_as, factory, cou
         assert follow_up_queries.states_at_a_glance(today) == rows
     assert kept.count == 1
     assert {r.name: r.open for r in rows}["France"] == 6
+
+
+def test_the_overdue_come_from_the_day_figures_once_the_day_is_counted(app, factory):
+    """Counted live before the day's figures are, read from them after: the same rows; a
+    write later moves both."""
+    from kpplan.recommendations import day_figures, deadlines
+
+    today = process_today(app)
+    overdue, _last = _world(factory, today)
+    with app.app_context():
+        live = follow_up_queries._states_at_a_glance(today)
+    with app.test_request_context():
+        day_figures.count_the_day(db.session.connection(), today, deadlines.current())
+        db.session.commit()
+        # The kept figure is what the page shows: altered behind the hooks' back, it shows.
+        figure = day_figures.FollowUpDayFigure.__table__
+        assert follow_up_queries._states_at_a_glance(today) == live
+        kenya = db.session.scalar(sa.select(State.id).where(State.name == STATE_A))
+        db.session.execute(
+            figure.update()
+            .where(figure.c.state_id == kenya, figure.c.kind == "overdue")
+            .values(n=figure.c.n + 40)
+        )
+        rows = {r.name: r.overdue for r in follow_up_queries._states_at_a_glance(today)}
+        assert rows[STATE_A] == 41
+        db.session.rollback()
+    factory.update(factory.follow_up_of(overdue, STATE_B).id, FollowUpStatus.IMPLEMENTED)
+    with app.app_context():
+        rows = {r.name: r.overdue for r in follow_up_queries._states_at_a_glance(today)}
+    assert rows[STATE_A] == 1 and rows[STATE_B] == 0
