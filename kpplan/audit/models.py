@@ -33,6 +33,8 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_entries_object", "object_type", "object_id", "at"),
         Index("ix_audit_entries_at", "at"),
+        # The history of one kind of record, newest first, read from the top.
+        Index("ix_audit_entries_object_type_id", "object_type", "id"),
         Index("ix_audit_entries_actor_id", "actor_id"),
     )
 

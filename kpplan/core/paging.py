@@ -167,7 +167,8 @@ def keyset_page(
     per_page: int,
     total: int | None = None,
 ) -> KeysetPage:
-    """The page of ``query`` (a select of one entity, not yet ordered) that ``cursor``
+    """The page of ``query`` (a select of one entity, or of columns that include the keys;
+    not yet ordered) that ``cursor``
     points to, ``per_page`` rows in the order of ``keys`` (which must identify a row).
     ``total`` is what the list says it holds in all, if it knows.
 
@@ -178,7 +179,11 @@ def keyset_page(
     if found is not None:
         query = query.where(_beyond(keys, found[1], reverse))
     query = query.order_by(*(key.order(reverse) for key in keys)).limit(per_page + 1)
-    rows = list(db.session.scalars(query).unique().all())
+    if len(query.column_descriptions) > 1:
+        # Columns, not an entity: rows named by their columns' keys.
+        rows = list(db.session.execute(query).all())
+    else:
+        rows = list(db.session.scalars(query).unique().all())
     more = len(rows) > per_page
     rows = rows[:per_page]
     if reverse:

@@ -117,7 +117,17 @@ class User(Versioned, Timestamped, Base):
 
     __table_args__ = (
         CheckConstraint("email = lower(email)", name="email_lower_case"),
-        Index("ix_users_state_id_role", "state_id", "role"),
+        # A state's accounts by role; its active focal points, alternate last, by name (the
+        # states page reads its first three and its count from the index alone).
+        Index(
+            "ix_users_state_focal_points",
+            "state_id",
+            "role",
+            "active",
+            "is_alternate",
+            "name",
+            "id",
+        ),
         CheckConstraint(
             "(role IN ('chair', 'focal_point')) = (state_id IS NOT NULL)",
             name="state_matches_role",

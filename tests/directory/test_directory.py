@@ -401,6 +401,7 @@ class TestUsers:
             kenya_id = state_named("Kenya").id
         page = client.get(f"/users/?role=focal_point&state={kenya_id}").text
         assert people["fp_a"].email in page and people["fp_b"].email not in page
+        assert '<td data-label="State">Kenya</td>' in page
         page = client.get("/users/?q=observer").text
         assert people["observer"].email in page and people["admin"].email not in page
 
