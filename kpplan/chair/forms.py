@@ -8,6 +8,7 @@ from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from kpplan.chair.models import Chairmanship, TargetPrecision, WorkPlan, WorkPlanItem
+from kpplan.core.dates import day_range
 from kpplan.core.extensions import db
 from kpplan.core.forms import KpplanForm, VersionedForm
 from kpplan.directory.models import State
@@ -209,12 +210,20 @@ class ReinstateForm(VersionedForm):
     """Take a dropped item up again; carries only the version."""
 
 
+def _first_day(activity) -> str:
+    return day_range(activity.start_date, activity.start_date, activity.date_precision)
+
+
 class LinkActivityForm(KpplanForm):
     activity = SelectField("Delivered by", coerce=int)
 
     def set_activities(self, activities) -> None:
+        """``activities``: rows of id, title, start date and its precision."""
         self.activity.choices = [
-            SelectChoice(a.id, f"{a.first_day} — {a.title}") for a in activities
+            SelectChoice(
+                a.id, f"{day_range(a.start_date, a.start_date, a.date_precision)} — {a.title}"
+            )
+            for a in activities
         ]
 
 

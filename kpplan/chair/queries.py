@@ -33,6 +33,8 @@ def chairmanships() -> list[Chairmanship]:
     return list(reversed(in_order(list(found))))
 
 
+# The delivering activities in a query of their own: joined, the link table would be read
+# whole (SQLite materialises the nested join of a many-to-many).
 _ITEM_OPTIONS = (
     joinedload(WorkPlanItem.lead_state),
     joinedload(WorkPlanItem.host_state),
@@ -41,29 +43,41 @@ _ITEM_OPTIONS = (
 
 
 def chairmanship_page(chairmanship_id: int) -> Chairmanship | None:
-    """One chairmanship with its work plan, the plan's items and their activities."""
-    return db.session.scalar(
-        select(Chairmanship)
-        .where(Chairmanship.id == chairmanship_id)
-        .options(
-            joinedload(Chairmanship.state),
-            joinedload(Chairmanship.handover_activity),
-            joinedload(Chairmanship.work_plan).selectinload(WorkPlan.items).options(*_ITEM_OPTIONS),
+    """One chairmanship with its work plan and the plan's items (one query), and the items'
+    activities (a second one)."""
+    return (
+        db.session.scalars(
+            select(Chairmanship)
+            .where(Chairmanship.id == chairmanship_id)
+            .options(
+                joinedload(Chairmanship.state),
+                joinedload(Chairmanship.handover_activity),
+                joinedload(Chairmanship.work_plan)
+                .joinedload(WorkPlan.items)
+                .options(*_ITEM_OPTIONS),
+            )
         )
+        .unique()
+        .one_or_none()
     )
 
 
 def item_page(item_id: int) -> WorkPlanItem | None:
-    """One work-plan item with its plan, chairmanship, states and delivering activities."""
-    return db.session.scalar(
-        select(WorkPlanItem)
-        .where(WorkPlanItem.id == item_id)
-        .options(
-            joinedload(WorkPlanItem.work_plan)
-            .joinedload(WorkPlan.chairmanship)
-            .joinedload(Chairmanship.state),
-            *_ITEM_OPTIONS,
+    """One work-plan item with its plan, chairmanship and states, and its delivering
+    activities (a second query)."""
+    return (
+        db.session.scalars(
+            select(WorkPlanItem)
+            .where(WorkPlanItem.id == item_id)
+            .options(
+                joinedload(WorkPlanItem.work_plan)
+                .joinedload(WorkPlan.chairmanship)
+                .joinedload(Chairmanship.state),
+                *_ITEM_OPTIONS,
+            )
         )
+        .unique()
+        .one_or_none()
     )
 
 
@@ -154,14 +168,15 @@ def handover_candidates() -> list[Activity]:
     ).all()
 
 
-def link_candidates(item: WorkPlanItem, limit: int = 400) -> list[Activity]:
+def link_candidates(item: WorkPlanItem, limit: int = 400) -> list:
     """Activities that may deliver an item: not cancelled, not linked yet, from a year
-    before its chairmanship began (or its target) to two years after its target."""
+    before its chairmanship began (or its target) to two years after its target (id,
+    title, start date and its precision: what the choice shows)."""
     chairmanship = item.work_plan.chairmanship
     start = chairmanship.start_date or item.target_date
     linked = [a.id for a in item.activities]
     query = (
-        select(Activity)
+        select(Activity.id, Activity.title, Activity.start_date, Activity.date_precision)
         .where(
             Activity.status != Status.CANCELLED,
             Activity.start_date.between(
@@ -173,4 +188,4 @@ def link_candidates(item: WorkPlanItem, limit: int = 400) -> list[Activity]:
     )
     if linked:
         query = query.where(Activity.id.not_in(linked))
-    return db.session.scalars(query).all()
+    return db.session.execute(query).all()

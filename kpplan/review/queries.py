@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import joinedload
 
 from kpplan.chair.models import HELD_STATUSES, Chairmanship
@@ -69,37 +69,42 @@ def kind_counts(activities: list[Activity]) -> list[tuple[ActivityKind, int, int
 
 def overdue_follow_ups(scope: Scope, today: date, limit: int = OVERDUE_SHOWN) -> list[FollowUp]:
     """Open follow-ups of recommendations in force whose review date has passed, the
-    longest overdue first, with their recommendation and addressee.
+    longest overdue first, with their recommendation and addressee: one query.
 
-    One short query per open status walks the (status, review date) index in order and
-    stops at ``limit``; sorting every overdue follow-up (100,000 at scale) is avoided.
+    For each open status a subquery walks an index of the follow-ups by status and review
+    date (by state, status and review date within a state's scope) in order and stops at
+    ``limit``; the follow-ups are loaded from the few ids they give. Sorting every overdue
+    follow-up (100,000 at scale) is avoided. Ties are broken by recommendation, then by
+    follow-up, the order in which a state's index holds them.
     """
-    candidates = []
-    for status in OPEN_STATUSES:
-        candidates += db.session.execute(
-            select(FollowUp.next_review_date, FollowUp.id)
-            .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
-            .where(
-                Recommendation.withdrawn_at.is_(None),
-                FollowUp.status == status,
-                FollowUp.next_review_date < today,
-                scope.where(),
-            )
-            .order_by(FollowUp.next_review_date, FollowUp.id)
-            .limit(limit)
-        ).all()
-    ids = [row.id for row in sorted(candidates)[:limit]]
-    if not ids:
-        return []
+    order = (FollowUp.next_review_date, FollowUp.recommendation_id, FollowUp.id)
+    firsts = [
+        select(FollowUp.id)
+        .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
+        .where(
+            Recommendation.withdrawn_at.is_(None),
+            FollowUp.status == status,
+            FollowUp.next_review_date < today,
+            scope.where(),
+        )
+        .order_by(*order)
+        .limit(limit)
+        .subquery()
+        for status in OPEN_STATUSES
+    ]
+    # Each limited walk is a subquery of its own: SQLite allows no LIMIT on the members of
+    # a UNION themselves.
+    candidates = union_all(*(select(first.c.id) for first in firsts))
     return db.session.scalars(
         select(FollowUp)
-        .where(FollowUp.id.in_(ids))
+        .where(FollowUp.id.in_(candidates))
         .options(
             joinedload(FollowUp.recommendation).joinedload(Recommendation.activity),
             joinedload(FollowUp.state),
             joinedload(FollowUp.organisation),
         )
-        .order_by(FollowUp.next_review_date, FollowUp.id)
+        .order_by(*order)
+        .limit(limit)
     ).all()
 
 
