@@ -7,10 +7,11 @@ pages below the reminders read two of them.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -138,6 +139,25 @@ class ReminderPreference(Base):
     delivery: Mapped[Delivery] = mapped_column(enum_column(Delivery, "reminder_delivery"))
 
     __table_args__ = (UniqueConstraint("user_id", "rule"),)
+
+
+class ReminderRuleMark(Base):
+    """What a rule last planned for, in full: the Process's day, its inputs (its settings and
+    the change counters of the tables it reads) and, for a rule whose reminders fall due at
+    a moment rather than a day, the first moment something more falls due. A tick skips the
+    rule while all three still hold and the run that marked it is on record (deleting the
+    runs, as when the outbox is emptied to start over, plans everything again): it would
+    find nothing new (the tick's watermark)."""
+
+    __tablename__ = "reminder_rule_marks"
+
+    rule: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    inputs: Mapped[str] = mapped_column(String(1000))
+    wake_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The run that marked it, by id and start (an id may come again once runs are deleted).
+    run_id: Mapped[int] = mapped_column(Integer)
+    run_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class MailSender(Base):

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 
+from kpplan.core.cache import ChangeCounter
 from kpplan.core.db import insert_ignoring_conflicts, utcnow
 from kpplan.core.extensions import db
 from kpplan.recommendations import day_figures, deadlines
@@ -26,10 +27,12 @@ from kpplan.reminders.models import (
     Delivery,
     Reminder,
     ReminderKind,
+    ReminderRuleMark,
     ReminderRun,
     ReminderStatus,
 )
 from kpplan.reminders.rules import RULES, PlannedReminder
+from kpplan.reminders.rules.registry import Rule, RuleSettings
 from kpplan.reminders.sender import SendReport, send_due
 from kpplan.reminders.settings import (
     all_preferences,
@@ -68,6 +71,8 @@ class TickReport:
     # before today: a first start's summary is made of them (``summarise_backlog``).
     late_by_user: Counter = field(default_factory=Counter)
     digests: list[tuple[int, str]] = field(default_factory=list)  # (user id, period)
+    # The rules skipped: nothing they read changed since they last planned, that day.
+    skipped: list[str] = field(default_factory=list)
     send: SendReport = field(default_factory=SendReport)
     errors: list[str] = field(default_factory=list)
 
@@ -147,8 +152,27 @@ def plan(
     local_now = now.astimezone(tz)
     settings = rule_settings()
     preferences = all_preferences()
+    # Read before any rule looks: a change committed meanwhile is seen by the next tick.
+    counters = dict(db.session.execute(select(ChangeCounter.name, ChangeCounter.n)).all())
+    marks, on_record = {}, set()
+    for mark, run_on_record in db.session.execute(
+        select(ReminderRuleMark, ReminderRun.id).outerjoin(
+            ReminderRun,
+            and_(
+                ReminderRun.id == ReminderRuleMark.run_id,
+                ReminderRun.started_at == ReminderRuleMark.run_started_at,
+            ),
+        )
+    ):
+        marks[mark.rule] = mark
+        if run_on_record is not None:
+            on_record.add(mark.rule)
     for key, rule in RULES.items():
         if not settings[key].enabled:
+            continue
+        inputs = _inputs(rule, settings[key], counters)
+        if key in on_record and _nothing_new(marks[key], inputs, local_now):
+            report.skipped.append(key)
             continue
         batch: list[PlannedReminder] = []
         try:
@@ -161,12 +185,61 @@ def plan(
                         checkpoint()
             if batch:
                 _insert(batch, now, run_id, preferences, report, local_now.date())
+            if rule.reads and run_id is not None:
+                _mark(rule, settings[key], inputs, local_now, run_id, marks.get(key))
         except Exception as error:
             log.exception("reminder rule %s failed", key)
             db.session.rollback()
             report.errors.append(f"{rule.label}: {type(error).__name__}: {error}")
         if checkpoint is not None:
             checkpoint()
+
+
+def _inputs(rule: Rule, settings: RuleSettings, counters: dict[str, int]) -> str:
+    """What a rule's findings depend on besides the day: its settings and the change
+    counters of the tables it reads."""
+    return ";".join(
+        [
+            f"enabled={settings.enabled}",
+            f"days={settings.days}",
+            *(f"{table}={counters.get(table, 0)}" for table in rule.reads),
+        ]
+    )
+
+
+def _nothing_new(mark: ReminderRuleMark | None, inputs: str, local_now: datetime) -> bool:
+    """Whether a rule last planned in full for the same day, with the same inputs, and
+    before the first moment something more falls due: it would find nothing new."""
+    return (
+        mark is not None
+        and mark.day == local_now.date()
+        and mark.inputs == inputs
+        and (mark.wake_at is None or local_now < mark.wake_at)
+    )
+
+
+def _mark(
+    rule: Rule,
+    settings: RuleSettings,
+    inputs: str,
+    local_now: datetime,
+    run_id: int,
+    mark: ReminderRuleMark | None,
+) -> None:
+    """Record that ``rule`` planned everything it finds at ``local_now`` (no commit: it goes
+    in with the rule's last batch)."""
+    wake_at = rule.wakes(db.session, local_now, settings) if rule.wakes else None
+    if mark is None:
+        mark = ReminderRuleMark(rule=rule.key)
+        db.session.add(mark)
+    mark.day = local_now.date()
+    mark.inputs = inputs
+    mark.wake_at = wake_at
+    mark.run_id = run_id
+    mark.run_started_at = (
+        select(ReminderRun.started_at).where(ReminderRun.id == run_id).scalar_subquery()
+    )
+    db.session.flush()
 
 
 # Summaries a tick makes of what it planned itself (besides the daily and weekly ones).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import groupby, islice
 
 from sqlalchemy import and_, exists, func, literal, or_, select, tuple_, union_all
@@ -66,6 +66,10 @@ class _FollowUp:
 
 
 _SUBJECT = literal("follow_up:") + text_of(FollowUp.id)
+#: What the follow-up rules read that can make them find something new: the follow-ups and
+#: their recommendations, the updates (awaiting validation) and the people (focal points,
+#: the secretariat). The states' and organisations' names only word the reminders.
+_FOLLOW_UPS_READ = (FollowUp, Recommendation, StatusUpdate, User)
 
 
 def _open_follow_ups(*where):
@@ -122,6 +126,42 @@ def _since_not_reminded(rule_key: str):
         ),
         Reminder.planned_at >= since,
     )
+
+
+def _next_stale(session: Session, now: datetime, days: int) -> datetime | None:
+    """The first moment after ``now`` at which one more open follow-up has gone ``days``
+    days without an update (None: none will before something changes)."""
+    since = func.coalesce(FollowUp.last_update_at, FollowUp.created_at)
+    first = session.scalar(
+        _open_follow_ups(since >= now - timedelta(days=days)).with_only_columns(func.min(since))
+    )
+    return _after(first, now, days)
+
+
+def _next_waiting(session: Session, now: datetime, days: int) -> datetime | None:
+    """The first moment after ``now`` at which one more update has waited ``days`` days for
+    validation (None: none will before something changes)."""
+    first = session.scalar(
+        select(func.min(StatusUpdate.posted_at)).where(
+            StatusUpdate.validation == Validation.PENDING,
+            StatusUpdate.posted_at >= now - timedelta(days=days),
+        )
+    )
+    return _after(first, now, days)
+
+
+def _after(first, now: datetime, days: int) -> datetime | None:
+    """``days`` days after the moment ``first`` (None: None), at the earliest: counted in
+    the Process's clock time, as the rules' ``now - days`` is, or in elapsed time (a day
+    of daylight saving between them makes them an hour apart)."""
+    if first is None:
+        return None
+    # An aggregate comes back as the database gives it: naive UTC (or text on SQLite).
+    if isinstance(first, str):
+        first = datetime.fromisoformat(first)
+    if first.tzinfo is None:
+        first = first.replace(tzinfo=UTC)
+    return min(first + timedelta(days=days), first.astimezone(now.tzinfo) + timedelta(days=days))
 
 
 def _not_reminded(
@@ -234,6 +274,7 @@ def _wording(follow_up: FollowUp) -> str:
     "each next review date.",
     default_days=deadlines.DUE_SOON_DAYS,
     days_label="Days before the next review date",
+    reads=_FOLLOW_UPS_READ,
 )
 def follow_up_due(
     session: Session, now: datetime, settings: RuleSettings
@@ -280,6 +321,7 @@ def _overdue(today: date) -> list:
     "week until it is updated.",
     default_days=7,
     days_label="Days between reminders",
+    reads=_FOLLOW_UPS_READ,
 )
 def follow_up_overdue(
     session: Session, now: datetime, settings: RuleSettings
@@ -311,6 +353,7 @@ def follow_up_overdue(
     default_days=28,
     days_label="Days overdue before the secretariat is told",
     can_turn_off=False,
+    reads=_FOLLOW_UPS_READ,
 )
 def follow_up_escalated(
     session: Session, now: datetime, settings: RuleSettings
@@ -420,6 +463,8 @@ def _who_was_reminded(follow_up: FollowUp, recipients: Recipients, times: int) -
     "after this many days without an update.",
     default_days=deadlines.STALE_DAYS,
     days_label="Days without an update",
+    reads=_FOLLOW_UPS_READ,
+    wakes=lambda session, now, settings: _next_stale(session, now, settings.days or 0),
 )
 def follow_up_stale(
     session: Session, now: datetime, settings: RuleSettings
@@ -456,6 +501,8 @@ def follow_up_stale(
     "To the secretariat, once, when a move to “implemented” has waited this many days.",
     default_days=7,
     days_label="Days waiting",
+    reads=_FOLLOW_UPS_READ,
+    wakes=lambda session, now, settings: _next_waiting(session, now, settings.days or 0),
 )
 def validation_waiting(
     session: Session, now: datetime, settings: RuleSettings

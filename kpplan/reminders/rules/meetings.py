@@ -28,6 +28,8 @@ from kpplan.reminders.rules.sql import (
 # A cancelled or closed activity has nothing left to prepare; a postponed one has new dates
 # and its milestones moved with them, so it is still reminded of.
 _NOT_HAPPENING = (Status.CANCELLED, Status.CLOSED)
+#: What the milestone rules read that can make them find something new.
+_MILESTONES_READ = (Milestone, Activity, User)
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ def _not_reminded(
     "To the milestone's owner (the secretariat when it has none), once for each due date.",
     default_days=7,
     days_label="Days before the due date",
+    reads=_MILESTONES_READ,
 )
 def milestone_due(
     session: Session, now: datetime, settings: RuleSettings
@@ -137,6 +140,7 @@ def milestone_due(
     "done or moved.",
     default_days=7,
     days_label="Days between reminders",
+    reads=_MILESTONES_READ,
 )
 def milestone_overdue(
     session: Session, now: datetime, settings: RuleSettings
@@ -201,6 +205,7 @@ def outcomes_missing(activity: Activity) -> list[str]:
     "are expected to end in recommendations; webinars and roundtables are not).",
     default_days=14,
     days_label="Days after the activity ended",
+    reads=(Activity, Recommendation, User),
 )
 def activity_outcomes_missing(
     session: Session, now: datetime, settings: RuleSettings

@@ -37,6 +37,13 @@ An escalation passes ``can_turn_off=False``: people cannot turn it off.
 ``now`` is the tick's moment in the Process's timezone: ``now.date()`` is today there.
 What is overdue, due soon or not updated is asked of the hybrids on ``FollowUp``, as the
 pages ask it, never worked out again in a rule.
+
+A rule that names the models it ``reads`` (and, if what it finds falls due at a moment
+rather than on a day, ``wakes``: the first moment something more falls due) is skipped by a
+tick while nothing it reads has changed, its settings are the same and the Process's day
+too (the planner's watermark). Name every table whose change can make it find something
+new; the outbox itself need not be named (what the tick plans is never new to it again).
+A rule that names none runs at every tick.
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
+
+from kpplan.core.cache import watch
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,9 @@ class RuleSettings:
 
 
 RuleFunction = Callable[[Session, datetime, RuleSettings], Iterable[PlannedReminder]]
+#: The first moment after ``now`` at which a rule may find something more (None: not before
+#: the next day), for a rule whose reminders fall due at a moment rather than on a day.
+WakeFunction = Callable[[Session, datetime, RuleSettings], datetime | None]
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,9 @@ class Rule:
     days_label: str | None = None
     # Escalations reach their recipients whatever they chose.
     can_turn_off: bool = True
+    # The tables whose change can make the rule find something new (none: it always runs).
+    reads: tuple[str, ...] = ()
+    wakes: WakeFunction | None = None
 
     @property
     def defaults(self) -> RuleSettings:
@@ -110,13 +125,20 @@ def rule(
     default_days: int | None = None,
     days_label: str | None = None,
     can_turn_off: bool = True,
+    reads: tuple = (),
+    wakes: WakeFunction | None = None,
 ) -> Callable[[RuleFunction], RuleFunction]:
-    """Register the decorated function as the rule ``key``."""
+    """Register the decorated function as the rule ``key``; ``reads``: the models whose
+    change can make it find something new, ``wakes``: see ``WakeFunction``."""
+    # Counted from import on, in every process alike (``kpplan.core.cache``).
+    tables = tuple(sorted({m.__tablename__ for m in watch(*reads)}))
 
     def register(find: RuleFunction) -> RuleFunction:
         if key in RULES:
             raise ValueError(f"two reminder rules are called {key!r}")
-        RULES[key] = Rule(key, label, description, find, default_days, days_label, can_turn_off)
+        RULES[key] = Rule(
+            key, label, description, find, default_days, days_label, can_turn_off, tables, wakes
+        )
         return find
 
     return register
