@@ -190,6 +190,8 @@ def recommendations_page(
         joinedload(Recommendation.activity).load_only(Activity.title),
         selectinload(Recommendation.themes),
     )
+    # The change counters of everything the page keeps, read in one query for the request.
+    cache.change_stamp(*_ACTIVITIES_READ, *_THEMES_READ, *_FOLLOW_UPS_READ)
     total = count_found(filters, scope, today)
     beyond = _counted_up_to(filters, scope) and total > COUNT_UP_TO
     page = keyset_page(query, ORDER, cursor, per_page, total=None if beyond else total)

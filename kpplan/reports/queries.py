@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import case, func, select, union_all
+from sqlalchemy import and_, case, func, not_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from kpplan.chair.models import Chairmanship
@@ -208,10 +208,10 @@ def recommendation_counts(
     )
 
 
-def _counted_activities(start: date, end: date):
-    return select(Activity.id).where(
-        Activity.start_date.between(start, end), Activity.status.in_(HELD), OWN
-    )
+def _counted_activities(start: date, end: date, counted: bool = True):
+    """The activities the period counts (or, ``counted`` False, those it leaves out)."""
+    condition = and_(Activity.start_date.between(start, end), Activity.status.in_(HELD), OWN)
+    return select(Activity.id).where(condition if counted else not_(condition))
 
 
 def _sizes(start: date, end: date) -> _Sizes:
@@ -225,6 +225,17 @@ def _sizes(start: date, end: date) -> _Sizes:
     return _Sizes(inside=int(row[1]), outside=int(row[0]) - int(row[1]))
 
 
+def _everything(state_id: int | None):
+    """The follow-ups of every recommendation in force (of ``state_id`` when given) by
+    status, as kept on write (per state, over every theme): rows of status and n."""
+    everything = select(FollowUpTally.status.label("status"), FollowUpTally.n.label("n")).where(
+        FollowUpTally.theme == EVERY_THEME
+    )
+    if state_id:
+        everything = everything.where(FollowUpTally.state_id == state_id)
+    return everything
+
+
 def _recommendation_counts(
     start: date, end: date, state_id: int | None, sizes: _Sizes, outside: bool | None = None
 ) -> RecommendationCounts:
@@ -233,12 +244,9 @@ def _recommendation_counts(
     default whichever are fewer."""
     if outside is None:
         outside = sizes.outside < sizes.inside
-    counted = _counted_activities(start, end)
-    side = (
-        Recommendation.activity_id.not_in(counted)
-        if outside
-        else (Recommendation.activity_id.in_(counted))
-    )
+    # Each side read from its activities, through the index of their recommendations (NOT
+    # IN the counted ones would read every recommendation to find the few left out).
+    side = Recommendation.activity_id.in_(_counted_activities(start, end, not outside))
     in_force = Recommendation.withdrawn_at.is_(None)
     if state_id:
         # A focal point's: their state's follow-up of each recommendation.
@@ -258,16 +266,14 @@ def _recommendation_counts(
             .where(in_force, side)
             .group_by(status)
         )
-    if outside:
-        # Every recommendation in force (the figures kept per state, over every theme),
-        # less those the period leaves out: one query.
-        everything = select(FollowUpTally.status.label("status"), FollowUpTally.n.label("n")).where(
-            FollowUpTally.theme == EVERY_THEME
-        )
-        if state_id:
-            everything = everything.where(FollowUpTally.state_id == state_id)
+    if outside and not sizes.outside:
+        # The period holds every recommendation in force (every year, the default).
+        every = _everything(state_id).subquery()
+        status_counts = select(every.c.status, func.sum(every.c.n)).group_by(every.c.status)
+    elif outside:
+        # Every recommendation in force, less those the period leaves out: one query.
         left_out = side_counts.subquery()
-        both = union_all(everything, select(left_out.c.status, -left_out.c.n)).subquery()
+        both = union_all(_everything(state_id), select(left_out.c.status, -left_out.c.n)).subquery()
         status_counts = select(both.c.status, func.sum(both.c.n)).group_by(both.c.status)
     else:
         status_counts = side_counts

@@ -266,7 +266,8 @@ class TestTotalsAndChoices:
         login_as(people["observer"])
         with count_queries() as after_write:
             after = client.get(target).text
-        assert after_write.count == warm.count
+        # The same few queries as warm: the change counters in one, no total nor choice.
+        assert after_write.count == warm.count <= 7, [q[:60] for q in after_write.statements]
         for choices in ('<select name="year"', '<select name="activity"'):
             assert (
                 after.split(choices)[1].split("</select>")[0]

@@ -381,23 +381,44 @@ class TestKeptRecommendationCounts:
                     assert counts.by_status == expected, (state_id, outside)
                     assert counts.total == sizes.inside
 
+    @pytest.mark.parametrize(
+        "inside,left_out,read",
+        [
+            # Every recommendation in force in the period: the figures kept over them all.
+            (1, 0, {"follow_up_tallies"}),
+            # Fewer left out: those figures less the left-out recommendations' own.
+            (3, 1, {"follow_up_tallies", "recommendation_tallies"}),
+            # Fewer in the period: the period's recommendations' own figures.
+            (1, 2, {"recommendation_tallies"}),
+        ],
+    )
     def test_a_status_update_leaves_the_number_kept(
-        self, app, client, people, login_as, factory, count_queries
+        self, app, client, people, login_as, factory, count_queries, inside, left_out, read
     ):
-        activity = factory.activity(start=date(2018, 3, 1), status=Status.HELD)
-        recommendation = factory.recommendation(activity.id, states=("Kenya",))
+        held = factory.activity(start=date(2018, 3, 1), status=Status.HELD)
+        before = factory.activity(start=date(2012, 3, 1), status=Status.HELD)
+        made = [factory.recommendation(held.id, states=("Kenya",)) for _ in range(inside)]
+        for _ in range(left_out):
+            factory.recommendation(before.id, states=("Kenya",))
         login_as(people["secretariat"])
         page = "/reports/statistics?from=2015-11-01&to=2020-03-31"
         assert "In progress" not in client.get(page).text
         login_as(people["fp_a"])
-        follow_up = factory.follow_up_of(recommendation, "Kenya")
+        follow_up = factory.follow_up_of(made[0], "Kenya")
         data = {"version": follow_up.version, "status": "in_progress", "narrative": "Met."}
         assert client.post(f"/follow-ups/{follow_up.id}", data=data).status_code == 302
         login_as(people["secretariat"])
         with count_queries() as after_write:
-            html = client.get(page).text
-        assert "In progress" in html
+            assert "In progress" in client.get(page).text
         said = after_write.statements
         assert not any("count(recommendations.id)" in q for q in said)
-        assert sum("recommendation_tallies" in q for q in said) == 1
+        tallies_read = [q for q in said if "_tallies" in q]
+        assert len(tallies_read) == 1
+        assert {
+            t for t in ("follow_up_tallies", "recommendation_tallies") if t in tallies_read[0]
+        } == read
         assert after_write.count <= 12
+        with app.app_context():
+            counts = queries.recommendation_counts(date(2015, 11, 1), date(2020, 3, 31))
+        expected = {"Not started": inside - 1, "In progress": 1}
+        assert counts == RecommendationCounts(inside, {k: n for k, n in expected.items() if n})
