@@ -4,8 +4,11 @@ filters.
 The list is read newest meeting first on one index (``ix_recommendations_list_order``,
 over the ``meeting_date`` kept on each recommendation), a page at a time by the last
 row's key (``core.paging``). Its total and the choices of its filters (years, latest
-activities) are kept until the recommendations or their follow-ups change
-(``_kept``), not counted on every request.
+activities) are kept (``_kept``), each until a table it is read from changes: the years
+until a recommendation changes, the activities also until an activity does, and a total
+until the recommendations (and their themes, or their follow-ups, when the filters read
+them) change. A focal point's status update therefore leaves the years, the activities
+and every total not narrowed by follow-ups as they were.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from kpplan.recommendations.models import (
     FollowUpStatus,
     Recommendation,
     RecommendationTheme,
-    StatusUpdate,
 )
 from kpplan.recommendations.queries import Scope, overdue
 from kpplan.recommendations.search import words_condition
@@ -42,14 +44,31 @@ ORDER = (
     Key(Recommendation.number),
 )
 
-# What the list's totals and choices are read from: a change to any of them (or any
-# change through kpplan, which writes the audit trail) gives them a new change stamp.
-_READ_FROM = cache.watch(Recommendation, FollowUp, StatusUpdate, Activity)
+# What the list's totals and choices are read from, each kept until its own tables change
+# (their change counters): the years read the recommendations (their meeting dates), the
+# activities also the activities' titles and dates, a total the recommendations and, as
+# its filters ask, their themes and their follow-ups.
+_YEARS_READ = cache.watch(Recommendation)
+_ACTIVITIES_READ = cache.watch(Recommendation, Activity)
+_THEMES_READ = cache.watch(RecommendationTheme)
+_FOLLOW_UPS_READ = cache.watch(FollowUp)
 
 
-def _kept(name: str, args: tuple, compute: Callable[[], T]) -> T:
-    """``compute()``, kept until the recommendations or their follow-ups change."""
-    return cache.memoised(f"recommendation-list:{name}", args, _READ_FROM, compute)
+def _kept(name: str, args: tuple, read: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, kept until one of the tables of ``read`` changes."""
+    return cache.memoised(f"recommendation-list:{name}", args, read, compute)
+
+
+def _count_reads(filters: Filters, scope: Scope) -> tuple:
+    """The tables the total of ``filters`` is read from: a status update (which changes
+    a follow-up, not a recommendation) leaves a total not narrowed by follow-ups alone.
+    The words are read from the full-text index, kept in step with the recommendations."""
+    read = _YEARS_READ
+    if filters.theme:
+        read += _THEMES_READ
+    if _narrowed_by_follow_ups(filters, scope):
+        read += _FOLLOW_UPS_READ
+    return read
 
 
 @dataclass(frozen=True)
@@ -143,7 +162,12 @@ def count_found(filters: Filters, scope: Scope, today: date) -> int:
         return db.session.scalar(select(func.count()).select_from(found.subquery()))
 
     # "Overdue" moves with the day: the day is part of what the total is kept for.
-    return _kept("count", (filters, scope, today if filters.overdue else None), count)
+    return _kept(
+        "count",
+        (filters, scope, today if filters.overdue else None),
+        _count_reads(filters, scope),
+        count,
+    )
 
 
 def recommendations_page(
@@ -166,6 +190,8 @@ def recommendations_page(
         joinedload(Recommendation.activity).load_only(Activity.title),
         selectinload(Recommendation.themes),
     )
+    # The change counters of everything the page keeps, read in one query for the request.
+    cache.change_stamp(*_ACTIVITIES_READ, *_THEMES_READ, *_FOLLOW_UPS_READ)
     total = count_found(filters, scope, today)
     beyond = _counted_up_to(filters, scope) and total > COUNT_UP_TO
     page = keyset_page(query, ORDER, cursor, per_page, total=None if beyond else total)
@@ -195,12 +221,17 @@ def recommendation_years() -> list[int]:
     """The years of the meetings that made recommendations, latest first (kept)."""
 
     def years() -> list[int]:
+        # Each end in its own subquery: the database reads it at one end of the list's
+        # index (min and max in one select read the whole table on SQLite).
         first, last = db.session.execute(
-            select(func.min(Recommendation.meeting_date), func.max(Recommendation.meeting_date))
+            select(
+                select(func.min(Recommendation.meeting_date)).scalar_subquery(),
+                select(func.max(Recommendation.meeting_date)).scalar_subquery(),
+            )
         ).one()
         return [] if first is None else list(range(last.year, first.year - 1, -1))
 
-    return _kept("years", (), years)
+    return _kept("years", (), _YEARS_READ, years)
 
 
 def activities_with_recommendations(chosen: int | None = None, limit: int = 150) -> list:
@@ -223,7 +254,7 @@ def activities_with_recommendations(chosen: int | None = None, limit: int = 150)
         ).all()
 
     columns = (Activity.id, Activity.title, Activity.start_date)
-    rows = list(_kept("activities", (limit,), latest))
+    rows = list(_kept("activities", (limit,), _ACTIVITIES_READ, latest))
     if chosen and all(row.id != chosen for row in rows):
         rows += db.session.execute(select(*columns).where(Activity.id == chosen)).all()
     return rows

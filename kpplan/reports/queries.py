@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, not_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from kpplan.chair.models import Chairmanship
@@ -18,7 +18,7 @@ from kpplan.meetings.models import Activity, ActivityOrganisation, Status
 from kpplan.meetings.queries import LIST_OPTIONS, ArchiveFilters, archive_select
 from kpplan.participants.queries import counted_lists
 from kpplan.recommendations.models import FollowUp, FollowUpStatus, Recommendation, StatusUpdate
-from kpplan.recommendations.tallies import RecommendationTally
+from kpplan.recommendations.tallies import EVERY_THEME, FollowUpTally, RecommendationTally
 
 # Only what happened counts: an activity held, or held and closed with its outcome.
 HELD = (Status.HELD, Status.CLOSED)
@@ -170,8 +170,19 @@ def other_process_activities(start: date, end: date) -> list[OtherProcessActivit
     return [OtherProcessActivity(*row) for row in rows]
 
 
-# What the recommendation counts read: kept in memory until one of these changes.
+# What the recommendations' figures read: their number (which recommendations a period
+# holds) is kept until a recommendation or an activity changes; their follow-ups by status
+# also until a follow-up does (read from the figures kept on write).
+_SIZES_READ = watch(Recommendation, Activity)
 _COUNTS_READ = watch(FollowUp, StatusUpdate, Recommendation, Activity)
+
+
+@dataclass(frozen=True)
+class _Sizes:
+    """How many recommendations in force a period holds, and how many it leaves out."""
+
+    inside: int
+    outside: int
 
 
 def recommendation_counts(
@@ -181,41 +192,94 @@ def recommendation_counts(
     closed, started from ``start`` to ``end``), withdrawn ones left out; and their
     addressees' follow-ups by status (status label → count) — only the follow-ups of
     ``state_id`` when given: a focal point's figures never count another state's (a period
-    narrowed to one recommendation would show that state's status). Two grouped queries (every
-    addressee's from the figures kept per recommendation), kept until the data changes."""
+    narrowed to one recommendation would show that state's status).
+
+    Their number is kept until a recommendation or an activity changes (a status update
+    leaves it); the follow-ups by status until a follow-up changes too, each added up in one
+    query over the smaller side: the period's recommendations, or, when the period holds
+    most of them (the default, every year), the figures kept over every recommendation in
+    force less those of the few the period leaves out."""
+    sizes = memoised("recommendation_sizes", (start, end), _SIZES_READ, lambda: _sizes(start, end))
     return memoised(
         "recommendation_counts",
         (start, end, state_id),
         _COUNTS_READ,
-        lambda: _recommendation_counts(start, end, state_id),
+        lambda: _recommendation_counts(start, end, state_id, sizes),
     )
 
 
-def _recommendation_counts(start: date, end: date, state_id: int | None) -> RecommendationCounts:
-    counted = select(Activity.id).where(
-        Activity.start_date.between(start, end), Activity.status.in_(HELD), OWN
+def _counted_activities(start: date, end: date, counted: bool = True):
+    """The activities the period counts (or, ``counted`` False, those it leaves out)."""
+    condition = and_(Activity.start_date.between(start, end), Activity.status.in_(HELD), OWN)
+    return select(Activity.id).where(condition if counted else not_(condition))
+
+
+def _sizes(start: date, end: date) -> _Sizes:
+    inside = Recommendation.activity_id.in_(_counted_activities(start, end))
+    row = db.session.execute(
+        select(
+            func.count(Recommendation.id),
+            func.coalesce(func.sum(case((inside, 1), else_=0)), 0),
+        ).where(Recommendation.withdrawn_at.is_(None))
+    ).one()
+    return _Sizes(inside=int(row[1]), outside=int(row[0]) - int(row[1]))
+
+
+def _everything(state_id: int | None):
+    """The follow-ups of every recommendation in force (of ``state_id`` when given) by
+    status, as kept on write (per state, over every theme): rows of status and n."""
+    everything = select(FollowUpTally.status.label("status"), FollowUpTally.n.label("n")).where(
+        FollowUpTally.theme == EVERY_THEME
     )
-    in_period = (Recommendation.activity_id.in_(counted), Recommendation.withdrawn_at.is_(None))
-    total = db.session.scalar(select(func.count(Recommendation.id)).where(*in_period))
+    if state_id:
+        everything = everything.where(FollowUpTally.state_id == state_id)
+    return everything
+
+
+def _recommendation_counts(
+    start: date, end: date, state_id: int | None, sizes: _Sizes, outside: bool | None = None
+) -> RecommendationCounts:
+    """``outside``: add up the recommendations the period leaves out (and take them from
+    the kept figures over every recommendation in force) rather than those it holds; by
+    default whichever are fewer."""
+    if outside is None:
+        outside = sizes.outside < sizes.inside
+    # Each side read from its activities, through the index of their recommendations (NOT
+    # IN the counted ones would read every recommendation to find the few left out).
+    side = Recommendation.activity_id.in_(_counted_activities(start, end, not outside))
+    in_force = Recommendation.withdrawn_at.is_(None)
     if state_id:
         # A focal point's: their state's follow-up of each recommendation.
-        status_counts = (
-            select(FollowUp.status, func.count(FollowUp.id))
+        status, n = FollowUp.status, func.count(FollowUp.id)
+        side_counts = (
+            select(status.label("status"), n.label("n"))
             .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
-            .where(*in_period, FollowUp.state_id == state_id)
-            .group_by(FollowUp.status)
+            .where(in_force, side, FollowUp.state_id == state_id)
+            .group_by(status)
         )
     else:
         # Every addressee's: from the figures kept per recommendation.
-        status_counts = (
-            select(RecommendationTally.status, func.sum(RecommendationTally.n))
+        status, n = RecommendationTally.status, func.sum(RecommendationTally.n)
+        side_counts = (
+            select(status.label("status"), n.label("n"))
             .join(Recommendation, RecommendationTally.recommendation_id == Recommendation.id)
-            .where(*in_period)
-            .group_by(RecommendationTally.status)
+            .where(in_force, side)
+            .group_by(status)
         )
+    if outside and not sizes.outside:
+        # The period holds every recommendation in force (every year, the default).
+        every = _everything(state_id).subquery()
+        status_counts = select(every.c.status, func.sum(every.c.n)).group_by(every.c.status)
+    elif outside:
+        # Every recommendation in force, less those the period leaves out: one query.
+        left_out = side_counts.subquery()
+        both = union_all(_everything(state_id), select(left_out.c.status, -left_out.c.n)).subquery()
+        status_counts = select(both.c.status, func.sum(both.c.n)).group_by(both.c.status)
+    else:
+        status_counts = side_counts
     rows = {getattr(k, "value", k): int(n or 0) for k, n in db.session.execute(status_counts)}
     by_status = {s.label: rows[s.value] for s in FollowUpStatus if rows.get(s.value)}
-    return RecommendationCounts(total or 0, by_status, state_id)
+    return RecommendationCounts(sizes.inside, by_status, state_id)
 
 
 def statistics(start: date, end: date, state_id: int | None = None) -> Statistics:

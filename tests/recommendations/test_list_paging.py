@@ -232,6 +232,71 @@ class TestTotalsAndChoices:
         assert '<option value="2031"' in html and "Roundtable in Dakar" in html
         assert f"{len(recorded) + 1} in all" in html
 
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/recommendations/",
+            "/recommendations/?theme=RD3&year=2023",
+            "/recommendations/?q=cooperation",
+            "/recommendations/?show=all&activity={activity}",
+        ],
+    )
+    def test_a_status_update_leaves_what_it_does_not_change(
+        self, app, client, people, login_as, factory, recorded, count_queries, url
+    ):
+        """A focal point's status update changes a follow-up, not the recommendations:
+        the years, the activities and a total not narrowed by follow-ups stay kept (the
+        page asks no more than when warm), and are still right."""
+        target = url.format(activity=recorded[0].activity_id)
+        login_as(people["observer"])
+        client.get(target)
+        with count_queries() as warm:
+            before = client.get(target).text
+        login_as(people["fp_a"])
+        follow_up = factory.follow_up_of(recorded[0], STATE_A)
+        posted = client.post(
+            f"/follow-ups/{follow_up.id}",
+            data={
+                "version": follow_up.version,
+                "status": "in_progress",
+                "narrative": "The working group met again.",
+            },
+        )
+        assert posted.status_code == 302
+        login_as(people["observer"])
+        with count_queries() as after_write:
+            after = client.get(target).text
+        # The same few queries as warm: the change counters in one, no total nor choice.
+        assert after_write.count == warm.count <= 7, [q[:60] for q in after_write.statements]
+        for choices in ('<select name="year"', '<select name="activity"'):
+            assert (
+                after.split(choices)[1].split("</select>")[0]
+                == (before.split(choices)[1].split("</select>")[0])
+            )
+        assert re.findall(r"\d+ in all|No recommendation matches", after) == re.findall(
+            r"\d+ in all|No recommendation matches", before
+        )
+
+    def test_a_status_update_counts_a_total_narrowed_by_follow_ups_again(
+        self, client, people, login_as, factory, recorded, count_queries
+    ):
+        login_as(people["observer"])
+        target = "/recommendations/?status=in_progress"
+        client.get(target)
+        login_as(people["fp_a"])
+        follow_up = factory.follow_up_of(recorded[0], STATE_A)
+        data = {"version": follow_up.version, "status": "in_progress", "narrative": "Met."}
+        assert client.post(f"/follow-ups/{follow_up.id}", data=data).status_code == 302
+        login_as(people["observer"])
+        with count_queries() as after_write:
+            html = client.get(target).text
+        # The total is counted again (a row now shows); the years and the activities are not.
+        said = after_write.statements
+        assert sum("SELECT count(*)" in q for q in said) == 1
+        assert not any("min(recommendations.meeting_date)" in q for q in said)
+        assert not any("FROM activities JOIN" in q for q in said)
+        assert "1 in all" in html
+
 
 @pytest.mark.parametrize(
     "role,url",

@@ -282,3 +282,143 @@ class TestSentence:
             summary.sentence(stats)
             == "Between January 2021 and December 2021, 4 Webinars were held."
         )
+
+
+class TestKeptRecommendationCounts:
+    """The recommendations' figures of a period, added up over the period's side or the
+    side it leaves out (less the figures kept over every recommendation in force), match a
+    full count of the follow-ups after random changes; and a status update leaves the
+    period's number of recommendations kept."""
+
+    def test_both_sides_match_a_full_count_after_random_changes(self, app, factory, people):
+        import random
+
+        import sqlalchemy as sa
+
+        from kpplan.core.errors import DomainError
+        from kpplan.directory.models import Organisation, State, User
+        from kpplan.recommendations import follow_up_services, services
+        from kpplan.recommendations.models import FollowUp, FollowUpStatus, Recommendation
+
+        rng = random.Random(7)
+        names = ("Kenya", "Italy", "Egypt", "France", "Niger")
+        held_in = factory.activity(start=date(2018, 3, 1), status=Status.HELD)
+        held_before = factory.activity(start=date(2012, 3, 1), status=Status.HELD)
+        cancelled_in = factory.activity(start=date(2019, 3, 1), status=Status.CANCELLED)
+        start, end = date(2015, 11, 1), date(2020, 3, 31)
+        with app.app_context():
+            actor = db.session.get(User, people["secretariat"].id)
+            activities = [
+                db.session.get(Activity, a.id) for a in (held_in, held_before, cancelled_in)
+            ]
+            states = db.session.scalars(
+                sa.select(State).where(State.name.in_(names)).order_by(State.name)
+            ).all()
+            organisation = db.session.get(Organisation, factory.organisation("Agency").id)
+            for _ in range(90):
+                move = rng.choice(["record", "record", "post", "post", "post", "withdraw"])
+                recommendations = db.session.scalars(
+                    sa.select(Recommendation).order_by(Recommendation.id)
+                ).all()
+                try:
+                    if move == "record" or not recommendations:
+                        draft = services.Draft(
+                            text=f"Strengthen cooperation {rng.randrange(10**6)}.",
+                            target_date=date(2027, 12, 31),
+                            themes=[],
+                            states=rng.sample(states, rng.randrange(1, len(states))),
+                            organisations=[organisation] if rng.random() < 0.5 else [],
+                            for_secretariat=rng.random() < 0.3,
+                        )
+                        services.record_recommendations(actor, rng.choice(activities), [draft])
+                    elif move == "withdraw":
+                        target = rng.choice(recommendations)
+                        services.withdraw(actor, target, target.version, "Overtaken by events.")
+                    else:
+                        follow_ups = db.session.scalars(
+                            sa.select(FollowUp).order_by(FollowUp.id)
+                        ).all()
+                        follow_up = rng.choice(follow_ups)
+                        follow_up_services.post_update(
+                            actor,
+                            follow_up,
+                            follow_up.version,
+                            status=rng.choice(list(FollowUpStatus)),
+                            narrative="Working group set up.",
+                            reason="Covered by a regional mechanism.",
+                            today=date(2026, 6, 1),
+                        )
+                except DomainError:
+                    db.session.rollback()
+                else:
+                    db.session.commit()
+
+            def full_count(state_id):
+                query = (
+                    sa.select(FollowUp.status, sa.func.count(FollowUp.id))
+                    .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
+                    .join(Activity, Recommendation.activity_id == Activity.id)
+                    .where(
+                        Recommendation.withdrawn_at.is_(None),
+                        Activity.start_date.between(start, end),
+                        Activity.status.in_(queries.HELD),
+                    )
+                    .group_by(FollowUp.status)
+                )
+                if state_id:
+                    query = query.where(FollowUp.state_id == state_id)
+                return {s.label: n for s, n in db.session.execute(query) if n}
+
+            sizes = queries._sizes(start, end)
+            in_force = sa.select(sa.func.count()).where(Recommendation.withdrawn_at.is_(None))
+            assert sizes.inside and sizes.outside
+            assert sizes.inside + sizes.outside == db.session.scalar(in_force)
+            for state_id in (None, states[0].id):
+                expected = full_count(state_id)
+                assert expected
+                for outside in (False, True):
+                    counts = queries._recommendation_counts(start, end, state_id, sizes, outside)
+                    assert counts.by_status == expected, (state_id, outside)
+                    assert counts.total == sizes.inside
+
+    @pytest.mark.parametrize(
+        "inside,left_out,read",
+        [
+            # Every recommendation in force in the period: the figures kept over them all.
+            (1, 0, {"follow_up_tallies"}),
+            # Fewer left out: those figures less the left-out recommendations' own.
+            (3, 1, {"follow_up_tallies", "recommendation_tallies"}),
+            # Fewer in the period: the period's recommendations' own figures.
+            (1, 2, {"recommendation_tallies"}),
+        ],
+    )
+    def test_a_status_update_leaves_the_number_kept(
+        self, app, client, people, login_as, factory, count_queries, inside, left_out, read
+    ):
+        held = factory.activity(start=date(2018, 3, 1), status=Status.HELD)
+        before = factory.activity(start=date(2012, 3, 1), status=Status.HELD)
+        made = [factory.recommendation(held.id, states=("Kenya",)) for _ in range(inside)]
+        for _ in range(left_out):
+            factory.recommendation(before.id, states=("Kenya",))
+        login_as(people["secretariat"])
+        page = "/reports/statistics?from=2015-11-01&to=2020-03-31"
+        assert "In progress" not in client.get(page).text
+        login_as(people["fp_a"])
+        follow_up = factory.follow_up_of(made[0], "Kenya")
+        data = {"version": follow_up.version, "status": "in_progress", "narrative": "Met."}
+        assert client.post(f"/follow-ups/{follow_up.id}", data=data).status_code == 302
+        login_as(people["secretariat"])
+        with count_queries() as after_write:
+            assert "In progress" in client.get(page).text
+        said = after_write.statements
+        assert not any("count(recommendations.id)" in q for q in said)
+        tallies_read = [q for q in said if "_tallies" in q]
+        assert len(tallies_read) == 1
+        assert {
+            t for t in ("follow_up_tallies", "recommendation_tallies") if t in tallies_read[0]
+        } == read
+        assert after_write.count <= 12
+        with app.app_context():
+            counts = queries.recommendation_counts(date(2015, 11, 1), date(2020, 3, 31))
+        expected = {"Not started": inside - 1, "In progress": 1}
+        assert counts == RecommendationCounts(inside, {k: n for k, n in expected.items() if n})
