@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from kpplan import permissions
 from kpplan.audit import queries
 from kpplan.audit.sentences import describe
+from kpplan.core.kept_pages import kept_page
 from kpplan.core.requests import int_arg
 
 bp = Blueprint("audit", __name__)
@@ -13,6 +14,7 @@ bp = Blueprint("audit", __name__)
 
 @bp.route("/history/")
 @login_required
+@kept_page
 def history():
     permissions.require(permissions.can_view_history(current_user))
     object_type = request.args.get("type", "")[:40] or None

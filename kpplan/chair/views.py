@@ -24,6 +24,7 @@ from kpplan.core.cache import stamp_every_page_with
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.core.kept_pages import kept_page
 from kpplan.core.requests import acting_user, save_form
 from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
@@ -68,6 +69,7 @@ def chair_of_activity(activity: Activity):
 
 
 @bp.route("/")
+@kept_page
 def chairmanships():
     found = queries.chairmanships()
     return render_template(
@@ -80,6 +82,7 @@ def chairmanships():
 
 
 @bp.route("/<int:chairmanship_id>")
+@kept_page
 def chairmanship(chairmanship_id: int):
     found = queries.chairmanship_page(chairmanship_id)
     if found is None:
@@ -207,6 +210,7 @@ def new_item(work_plan_id: int):
 
 
 @bp.route("/items/<int:item_id>")
+@kept_page
 def item(item_id: int):
     found = _item_or_404(item_id)
     editable = permissions.can_edit_work_plan(current_user, found.work_plan.chairmanship)

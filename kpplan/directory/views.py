@@ -34,6 +34,7 @@ def signed_in_only():
 
 
 @bp.route("/states/")
+@kept_page
 def states():
     region = enum_arg(Region, "region")
     rows = queries.states_with_focal_points(region=region)
@@ -47,6 +48,7 @@ def states():
 
 
 @bp.route("/states/<int:state_id>")
+@kept_page
 def state(state_id: int):
     state = queries.state_page(state_id)
     if state is None:
@@ -151,6 +153,7 @@ def edit_organisation(organisation_id: int):
 
 
 @bp.route("/users/")
+@kept_page
 def users():
     permissions.require(permissions.can_manage_users(current_user))
     role = enum_arg(Role, "role")
@@ -203,6 +206,7 @@ def new_user():
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@kept_page
 def user(user_id: int):
     permissions.require(permissions.can_manage_users(current_user))
     target = queries.user_with_state(user_id)

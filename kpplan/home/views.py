@@ -9,6 +9,7 @@ from sqlalchemy import text
 from kpplan import permissions
 from kpplan.core.clock import today
 from kpplan.core.extensions import db
+from kpplan.core.kept_pages import kept_page
 from kpplan.directory import queries as directory_queries
 from kpplan.recommendations import deadlines, follow_up_queries
 from kpplan.recommendations import queries as recommendation_queries
@@ -18,6 +19,7 @@ bp = Blueprint("home", __name__)
 
 @bp.route("/")
 @login_required
+@kept_page
 def home():
     counts = directory_queries.directory_counts()
     missing = (

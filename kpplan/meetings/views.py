@@ -24,6 +24,7 @@ from kpplan.core import cache, files
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.core.kept_pages import kept_page
 from kpplan.core.requests import acting_user, enum_arg, int_arg, page_arg, save_form
 from kpplan.directory import queries as directory_queries
 from kpplan.directory.models import User
@@ -74,6 +75,7 @@ def _warn_overlaps(activity: Activity) -> None:
 
 
 @bp.route("/")
+@kept_page
 def upcoming():
     day, page, per_page = today(), page_arg(), current_app.config["PAGE_SIZE"]
 
@@ -104,6 +106,7 @@ def archive_filters() -> queries.ArchiveFilters:
 
 
 @bp.route("/archive")
+@kept_page
 def archive():
     filters = archive_filters()
     page = queries.archive_page(
@@ -122,6 +125,7 @@ def archive():
 
 
 @bp.route("/calendar")
+@kept_page
 def month():
     """A month of activities; ``?month=2026-07``, this month by default."""
     try:
@@ -134,6 +138,7 @@ def month():
 
 
 @bp.route("/hosting")
+@kept_page
 def hosting():
     """Who hosted what, year by year, and who hosts the coming activities.
 
@@ -219,6 +224,7 @@ def _kind(value: str) -> ActivityKind | None:
 
 
 @bp.route("/<int:activity_id>")
+@kept_page
 def activity(activity_id: int):
     found = _activity_page_or_404(activity_id)
     # An activity's own history is for everyone who sees the activity.

@@ -25,6 +25,7 @@ from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.core.forms import attach_error, read_spreadsheet_upload
+from kpplan.core.kept_pages import kept_page
 from kpplan.core.requests import acting_user, save_form
 from kpplan.meetings.models import Activity
 from kpplan.participants import exports, imports, invitation_lists, queries
@@ -60,6 +61,7 @@ def _warn_unreachable(invitation_list: InvitationList) -> None:
 
 
 @bp.route("/participants")
+@kept_page
 def overview(activity_id: int):
     """The activity's invitations: everyone reads the answers in figures; the staff see and
     decide on every delegate; a focal point finds their own delegation."""

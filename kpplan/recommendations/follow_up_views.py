@@ -77,6 +77,7 @@ def export_follow_ups(fmt: str):
 
 
 @bp.route("/follow-ups/validation")
+@kept_page
 def validation_queue():
     permissions.require(permissions.can_record_recommendations(current_user))
     return render_template(
@@ -111,6 +112,7 @@ def _checked(form: UpdateForm, found: FollowUp) -> bool:
 
 
 @bp.route("/follow-ups/<int:follow_up_id>", methods=["GET", "POST"])
+@kept_page
 def follow_up(follow_up_id: int):
     found = _visible_follow_up_or_404(follow_up_id)
     may_update = permissions.can_update_follow_up(current_user, found)

@@ -30,6 +30,7 @@ from kpplan.core.clock import today
 from kpplan.core.errors import DomainError, StaleEdit
 from kpplan.core.extensions import db
 from kpplan.core.forms import attach_error
+from kpplan.core.kept_pages import kept_page
 from kpplan.core.links import row_link
 from kpplan.core.requests import acting_user, enum_arg, int_arg, save_form
 from kpplan.directory import queries as directory_queries
@@ -103,6 +104,7 @@ def _filters() -> lists.Filters:
 
 
 @bp.route("/recommendations/")
+@kept_page
 def index():
     filters = _filters()
     page, page_figures = lists.recommendations_page(
@@ -142,6 +144,7 @@ _SHARES_READ = watch(FollowUp, Recommendation, RecommendationTheme, State)
 
 
 @bp.route("/recommendations/shares")
+@kept_page
 def shares():
     etag = page_etag(*_SHARES_READ)
     if etag and (answer := unchanged(etag)) is not None:
@@ -160,6 +163,7 @@ def shares():
 
 
 @bp.route("/recommendations/<int:recommendation_id>")
+@kept_page
 def recommendation(recommendation_id: int):
     found = queries.recommendation_page(recommendation_id)
     if found is None:
@@ -263,6 +267,7 @@ def withdraw(recommendation_id: int):
 
 
 @bp.route("/activities/<int:activity_id>/recommendations")
+@kept_page
 def activity_matrix(activity_id: int):
     activity = db.get_or_404(Activity, activity_id)
     return render_template(

@@ -11,6 +11,7 @@ from kpplan.chair.models import Chairmanship
 from kpplan.core.cache import memoised, page_etag, unchanged, watch, with_etag
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
+from kpplan.core.kept_pages import kept_page
 from kpplan.core.links import row_link
 from kpplan.core.spreadsheets import write_csv, write_xlsx
 from kpplan.directory.models import State
@@ -81,6 +82,7 @@ _STATISTICS_READ = watch(Activity, InvitationList, Recommendation, FollowUp, Sta
 
 
 @bp.route("/statistics")
+@kept_page
 def statistics():
     start, end, errors = _statistics_period()
     etag = None if errors else page_etag(*_STATISTICS_READ)
@@ -111,6 +113,7 @@ def statistics_csv():
 
 
 @bp.route("/timeline")
+@kept_page
 def timeline_page():
     first, last = queries.activity_span()
     this_year = today().year

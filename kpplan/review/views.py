@@ -12,6 +12,7 @@ from kpplan.chair.models import Chairmanship
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.core.kept_pages import kept_page
 from kpplan.core.requests import acting_user, int_arg
 from kpplan.core.spreadsheets import write_csv, write_workbook
 from kpplan.meetings.kinds import ActivityKind
@@ -82,6 +83,7 @@ def _review(chairmanship_id: int, overdue_limit: int = queries.OVERDUE_SHOWN):
 
 
 @bp.route("/chair/<int:chairmanship_id>/review")
+@kept_page
 def dashboard(chairmanship_id: int):
     review = _review(chairmanship_id)
     return render_template(
@@ -128,6 +130,7 @@ def dashboard_csv(chairmanship_id: int, section: str):
 
 
 @bp.route("/chair/<int:chairmanship_id>/handover")
+@kept_page
 def handover(chairmanship_id: int):
     chairmanship = _chairmanship_or_404(chairmanship_id)
     shown = handover_queries.PAGE_ROWS
@@ -179,6 +182,7 @@ def take_snapshot(activity_id: int):
 
 
 @bp.route("/chair/snapshots/<int:snapshot_id>")
+@kept_page
 def snapshot(snapshot_id: int):
     found = snapshots.snapshot_page(snapshot_id)
     if found is None:
