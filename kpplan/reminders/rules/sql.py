@@ -120,7 +120,7 @@ def late_crossed(today: date, since: date | None, due_date, every: int) -> list:
         return []
     return [
         or_(
-            due_date >= day(since),
+            due_date >= since,
             (days_since(day(today), due_date) - 1) // every
             != (days_since(day(since), due_date) - 1) // every,
         )
