@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -175,8 +175,12 @@ def plan(
             report.skipped.append(key)
             continue
         batch: list[PlannedReminder] = []
+        given = settings[key]
+        mark = marks.get(key)
+        if key in on_record and mark.inputs == inputs and mark.day < local_now.date():
+            given = replace(given, since=mark.day)
         try:
-            for planned in rule.find(db.session, local_now, settings[key]):
+            for planned in rule.find(db.session, local_now, given):
                 batch.append(planned)
                 if len(batch) >= PLAN_BATCH:
                     _insert(batch, now, run_id, preferences, report, local_now.date())

@@ -9,6 +9,7 @@ nothing for (``_found_anew`` asks each rule directly, ignoring the marks).
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -144,13 +145,43 @@ def test_a_setting_changed_is_seen_by_the_next_tick(app, factory, people, smtp):
 
 def test_a_new_day_is_seen_by_the_next_tick(app, factory, people, smtp):
     _everything_planned(app, factory, people)
-    # A day later nothing is new, but each marked rule looks again.
-    found, skipped = _tick_as_the_rules_say(app, NOW + timedelta(days=1))
-    assert skipped == []
-    # A week later the overdue ones come again, for their new week.
-    found, skipped = _tick_as_the_rules_say(app, NOW + timedelta(days=7))
-    assert found["follow_up_overdue"] > 0 and found["milestone_overdue"] > 0
-    assert sorted(run(app, NOW + timedelta(days=7)).skipped) == MARKED
+    # A day later each marked rule looks again, at what crossed its trigger since: the
+    # overdue ones' new weeks, the milestone due on 5 December coming within its days and
+    # then overdue, the follow-ups due on 20 December overdue, and their escalation.
+    crossed = dict.fromkeys(RULES, 0)
+    for days in range(1, 51):
+        found, skipped = _tick_as_the_rules_say(app, NOW + timedelta(days=days))
+        assert skipped == []
+        crossed = {key: crossed[key] + found[key] for key in found}
+    for key in ("follow_up_overdue", "follow_up_escalated", "milestone_overdue"):
+        assert crossed[key] > 0, key
+    # And again that day, nothing is new.
+    assert sorted(run(app, NOW + timedelta(days=50)).skipped) == MARKED
+
+
+def test_a_day_later_a_rule_looks_only_at_what_crossed_its_trigger(
+    app, factory, people, smtp, monkeypatch
+):
+    _everything_planned(app, factory, people)
+    seen = {}
+    for key in ("follow_up_due", "follow_up_overdue", "milestone_due"):
+        rule = RULES[key]
+
+        def find(session, now, settings, rule=rule):
+            seen[rule.key] = settings.since
+            return rule.find(session, now, settings)
+
+        monkeypatch.setitem(RULES, key, dataclasses.replace(rule, find=find))
+    run(app, NOW + timedelta(days=1))
+    # Given the day it last planned in full...
+    assert seen == dict.fromkeys(seen, date(2026, 12, 1))
+    # ... unless its inputs changed (here its days): then it looks at everything.
+    with app.app_context():
+        admin = db.session.scalar(sa.select(User).where(User.role == Role.ADMIN))
+        services.save_rule_setting(admin, "follow_up_due", True, 31)
+        db.session.commit()
+    run(app, NOW + timedelta(days=2))
+    assert seen["follow_up_due"] is None and seen["milestone_due"] is not None
 
 
 def test_a_follow_up_going_without_update_for_its_days_later_that_day_is_seen(

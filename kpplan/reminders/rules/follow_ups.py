@@ -32,6 +32,7 @@ from kpplan.reminders.rules.registry import PlannedReminder, RuleSettings, long_
 from kpplan.reminders.rules.sql import (
     iso_date,
     iso_day_of,
+    late_crossed,
     late_key,
     late_period,
     not_planned,
@@ -164,6 +165,12 @@ def _after(first, now: datetime, days: int) -> datetime | None:
     return min(first + timedelta(days=days), first.astimezone(now.tzinfo) + timedelta(days=days))
 
 
+def _after_day(due_date, since: date | None, days: int) -> list:
+    """``due_date`` (a date column) after ``days`` days from ``since``, if any: what a rule
+    triggered ``days`` days before a date finds anew after that day."""
+    return [] if since is None else [due_date > since + timedelta(days=days)]
+
+
 def _not_reminded(
     session: Session,
     rule_key: str,
@@ -283,7 +290,11 @@ def follow_up_due(
     for follow_up, user_ids in _not_reminded(
         session,
         "follow_up_due",
-        [FollowUp.is_due_soon(today, settings.days or 0)],
+        [
+            FollowUp.is_due_soon(today, settings.days or 0),
+            # Since the day it last looked, only those come within its days anew.
+            *_after_day(FollowUp.next_review_date, settings.since, settings.days or 0),
+        ],
         literal("due:") + iso_date(FollowUp.next_review_date),
     ):
         due = follow_up.next_review_date
@@ -329,7 +340,10 @@ def follow_up_overdue(
     today = now.date()
     every = max(settings.days or 7, 1)
     period = late_period(today, FollowUp.next_review_date, every)
-    for follow_up, user_ids in _not_reminded(session, "follow_up_overdue", _overdue(today), period):
+    crossed = late_crossed(today, settings.since, FollowUp.next_review_date, every)
+    for follow_up, user_ids in _not_reminded(
+        session, "follow_up_overdue", [*_overdue(today), *crossed], period
+    ):
         due = follow_up.next_review_date
         yield from _reminders(
             "follow_up_overdue",
@@ -364,7 +378,11 @@ def follow_up_escalated(
     found = _not_reminded(
         session,
         "follow_up_escalated",
-        [*_overdue(today), FollowUp.next_review_date <= today - timedelta(days=after)],
+        [
+            *_overdue(today),
+            FollowUp.next_review_date <= today - timedelta(days=after),
+            *_after_day(FollowUp.next_review_date, settings.since, -after),
+        ],
         literal("escalated:") + iso_date(FollowUp.next_review_date),
         staff_only=True,
     )

@@ -18,6 +18,7 @@ from kpplan.reminders.rules.recipients import secretariat_ids
 from kpplan.reminders.rules.registry import PlannedReminder, RuleSettings, long_date, rule
 from kpplan.reminders.rules.sql import (
     iso_date,
+    late_crossed,
     late_key,
     late_period,
     not_planned,
@@ -112,6 +113,12 @@ def milestone_due(
             Milestone.tracked.is_(True),
             Milestone.due_date >= today,
             Milestone.due_date <= horizon,
+            # Since the day it last looked, only those come within its days anew.
+            *(
+                [Milestone.due_date > settings.since + timedelta(days=settings.days or 0)]
+                if settings.since
+                else []
+            ),
         ],
         literal("due:") + iso_date(Milestone.due_date),
     ):
@@ -150,7 +157,11 @@ def milestone_overdue(
     for milestone, user_ids in _not_reminded(
         session,
         "milestone_overdue",
-        [Milestone.tracked.is_(True), Milestone.due_date < today],
+        [
+            Milestone.tracked.is_(True),
+            Milestone.due_date < today,
+            *late_crossed(today, settings.since, Milestone.due_date, every),
+        ],
         late_period(today, Milestone.due_date, every),
     ):
         late = (today - milestone.due_date).days

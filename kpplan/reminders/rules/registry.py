@@ -88,6 +88,10 @@ class RuleSettings:
 
     enabled: bool = True
     days: int | None = None
+    # Set by the tick when the rule planned in full on this earlier day with the same
+    # settings and nothing it reads has changed since: a day-triggered rule may then look
+    # only at what crossed its trigger after that day (None: look at everything).
+    since: date | None = None
 
 
 RuleFunction = Callable[[Session, datetime, RuleSettings], Iterable[PlannedReminder]]

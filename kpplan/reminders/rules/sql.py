@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Integer, Select, String, and_, cast, exists, literal
+from sqlalchemy import Integer, Select, String, and_, cast, exists, literal, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -110,6 +110,21 @@ def late_period(today: date, due_date, every: int) -> ColumnElement:
     day after ``due_date`` (a date column), then one every ``every`` days (as ``late_key``)."""
     late_by = days_since(day(today), due_date)
     return literal("late:") + iso_date(due_date) + literal(":") + text_of((late_by - 1) // every)
+
+
+def late_crossed(today: date, since: date | None, due_date, every: int) -> list:
+    """Of the overdue ``due_date`` (a date column), those whose ``late_period`` is another
+    today than on ``since`` (overdue since, or a new period begun): all when ``since`` is
+    None or ``every`` days or more ago."""
+    if since is None or (today - since).days >= every:
+        return []
+    return [
+        or_(
+            due_date >= since,
+            (days_since(day(today), due_date) - 1) // every
+            != (days_since(day(since), due_date) - 1) // every,
+        )
+    ]
 
 
 def late_key(today: date, due: date, every: int) -> str:
