@@ -129,23 +129,19 @@ def count_changes() -> None:
 
 
 def change_stamp(*models: Any) -> tuple:
-    """The change counters of ``models``' tables, read once per request."""
+    """The change counters of ``models``' tables, all read once per request."""
     names = tuple(m.__tablename__ for m in models)
     unwatched = [n for n in names if n not in _WATCHED]
     if unwatched:
         # Watched only from here, a table's changes would go uncounted in the workers that
         # have not yet read this figure, and they would keep it stale.
         raise RuntimeError(f"Call watch() at import time for the tables {unwatched}.")
-    stamps = g.setdefault("change_stamps", {})
-    missing = [n for n in names if n not in stamps]
-    if missing:
-        found = dict(
-            db.session.execute(
-                select(ChangeCounter.name, ChangeCounter.n).where(ChangeCounter.name.in_(missing))
-            ).all()
-        )
-        for name in missing:
-            stamps[name] = found.get(name, 0)
+    stamps = g.get("change_stamps")
+    if stamps is None:
+        # Every counter at once (a row per watched table): the figures of a page read
+        # those of different tables, and each would cost a query of its own.
+        found = dict(db.session.execute(select(ChangeCounter.name, ChangeCounter.n)).all())
+        stamps = g.change_stamps = {name: found.get(name, 0) for name in _WATCHED}
     return tuple(stamps[n] for n in names)
 
 
