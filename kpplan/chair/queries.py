@@ -65,19 +65,15 @@ def chairmanship_page(chairmanship_id: int) -> Chairmanship | None:
 def item_page(item_id: int) -> WorkPlanItem | None:
     """One work-plan item with its plan, chairmanship and states, and its delivering
     activities (a second query)."""
-    return (
-        db.session.scalars(
-            select(WorkPlanItem)
-            .where(WorkPlanItem.id == item_id)
-            .options(
-                joinedload(WorkPlanItem.work_plan)
-                .joinedload(WorkPlan.chairmanship)
-                .joinedload(Chairmanship.state),
-                *_ITEM_OPTIONS,
-            )
+    return db.session.scalar(
+        select(WorkPlanItem)
+        .where(WorkPlanItem.id == item_id)
+        .options(
+            joinedload(WorkPlanItem.work_plan)
+            .joinedload(WorkPlan.chairmanship)
+            .joinedload(Chairmanship.state),
+            *_ITEM_OPTIONS,
         )
-        .unique()
-        .one_or_none()
     )
 
 

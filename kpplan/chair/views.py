@@ -20,7 +20,7 @@ from kpplan.chair.forms import (
     WorkPlanItemForm,
 )
 from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem
-from kpplan.core.cache import stamp_every_page_with
+from kpplan.core.cache import memoised, stamp_every_page_with, watch
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
@@ -34,6 +34,7 @@ bp = Blueprint("chair", __name__, url_prefix="/chair")
 # The header of every page names the Chair (a state): pages answered with a 304 while
 # nothing changed (``core.cache.page_etag``) must change when either does.
 stamp_every_page_with(Chairmanship, State)
+_CHAIR_LINE_READS = watch(Chairmanship, State)
 
 
 @bp.before_request
@@ -44,13 +45,17 @@ def signed_in_only():
 
 @bp.app_template_global()
 def chair_line():
-    """The current and upcoming Chair for the header of every page: one query per request,
-    and none for a visitor who is not signed in."""
+    """The current and upcoming Chair for the header of every page, kept until the
+    chairmanships or the states change (or the day): no query of its own on a page that
+    reads the change counters anyway, and none for a visitor who is not signed in."""
     if not current_user.is_authenticated:
         return None
     if "chair_line" not in g:
         try:
-            g.chair_line = queries.chair_line(today())
+            day = today()
+            g.chair_line = memoised(
+                "chair_line", day, _CHAIR_LINE_READS, lambda: queries.chair_line(day)
+            )
         except SQLAlchemyError:
             # The header never breaks a page, not even the error page of a database failure.
             db.session.rollback()

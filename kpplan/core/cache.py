@@ -174,7 +174,7 @@ def change_stamps() -> dict[str, int]:
 
 
 def change_stamp(*models: Any) -> tuple:
-    """The change counters of ``models``' tables, read once per request."""
+    """The change counters of ``models``' tables, all read once per request."""
     names = tuple(m.__tablename__ for m in models)
     uncounted = [n for n in names if not counted(n)]
     if uncounted:

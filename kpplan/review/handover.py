@@ -22,12 +22,14 @@ from kpplan.recommendations.models import (
     StatusUpdate,
 )
 from kpplan.recommendations.queries import Scope
-from kpplan.recommendations.tallies import RecommendationTally
+from kpplan.recommendations.tallies import EVERY_THEME, FollowUpTally, RecommendationTally
 from kpplan.review.progress import ItemProgress, work_plan_progress
 from kpplan.review.queries import LIST_LIMIT, overdue_follow_ups
 
 # The most rows a list of the handover page shows; its workbook holds up to LIST_LIMIT.
 PAGE_ROWS = 100
+# The page counts the Process's open recommendations up to this many ("more than 1,000").
+OPEN_COUNTED = 1000
 
 
 def successor_of(chairmanship: Chairmanship) -> Chairmanship | None:
@@ -50,14 +52,16 @@ def successor_of(chairmanship: Chairmanship) -> Chairmanship | None:
     )
 
 
-def upcoming_activities(today: date, limit: int = LIST_LIMIT) -> list[Activity]:
-    """Activities from today on that are not cancelled, soonest first."""
-    return db.session.scalars(
-        select(Activity)
+def upcoming_activities(today: date, limit: int = LIST_LIMIT) -> tuple[list[Activity], int]:
+    """The first ``limit`` activities from today on that are not cancelled, soonest first,
+    and how many there are in all (counted in the same query)."""
+    rows = db.session.execute(
+        select(Activity, func.count().over())
         .where(Activity.start_date >= today, Activity.status != Status.CANCELLED)
         .order_by(Activity.start_date, Activity.id)
         .limit(limit)
     ).all()
+    return [activity for activity, _ in rows], rows[0][1] if rows else 0
 
 
 # --- Open recommendations -------------------------------------------------------------
@@ -104,35 +108,39 @@ def first_open_recommendations(
     scope: Scope, today: date, rows: int
 ) -> tuple[list[OpenRecommendation], int]:
     """The first ``rows`` of ``open_recommendations`` (the same order and counts, with
-    their overdue counts), and how many there are in all: for the page, which shows no
-    more. Read from the recommendations in their meeting order, each asked whether one of
+    their overdue counts), and how many there are in all (for the whole Process, up to
+    ``OPEN_COUNTED + 1``, which stands for "more than OPEN_COUNTED"): for the page, which
+    shows no more. Read from the recommendations in their meeting order, each asked whether one of
     its addressees still follows it up (the figures kept on write; a focal point's: their
     follow-up), so that the page does not add up every open recommendation after a write."""
 
     def compute() -> tuple[list[OpenRecommendation], int]:
         still_open = _still_open(scope)
-        ids = db.session.scalars(
-            still_open.order_by(Recommendation.meeting_date, Recommendation.code).limit(rows)
-        ).all()
+        # The first ones as a subquery of the grouped one that reads their counts.
+        first = still_open.order_by(Recommendation.meeting_date, Recommendation.code).limit(rows)
         if scope.everything:
-            total = db.session.scalar(select(func.count()).select_from(still_open.subquery()))
-        else:
-            # A state follows each recommendation up once: its open follow-ups are counted
-            # (in the index of its follow-ups by status), not every recommendation asked.
+            # Counted up to OPEN_COUNTED (in meeting order, where the walk stops): how many
+            # recommendations have an addressee still at work is kept nowhere, and asking
+            # each of 20,000 took 47 ms after every write at 100x.
             total = db.session.scalar(
-                select(func.count())
-                .select_from(FollowUp)
-                .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
-                .where(
-                    scope.where(),
-                    Recommendation.withdrawn_at.is_(None),
+                select(func.count()).select_from(still_open.limit(OPEN_COUNTED + 1).subquery())
+            )
+        else:
+            # A state follows each recommendation up once: its open follow-ups, read from
+            # the figures kept on write.
+            total = db.session.scalar(
+                select(func.coalesce(func.sum(FollowUpTally.n), 0)).where(
+                    FollowUpTally.theme == EVERY_THEME,
+                    FollowUpTally.state_id == scope.state_id,
                     or_(
-                        FollowUp.status.in_(OPEN_STATUSES),
-                        FollowUp.pending_update_id.is_not(None),
+                        FollowUpTally.status.in_([s.value for s in OPEN_STATUSES]),
+                        FollowUpTally.pending.is_(True),
                     ),
                 )
             )
-        return _open_recommendations(scope, rows, ids) if ids else [], total or 0
+        # Beyond OPEN_COUNTED the page says "more than", whoever reads it.
+        total = min(total or 0, OPEN_COUNTED + 1)
+        return (_open_recommendations(scope, rows, first) if total else []), total
 
     found, total = memoised("first_open_recommendations", (scope, rows), _OPEN_READS, compute)
     overdue = _overdue_counts([r.id for r in found], scope, today)
@@ -167,9 +175,9 @@ def _still_open(scope: Scope):
     return select(Recommendation.id).where(Recommendation.withdrawn_at.is_(None), followed)
 
 
-def _open_recommendations(
-    scope: Scope, limit: int, ids: list[int] | None = None
-) -> list[OpenRecommendation]:
+def _open_recommendations(scope: Scope, limit: int, ids=None) -> list[OpenRecommendation]:
+    """``ids``: the recommendations to read (a list, or a select of their ids), or None
+    for every open one (up to ``limit``)."""
     if scope.everything:
         source = select(
             RecommendationTally.recommendation_id.label("rid"),
@@ -287,6 +295,8 @@ class HandoverPack:
     overdue: list[FollowUp]
     overdue_total: int
     upcoming: list[Activity]
+    # How many there are in all (the page reads the first ``PAGE_ROWS`` only).
+    upcoming_total: int
     not_delivered: list[ItemProgress]
 
 
@@ -299,13 +309,15 @@ def handover_pack(
 ) -> HandoverPack:
     """What the outgoing Chair hands over: open and overdue recommendations, upcoming
     activities and the items of its work plan neither held nor dropped. The page asks for
-    fewer overdue follow-ups than the workbook (``overdue_limit``) and for the first
-    ``open_rows`` open recommendations only, and says how many there are of each."""
+    fewer overdue follow-ups than the workbook (``overdue_limit``), for the first
+    ``open_rows`` open recommendations and as many upcoming activities only, and says how
+    many there are of each."""
     if open_rows is None:
         found = open_recommendations(scope, today)
         total = len(found)
     else:
         found, total = first_open_recommendations(scope, today, open_rows)
+    upcoming, upcoming_total = upcoming_activities(today, open_rows or LIST_LIMIT)
     return HandoverPack(
         chairmanship=chairmanship,
         successor=successor_of(chairmanship),
@@ -313,6 +325,7 @@ def handover_pack(
         open_total=total,
         overdue=overdue_follow_ups(scope, today, overdue_limit),
         overdue_total=follow_up_queries.follow_up_summary(scope, today).overdue,
-        upcoming=upcoming_activities(today),
+        upcoming=upcoming,
+        upcoming_total=upcoming_total,
         not_delivered=work_plan_progress(chairmanship, today).not_delivered,
     )

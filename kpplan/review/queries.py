@@ -74,10 +74,14 @@ def overdue_follow_ups(scope: Scope, today: date, limit: int = OVERDUE_SHOWN) ->
     For each open status a subquery walks an index of the follow-ups by status and review
     date (by state, status and review date within a state's scope) in order and stops at
     ``limit``; the follow-ups are loaded from the few ids they give. Sorting every overdue
-    follow-up (100,000 at scale) is avoided. Ties are broken by recommendation, then by
-    follow-up, the order in which a state's index holds them.
+    follow-up (100,000 at scale) is avoided. Ties (hundreds of follow-ups share a review
+    date at scale) are broken in the order of the index that serves the walk: by
+    follow-up, or within a state's scope by recommendation, then follow-up.
     """
-    order = (FollowUp.next_review_date, FollowUp.recommendation_id, FollowUp.id)
+    if scope.everything:
+        order: tuple = (FollowUp.next_review_date, FollowUp.id)
+    else:
+        order = (FollowUp.next_review_date, FollowUp.recommendation_id, FollowUp.id)
     firsts = [
         select(FollowUp.id)
         .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)

@@ -141,6 +141,7 @@ def handover(chairmanship_id: int):
         "review/handover.html",
         shown=shown,
         list_limit=queries.LIST_LIMIT,
+        open_counted=handover_queries.OPEN_COUNTED,
         pack=pack,
         chairmanship=chairmanship,
         statuses=list(FollowUpStatus),

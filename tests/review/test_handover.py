@@ -85,6 +85,22 @@ class TestHandover:
         text = client.get(f"/chair/{term['chair'].id}/handover").text
         assert "And 1 more — the first 1 are in the" in text
 
+    def test_the_processs_open_recommendations_are_counted_up_to_a_bound(
+        self, client, people, login_as, term, monkeypatch
+    ):
+        # Counting every open recommendation after each write grew with the data: the page
+        # counts them up to OPEN_COUNTED and says "more than" beyond.
+        monkeypatch.setattr(handover, "PAGE_ROWS", 1)
+        monkeypatch.setattr(handover, "OPEN_COUNTED", 1)
+        login_as(people["observer"])
+        text = client.get(f"/chair/{term['chair'].id}/handover").text
+        link = f'<a href="/chair/{term["chair"].id}/handover.xlsx">handover pack (.xlsx)</a>'
+        assert "More than 1 open recommendations" in text
+        assert f"And more — the {link} lists them, up to the first 5,000." in text
+        # A focal point's are their state's open follow-ups, read from the kept figures.
+        login_as(people["fp_a"])
+        assert "1 open recommendations" in client.get(f"/chair/{term['chair'].id}/handover").text
+
     def test_the_first_rows_are_those_the_workbook_starts_with(self, app, term):
         with app.test_request_context():
             italy = db.session.scalar(sa.select(State.id).where(State.name == "Italy"))
