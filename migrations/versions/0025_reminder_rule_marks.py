@@ -3,8 +3,8 @@ for in full, so that a tick skips a rule with nothing new to find.
 
 Fills nothing: without a mark a rule runs, and the next tick marks it.
 
-Revision ID: 0024_reminder_rule_marks
-Revises: 0023_follow_up_day_figures
+Revision ID: 0025_reminder_rule_marks
+Revises: 0024_directory_history_order
 Create Date: 2026-11-27 02:00:00.000000
 
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0024_reminder_rule_marks"
-down_revision = "0023_follow_up_day_figures"
+revision = "0025_reminder_rule_marks"
+down_revision = "0024_directory_history_order"
 branch_labels = None
 depends_on = None
 
