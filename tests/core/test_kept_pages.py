@@ -92,6 +92,7 @@ def test_a_change_made_by_another_worker_is_seen(
         db.session.get(Organisation, organisation.id).name = "SMO"
         db.session.commit()
         db.session.remove()
+        db.engine.dispose()  # this worker ends here: its connections with it
     page = client.get("/organisations/")
     assert "Sahel Mobility Observatory" not in page.text and "SMO" in page.text
 

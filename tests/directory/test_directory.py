@@ -179,6 +179,7 @@ class TestStates:
             )
         for n in range(5):
             factory.country(f"Country {n}")
+        client.get("/states/")  # the header's Chair, read again once the states changed
         with count_queries() as many:
             client.get("/states/")
         assert many.count == few.count <= 4
@@ -438,6 +439,7 @@ class TestUsers:
                 )
             ]
         seen, address, counts = [], "/users/?status=all&q=zz", []
+        client.get(address)  # the header's figures, kept from here on (not the list's)
         while address:
             with count_queries() as counted:
                 page = client.get(address).text
