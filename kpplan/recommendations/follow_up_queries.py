@@ -528,7 +528,7 @@ def follow_up_summary(scope: Scope, today: date) -> Summary:
     """Open follow-ups of recommendations in force that need attention, in one query
     (kept until the data, the day or the days of ``deadlines`` change).
 
-    Read from the figures of the day kept on write (``tallies.day_figures``: the scope's
+    Read from the figures of the day kept on write (``day_figures.day_figures``: the scope's
     rows summed) when they are counted for ``today`` and the days in force; else counted
     live over every follow-up of the scope, as they are right after midnight until the
     reminder scheduler's next tick counts the new day (a few minutes), and after the

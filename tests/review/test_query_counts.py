@@ -8,7 +8,7 @@ from kpplan.core.clock import today
 from kpplan.core.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Status
-from kpplan.recommendations import deadlines, tallies
+from kpplan.recommendations import day_figures, deadlines
 from tests.review.helpers import FUTURE, add_som, snapshot_via_http
 
 
@@ -93,7 +93,7 @@ def test_each_page_runs_a_pinned_number_of_queries(
     italy = factory.follow_up_of(term["met"], "Italy").id
     # The day's figures counted, as the scheduler's tick does at the start of each day.
     with app.test_request_context():
-        tallies.count_the_day(db.session.connection(), today(), deadlines.current())
+        day_figures.count_the_day(db.session.connection(), today(), deadlines.current())
         db.session.commit()
     found = {}
     for name, page in pages.items():
