@@ -95,6 +95,7 @@ class TestQueryCounts:
             return made
 
         login_as(people[role])
+        client.get("/")  # the header's Chair, kept from the first page on
         counts = []
         for n in (2, 12):
             rec, fu = add(n)[-1]
