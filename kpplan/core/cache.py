@@ -163,13 +163,16 @@ def reading_tables() -> Iterator[set[str]]:
         _tables_read.reset(token)
 
 
+#: Built once; run on the session's connection (in its transaction), without the ORM's
+#: steps, since every kept page's check runs it.
+_EVERY_STAMP = select(ChangeCounter.__table__.c.name, ChangeCounter.__table__.c.n)
+
+
 def change_stamps() -> dict[str, int]:
     """Every table's change counter, read once per request (one query for the page)."""
     stamps = g.get("change_stamps")
     if stamps is None:
-        stamps = g.change_stamps = dict(
-            db.session.execute(select(ChangeCounter.name, ChangeCounter.n)).all()
-        )
+        stamps = g.change_stamps = dict(db.session.connection().execute(_EVERY_STAMP).all())
     return stamps
 
 
@@ -233,8 +236,10 @@ def reader_scope() -> tuple | None:
     if session.get("_flashes"):
         return None
     user = current_user
-    generate_csrf()  # the session's token, made now if this is its first page
-    token = session.get("csrf_token") or ""
+    token = session.get("csrf_token")
+    if not token:
+        generate_csrf()  # the session's token, made now for its first page
+        token = session.get("csrf_token") or ""
     figures = g.get("signed_in_figures") or {}
     return (
         request.full_path,
