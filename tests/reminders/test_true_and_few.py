@@ -160,6 +160,33 @@ def test_an_escalation_counts_only_the_reminders_actually_sent(app, people, fact
     assert "Kenya's focal points were reminded 4 times since it fell due" in _text(latest)
 
 
+def test_on_a_first_start_an_escalation_says_the_focal_points_hear_of_it_now(
+    app, people, factory, smtp
+):
+    # Long overdue when kpplan starts: the focal point and the secretariat hear of it in
+    # the same tick. The escalation must not say the focal points may have turned their
+    # reminders off: their first reminder is in the mail they get that morning.
+    turn_off_other_rules(app, "follow_up_overdue", "follow_up_escalated")
+    follow_up_id, _ = _follow_up(app, factory, date(2026, 10, 18), created="2026-08-01T09:00")
+    run(app, at("2026-11-27T09:00"))
+    (to_focal_point,) = smtp.to(people["fp_a"].email)
+    assert f"/follow-ups/{follow_up_id}" in _text(to_focal_point)
+    (escalation,) = smtp.to(people["secretariat"].email)
+    text = _text(escalation)
+    assert "was due for review on 18 October 2026 and is still not updated, 40 days later" in text
+    assert "A first reminder of it is on its way to Kenya's focal points; none was sent" in text
+    assert "may have chosen" not in text
+
+    # A week later, that reminder counts as sent; nothing is escalated twice.
+    smtp.messages.clear()
+    day = date(2026, 11, 28)
+    while day <= date(2026, 12, 4):
+        run(app, at(f"{day.isoformat()}T09:00"))
+        day += timedelta(days=1)
+    assert smtp.to(people["secretariat"].email) == []
+    assert len(smtp.to(people["fp_a"].email)) == 1
+
+
 def test_the_validation_mail_leads_to_validation(app, client, people, factory, smtp, login_as):
     from kpplan.recommendations.models import FollowUpStatus, StatusUpdate, Validation
 

@@ -393,13 +393,21 @@ def follow_up_escalated(
             yield from _escalations(follow_up, user_ids, today, after, recipients, reminded)
 
 
+@dataclass(frozen=True)
+class _Reminded:
+    """What the outbox shows of a follow-up's overdue reminders since its review date."""
+
+    times: int = 0  # sent, alone or in a summary that was sent
+    on_the_way: bool = False  # planned and not sent yet (this tick's, or a summary's)
+
+
 def _escalations(
     follow_up: _FollowUp,
     user_ids: list[int],
     today: date,
     after: int,
     recipients: Recipients,
-    reminded: dict[int, int],
+    reminded: dict[int, _Reminded],
 ) -> Iterator[PlannedReminder]:
     """The escalation of one follow-up to each of ``user_ids``."""
     due = follow_up.next_review_date
@@ -412,47 +420,64 @@ def _escalations(
         f"Overdue for {late} days: {_whose(follow_up)}",
         f"{_whose(follow_up)} was due for review on {long_date(due)} and is still not updated, "
         f"{late} days later. "
-        + _who_was_reminded(follow_up, recipients, reminded.get(follow_up.id, 0)),
+        + _who_was_reminded(follow_up, recipients, reminded.get(follow_up.id, _Reminded())),
         due_since=due + timedelta(days=after),
     )
 
 
-def _times_reminded(session: Session, follow_ups: list[FollowUp]) -> dict[int, int]:
+def _times_reminded(session: Session, follow_ups: list[FollowUp]) -> dict[int, _Reminded]:
     """How many times each follow-up's addressee was actually reminded that it is overdue
     since its current review date: the weekly reminders the outbox sent, alone or in a
-    summary that was sent (planned or failed ones do not count), once per week whatever the
-    number of focal points."""
+    summary that was sent (failed ones do not count), once per week whatever the number of
+    focal points; and whether one is on its way (planned, by this tick or an earlier one,
+    and not sent yet), as on a first start, when the focal points hear of it in the same
+    tick as the secretariat."""
     if not follow_ups:
         return {}
     by_key = {f"follow_up:{f.id}": f for f in follow_ups}
     summary = aliased(Reminder)
+    sent = or_(
+        Reminder.status == ReminderStatus.SENT,
+        and_(Reminder.status == ReminderStatus.IN_DIGEST, summary.status == ReminderStatus.SENT),
+    )
+    on_the_way = or_(
+        Reminder.status.in_([ReminderStatus.PENDING, ReminderStatus.WAITING]),
+        and_(
+            Reminder.status == ReminderStatus.IN_DIGEST,
+            summary.status.in_([ReminderStatus.PENDING, ReminderStatus.WAITING]),
+        ),
+    )
     rows = session.execute(
-        select(Reminder.subject_key, Reminder.period_key)
+        select(Reminder.subject_key, Reminder.period_key, sent, on_the_way)
         .outerjoin(summary, Reminder.digest_id == summary.id)
         .where(
             Reminder.rule == "follow_up_overdue",
             Reminder.subject_key.in_(list(by_key)),
-            or_(
-                Reminder.status == ReminderStatus.SENT,
-                and_(
-                    Reminder.status == ReminderStatus.IN_DIGEST,
-                    summary.status == ReminderStatus.SENT,
-                ),
-            ),
+            or_(sent, on_the_way),
         )
         .distinct()
     ).all()
-    counts: dict[int, int] = {}
-    for subject_key, period_key in rows:
+    weeks: dict[int, set[str]] = {}
+    coming: set[int] = set()
+    for subject_key, period_key, was_sent, is_coming in rows:
         follow_up = by_key[subject_key]
         # Only the reminders of its current review date.
-        if period_key.startswith(f"late:{follow_up.next_review_date.isoformat()}:"):
-            counts[follow_up.id] = counts.get(follow_up.id, 0) + 1
-    return counts
+        if not period_key.startswith(f"late:{follow_up.next_review_date.isoformat()}:"):
+            continue
+        if was_sent:
+            weeks.setdefault(follow_up.id, set()).add(period_key)
+        elif is_coming:
+            coming.add(follow_up.id)
+    return {
+        f.id: _Reminded(len(weeks.get(f.id, ())), f.id in coming)
+        for f in follow_ups
+        if f.id in weeks or f.id in coming
+    }
 
 
-def _who_was_reminded(follow_up: FollowUp, recipients: Recipients, times: int) -> str:
+def _who_was_reminded(follow_up: FollowUp, recipients: Recipients, reminded: _Reminded) -> str:
     """What an escalation says of the reminders before it: only what the outbox shows."""
+    times = reminded.times
     if follow_up.state_id is not None and not recipients.of(follow_up):
         state = follow_up.addressee
         return (
@@ -460,6 +485,11 @@ def _who_was_reminded(follow_up: FollowUp, recipients: Recipients, times: int) -
             f"{state} to name one, or contact {state} directly."
         )
     who = f"{follow_up.addressee}'s focal points" if follow_up.state_id else "the secretariat"
+    if times == 0 and reminded.on_the_way:
+        return (
+            f"A first reminder of it is on its way to {who}; none was sent before. Consider "
+            f"contacting {follow_up.addressee} directly."
+        )
     if times == 0:
         return (
             f"No reminder of it has been sent to {who} (they may have chosen not to receive "
