@@ -120,6 +120,12 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
     if not url:
         url = "sqlite:///" + os.path.join(app.instance_path, "kpplan.db")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file on this machine: no server can have dropped a pooled connection, and a
+        # ping before each request's first query would cost a statement for nothing.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
     if not app.config.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")

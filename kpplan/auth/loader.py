@@ -8,7 +8,8 @@ must hold for the person to be signed in.
 Features that show a figure of the signed-in user in the header on every page (the bell's
 unread count) register a column here with ``add_user_column``; the loader selects it in the
 same query that loads the user and leaves it on ``g``, so the header costs no query more
-and auth needs to know nothing of those features.
+and auth needs to know nothing of those features. The same query reads the tables' change
+counters (``core.cache``), which every kept page and kept figure checks.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import Select, bindparam, select, update
 
 from kpplan.auth.models import SignedInSession
 from kpplan.auth.services import SEEN_EVERY, SESSION_KEY
+from kpplan.core import cache
 from kpplan.core.db import utcnow
 from kpplan.core.extensions import db
 from kpplan.core.parsing import MAX_INT, whole_number
@@ -50,6 +52,7 @@ def _signed_in_query() -> Select:
                 User,
                 SignedInSession.id,
                 SignedInSession.last_seen_at,
+                cache.every_stamp_column(),
                 *(column_of(User.id) for column_of in _USER_COLUMNS.values()),
             )
             .join(SignedInSession, SignedInSession.user_id == User.id)
@@ -78,6 +81,7 @@ def load_user(session_id: str) -> User | None:
     user, session_row_id, last_seen_at = row[0], row[1], row[2]
     if not user.active or user.session_token != token:
         return None
+    cache.take_stamps(row[3])
     now = utcnow()
     if now - last_seen_at > SEEN_EVERY:
         # In a transaction of its own: a page that only reads commits nothing.
@@ -87,7 +91,7 @@ def load_user(session_id: str) -> User | None:
                 .where(SignedInSession.id == session_row_id)
                 .values(last_seen_at=now)
             )
-    g.signed_in_figures = dict(zip(names, row[3:], strict=True))
+    g.signed_in_figures = dict(zip(names, row[4:], strict=True))
     for name, value in g.signed_in_figures.items():
         setattr(g, name, value)
     return user

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from flask import Response, current_app, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import Engine, Integer, String, bindparam, event, select, update
+from sqlalchemy import Engine, Integer, String, bindparam, cast, event, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql import ClauseElement, visitors
 
@@ -169,11 +169,36 @@ _EVERY_STAMP = select(ChangeCounter.__table__.c.name, ChangeCounter.__table__.c.
 
 
 def change_stamps() -> dict[str, int]:
-    """Every table's change counter, read once per request (one query for the page)."""
+    """Every table's change counter, read once per request (one query for the page, or none
+    when the sign-in read them: ``every_stamp_column``)."""
     stamps = g.get("change_stamps")
     if stamps is None:
         stamps = g.change_stamps = dict(db.session.connection().execute(_EVERY_STAMP).all())
     return stamps
+
+
+def every_stamp_column() -> Any:
+    """Every counter as one text (``name:n,...``), for a query that reads something else
+    every request does (the signed-in user) to read them too: a kept page is then served
+    after one query in all."""
+    t = ChangeCounter.__table__
+    return (
+        select(func.aggregate_strings(t.c.name + ":" + cast(t.c.n, String), ","))
+        .scalar_subquery()
+        .label("change_stamps")
+    )
+
+
+def take_stamps(text: str | None) -> None:
+    """Keep the counters read by ``every_stamp_column`` for this request, when it only
+    reads (a GET): a request that writes reads them when it needs them, after its change."""
+    if request.method in ("GET", "HEAD") and "change_stamps" not in g:
+        stamps = {}
+        for pair in (text or "").split(","):
+            name, _, n = pair.partition(":")
+            if name:
+                stamps[name] = int(n)
+        g.change_stamps = stamps
 
 
 def change_stamp(*models: Any) -> tuple:
