@@ -12,12 +12,8 @@ from kpplan.core.cache import memoised, watch
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
 from kpplan.recommendations import day_figures, tallies
-from kpplan.recommendations.models import (
-    OPEN_STATUSES,
-    FollowUp,
-    Recommendation,
-    StatusUpdate,
-)
+from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
+from kpplan.recommendations.statuses import OPEN_STATUSES
 
 
 @dataclass

@@ -17,13 +17,9 @@ from kpplan.core.cache import memoised
 from kpplan.core.extensions import db
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import day_figures, deadlines
-from kpplan.recommendations.models import (
-    FollowUp,
-    Recommendation,
-    StatusUpdate,
-    Validation,
-)
+from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
 from kpplan.recommendations.queries import _STAMPED, Scope, _in_force, overdue
+from kpplan.recommendations.statuses import Validation
 
 #: How many updates a follow-up's page shows at a time, newest first.
 TIMELINE_LENGTH = 20

@@ -26,7 +26,8 @@ from kpplan.recommendations import (
 from kpplan.recommendations.blueprint import bp, download, evidence_folder
 from kpplan.recommendations.exports import FOLLOW_UP_COLUMNS, follow_up_row
 from kpplan.recommendations.forms import UpdateForm, ValidationForm
-from kpplan.recommendations.models import Evidence, FollowUp, FollowUpStatus, StatusUpdate
+from kpplan.recommendations.models import Evidence, FollowUp, StatusUpdate
+from kpplan.recommendations.statuses import FollowUpStatus
 
 
 def _state_for_list() -> State | None:

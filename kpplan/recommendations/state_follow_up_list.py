@@ -28,13 +28,9 @@ from kpplan.core.extensions import db
 from kpplan.core.paging import AFTER, BEFORE, KeysetPage
 from kpplan.recommendations import day_figures, deadlines, tallies
 from kpplan.recommendations.deadlines import URGENCIES
-from kpplan.recommendations.models import (
-    OPEN_STATUSES,
-    FollowUp,
-    FollowUpStatus,
-    Recommendation,
-)
+from kpplan.recommendations.models import FollowUp, Recommendation
 from kpplan.recommendations.queries import _STAMPED
+from kpplan.recommendations.statuses import OPEN_STATUSES, FollowUpStatus
 
 
 def urgency_labels() -> dict[str, str]:

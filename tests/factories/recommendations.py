@@ -14,14 +14,13 @@ from kpplan.meetings.models import Activity
 from kpplan.recommendations.models import (
     Evidence,
     FollowUp,
-    FollowUpStatus,
     Priority,
     Recommendation,
     RecommendationTheme,
     StatusUpdate,
-    Validation,
 )
 from kpplan.recommendations.services import code_for
+from kpplan.recommendations.statuses import FollowUpStatus, Validation
 from tests.factories.base import BaseFactory
 from tests.factories.directory import state_named
 

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from kpplan.core.extensions import db
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import lists
-from kpplan.recommendations.models import FollowUpStatus, Recommendation
+from kpplan.recommendations.models import Recommendation
+from kpplan.recommendations.statuses import FollowUpStatus
 from tests.conftest import STATE_A
 
 PAGE = 3

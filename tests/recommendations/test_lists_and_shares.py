@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from kpplan.recommendations.models import FollowUpStatus
+from kpplan.recommendations.statuses import FollowUpStatus
 from tests.conftest import STATE_A, STATE_B
 from tests.recommendations.helpers import PDF, form_version, post_update, process_today
 

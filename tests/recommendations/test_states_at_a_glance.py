@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
 from kpplan.recommendations import at_a_glance
-from kpplan.recommendations.models import FollowUpStatus
+from kpplan.recommendations.statuses import FollowUpStatus
 from tests.conftest import STATE_A, STATE_B
 from tests.recommendations.helpers import process_today
 

@@ -16,13 +16,8 @@ from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import Activity, Status
 from kpplan.recommendations import day_figures, follow_up_services, services, tallies
 from kpplan.recommendations.deadlines import Deadlines
-from kpplan.recommendations.models import (
-    FollowUp,
-    FollowUpStatus,
-    Recommendation,
-    StatusUpdate,
-    Validation,
-)
+from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
+from kpplan.recommendations.statuses import FollowUpStatus, Validation
 from kpplan.recommendations.tallies import FollowUpTally, RecommendationTally
 from kpplan.recommendations.themes import THEMES
 

@@ -163,7 +163,7 @@ class TestStatistics:
         assert "Not counted: 1 activity" in page.text
 
     def test_recommendations_of_counted_meetings_and_their_follow_up(self, app, record, factory):
-        from kpplan.recommendations.models import FollowUpStatus
+        from kpplan.recommendations.statuses import FollowUpStatus
 
         with app.app_context():
             ids = {
@@ -298,7 +298,8 @@ class TestKeptRecommendationCounts:
         from kpplan.core.errors import DomainError
         from kpplan.directory.models import Organisation, State, User
         from kpplan.recommendations import follow_up_services, services
-        from kpplan.recommendations.models import FollowUp, FollowUpStatus, Recommendation
+        from kpplan.recommendations.models import FollowUp, Recommendation
+        from kpplan.recommendations.statuses import FollowUpStatus
 
         rng = random.Random(7)
         names = ("Kenya", "Italy", "Egypt", "France", "Niger")
