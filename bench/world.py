@@ -314,11 +314,11 @@ def _fill_recommendations(volume, states, activities, rng) -> list[tuple[int, da
     from kpplan.core.extensions import db
     from kpplan.recommendations.models import (
         FollowUp,
-        FollowUpStatus,
         Priority,
         Recommendation,
         RecommendationTheme,
     )
+    from kpplan.recommendations.statuses import FollowUpStatus
     from kpplan.recommendations.themes import THEMES
 
     held = [(a, start) for a, start in activities if start < TODAY - timedelta(days=7)]
@@ -398,7 +398,8 @@ def _fill_updates(volume, follow_ups, users, rng: random.Random) -> None:
     status, progress and date. A few implementations await validation; the others were
     accepted by the secretariat."""
     from kpplan.core.extensions import db
-    from kpplan.recommendations.models import FollowUp, FollowUpStatus, StatusUpdate, Validation
+    from kpplan.recommendations.models import FollowUp, StatusUpdate
+    from kpplan.recommendations.statuses import FollowUpStatus, Validation
 
     path = [
         FollowUpStatus.IN_PROGRESS,

@@ -1,5 +1,6 @@
 """Fixtures: an app per test on SQLite (and on PostgreSQL when KPPLAN_TEST_POSTGRES_URL is
-set), a client, a CLI runner, factories, sign-in as any role, and a query counter.
+set), a client, a CLI runner, factories, sign-in as any role, a query counter, and a game
+of random changes through the recommendations' services.
 
 Only fixtures live here: the factories are in ``tests/factories`` (one module per feature),
 the query counter in ``tests/querycount.py``. The names tests import from here are
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -19,10 +21,14 @@ import sqlalchemy as sa
 from kpplan import create_app
 from kpplan.config import normalise_database_url
 from kpplan.core.db import utcnow
+from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.directory.models import Role, User
 from kpplan.directory.reference import load_reference_data
+from kpplan.meetings.models import Activity
+from kpplan.recommendations import services
 from tests.factories import CHAIR_STATE, PASSWORD, STATE_A, STATE_B, Factory, state_named
+from tests.factories.recommendations import random_change
 from tests.querycount import QueryCounter, counting
 
 __all__ = [
@@ -216,16 +222,25 @@ def sign_in(client):
 
 
 @pytest.fixture
-def count_queries(app):
+def count_queries(app, client):
     """``with count_queries() as counter:`` counts the SQL statements run inside the block.
 
     Pages are rendered inside it (kept pages are turned off there: a kept page runs no query
-    of its own); ``count_queries(keep_pages=True)`` counts a visit as a reader gets it."""
+    of its own); ``count_queries(keep_pages=True)`` counts a visit as a reader gets it.
+
+    ``count_queries(header_kept=True)`` counts a page's own queries, not the header's: the
+    header's Chair is read by the first page a signed-in client opens (and again once the
+    chairmanships or the states change), then kept. Before the first such block of a test,
+    the client opens the home page, so that the Chair is kept before counting starts."""
     with app.app_context():
         engine = db.engine
+    header = {"kept": False}
 
     @contextlib.contextmanager
-    def count(keep_pages: bool = False) -> Iterator[QueryCounter]:
+    def count(keep_pages: bool = False, header_kept: bool = False) -> Iterator[QueryCounter]:
+        if header_kept and not header["kept"]:
+            client.get("/")
+            header["kept"] = True
         kept = app.config["KEEP_PAGES"]
         app.config["KEEP_PAGES"] = keep_pages
         try:
@@ -235,3 +250,31 @@ def count_queries(app):
             app.config["KEEP_PAGES"] = kept
 
     return count
+
+
+@pytest.fixture
+def random_changes(people):
+    """``random_changes(rng, steps, moves, draft, activity)``, inside an app context: as
+    the secretariat, ``steps`` changes through the services people use, each chosen by
+    ``rng`` among ``moves`` ("record", "edit", "withdraw", "validate", "post"): a new
+    recommendation written by ``draft(rng)`` at ``activity(rng)``, a rewording, a
+    withdrawal, a decision on a move to "implemented", a status update. Refusals are part
+    of the game (rolled back); every other change is committed."""
+
+    def play(
+        rng: random.Random,
+        steps: int,
+        moves: list[str],
+        draft: Callable[[random.Random], services.Draft],
+        activity: Callable[[random.Random], Activity],
+    ) -> None:
+        actor = db.session.get(User, people["secretariat"].id)
+        for _ in range(steps):
+            try:
+                random_change(rng, actor, moves, draft, activity)
+            except DomainError:
+                db.session.rollback()
+            else:
+                db.session.commit()
+
+    return play

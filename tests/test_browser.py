@@ -292,7 +292,7 @@ def test_the_chair_reviews_the_term_and_downloads_the_handover_pack(
 
     from kpplan.meetings.kinds import ActivityKind
     from kpplan.meetings.models import Status
-    from kpplan.recommendations.models import FollowUpStatus
+    from kpplan.recommendations.statuses import FollowUpStatus
 
     chair = factory.chairmanship("South Sudan", date(2022, 3, 22))
     plan = factory.work_plan(chair.id)

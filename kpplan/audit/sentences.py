@@ -20,8 +20,7 @@ gives its ``__audit_label__``:
 ``__audit_eager__``
     the relationships ``audit_name`` or ``audit_phrase`` read, loaded with the records.
 
-The records a page of history names are loaded together: one query per kind of record
-(and per relationship its name reads), whatever the number of entries. A record deleted
+The records a page of history names are loaded together (``names``). A record deleted
 since is named as its entries last described it, without a link. Stored enum values read
 by their labels, and ids of other records (``country_id``) by those records' names.
 """
@@ -29,25 +28,26 @@ by their labels, and ids of other records (``country_id``) by those records' nam
 from __future__ import annotations
 
 import enum
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask import url_for
 from sqlalchemy import Enum as EnumType
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-from werkzeug.routing import BuildError
 
 from kpplan.audit.models import AuditEntry
+from kpplan.audit.names import (
+    HIDDEN_FIELDS,
+    Links,
+    changed_fields,
+    last_known_names,
+    link_to,
+    models_by_table,
+    name_of,
+    records_named,
+    referenced_table,
+)
 from kpplan.core.dates import day, day_range
-from kpplan.core.extensions import db
-from kpplan.core.links import row_link
-
-#: Fields the trail keeps for its own use, never shown as a change.
-HIDDEN_FIELDS = frozenset({"version", "updated_at", "created_at"})
 
 #: Fields whose name alone would read oddly, in words.
 FIELD_WORDS = {
@@ -89,8 +89,6 @@ VERBS = {
     "reinstated": "reinstated",
 }
 
-_NAME_ATTRIBUTES = ("title", "name", "display_name", "code", "email")
-
 
 @dataclass
 class Part:
@@ -129,14 +127,6 @@ class HistoryLine:
         return "".join(part.text for part in self.parts)
 
 
-def _models() -> dict[str, type]:
-    return {
-        mapper.class_.__tablename__: mapper.class_
-        for mapper in db.Model.registry.mappers
-        if hasattr(mapper.class_, "__tablename__")
-    }
-
-
 def noun_of(model: type | None, object_type: str) -> str:
     """The record's kind in a sentence: "activity", "follow-up"."""
     if model is not None and getattr(model, "__audit_noun__", None):
@@ -146,106 +136,11 @@ def noun_of(model: type | None, object_type: str) -> str:
     return label[:-1] if label.endswith("s") else label
 
 
-def _name_of(record: Any) -> str:
-    name = getattr(record, "audit_name", None)
-    if name:
-        return str(name)
-    for attribute in _NAME_ATTRIBUTES:
-        value = getattr(record, attribute, None)
-        if isinstance(value, str) and value:
-            return value
-    return f"no. {record.id}"
-
-
-def _name_in(snapshot: dict[str, Any] | None) -> str | None:
-    for key in _NAME_ATTRIBUTES:
-        value = (snapshot or {}).get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
-
-
-class _Links:
-    """The addresses of a page of history, each kind of page's built once (``row_link``)
-    rather than once per sentence."""
-
-    def __init__(self) -> None:
-        self._by_page: dict[tuple[str, str], Any] = {}
-
-    def to(self, endpoint: str, argument: str, record_id: int) -> str | None:
-        key = (endpoint, argument)
-        if key not in self._by_page:
-            try:
-                self._by_page[key] = row_link(endpoint, argument)
-            except BuildError:
-                # A page whose address changed: the sentence stays, without its link.
-                self._by_page[key] = None
-        link = self._by_page[key]
-        return link(record_id) if link is not None else None
-
-
-def _link(model: type | None, record: Any, links: _Links) -> str | None:
-    """The address of the record's page, if it has one."""
-    if record is None:
-        return None
-    if hasattr(record, "audit_link"):
-        endpoint, values = record.audit_link
-        try:
-            return url_for(endpoint, **values)
-        except BuildError:
-            return None
-    if getattr(model, "__audit_link__", None):
-        endpoint, argument = model.__audit_link__
-        return links.to(endpoint, argument, record.id)
-    return None
-
-
-def _referenced_table(model: type | None, field_name: str) -> str | None:
-    """The table a ``*_id`` field of ``model`` points to, if it is a foreign key."""
-    if model is None or field_name not in model.__table__.c:
-        return None
-    keys = list(model.__table__.c[field_name].foreign_keys)
-    return keys[0].column.table.name if keys else None
-
-
 def _enum_of(model: type | None, field_name: str) -> type[enum.Enum] | None:
     if model is None or field_name not in model.__table__.c:
         return None
     column_type = model.__table__.c[field_name].type
     return column_type.enum_class if isinstance(column_type, EnumType) else None
-
-
-def model_eager(model: type) -> tuple[str, ...]:
-    """The relationships a record's ``audit_name`` reads."""
-    return tuple(getattr(model, "__audit_eager__", ()))
-
-
-def _loader(model: type, path: str):
-    """``joinedload`` along a dotted path of relationships: "invitation_list.activity".
-
-    Joined, not loaded in a query of their own: the records a name reads (an activity, a
-    state) are one each, and a kind of record then costs one query however many
-    relationships its name reads."""
-    option = None
-    for name in path.split("."):
-        attribute = getattr(model, name)
-        option = joinedload(attribute) if option is None else option.joinedload(attribute)
-        model = attribute.property.mapper.class_
-    return option
-
-
-def _load(models: dict[str, type], wanted: dict[str, set[int]]) -> dict[tuple[str, int], Any]:
-    """The records named by a page of history: one query per kind of record."""
-    found: dict[tuple[str, int], Any] = {}
-    for table, ids in wanted.items():
-        model = models.get(table)
-        if model is None or not ids or not hasattr(model, "id"):
-            continue
-        options = [_loader(model, path) for path in model_eager(model)]
-        query = select(model).where(model.id.in_(sorted(ids))).options(*options)
-        for record in db.session.scalars(query).unique():
-            found[(table, record.id)] = record
-    return found
 
 
 def _words(value: Any, enum_class: type[enum.Enum] | None, named: str | None) -> str:
@@ -294,20 +189,6 @@ def _listed(words: Sequence[str]) -> str:
     return f"{', '.join(words[:-1])} and {words[-1]}"
 
 
-def _records_named(entries: list[AuditEntry], models: dict[str, type]) -> dict:
-    """The records the entries are about, and those their changed fields point to."""
-    wanted: dict[str, set[int]] = defaultdict(set)
-    for entry in entries:
-        if entry.object_id is not None:
-            wanted[entry.object_type].add(entry.object_id)
-        model = models.get(entry.object_type)
-        for name, before, after in _changed_fields(entry):
-            table = _referenced_table(model, name)
-            if table:
-                wanted[table].update(v for v in (before, after) if isinstance(v, int))
-    return _load(models, wanted)
-
-
 def describe(entries: Iterable[AuditEntry]) -> list[HistoryLine]:
     """The entries as sentences, naming their records and the records their changes name.
 
@@ -315,46 +196,33 @@ def describe(entries: Iterable[AuditEntry]) -> list[HistoryLine]:
     their names read), whatever the number of entries.
     """
     entries = list(entries)
-    models = _models()
-    records = _records_named(entries, models)
-    last_names = _last_known_names(entries, records)
-    links = _Links()
+    models = models_by_table()
+    records = records_named(entries, models)
+    last_names = last_known_names(entries, records)
+    links = Links()
     return [_line(entry, models, records, last_names, links) for entry in entries]
 
 
 def changes_in_words(entries: Iterable[AuditEntry]) -> list[tuple[AuditEntry, list[Change]]]:
     """Each entry with the fields it changed, in words (for a stale edit's refusal)."""
     entries = list(entries)
-    models = _models()
-    records = _records_named(entries, models)
+    models = models_by_table()
+    records = records_named(entries, models)
     return [(e, _changes(e, models.get(e.object_type), records)) for e in entries]
 
 
-def _last_known_names(entries: list[AuditEntry], records) -> dict[tuple[str, int], str]:
-    """For records deleted since: the name their latest entry on this page gave them."""
-    names: dict[tuple[str, int], str] = {}
-    for entry in sorted(entries, key=lambda e: (e.at, e.id)):
-        key = (entry.object_type, entry.object_id)
-        if key in records or entry.object_id is None:
-            continue
-        name = _name_in(entry.after) or _name_in(entry.before)
-        if name:
-            names[key] = name
-    return names
-
-
-def _line(entry, models, records, last_names, links: _Links) -> HistoryLine:
+def _line(entry, models, records, last_names, links: Links) -> HistoryLine:
     model = models.get(entry.object_type)
     key = (entry.object_type, entry.object_id)
     record = records.get(key)
     noun = noun_of(model, entry.object_type)
     if record is not None:
-        url = _link(model, record, links)
+        url = link_to(model, record, links)
         phrase = getattr(record, "audit_phrase", None)
         if phrase:
             the_record = [Part(phrase, url)]
         else:
-            the_record = [Part(f"the {noun} "), Part(_name_of(record), url)]
+            the_record = [Part(f"the {noun} "), Part(name_of(record), url)]
     else:
         # Deleted since (or never found): its last known name, without a link.
         name = last_names.get(key)
@@ -400,7 +268,7 @@ def _line(entry, models, records, last_names, links: _Links) -> HistoryLine:
     return HistoryLine(entry=entry, parts=parts, changes=changes if entry.before else [])
 
 
-def _actor(entry: AuditEntry, links: _Links) -> list[Part]:
+def _actor(entry: AuditEntry, links: Links) -> list[Part]:
     actor = entry.actor
     if actor is None:
         return [Part("kpplan (command line or scheduler)")]
@@ -411,17 +279,6 @@ def _actor(entry: AuditEntry, links: _Links) -> list[Part]:
 
 #: Fields read together as one row: an activity's dates and their precision.
 DATE_FIELDS = ("start_date", "end_date", "date_precision")
-
-
-def _changed_fields(entry: AuditEntry) -> list[tuple[str, Any, Any]]:
-    """The fields that differ, in the order the record lists them (not alphabetically)."""
-    before, after = entry.before or {}, entry.after or {}
-    names = list(dict.fromkeys([*after, *before]))
-    return [
-        (name, before.get(name), after.get(name))
-        for name in names
-        if before.get(name) != after.get(name) and name not in HIDDEN_FIELDS
-    ]
 
 
 def _dates(snapshot: dict[str, Any] | None) -> str:
@@ -437,20 +294,20 @@ def _dates(snapshot: dict[str, Any] | None) -> str:
 def _changes(entry: AuditEntry, model, records) -> list[Change]:
     changes = []
     dates_done = False
-    for name, before, after in _changed_fields(entry):
+    for name, before, after in changed_fields(entry):
         if name in DATE_FIELDS and "start_date" in (entry.before or {}):
             if not dates_done:
                 changes.append(Change("dates", _dates(entry.before), _dates(entry.after)))
                 dates_done = True
             continue
         enum_class = _enum_of(model, name)
-        table = _referenced_table(model, name)
+        table = referenced_table(model, name)
 
         def named(value: Any, table: str | None = table) -> str | None:
             if table is None or not isinstance(value, int):
                 return None
             record = records.get((table, value))
-            return _name_of(record) if record is not None else f"a deleted record (no. {value})"
+            return name_of(record) if record is not None else f"a deleted record (no. {value})"
 
         changes.append(
             Change(

@@ -9,7 +9,10 @@ from typing import Any
 from sqlalchemy import DateTime, Enum, Integer, MetaData, event, inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
+
+from kpplan.core.errors import DomainError, StaleEdit
 
 # Named constraints keep SQLite batch migrations and PostgreSQL in step.
 NAMING_CONVENTION = {
@@ -198,3 +201,18 @@ def taken_meanwhile(error: IntegrityError, table: str) -> bool:
     if diag is not None:  # psycopg: SQLSTATE 23505 is unique_violation
         return getattr(original, "sqlstate", None) == "23505" and diag.table_name == table
     return str(original).startswith(f"UNIQUE constraint failed: {table}.")
+
+
+def flush_or_refuse(session: Session, taken: str) -> None:
+    """Flush ``session``, turning two people's saves at the same moment into a refusal a
+    person can act on instead of a server error: rolled back, then ``StaleEdit`` for a
+    versioned record saved meanwhile, or ``DomainError(taken)`` for a unique key or a row
+    taken meanwhile."""
+    try:
+        session.flush()
+    except StaleDataError as error:
+        session.rollback()
+        raise StaleEdit.at_the_same_moment() from error
+    except IntegrityError as error:
+        session.rollback()
+        raise DomainError(taken) from error

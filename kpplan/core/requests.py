@@ -6,7 +6,7 @@ import enum
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import abort, request
+from flask import abort, flash, request
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -92,6 +92,20 @@ def save_form(form: Any, operation: Callable[[], Any]) -> tuple[Any, int]:
         attach_error(form, DomainError(TAKEN_MEANWHILE))
         return None, 409
     return result, 200
+
+
+def commit_or_flash(operation: Callable[[], Any]) -> bool:
+    """Run a service for a button (a form with no fields to show again) and commit; when it
+    raises a ``DomainError``, roll back and flash its message instead. True once committed:
+    the view then says what was done."""
+    try:
+        operation()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return False
+    db.session.commit()
+    return True
 
 
 def _refuse(form: Any, error: DomainError) -> tuple[None, int]:

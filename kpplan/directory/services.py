@@ -9,12 +9,11 @@ import secrets
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from kpplan import permissions
 from kpplan.audit import services as audit
-from kpplan.core.errors import DomainError, StaleEdit
+from kpplan.core.db import flush_or_refuse
+from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.core.passwords import check_password_strength, hash_password
 from kpplan.directory.models import (
@@ -42,17 +41,11 @@ USER_FIELDS = (
 
 
 def _save() -> None:
-    try:
-        db.session.flush()
-    except IntegrityError as error:
-        db.session.rollback()
-        raise DomainError(
-            "Someone else saved the same name or address at the same moment. Nothing was "
-            "saved: reload the page and check."
-        ) from error
-    except StaleDataError as error:
-        db.session.rollback()
-        raise StaleEdit.at_the_same_moment() from error
+    flush_or_refuse(
+        db.session,
+        "Someone else saved the same name or address at the same moment. Nothing was "
+        "saved: reload the page and check.",
+    )
 
 
 def _apply(obj: Any, fields: tuple[str, ...], changes: dict[str, Any]) -> bool:

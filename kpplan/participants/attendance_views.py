@@ -9,16 +9,14 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user
 
-from kpplan import permissions
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError, StaleEdit
 from kpplan.core.extensions import db
 from kpplan.core.requests import acting_user
 from kpplan.participants import exports
 from kpplan.participants.attendance import record_attendance
-from kpplan.participants.blueprint import bp, list_or_redirect
+from kpplan.participants.blueprint import bp, managed_list_or_redirect
 from kpplan.participants.forms import (
     AttendanceForm,
 )
@@ -29,8 +27,7 @@ from kpplan.participants.forms import (
 @bp.route("/attendance", methods=["GET", "POST"])
 def attendance(activity_id: int):
     """Tick who came, on a tablet at the registration desk or after the meeting."""
-    permissions.require(permissions.can_manage_participants(current_user))
-    invitation_list, back = list_or_redirect(activity_id)
+    invitation_list, back = managed_list_or_redirect(activity_id)
     if back is not None:
         return back
     form = AttendanceForm()

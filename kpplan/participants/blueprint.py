@@ -59,10 +59,12 @@ def overview_url(activity_id: int, anchor: str = "") -> str:
     return url_for("participants.overview", activity_id=activity_id) + anchor
 
 
-def list_or_redirect(activity_id: int, with_delegates: bool = True):
-    """The activity's list; a redirect to its overview (which offers to draw one up) when
-    it has none, and 404 when there is no such activity."""
-    invitation_list = queries.list_of(activity_id, with_delegates=with_delegates)
+def managed_list_or_redirect(activity_id: int):
+    """For the secretariat's pages of a list (sending, exports, attendance, imports): 403
+    for anyone else; then the activity's list, or a redirect to its overview (which offers
+    to draw one up) when it has none, and 404 when there is no such activity."""
+    permissions.require(permissions.can_manage_participants(current_user))
+    invitation_list = queries.list_of(activity_id, with_delegates=True)
     if invitation_list is None:
         db.get_or_404(Activity, activity_id)
         flash("This activity has no invitation list yet.", "info")

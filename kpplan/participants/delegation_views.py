@@ -15,9 +15,7 @@ from flask_login import current_user
 
 from kpplan import permissions
 from kpplan.core.clock import today
-from kpplan.core.errors import DomainError
-from kpplan.core.extensions import db
-from kpplan.core.requests import acting_user, save_form
+from kpplan.core.requests import acting_user, commit_or_flash, save_form
 from kpplan.directory.models import Role
 from kpplan.participants import nominations, queries
 from kpplan.participants.blueprint import bp, manages_participants, overview_url
@@ -129,13 +127,11 @@ def decline(activity_id: int, invitation_id: int):
             "error",
         )
         return redirect(_delegation_url(invitation))
-    try:
-        nominations.decline(acting_user(), invitation, form.version.data, form.reason.data, today())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if commit_or_flash(
+        lambda: nominations.decline(
+            acting_user(), invitation, form.version.data, form.reason.data, today()
+        )
+    ):
         flash(f"{invitation.delegation} has declined the invitation.", "success")
     return redirect(_delegation_url(invitation))
 
@@ -175,15 +171,10 @@ def withdraw(activity_id: int, participant_id: int):
     form = WithdrawForm()
     if not form.validate():
         flash("The page was out of date; reload it and try again.", "error")
-    else:
-        try:
-            nominations.withdraw(acting_user(), participant, form.version.data, today())
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"{participant.name} has been withdrawn.", "success")
+    elif commit_or_flash(
+        lambda: nominations.withdraw(acting_user(), participant, form.version.data, today())
+    ):
+        flash(f"{participant.name} has been withdrawn.", "success")
     return redirect(_delegation_url(participant.invitation))
 
 
@@ -201,14 +192,10 @@ def decide(activity_id: int, participant_id: int):
     if not form.validate():
         flash("The page was out of date; reload it and decide again.", "error")
         return redirect(back)
-    try:
-        nominations.decide(
+    if commit_or_flash(
+        lambda: nominations.decide(
             acting_user(), participant, form.version.data, ParticipantStatus(form.status.data)
         )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    ):
         flash(f"{participant.name}: {participant.status.label.lower()}.", "success")
     return redirect(back)

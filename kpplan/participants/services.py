@@ -16,12 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
-
 from kpplan import permissions
 from kpplan.audit import services as audit
-from kpplan.core.errors import DomainError, StaleEdit
+from kpplan.core.db import flush_or_refuse
+from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.directory.models import User
 from kpplan.participants.models import InvitationList, Participant
@@ -51,20 +49,11 @@ def acts_for_secretariat(actor: User | None) -> bool:
 def flush() -> None:
     """Flush, turning two people's saves at the same moment into a refusal a person can
     act on (``StaleEdit`` or ``DomainError``) instead of a server error."""
-    try:
-        db.session.flush()
-    except StaleDataError as error:
-        db.session.rollback()
-        raise StaleEdit(
-            "Someone else saved this record at the same moment. Nothing was saved: reload "
-            "the page and make your change again."
-        ) from error
-    except IntegrityError as error:
-        db.session.rollback()
-        raise DomainError(
-            "Someone else changed the same list at the same moment. Nothing was saved: "
-            "reload the page and check."
-        ) from error
+    flush_or_refuse(
+        db.session,
+        "Someone else changed the same list at the same moment. Nothing was saved: "
+        "reload the page and check.",
+    )
 
 
 def clean_text(value: str | None, limit: int, label: str, field: str) -> str | None:

@@ -26,10 +26,15 @@ from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.core.forms import attach_error, read_spreadsheet_upload
 from kpplan.core.kept_pages import kept_page
-from kpplan.core.requests import acting_user, save_form
+from kpplan.core.requests import acting_user, commit_or_flash, save_form
 from kpplan.meetings.models import Activity
 from kpplan.participants import exports, imports, invitation_lists, queries
-from kpplan.participants.blueprint import bp, list_or_redirect, manages_participants, overview_url
+from kpplan.participants.blueprint import (
+    bp,
+    managed_list_or_redirect,
+    manages_participants,
+    overview_url,
+)
 from kpplan.participants.forms import (
     ConfirmImportForm,
     ImportForm,
@@ -127,23 +132,19 @@ def edit_invitations(activity_id: int):
 
 @bp.route("/invitations/send", methods=["POST"])
 def send_invitations(activity_id: int):
-    permissions.require(permissions.can_manage_participants(current_user))
-    invitation_list, back = list_or_redirect(activity_id)
+    invitation_list, back = managed_list_or_redirect(activity_id)
     if back is not None:
         return back
     form = SendForm()
     if not form.validate():
         flash("The page was out of date; reload it and send again.", "error")
         return redirect(overview_url(activity_id))
-    try:
-        invitation_lists.send_invitations(
+    if not commit_or_flash(
+        lambda: invitation_lists.send_invitations(
             acting_user(), invitation_list, form.version.data, today()
         )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    ):
         return redirect(overview_url(activity_id))
-    db.session.commit()
     states = sum(1 for i in invitation_list.invitations if i.is_state)
     flash(
         f"The invitations are sent: the focal points of {states} state"
@@ -157,8 +158,7 @@ def send_invitations(activity_id: int):
 @bp.route("/participants.<any(csv, xlsx):fmt>")
 def export(activity_id: int, fmt: str):
     """Every delegate but the withdrawn, by delegation: for the venue and the badges."""
-    permissions.require(permissions.can_manage_participants(current_user))
-    invitation_list, back = list_or_redirect(activity_id)
+    invitation_list, back = managed_list_or_redirect(activity_id)
     if back is not None:
         return back
     rows = exports.participant_rows(invitation_list)
@@ -179,8 +179,7 @@ def export(activity_id: int, fmt: str):
 @bp.route("/participants/print")
 def printable(activity_id: int):
     """The list by delegation, to print."""
-    permissions.require(permissions.can_manage_participants(current_user))
-    invitation_list, back = list_or_redirect(activity_id)
+    invitation_list, back = managed_list_or_redirect(activity_id)
     if back is not None:
         return back
     return render_template(
@@ -206,8 +205,7 @@ def _plan(data: bytes, kind: str, invitation_list: InvitationList) -> imports.Im
 @bp.route("/participants/import", methods=["GET", "POST"])
 def import_participants(activity_id: int):
     """Upload → a preview of every row with all its errors → all delegates named, or none."""
-    permissions.require(permissions.can_manage_participants(current_user))
-    invitation_list, back = list_or_redirect(activity_id)
+    invitation_list, back = managed_list_or_redirect(activity_id)
     if back is not None:
         return back
     form = ImportForm()
@@ -238,8 +236,7 @@ def import_participants(activity_id: int):
 
 @bp.route("/participants/import/confirm", methods=["POST"])
 def confirm_import(activity_id: int):
-    permissions.require(permissions.can_manage_participants(current_user))
-    invitation_list, back = list_or_redirect(activity_id)
+    invitation_list, back = managed_list_or_redirect(activity_id)
     if back is not None:
         return back
     here = url_for("participants.import_participants", activity_id=activity_id)

@@ -11,10 +11,10 @@ every follow-up against today's date:
 
 ``count_the_day`` counts them again for a new day (the reminder scheduler's tick, at its
 start, and ``flask kpplan recount``); until a basis is counted, or when it is not today's
-or the administrator changed the days since, the pages count live (``follow_up_queries``):
-right after midnight, until the next tick a few minutes later. Between two counts each
-write adds its difference to them, in its own transaction, with the counters of
-``tallies`` (its session hooks).
+or the administrator changed the days since, the pages count live (``follow_up_queries``,
+``state_follow_up_list``, ``at_a_glance``): right after midnight, until the next tick a few
+minutes later. Between two counts each write adds its difference to them, in its own
+transaction, with the counters of ``tallies`` (its session hooks).
 """
 
 from __future__ import annotations

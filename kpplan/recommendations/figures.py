@@ -12,8 +12,9 @@ from sqlalchemy import case, func, select
 
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
-from kpplan.recommendations.models import OUT_OF_SHARE, FollowUp, FollowUpStatus
+from kpplan.recommendations.models import FollowUp
 from kpplan.recommendations.queries import Scope, overdue
+from kpplan.recommendations.statuses import OUT_OF_SHARE, FollowUpStatus
 from kpplan.recommendations.tallies import EVERY_THEME, FollowUpTally
 from kpplan.recommendations.themes import THEMES
 

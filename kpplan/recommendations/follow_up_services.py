@@ -18,14 +18,8 @@ from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.core.files import Upload, store_file
 from kpplan.directory.models import User
-from kpplan.recommendations.models import (
-    Evidence,
-    FollowUp,
-    FollowUpStatus,
-    Recommendation,
-    StatusUpdate,
-    Validation,
-)
+from kpplan.recommendations.models import Evidence, FollowUp, Recommendation, StatusUpdate
+from kpplan.recommendations.statuses import FollowUpStatus, Validation
 
 FOLLOW_UP_FIELDS = (
     "status",

@@ -16,11 +16,18 @@ from kpplan.core.forms import attach_error
 from kpplan.core.kept_pages import kept_page
 from kpplan.core.requests import acting_user, int_arg, page_arg, save_form
 from kpplan.directory.models import Role, State
-from kpplan.recommendations import follow_up_queries, follow_up_services, queries
+from kpplan.recommendations import (
+    at_a_glance,
+    follow_up_queries,
+    follow_up_services,
+    queries,
+    state_follow_up_list,
+)
 from kpplan.recommendations.blueprint import bp, download, evidence_folder
 from kpplan.recommendations.exports import FOLLOW_UP_COLUMNS, follow_up_row
 from kpplan.recommendations.forms import UpdateForm, ValidationForm
-from kpplan.recommendations.models import Evidence, FollowUp, FollowUpStatus, StatusUpdate
+from kpplan.recommendations.models import Evidence, FollowUp, StatusUpdate
+from kpplan.recommendations.statuses import FollowUpStatus
 
 
 def _state_for_list() -> State | None:
@@ -40,19 +47,19 @@ def follow_ups():
     only = request.args.get("only")
     listing = overview = None
     if state is not None:
-        listing = follow_up_queries.state_follow_ups(
+        listing = state_follow_up_list.state_follow_ups(
             state.id, today(), request.args.get("cursor"), current_app.config["PAGE_SIZE"], only
         )
     elif current_user.role is not Role.FOCAL_POINT:
-        overview = follow_up_queries.states_at_a_glance(today())
+        overview = at_a_glance.states_at_a_glance(today())
     return render_template(
         "recommendations/follow_ups.html",
         state=state,
         listing=listing,
         overview=overview,
         only=only,
-        labels=follow_up_queries.urgency_labels(),
-        urgency_of=follow_up_queries.urgency_of,
+        labels=state_follow_up_list.urgency_labels(),
+        urgency_of=state_follow_up_list.urgency_of,
         today=today(),
     )
 

@@ -22,14 +22,9 @@ from kpplan.core.extensions import db
 from kpplan.core.forms import IntegerField, KpplanForm, VersionedForm
 from kpplan.directory.models import Organisation, State
 from kpplan.recommendations.follow_up_services import EvidenceLink, not_chosen_problem
-from kpplan.recommendations.models import (
-    REPORTED_STATUSES,
-    FollowUpStatus,
-    Lineage,
-    Priority,
-    Recommendation,
-)
+from kpplan.recommendations.models import Lineage, Priority, Recommendation
 from kpplan.recommendations.services import Draft
+from kpplan.recommendations.statuses import REPORTED_STATUSES, FollowUpStatus
 from kpplan.recommendations.themes import THEMES
 
 DATE_FORMAT = "Give the date as year-month-day, for example 2026-07-12."

@@ -19,14 +19,9 @@ from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import follow_up_services, services
 from kpplan.recommendations.exports import ALL_MEMBERS, SECRETARIAT
-from kpplan.recommendations.models import (
-    FollowUp,
-    FollowUpStatus,
-    Lineage,
-    Priority,
-    Recommendation,
-)
+from kpplan.recommendations.models import FollowUp, Lineage, Priority, Recommendation
 from kpplan.recommendations.queries import Scope
+from kpplan.recommendations.statuses import FollowUpStatus
 
 
 @dataclass

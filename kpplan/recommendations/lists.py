@@ -26,14 +26,10 @@ from kpplan.core.extensions import db
 from kpplan.core.paging import Key, KeysetPage, keyset_page
 from kpplan.meetings.models import Activity
 from kpplan.recommendations.figures import Figures, figures_for
-from kpplan.recommendations.models import (
-    FollowUp,
-    FollowUpStatus,
-    Recommendation,
-    RecommendationTheme,
-)
+from kpplan.recommendations.models import FollowUp, Recommendation, RecommendationTheme
 from kpplan.recommendations.queries import Scope, overdue
 from kpplan.recommendations.search import words_condition
+from kpplan.recommendations.statuses import FollowUpStatus
 
 T = TypeVar("T")
 

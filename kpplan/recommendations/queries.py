@@ -3,7 +3,7 @@
 Every function takes a ``Scope``: a focal point sees only the follow-ups of their own
 state; the secretariat, the Chair and observers see all of them. The list of
 recommendations is in ``lists``, the shares and figures in ``figures``, a state's
-follow-ups by urgency in ``follow_up_queries``.
+follow-ups by urgency in ``state_follow_up_list``.
 """
 
 from __future__ import annotations

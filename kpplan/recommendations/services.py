@@ -24,7 +24,6 @@ from kpplan.recommendations import follow_up_services
 from kpplan.recommendations import themes as theme_catalogue
 from kpplan.recommendations.models import (
     FollowUp,
-    FollowUpStatus,
     Lineage,
     Priority,
     Recommendation,
@@ -32,6 +31,7 @@ from kpplan.recommendations.models import (
     StatusUpdate,
     WordingRevision,
 )
+from kpplan.recommendations.statuses import FollowUpStatus
 
 FIELDS = ("code", "text", "priority", "target_date", "to_all_members", "lineage", "version")
 MAX_WORDING = 4000

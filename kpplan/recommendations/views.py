@@ -40,13 +40,8 @@ from kpplan.recommendations import figures, lists, queries, services
 from kpplan.recommendations.blueprint import bp, current_scope, download
 from kpplan.recommendations.exports import RECOMMENDATION_COLUMNS, recommendation_row
 from kpplan.recommendations.forms import RecommendationForm, RecordForm, WithdrawForm
-from kpplan.recommendations.models import (
-    FollowUp,
-    FollowUpStatus,
-    Lineage,
-    Recommendation,
-    RecommendationTheme,
-)
+from kpplan.recommendations.models import FollowUp, Lineage, Recommendation, RecommendationTheme
+from kpplan.recommendations.statuses import FollowUpStatus
 from kpplan.recommendations.themes import BY_CODE, THEMES
 
 __all__ = ["bp"]

@@ -11,17 +11,17 @@ from kpplan.core.db import utcnow
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
+from kpplan.recommendations import follow_up_services, services
 from kpplan.recommendations.models import (
     Evidence,
     FollowUp,
-    FollowUpStatus,
     Priority,
     Recommendation,
     RecommendationTheme,
     StatusUpdate,
-    Validation,
 )
 from kpplan.recommendations.services import code_for
+from kpplan.recommendations.statuses import FollowUpStatus, Validation
 from tests.factories.base import BaseFactory
 from tests.factories.directory import state_named
 
@@ -131,3 +131,47 @@ class RecommendationsFactory(BaseFactory):
                 db.session.refresh(item)
             db.session.expunge_all()
             return update
+
+
+#: The day the game's status updates are posted on.
+_POSTED_ON = date(2026, 6, 1)
+
+
+def random_change(rng, actor, moves, draft, activity) -> None:
+    """One change of the ``random_changes`` fixture's game, chosen by ``rng`` among
+    ``moves``; raises ``DomainError`` when the service refuses it."""
+    # In a fixed order: the same game on every database.
+    recommendations = db.session.scalars(
+        sa.select(Recommendation).order_by(Recommendation.id)
+    ).all()
+    move = rng.choice(moves)
+    if move == "record" or not recommendations:
+        written = draft(rng)
+        services.record_recommendations(actor, activity(rng), [written])
+    elif move == "edit":
+        target = rng.choice(recommendations)
+        services.update_recommendation(actor, target, target.version, draft(rng), "Reworded.")
+    elif move == "withdraw":
+        target = rng.choice(recommendations)
+        services.withdraw(actor, target, target.version, "Overtaken by events.")
+    elif move == "validate":
+        waiting = db.session.scalars(
+            sa.select(StatusUpdate)
+            .where(StatusUpdate.validation == Validation.PENDING)
+            .order_by(StatusUpdate.id)
+        ).all()
+        if waiting:
+            follow_up_services.validate(
+                actor, rng.choice(waiting), rng.random() < 0.6, "Add the decree."
+            )
+    else:
+        follow_up = rng.choice(db.session.scalars(sa.select(FollowUp).order_by(FollowUp.id)).all())
+        follow_up_services.post_update(
+            actor,
+            follow_up,
+            follow_up.version,
+            status=rng.choice(list(FollowUpStatus)),
+            narrative="Working group set up.",
+            reason="Covered by a regional mechanism.",
+            today=_POSTED_ON,
+        )

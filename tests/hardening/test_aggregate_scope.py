@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from kpplan.meetings.models import Status
-from kpplan.recommendations.models import FollowUpStatus
+from kpplan.recommendations.statuses import FollowUpStatus
 from tests.conftest import STATE_A, STATE_B
 
 ONE_DAY = "from=2021-05-04&to=2021-05-04"

@@ -14,8 +14,8 @@ from kpplan.core.rule_settings import ReminderRuleSetting
 from kpplan.meetings.models import Status
 from kpplan.recommendations import day_figures, deadlines, follow_up_queries, tallies
 from kpplan.recommendations.deadlines import Deadlines
-from kpplan.recommendations.models import FollowUpStatus
 from kpplan.recommendations.queries import Scope
+from kpplan.recommendations.statuses import FollowUpStatus
 from tests.conftest import STATE_A, STATE_B
 from tests.recommendations.helpers import process_today
 

@@ -15,11 +15,11 @@ from kpplan.core.extensions import db
 from kpplan.meetings.models import Status
 from kpplan.recommendations.models import (
     FollowUp,
-    FollowUpStatus,
     Recommendation,
     RecommendationTheme,
     StatusUpdate,
 )
+from kpplan.recommendations.statuses import FollowUpStatus
 from tests.conftest import STATE_A, STATE_B
 from tests.recommendations.helpers import (
     confirm_import,

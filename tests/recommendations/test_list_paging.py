@@ -15,7 +15,8 @@ from sqlalchemy import select
 from kpplan.core.extensions import db
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import lists
-from kpplan.recommendations.models import FollowUpStatus, Recommendation
+from kpplan.recommendations.models import Recommendation
+from kpplan.recommendations.statuses import FollowUpStatus
 from tests.conftest import STATE_A
 
 PAGE = 3
@@ -316,7 +317,6 @@ def test_list_queries_do_not_grow_with_the_data(
     """The same number of queries for 1x and 3x the recommendations, warm and right
     after a change (the kept totals and choices recomputed)."""
     login_as(people[role])
-    client.get("/")  # the header's Chair, kept from the first page on
     counts = []
     for n in (4, 12):
         for k in range(n):
@@ -330,7 +330,7 @@ def test_list_queries_do_not_grow_with_the_data(
             ).one()
             cursor = _cursor(["a", row.meeting_date.isoformat(), row.activity_id, row.number])
         target = url.format(kenya=kenya, cursor=cursor)
-        with count_queries() as after_change:
+        with count_queries(header_kept=True) as after_change:
             assert client.get(target).status_code == 200
         with count_queries() as warm:
             assert client.get(target).status_code == 200

@@ -14,14 +14,10 @@ import sqlalchemy as sa
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
 from kpplan.meetings.models import Status
-from kpplan.recommendations import day_figures, deadlines, follow_up_queries
+from kpplan.recommendations import day_figures, deadlines, state_follow_up_list
 from kpplan.recommendations.deadlines import URGENCIES
-from kpplan.recommendations.models import (
-    OPEN_STATUSES,
-    FollowUp,
-    FollowUpStatus,
-    Recommendation,
-)
+from kpplan.recommendations.models import FollowUp, Recommendation
+from kpplan.recommendations.statuses import OPEN_STATUSES, FollowUpStatus
 from tests.factories.directory import STATE_A
 from tests.recommendations.helpers import process_today
 
@@ -94,7 +90,7 @@ def _walk(app, state_id: int, per_page: int, only: str | None = None):
         today = process_today(app)
         forwards, cursor, pages = [], None, []
         while True:
-            listing = follow_up_queries.state_follow_ups(state_id, today, cursor, per_page, only)
+            listing = state_follow_up_list.state_follow_ups(state_id, today, cursor, per_page, only)
             page = listing.page
             assert len(page.items) <= per_page
             forwards.extend(f.id for f in page.items)
@@ -105,7 +101,7 @@ def _walk(app, state_id: int, per_page: int, only: str | None = None):
         backwards, page = [], pages[-1]
         backwards[:0] = [f.id for f in page.items]
         while page.has_prev:
-            page = follow_up_queries.state_follow_ups(
+            page = state_follow_up_list.state_follow_ups(
                 state_id, today, page.prev_cursor, per_page, only
             ).page
             backwards[:0] = [f.id for f in page.items]
@@ -126,12 +122,12 @@ def test_the_counts_come_from_the_kept_figures_and_match_a_live_count(app, facto
     kenya = _world(app, factory, 30)
     with app.test_request_context():
         today, limits = process_today(app), deadlines.current()
-        live = follow_up_queries._urgency_counts(kenya, today, limits)
+        live = state_follow_up_list._urgency_counts(kenya, today, limits)
         assert day_figures.day_figures(db.session.connection(), kenya, today, limits) is None
         day_figures.count_the_day(db.session.connection(), today, limits)
         db.session.commit()
         assert day_figures.day_figures(db.session.connection(), kenya, today, limits)
-        kept = follow_up_queries._urgency_counts(kenya, today, limits)
+        kept = state_follow_up_list._urgency_counts(kenya, today, limits)
     assert kept == live
     assert live == {only: len(_expected(app, kenya, only)) for only in URGENCIES}
     assert sum(live.values()) == len(_expected(app, kenya))

@@ -11,12 +11,11 @@ from flask_migrate import upgrade
 
 from kpplan import PROJECT_ROOT
 from kpplan.recommendations.forms import UpdateForm
-from kpplan.recommendations.models import (
+from kpplan.recommendations.models import FollowUp, StatusUpdate
+from kpplan.recommendations.statuses import (
     OPEN_STATUSES,
     REPORTED_STATUSES,
-    FollowUp,
     FollowUpStatus,
-    StatusUpdate,
     Validation,
 )
 from kpplan.reminders.planner import tick
