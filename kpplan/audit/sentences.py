@@ -294,8 +294,9 @@ def _listed(words: Sequence[str]) -> str:
     return f"{', '.join(words[:-1])} and {words[-1]}"
 
 
-def _records_named(entries: list[AuditEntry], models: dict[str, type]) -> dict:
-    """The records the entries are about, and those their changed fields point to."""
+def _records_named(entries: list[AuditEntry], models: dict[str, type], known=()) -> dict:
+    """The records the entries are about, and those their changed fields point to; those
+    of ``known`` (records the page has loaded already) are not read again."""
     wanted: dict[str, set[int]] = defaultdict(set)
     for entry in entries:
         if entry.object_id is not None:
@@ -305,18 +306,26 @@ def _records_named(entries: list[AuditEntry], models: dict[str, type]) -> dict:
             table = _referenced_table(model, name)
             if table:
                 wanted[table].update(v for v in (before, after) if isinstance(v, int))
-    return _load(models, wanted)
+    found = {}
+    for record in known:
+        table = type(record).__tablename__
+        # Only a record whose name reads no other record: the page loaded it for itself.
+        if record.id in wanted.get(table, ()) and not model_eager(type(record)):
+            found[(table, record.id)] = record
+            wanted[table].discard(record.id)
+    return {**found, **_load(models, wanted)}
 
 
-def describe(entries: Iterable[AuditEntry]) -> list[HistoryLine]:
+def describe(entries: Iterable[AuditEntry], known: Iterable[Any] = ()) -> list[HistoryLine]:
     """The entries as sentences, naming their records and the records their changes name.
 
     Loads the records named in one query per kind of record (and per relationship that
-    their names read), whatever the number of entries.
+    their names read), whatever the number of entries; ``known``: records loaded already
+    (the one whose history a page shows), not read again.
     """
     entries = list(entries)
     models = _models()
-    records = _records_named(entries, models)
+    records = _records_named(entries, models, known)
     last_names = _last_known_names(entries, records)
     links = _Links()
     return [_line(entry, models, records, last_names, links) for entry in entries]
