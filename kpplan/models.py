@@ -28,12 +28,13 @@ from kpplan.recommendations.models import (
     StatusUpdate,
     WordingRevision,
 )
-from kpplan.recommendations.tallies import FollowUpTally, RecommendationTally
+from kpplan.recommendations.tallies import ActivityTally, FollowUpTally, RecommendationTally
 from kpplan.reminders.models import Reminder, ReminderPreference, ReminderRun
 from kpplan.review.models import ReviewSnapshot, SnapshotChange, SnapshotDifference, SnapshotEntry
 
 __all__ = [
     "Activity",
+    "ActivityTally",
     "ActivityLink",
     "ActivityOrganisation",
     "ActivityStateRole",

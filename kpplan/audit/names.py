@@ -134,8 +134,9 @@ def _load(models: dict[str, type], wanted: dict[str, set[int]]) -> dict[tuple[st
     return found
 
 
-def records_named(entries: list[AuditEntry], models: dict[str, type]) -> dict:
-    """The records the entries are about, and those their changed fields point to."""
+def records_named(entries: list[AuditEntry], models: dict[str, type], known=()) -> dict:
+    """The records the entries are about, and those their changed fields point to; those
+    of ``known`` (records the page has loaded already) are not read again."""
     wanted: dict[str, set[int]] = defaultdict(set)
     for entry in entries:
         if entry.object_id is not None:
@@ -145,7 +146,14 @@ def records_named(entries: list[AuditEntry], models: dict[str, type]) -> dict:
             table = referenced_table(model, name)
             if table:
                 wanted[table].update(v for v in (before, after) if isinstance(v, int))
-    return _load(models, wanted)
+    found = {}
+    for record in known:
+        table = type(record).__tablename__
+        # Only a record whose name reads no other record: the page loaded it for itself.
+        if record.id in wanted.get(table, ()) and not model_eager(type(record)):
+            found[(table, record.id)] = record
+            wanted[table].discard(record.id)
+    return {**found, **_load(models, wanted)}
 
 
 def last_known_names(entries: list[AuditEntry], records) -> dict[tuple[str, int], str]:

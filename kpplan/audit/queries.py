@@ -22,7 +22,8 @@ def history_of(obj: Any, limit: int = 20) -> list[HistoryLine]:
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .limit(limit)
     ).all()
-    return describe(entries)
+    # The record itself is loaded: its name is not read again.
+    return describe(entries, known=(obj,))
 
 
 #: The history's order: newest first, by id, which grows with time (the primary key).

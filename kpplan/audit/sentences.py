@@ -189,15 +189,16 @@ def _listed(words: Sequence[str]) -> str:
     return f"{', '.join(words[:-1])} and {words[-1]}"
 
 
-def describe(entries: Iterable[AuditEntry]) -> list[HistoryLine]:
+def describe(entries: Iterable[AuditEntry], known: Iterable[Any] = ()) -> list[HistoryLine]:
     """The entries as sentences, naming their records and the records their changes name.
 
     Loads the records named in one query per kind of record (and per relationship that
-    their names read), whatever the number of entries.
+    their names read), whatever the number of entries; ``known``: records loaded already
+    (the one whose history a page shows), not read again.
     """
     entries = list(entries)
     models = models_by_table()
-    records = records_named(entries, models)
+    records = records_named(entries, models, known)
     last_names = last_known_names(entries, records)
     links = Links()
     return [_line(entry, models, records, last_names, links) for entry in entries]

@@ -81,7 +81,13 @@ class Organisation(Versioned, Timestamped, Base):
 
     @property
     def display_name(self) -> str:
-        return f"{self.name} ({self.acronym})" if self.acronym else self.name
+        return organisation_display_name(self.name, self.acronym)
+
+
+def organisation_display_name(name: str, acronym: str | None) -> str:
+    """How an organisation is named in lists: "International Organization for Migration
+    (IOM)", or its name alone without an acronym (for rows read without the object)."""
+    return f"{name} ({acronym})" if acronym else name
 
 
 def new_session_token() -> str:

@@ -8,6 +8,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Row, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from kpplan.core.cache import memoised, watch
 from kpplan.core.extensions import db
 from kpplan.core.paging import Key, KeysetPage, keyset_page
 from kpplan.core.passwords import token_digest
@@ -226,10 +227,19 @@ def user_by_calendar_token(token: str) -> User | None:
     )
 
 
-def staff_choices() -> list[User]:
-    """Active administrators and secretariat members: who may own a preparation step."""
-    return db.session.scalars(
-        select(User)
+def staff_choices() -> list[Row]:
+    """Active administrators and secretariat members, by name (``id``, ``name``): who may
+    own a preparation step. Kept until a user changes: an activity's page offers them
+    after every write elsewhere, and finding them reads the whole directory at scale."""
+    return memoised("staff_choices", (), _STAFF_READ, _staff_choices)
+
+
+_STAFF_READ = watch(User)
+
+
+def _staff_choices() -> list[Row]:
+    return db.session.execute(
+        select(User.id, User.name)
         .where(User.role.in_([Role.ADMIN, Role.SECRETARIAT]), User.active.is_(True))
         .order_by(User.name)
     ).all()

@@ -166,6 +166,16 @@ class WordingRevision(Base):
     __table_args__ = (Index("ix_wording_revisions_recommendation_id", "recommendation_id"),)
 
 
+def addressee_name(state: str | None, organisation: str | None) -> str:
+    """Whom a follow-up is addressed to, by name: its state, else its organisation (display
+    name), else the secretariat (for rows read without the objects)."""
+    if state is not None:
+        return state
+    if organisation is not None:
+        return organisation
+    return "Secretariat"
+
+
 class FollowUp(Versioned, Base):
     """How one addressee (a state, an organisation or the secretariat) follows a
     recommendation up. Changed only by status updates; versioned against lost updates."""
@@ -251,11 +261,10 @@ class FollowUp(Versioned, Base):
 
     @property
     def addressee(self) -> str:
-        if self.state is not None:
-            return self.state.name
-        if self.organisation is not None:
-            return self.organisation.display_name
-        return "Secretariat"
+        return addressee_name(
+            self.state.name if self.state is not None else None,
+            self.organisation.display_name if self.organisation is not None else None,
+        )
 
     @property
     def effective_progress(self) -> int | None:

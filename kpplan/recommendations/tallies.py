@@ -1,7 +1,7 @@
 """Follow-up figures kept up to date on every write, so that no page adds up every
 follow-up to show them.
 
-Two tables of counters, keyed by status (a new ``FollowUpStatus`` entry needs no change
+Three tables of counters, keyed by status (a new ``FollowUpStatus`` entry needs no change
 here: the status is stored by its value, without a CHECK constraint to widen):
 
 - ``recommendation_tallies``: per recommendation, how many of its addressees stand at each
@@ -10,6 +10,9 @@ here: the status is stored by its value, without a CHECK constraint to widen):
 - ``follow_up_tallies``: over the recommendations in force, per addressee state (0 for the
   organisations and the secretariat) and per theme ("" for every recommendation, whatever
   its themes), the same counts.
+- ``activity_tallies``: over the recommendations in force, per activity they were made at,
+  how many addressees stand at each status (the statistics of a period add up its
+  activities' rows instead of its recommendations').
 
 And, in the same hooks, the differences of the figures of the day (``day_figures``: what
 is overdue, due soon or not updated for long, counted for one day).
@@ -105,6 +108,19 @@ class FollowUpTally(Base):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ActivityTally(Base):
+    """How many follow-ups of the recommendations in force made at an activity stand at a
+    status, every addressee's."""
+
+    __tablename__ = "activity_tallies"
+
+    # Not a foreign key: a deleted activity's counts go to zero with its follow-ups, in the
+    # same flush that deletes them.
+    activity_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
 # --- What the follow-ups add up to ----------------------------------------------------
 
 
@@ -154,6 +170,16 @@ def _theme_rows(where=None):
     return query.where(where) if where is not None else query
 
 
+def _activity_rows(where=None):
+    query = (
+        select(Recommendation.activity_id, FollowUp.status, func.count().label("n"))
+        .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
+        .where(IN_FORCE)
+        .group_by(Recommendation.activity_id, FollowUp.status)
+    )
+    return query.where(where) if where is not None else query
+
+
 def _value(status) -> str:
     return getattr(status, "value", status)
 
@@ -165,9 +191,9 @@ def _contribution(
     basis: DayBasis | None = None,
 ) -> Counter:
     """The counts the given follow-ups (and every follow-up of the given recommendations)
-    add to each counter, keyed ``("r", recommendation, status, pending)`` or ``("f",
-    theme, state, status, pending)``; and, with a ``basis``, to each day figure, keyed
-    ``("d", state, kind)``."""
+    add to each counter, keyed ``("r", recommendation, status, pending)``, ``("f",
+    theme, state, status, pending)`` or ``("a", activity, status)``; and, with a
+    ``basis``, to each day figure, keyed ``("d", state, kind)``."""
     found: Counter = Counter()
     follow_up_list, recommendation_list = sorted(follow_up_ids), sorted(recommendation_ids)
     # In slices: an IN list stays well under the databases' limits on parameters.
@@ -181,6 +207,8 @@ def _contribution(
         for build in (_state_rows, _theme_rows):
             for theme, state, status, pending, n in connection.execute(build(where)):
                 found[("f", theme, state, _value(status), bool(pending))] += n
+        for activity, status, n in connection.execute(_activity_rows(where)):
+            found[("a", activity, _value(status))] += n
         if basis is not None:
             add_day_rows(found, connection.execute(day_rows(basis, where)))
     return found
@@ -274,71 +302,32 @@ def add(connection, delta: dict[tuple, int]) -> None:
     that two transactions take the rows' locks in the same order."""
     if not delta:
         return
-    recs = sorted((k[1:], d) for k, d in delta.items() if k[0] == "r")
-    figs = sorted((k[1:], d) for k, d in delta.items() if k[0] == "f")
-    days = sorted((k[1:], d) for k, d in delta.items() if k[0] == "d")
     dialect = connection.dialect.name
-    if recs:
-        t = RecommendationTally.__table__
-        rows = [
-            {"k_rec": rec, "k_status": status, "k_pending": pending, "d": d}
-            for (rec, status, pending), d in recs
-        ]
-        _create_missing(
-            connection,
-            dialect,
-            t,
-            [{"recommendation_id": r, "status": s, "pending": p, "n": 0} for (r, s, p), _ in recs],
-        )
+    for kind, (model, columns) in _COUNTERS.items():
+        changes = sorted((k[1:], d) for k, d in delta.items() if k[0] == kind)
+        if not changes:
+            continue
+        t = model.__table__
+        keys = [dict(zip(columns, key, strict=True)) for key, _ in changes]
+        _create_missing(connection, dialect, t, [{**key, "n": 0} for key in keys])
         connection.execute(
             update(t)
-            .where(
-                t.c.recommendation_id == bindparam("k_rec"),
-                t.c.status == bindparam("k_status"),
-                t.c.pending == bindparam("k_pending"),
-            )
-            .values(n=t.c.n + bindparam("d")),
-            rows,
-        )
-    if figs:
-        t = FollowUpTally.__table__
-        _create_missing(
-            connection,
-            dialect,
-            t,
-            [
-                {"theme": th, "state_id": st, "status": s, "pending": p, "n": 0}
-                for (th, st, s, p), _ in figs
-            ],
-        )
-        connection.execute(
-            update(t)
-            .where(
-                t.c.theme == bindparam("k_theme"),
-                t.c.state_id == bindparam("k_state"),
-                t.c.status == bindparam("k_status"),
-                t.c.pending == bindparam("k_pending"),
-            )
+            .where(*(t.c[c] == bindparam(f"k_{c}") for c in columns))
             .values(n=t.c.n + bindparam("d")),
             [
-                {"k_theme": th, "k_state": st, "k_status": s, "k_pending": p, "d": d}
-                for (th, st, s, p), d in figs
+                {**{f"k_{c}": v for c, v in key.items()}, "d": d}
+                for key, (_, d) in zip(keys, changes, strict=True)
             ],
         )
-    if days:
-        t = FollowUpDayFigure.__table__
-        _create_missing(
-            connection,
-            dialect,
-            t,
-            [{"state_id": st, "kind": kind, "n": 0} for (st, kind), _ in days],
-        )
-        connection.execute(
-            update(t)
-            .where(t.c.state_id == bindparam("k_state"), t.c.kind == bindparam("k_kind"))
-            .values(n=t.c.n + bindparam("d")),
-            [{"k_state": st, "k_kind": kind, "d": d} for (st, kind), d in days],
-        )
+
+
+#: Each kind of counter's table and the columns of its key, in the order they are changed.
+_COUNTERS = {
+    "r": (RecommendationTally, ("recommendation_id", "status", "pending")),
+    "f": (FollowUpTally, ("theme", "state_id", "status", "pending")),
+    "d": (FollowUpDayFigure, ("state_id", "kind")),
+    "a": (ActivityTally, ("activity_id", "status")),
+}
 
 
 def _create_missing(connection, dialect: str, table, rows: list[dict]) -> None:
@@ -369,9 +358,11 @@ def keep_tallies() -> None:
 def recount(connection) -> None:
     """Throw the counters away and count every follow-up again (in SQL); the day figures
     too, at the day and days they are counted for (if they are)."""
-    rt, ft = RecommendationTally.__table__, FollowUpTally.__table__
+    rt, ft, at = RecommendationTally.__table__, FollowUpTally.__table__, ActivityTally.__table__
     connection.execute(delete(rt))
     connection.execute(delete(ft))
+    connection.execute(delete(at))
+    connection.execute(insert(at).from_select(["activity_id", "status", "n"], _activity_rows()))
     connection.execute(
         insert(rt).from_select(
             ["recommendation_id", "status", "pending", "n"], _recommendation_rows()
@@ -406,6 +397,11 @@ def kept(connection) -> Counter:
         select(dt.c.state_id, dt.c.kind, dt.c.n).where(dt.c.n != 0)
     ):
         found[("d", state, kind)] = n
+    at = ActivityTally.__table__
+    for activity, status, n in connection.execute(
+        select(at.c.activity_id, at.c.status, at.c.n).where(at.c.n != 0)
+    ):
+        found[("a", activity, status)] = n
     return found
 
 
@@ -417,6 +413,8 @@ def counted(connection) -> Counter:
     for build in (_state_rows, _theme_rows):
         for theme, state, status, pending, n in connection.execute(build()):
             found[("f", theme, state, _value(status), bool(pending))] += n
+    for activity, status, n in connection.execute(_activity_rows()):
+        found[("a", activity, _value(status))] += n
     basis = day_basis(connection)
     if basis is not None:
         add_day_rows(found, connection.execute(day_rows(basis)))
@@ -437,6 +435,8 @@ def describe(key: tuple) -> str:
     """A counter's key in words, for ``kpplan recount --check``."""
     if key[0] == "d":
         return describe_day(key)
+    if key[0] == "a":
+        return f"activity {key[1]}, {key[2]}"
     pending = " (awaiting validation)" if key[-1] else ""
     if key[0] == "r":
         return f"recommendation {key[1]}, {key[2]}{pending}"

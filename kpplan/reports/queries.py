@@ -18,7 +18,7 @@ from kpplan.meetings.models import Activity, ActivityOrganisation, Status
 from kpplan.meetings.queries import LIST_OPTIONS, ArchiveFilters, archive_select
 from kpplan.participants.queries import counted_lists
 from kpplan.recommendations.models import FollowUp, FollowUpStatus, Recommendation, StatusUpdate
-from kpplan.recommendations.tallies import EVERY_THEME, FollowUpTally, RecommendationTally
+from kpplan.recommendations.tallies import EVERY_THEME, ActivityTally, FollowUpTally
 
 # Only what happened counts: an activity held, or held and closed with its outcome.
 HELD = (Status.HELD, Status.CLOSED)
@@ -258,12 +258,12 @@ def _recommendation_counts(
             .group_by(status)
         )
     else:
-        # Every addressee's: from the figures kept per recommendation.
-        status, n = RecommendationTally.status, func.sum(RecommendationTally.n)
+        # Every addressee's: from the figures kept per activity (over the recommendations
+        # in force made there), a few rows for each of the side's activities.
+        status, n = ActivityTally.status, func.sum(ActivityTally.n)
         side_counts = (
             select(status.label("status"), n.label("n"))
-            .join(Recommendation, RecommendationTally.recommendation_id == Recommendation.id)
-            .where(in_force, side)
+            .where(ActivityTally.activity_id.in_(_counted_activities(start, end, not outside)))
             .group_by(status)
         )
     if outside and not sizes.outside:

@@ -7,7 +7,7 @@ from typing import Any
 
 from kpplan.meetings.models import Activity
 from kpplan.recommendations.figures import ShareRow
-from kpplan.recommendations.models import FollowUp, FollowUpStatus
+from kpplan.recommendations.models import FollowUpStatus
 from kpplan.recommendations.themes import BY_CODE
 from kpplan.review.handover import OpenRecommendation
 from kpplan.review.progress import ItemProgress
@@ -80,7 +80,7 @@ OVERDUE_COLUMNS = [
 ]
 
 
-def overdue_rows(follow_ups: list[FollowUp], today: date) -> list[list[Any]]:
+def overdue_rows(follow_ups: list[Any], today: date) -> list[list[Any]]:
     return [
         [
             f.id,
@@ -110,10 +110,11 @@ def activity_rows(activities: list[Activity]) -> list[list[Any]]:
 TERM_ACTIVITY_COLUMNS = [*ACTIVITY_COLUMNS, "Participants", "Participants counted from"]
 
 
-def term_activity_rows(activities: list[Activity], figures: dict[int, Any]) -> list[list[Any]]:
+def term_activity_rows(activities: list[Any]) -> list[list[Any]]:
+    """The rows of a term's activities (``review.queries.ActivityRow``, with their figures)."""
     rows = []
     for activity, row in zip(activities, activity_rows(activities), strict=True):
-        counted = figures.get(activity.id)
+        counted = activity.figures
         participants = counted.participants if counted else None
         source = None
         if participants is not None:
@@ -152,11 +153,8 @@ def open_rows(found: list[OpenRecommendation]) -> list[list[Any]]:
     ]
 
 
-def dashboard_sheets(
-    review: Any, today: date, figures: dict[int, Any] | None = None
-) -> dict[str, Sheet]:
-    """The sections of the dashboard by their name in the address, each a sheet;
-    ``figures`` are the participant figures of the term's activities by id."""
+def dashboard_sheets(review: Any, today: date) -> dict[str, Sheet]:
+    """The sections of the dashboard by their name in the address, each a sheet."""
     return {
         "work-plan": ("Work plan", ITEM_COLUMNS, item_rows(review.progress.items)),
         "states": ("Follow-up by state", ["State", *SHARE_COLUMNS], state_rows(review.by_state)),
@@ -169,7 +167,7 @@ def dashboard_sheets(
         "activities": (
             "Activities",
             TERM_ACTIVITY_COLUMNS,
-            term_activity_rows(review.activities, figures or {}),
+            term_activity_rows(review.activities),
         ),
     }
 

@@ -24,7 +24,15 @@ from kpplan.recommendations.models import (
 from kpplan.recommendations.queries import Scope
 from kpplan.recommendations.tallies import EVERY_THEME, FollowUpTally, RecommendationTally
 from kpplan.review.progress import ItemProgress, work_plan_progress
-from kpplan.review.queries import LIST_LIMIT, overdue_follow_ups
+from kpplan.review.queries import (
+    ACTIVITIES_READ,
+    LIST_LIMIT,
+    ActivityRow,
+    OverdueFollowUp,
+    activity_columns,
+    activity_row,
+    overdue_follow_ups,
+)
 
 # The most rows a list of the handover page shows; its workbook holds up to LIST_LIMIT.
 PAGE_ROWS = 100
@@ -52,16 +60,23 @@ def successor_of(chairmanship: Chairmanship) -> Chairmanship | None:
     )
 
 
-def upcoming_activities(today: date, limit: int = LIST_LIMIT) -> tuple[list[Activity], int]:
+def upcoming_activities(today: date, limit: int = LIST_LIMIT) -> tuple[list[ActivityRow], int]:
     """The first ``limit`` activities from today on that are not cancelled, soonest first,
-    and how many there are in all (counted in the same query)."""
+    and how many there are in all (counted in the same query); kept until an activity
+    changes (a status update leaves them)."""
+    return memoised(
+        "upcoming_activities", (today, limit), ACTIVITIES_READ, lambda: _upcoming(today, limit)
+    )
+
+
+def _upcoming(today: date, limit: int) -> tuple[list[ActivityRow], int]:
     rows = db.session.execute(
-        select(Activity, func.count().over())
+        select(*activity_columns(), func.count().over().label("total"))
         .where(Activity.start_date >= today, Activity.status != Status.CANCELLED)
         .order_by(Activity.start_date, Activity.id)
         .limit(limit)
     ).all()
-    return [activity for activity, _ in rows], rows[0][1] if rows else 0
+    return [activity_row(r) for r in rows], rows[0].total if rows else 0
 
 
 # --- Open recommendations -------------------------------------------------------------
@@ -292,9 +307,9 @@ class HandoverPack:
     open_recommendations: list[OpenRecommendation]
     # How many there are in all (the page lists the first ``PAGE_ROWS`` only).
     open_total: int
-    overdue: list[FollowUp]
+    overdue: list[OverdueFollowUp]
     overdue_total: int
-    upcoming: list[Activity]
+    upcoming: list[ActivityRow]
     # How many there are in all (the page reads the first ``PAGE_ROWS`` only).
     upcoming_total: int
     not_delivered: list[ItemProgress]

@@ -12,14 +12,25 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select, union_all
-from sqlalchemy.orm import joinedload
 
 from kpplan.chair.models import HELD_STATUSES, Chairmanship
+from kpplan.core.cache import memoised, watch
+from kpplan.core.dates import day_range
 from kpplan.core.extensions import db
+from kpplan.directory.models import Organisation, State, organisation_display_name
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
+from kpplan.meetings.models import Status as ActivityStatus
+from kpplan.participants.models import InvitationList
+from kpplan.participants.queries import Figures, figures_for
 from kpplan.recommendations import figures, follow_up_queries
-from kpplan.recommendations.models import OPEN_STATUSES, FollowUp, Recommendation
+from kpplan.recommendations.models import (
+    OPEN_STATUSES,
+    FollowUp,
+    FollowUpStatus,
+    Recommendation,
+    addressee_name,
+)
 from kpplan.recommendations.queries import Scope
 from kpplan.review.models import ReviewSnapshot
 from kpplan.review.progress import WorkPlanProgress, work_plan_progress
@@ -42,18 +53,89 @@ def term_end(chairmanship: Chairmanship, today: date) -> date | None:
 # --- Activities -----------------------------------------------------------------------
 
 
-def activities_between(start: date, end: date) -> list[Activity]:
+@dataclass(frozen=True)
+class ActivityRow:
+    """An activity as the dashboard, the handover pack and their exports list it: the
+    columns they read, its dates in words, and (an activity of the term) its participant
+    figures (``figures_for``)."""
+
+    id: int
+    kind: ActivityKind
+    title: str
+    status: ActivityStatus
+    start_date: date
+    end_date: date | None
+    city: str | None
+    dates: str
+    first_day: str
+    figures: Figures | None = None
+
+
+# A status update changes none of them: the lists of activities are kept until an activity
+# (or, for the term's figures, an invitation list) changes.
+_TERM_ACTIVITIES_READ = watch(Activity, InvitationList)
+ACTIVITIES_READ = watch(Activity)
+
+_ACTIVITY_COLUMNS = (
+    Activity.id,
+    Activity.kind,
+    Activity.title,
+    Activity.status,
+    Activity.start_date,
+    Activity.end_date,
+    Activity.date_precision,
+    Activity.city,
+)
+
+
+def activity_row(row, figures: Figures | None = None) -> ActivityRow:
+    """An ``ActivityRow`` from a row of ``activity_columns()``."""
+    return ActivityRow(
+        id=row.id,
+        kind=row.kind,
+        title=row.title,
+        status=row.status,
+        start_date=row.start_date,
+        end_date=row.end_date,
+        city=row.city,
+        dates=day_range(row.start_date, row.end_date, row.date_precision),
+        first_day=day_range(row.start_date, row.start_date, row.date_precision),
+        figures=figures,
+    )
+
+
+def activity_columns() -> tuple:
+    """The columns an ``ActivityRow`` is made of, for a select."""
+    return _ACTIVITY_COLUMNS
+
+
+def activities_between(start: date, end: date) -> list[ActivityRow]:
     """The activities that begin between ``start`` and ``end``, cancelled ones included
-    (the page marks them), by date."""
-    return db.session.scalars(
-        select(Activity)
+    (the page marks them), by date, with their participant figures: two queries, kept
+    until an activity or an invitation list changes."""
+    return memoised(
+        "term_activities", (start, end), _TERM_ACTIVITIES_READ, lambda: _term_activities(start, end)
+    )
+
+
+def _term_activities(start: date, end: date) -> list[ActivityRow]:
+    rows = db.session.execute(
+        select(
+            *activity_columns(),
+            # What ``figures_for`` reads when no attendance list was ticked.
+            Activity.participants,
+            Activity.countries_represented,
+            Activity.organisations_represented,
+        )
         .where(Activity.start_date.between(start, end))
         .order_by(Activity.start_date, Activity.id)
         .limit(LIST_LIMIT)
     ).all()
+    figures = figures_for(rows)
+    return [activity_row(r, figures[r.id]) for r in rows]
 
 
-def kind_counts(activities: list[Activity]) -> list[tuple[ActivityKind, int, int]]:
+def kind_counts(activities: list[ActivityRow]) -> list[tuple[ActivityKind, int, int]]:
     """(kind, activities, of which held or closed) in the order of the kinds."""
     rows = []
     for kind in ActivityKind:
@@ -67,13 +149,39 @@ def kind_counts(activities: list[Activity]) -> list[tuple[ActivityKind, int, int
 # --- Overdue follow-ups --------------------------------------------------------------
 
 
-def overdue_follow_ups(scope: Scope, today: date, limit: int = OVERDUE_SHOWN) -> list[FollowUp]:
+@dataclass(frozen=True)
+class RecommendationRef:
+    """What a list of follow-ups shows of their recommendation."""
+
+    code: str
+    text: str
+    illustrative: bool
+
+
+@dataclass(frozen=True)
+class OverdueFollowUp:
+    """An overdue follow-up as the dashboard, the handover pack and their exports show it:
+    the columns they read, with its recommendation's and its addressee's names."""
+
+    id: int
+    recommendation_id: int
+    recommendation: RecommendationRef
+    addressee: str
+    status: FollowUpStatus
+    pending_update_id: int | None
+    next_review_date: date
+
+
+def overdue_follow_ups(
+    scope: Scope, today: date, limit: int = OVERDUE_SHOWN
+) -> list[OverdueFollowUp]:
     """Open follow-ups of recommendations in force whose review date has passed, the
-    longest overdue first, with their recommendation and addressee: one query.
+    longest overdue first, with their recommendation and addressee: one query, of the
+    columns shown.
 
     For each open status a subquery walks an index of the follow-ups by status and review
     date (by state, status and review date within a state's scope) in order and stops at
-    ``limit``; the follow-ups are loaded from the few ids they give. Sorting every overdue
+    ``limit``; the follow-ups are read from the few ids they give. Sorting every overdue
     follow-up (100,000 at scale) is avoided. Ties (hundreds of follow-ups share a review
     date at scale) are broken in the order of the index that serves the walk: by
     follow-up, or within a state's scope by recommendation, then follow-up.
@@ -99,17 +207,44 @@ def overdue_follow_ups(scope: Scope, today: date, limit: int = OVERDUE_SHOWN) ->
     # Each limited walk is a subquery of its own: SQLite allows no LIMIT on the members of
     # a UNION themselves.
     candidates = union_all(*(select(first.c.id) for first in firsts))
-    return db.session.scalars(
-        select(FollowUp)
-        .where(FollowUp.id.in_(candidates))
-        .options(
-            joinedload(FollowUp.recommendation).joinedload(Recommendation.activity),
-            joinedload(FollowUp.state),
-            joinedload(FollowUp.organisation),
+    rows = db.session.execute(
+        select(
+            FollowUp.id,
+            FollowUp.recommendation_id,
+            FollowUp.status,
+            FollowUp.pending_update_id,
+            FollowUp.next_review_date,
+            Recommendation.code,
+            Recommendation.text,
+            Recommendation.illustrative,
+            State.name.label("state"),
+            Organisation.name.label("organisation"),
+            Organisation.acronym,
         )
+        .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
+        .outerjoin(State, FollowUp.state_id == State.id)
+        .outerjoin(Organisation, FollowUp.organisation_id == Organisation.id)
+        .where(FollowUp.id.in_(candidates))
         .order_by(*order)
         .limit(limit)
     ).all()
+    return [
+        OverdueFollowUp(
+            id=r.id,
+            recommendation_id=r.recommendation_id,
+            recommendation=RecommendationRef(r.code, r.text, r.illustrative),
+            addressee=addressee_name(
+                r.state,
+                None
+                if r.organisation is None
+                else organisation_display_name(r.organisation, r.acronym),
+            ),
+            status=r.status,
+            pending_update_id=r.pending_update_id,
+            next_review_date=r.next_review_date,
+        )
+        for r in rows
+    ]
 
 
 # --- The dashboard --------------------------------------------------------------------
@@ -120,11 +255,11 @@ class TermReview:
     chairmanship: Chairmanship
     end: date | None
     progress: WorkPlanProgress
-    activities: list[Activity]
+    activities: list[ActivityRow]
     by_state: list
     by_theme: list
     overdue: int
-    overdue_list: list[FollowUp]
+    overdue_list: list[OverdueFollowUp]
     snapshots: list[ReviewSnapshot]
 
 

@@ -13,11 +13,11 @@ from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.core.kept_pages import kept_page
+from kpplan.core.links import row_link
 from kpplan.core.requests import acting_user, int_arg
 from kpplan.core.spreadsheets import write_csv, write_workbook
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
-from kpplan.participants import queries as participant_queries
 from kpplan.recommendations.models import FollowUpStatus
 from kpplan.recommendations.queries import scope_of
 from kpplan.recommendations.themes import BY_CODE
@@ -95,7 +95,7 @@ def dashboard(chairmanship_id: int):
         progress_labels=progress.PROGRESS_LABELS,
         theme_chart=charts.share_bars(review.by_theme, short_label=lambda r: r.key),
         kinds=queries.kind_counts(review.activities),
-        figures=participant_queries.figures_for(review.activities),
+        activity_link=row_link("meetings.activity", "activity_id"),
         themes=BY_CODE,
         scope=scope_of(current_user),
         today=today(),
@@ -105,8 +105,7 @@ def dashboard(chairmanship_id: int):
 @bp.route("/chair/<int:chairmanship_id>/review.xlsx")
 def dashboard_xlsx(chairmanship_id: int):
     review = _review(chairmanship_id, queries.LIST_LIMIT)
-    figures = participant_queries.figures_for(review.activities)
-    sheets = exports.dashboard_sheets(review, today(), figures)
+    sheets = exports.dashboard_sheets(review, today())
     return _download(
         write_workbook(sheets.values()),
         f"kpplan-review-{_slug(review.chairmanship)}-{today():%Y-%m-%d}.xlsx",
@@ -117,8 +116,7 @@ def dashboard_xlsx(chairmanship_id: int):
 @bp.route(f"/chair/<int:chairmanship_id>/review/<any({SECTIONS}):section>.csv")
 def dashboard_csv(chairmanship_id: int, section: str):
     review = _review(chairmanship_id, queries.LIST_LIMIT)
-    figures = participant_queries.figures_for(review.activities)
-    _title, columns, rows = exports.dashboard_sheets(review, today(), figures)[section]
+    _title, columns, rows = exports.dashboard_sheets(review, today())[section]
     return _download(
         write_csv(columns, rows),
         f"kpplan-review-{_slug(review.chairmanship)}-{section}-{today():%Y-%m-%d}.csv",
@@ -147,6 +145,9 @@ def handover(chairmanship_id: int):
         statuses=list(FollowUpStatus),
         scope=scope_of(current_user),
         today=today(),
+        recommendation_link=row_link("recommendations.recommendation", "recommendation_id"),
+        follow_up_link=row_link("recommendations.follow_up", "follow_up_id"),
+        activity_link=row_link("meetings.activity", "activity_id"),
     )
 
 

@@ -98,6 +98,9 @@ def test_kept_figures_match_a_full_count_after_random_changes(app, factory, rand
             sum(n for k, n in kept.items() if k[0] == "f" and k[1] == tallies.EVERY_THEME)
             == in_force
         )
+        # So do the counts per activity (the statistics of a period add them up).
+        assert sum(n for k, n in kept.items() if k[0] == "a") == in_force
+        assert {k[1] for k in kept if k[0] == "a"} == {activity.id}
 
 
 def test_bulk_statements_are_counted_again(app, factory):
@@ -221,6 +224,8 @@ def test_the_migration_counts_the_follow_ups_already_there(empty_app):
         kept = tallies.kept(connection)
         assert kept[("f", "RD3", kenya, "implemented", False)] == 1  # the withdrawn one left out
         assert kept[("r", 2, "in_progress", False)] == 1
+        # Per activity (0026): the withdrawn recommendation left out too.
+        assert kept[("a", 1, "implemented")] == kept[("a", 1, "in_progress")] == 1
         db.session.commit()
         downgrade(revision="0014_calendar_token_hashes")
         assert "follow_up_tallies" not in sa.inspect(db.engine).get_table_names()

@@ -361,10 +361,10 @@ class TestKeptRecommendationCounts:
         [
             # Every recommendation in force in the period: the figures kept over them all.
             (1, 0, {"follow_up_tallies"}),
-            # Fewer left out: those figures less the left-out recommendations' own.
-            (3, 1, {"follow_up_tallies", "recommendation_tallies"}),
-            # Fewer in the period: the period's recommendations' own figures.
-            (1, 2, {"recommendation_tallies"}),
+            # Fewer left out: those figures less the left-out activities' own.
+            (3, 1, {"follow_up_tallies", "activity_tallies"}),
+            # Fewer in the period: the period's activities' own figures.
+            (1, 2, {"activity_tallies"}),
         ],
     )
     def test_a_status_update_leaves_the_number_kept(
@@ -390,7 +390,9 @@ class TestKeptRecommendationCounts:
         tallies_read = [q for q in said if "_tallies" in q]
         assert len(tallies_read) == 1
         assert {
-            t for t in ("follow_up_tallies", "recommendation_tallies") if t in tallies_read[0]
+            t
+            for t in ("follow_up_tallies", "recommendation_tallies", "activity_tallies")
+            if t in tallies_read[0]
         } == read
         assert after_write.count <= 12
         with app.app_context():

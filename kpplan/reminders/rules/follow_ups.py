@@ -16,7 +16,7 @@ from itertools import groupby, islice
 from sqlalchemy import and_, exists, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from kpplan.directory.models import Organisation, Role, State, User
+from kpplan.directory.models import Organisation, Role, State, User, organisation_display_name
 from kpplan.recommendations import deadlines
 from kpplan.recommendations.models import (
     OPEN_STATUSES,
@@ -25,6 +25,7 @@ from kpplan.recommendations.models import (
     Recommendation,
     StatusUpdate,
     Validation,
+    addressee_name,
 )
 from kpplan.reminders.models import Reminder, ReminderStatus
 from kpplan.reminders.rules.recipients import Recipients, secretariat_ids
@@ -103,12 +104,10 @@ def _open_follow_ups(*where):
 
 
 def _addressee(row) -> str:
-    # As ``FollowUp.addressee`` says it.
-    if row.state_name is not None:
-        return row.state_name
-    if row.organisation_name is not None:
-        return f"{row.organisation_name} ({row.acronym})" if row.acronym else row.organisation_name
-    return "Secretariat"
+    organisation = row.organisation_name
+    if organisation is not None:
+        organisation = organisation_display_name(organisation, row.acronym)
+    return addressee_name(row.state_name, organisation)
 
 
 def _since_not_reminded(rule_key: str):
