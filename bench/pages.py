@@ -1,6 +1,6 @@
 """Time every page at 1x and 100x the Process's real volume, warm and right after a write.
 
-    .venv/bin/python bench/pages.py [--runs 30] [--postgres URL] [--only SUBSTRING]
+    .venv/bin/python bench/pages.py [--runs 30] [--postgres URL] [--only SUBSTRING] [--render]
 
 Uses the databases of ``bench/world.py`` (built once, kept under ``instance/bench/``), on
 SQLite and, with ``--postgres`` (or ``KPPLAN_BENCH_POSTGRES_URL``), on PostgreSQL too. Each
@@ -9,6 +9,9 @@ administrator or as a Kenyan focal point:
 
 - warm: the same page again and again;
 - after a write: a focal point posts a status update first (not timed), as happens all day.
+
+With ``--render``, pages are not kept (``KEEP_PAGES`` off): every visit renders its page,
+which shows what a page costs when what it read has changed.
 
 Prints p50 and p95 of each, the number of queries, and the 100x/1x ratio of the warm p50.
 Targets: p95 <= 25 ms both ways, at most 12 queries and no more at 100x than at 1x, and a
@@ -94,11 +97,14 @@ def pages(ids: dict) -> list[tuple[str, str]]:
 class Bench:
     """One database at one scale: the app, a signed-in client per role, a query counter."""
 
-    def __init__(self, url: str, scale: int, rebuild: bool = False) -> None:
+    def __init__(
+        self, url: str, scale: int, rebuild: bool = False, keep_pages: bool = True
+    ) -> None:
         built = world.ensure(url, scale, rebuild)
         self.scale = scale
         self.ids = dict(built["ids"])
         self.app = world.bench_app(url, world.BENCH_DIR / "instance")
+        self.app.config["KEEP_PAGES"] = keep_pages
         self.queries = 0
         with self.app.app_context():
             from kpplan.core.extensions import db
@@ -200,9 +206,11 @@ class Bench:
         }
 
 
-def run(label: str, urls: dict[int, str], runs: int, only: str | None) -> tuple[list, bool]:
+def run(
+    label: str, urls: dict[int, str], runs: int, only: str | None, keep_pages: bool = True
+) -> tuple[list, bool]:
     """Every page at each scale of ``urls`` ({scale: database URL}); prints and judges."""
-    benches = {scale: Bench(url, scale) for scale, url in urls.items()}
+    benches = {scale: Bench(url, scale, keep_pages=keep_pages) for scale, url in urls.items()}
     small, large = benches[min(benches)], benches[max(benches)]
     rows, failed = [], False
     print(f"\n{label}: pages at {large.scale}x (and {small.scale}x for the ratio)")
@@ -259,15 +267,19 @@ def main() -> int:
         help="also measure on this PostgreSQL server (its own databases are made there)",
     )
     parser.add_argument("--only", metavar="TEXT", help="only the pages whose URL holds TEXT")
+    parser.add_argument(
+        "--render", action="store_true", help="keep no page: render every visit (KEEP_PAGES off)"
+    )
     args = parser.parse_args()
+    keep = not args.render
 
     results, failed = {}, False
     sqlite = {scale: world.sqlite_url(scale) for scale in (1, 100)}
-    results["sqlite"], missed = run("SQLite", sqlite, args.runs, args.only)
+    results["sqlite"], missed = run("SQLite", sqlite, args.runs, args.only, keep)
     failed |= missed
     if args.postgres:
         postgres = {scale: world.postgres_url(args.postgres, scale) for scale in (1, 100)}
-        results["postgresql"], missed = run("PostgreSQL", postgres, args.runs, args.only)
+        results["postgresql"], missed = run("PostgreSQL", postgres, args.runs, args.only, keep)
         failed |= missed
     results["machine"] = {
         "python": platform.python_version(),
