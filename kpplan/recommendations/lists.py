@@ -33,7 +33,7 @@ from kpplan.recommendations.models import (
     RecommendationTheme,
 )
 from kpplan.recommendations.queries import Scope, overdue
-from kpplan.recommendations.search import matches_order, with_words
+from kpplan.recommendations.search import matches_order, search_words, with_words
 
 T = TypeVar("T")
 
@@ -194,8 +194,9 @@ def recommendations_page(
     cache.change_stamp(*_ACTIVITIES_READ, *_THEMES_READ, *_FOLLOW_UPS_READ)
     total = count_found(filters, scope, today)
     beyond = _counted_up_to(filters, scope) and total > COUNT_UP_TO
-    # Words: the matches in the index's order, a page read without reading them all.
-    order = matches_order() if filters.words else ORDER
+    # Words: the matches in the index's order, a page read without reading them all (no
+    # word to look for: no match, and nothing joined to order by).
+    order = matches_order() if search_words(filters.words) else ORDER
     page = keyset_page(query, order, cursor, per_page, total=None if beyond else total)
     page.more_than = COUNT_UP_TO if beyond else None
     return page, figures_for([r.id for r in page.items], scope, today)

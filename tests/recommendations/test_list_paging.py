@@ -205,6 +205,78 @@ class TestWords:
         response = client.get("/recommendations/", query_string={"q": words})
         assert response.status_code == 200
 
+    def test_matches_come_most_recently_recorded_first_a_page_at_a_time(
+        self, client, people, login_as, recorded
+    ):
+        """The index's order: each page read up to its cursor, not every match first."""
+        login_as(people["observer"])
+        expected = [r.code for r in sorted(recorded, key=lambda r: -r.id)]
+        pages, url = [], "/recommendations/?show=all&q=cooperation"
+        while url:
+            html = client.get(url).text
+            assert f"{len(expected)} in all" in html
+            pages.append((url, _codes(html)))
+            url = _link(html, "next")
+            assert url is None or "q=cooperation" in url
+        assert [code for _, codes in pages for code in codes] == expected
+        html = client.get(pages[-1][0]).text
+        back = []
+        while (url := _link(html, "prev")) is not None:
+            html = client.get(url).text
+            back.append(_codes(html))
+        assert back == [codes for _, codes in reversed(pages[:-1])]
+
+    def test_many_matches_are_counted_up_to_a_limit(
+        self, client, people, login_as, recorded, monkeypatch
+    ):
+        monkeypatch.setattr(lists, "COUNT_UP_TO", 4)
+        login_as(people["observer"])
+        html = client.get("/recommendations/?q=cooperation").text
+        assert "More than 4 found" in html and " in all" not in html
+        assert len(_codes(html)) == PAGE
+
+    def test_the_search_page_is_kept_and_shows_a_new_or_edited_match(
+        self, app, client, people, login_as, factory, count_queries
+    ):
+        """The words are read from the FTS5 table (PostgreSQL: the GIN index), which the
+        database changes with the recommendations: the page is kept while they do not
+        change, and rendered again with the new match when they do."""
+        activity = factory.activity(start=date(2024, 4, 4))
+        hotline = factory.recommendation(activity.id, text="Set up a national hotline.")
+        login_as(people["secretariat"])
+        target = "/recommendations/?q=smuggling"
+        assert "No recommendation matches" in client.get(target).text
+        client.get(target)
+        with count_queries(keep_pages=True) as again:
+            assert "No recommendation matches" in client.get(target).text
+        # Signing the reader in and the change counters: the page itself is kept.
+        assert again.count <= 3, again.statements
+
+        # A new recommendation with the word.
+        made = factory.recommendation(activity.id, text="Dismantle smuggling networks.")
+        assert _codes(client.get(target).text) == [made.code]
+
+        # An edit that gives another recommendation the word, through the edit form.
+        form = {
+            "version": 1,
+            "fields-text": "Set up a national hotline against smuggling.",
+            "fields-priority": "medium",
+            "fields-themes": ["RD3"],
+            "fields-states": [f.state_id for f in hotline.follow_ups],
+            "fields-lineage": "",
+        }
+        edited = client.post(f"/recommendations/{hotline.id}/edit", data=form)
+        assert edited.status_code == 302
+        client.get(f"/recommendations/{hotline.id}")  # the flashed confirmation, shown once
+        # Most recently recorded first: the new one, then the edited one.
+        assert _codes(client.get(target).text) == [made.code, hotline.code]
+
+        # And an edit that takes it away again.
+        form.update({"version": 2, "fields-text": "Set up a national hotline."})
+        assert client.post(f"/recommendations/{hotline.id}/edit", data=form).status_code == 302
+        client.get(f"/recommendations/{hotline.id}")
+        assert _codes(client.get(target).text) == [made.code]
+
 
 class TestTotalsAndChoices:
     def test_narrowed_totals_are_counted_up_to_a_limit(
