@@ -29,6 +29,10 @@ T = TypeVar("T")
 
 AFTER, BEFORE = "a", "b"
 
+#: Beyond this many, a list narrowed by words or other costly filters says "more than"
+#: rather than counting every row it finds (each costs a look-up).
+COUNT_UP_TO = 1000
+
 # What the databases' integers hold; a larger number in a cursor is not a key.
 _BIGGEST = 2**63 - 1
 _LONGEST_TEXT = 500

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, extract, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
-from kpplan.core import cache
+from kpplan.core import cache, paging
 from kpplan.core.dates import DatePrecision
 from kpplan.core.extensions import db
 from kpplan.core.paging import Key, KeysetPage, keyset_page
@@ -126,31 +126,70 @@ def _archive_query(filters: ArchiveFilters):
     return query
 
 
+#: What a row of the archive shows, and no more: an activity's long texts (objectives,
+#: notes) and the states' other columns stay in the database.
+ARCHIVE_ROW_OPTIONS = (
+    load_only(
+        Activity.kind,
+        Activity.title,
+        Activity.start_date,
+        Activity.end_date,
+        Activity.date_precision,
+        Activity.city,
+        Activity.country_id,
+        Activity.format,
+        Activity.status,
+    ),
+    joinedload(Activity.country).load_only(State.name),
+    selectinload(Activity.state_roles)
+    .load_only(ActivityStateRole.role, ActivityStateRole.state_id)
+    .joinedload(ActivityStateRole.state)
+    .load_only(State.name),
+)
+
+
 def archive_page(filters: ArchiveFilters, cursor: str | None, per_page: int) -> KeysetPage:
     """The page of the archive at ``cursor`` (None: the first), newest first, narrowed by
-    its filters; its total kept until the activities change."""
+    its filters, with the columns its rows show; its total kept until the activities
+    change, and, when words narrow it, counted up to ``paging.COUNT_UP_TO`` + 1 only (each
+    row costs a look for the words: the page says "more than" beyond it)."""
+    up_to = paging.COUNT_UP_TO if filters.words else None
 
     def count() -> int:
-        found = _archive_query(filters).with_only_columns(Activity.id).subquery()
-        return db.session.scalar(select(func.count()).select_from(found))
+        found = _archive_query(filters).with_only_columns(Activity.id)
+        if up_to is not None:
+            found = found.limit(up_to + 1)
+        return db.session.scalar(select(func.count()).select_from(found.subquery()))
 
-    total = cache.memoised("archive-count", filters, _ARCHIVE_READS_FROM, count)
-    query = _archive_query(filters).options(*LIST_OPTIONS)
-    return keyset_page(query, ARCHIVE_ORDER, cursor, per_page, total=total)
+    total = cache.memoised("archive-count", (filters, up_to), _ARCHIVE_READS_FROM, count)
+    beyond = up_to is not None and total > up_to
+    query = _archive_query(filters).options(*ARCHIVE_ROW_OPTIONS)
+    page = keyset_page(query, ARCHIVE_ORDER, cursor, per_page, total=None if beyond else total)
+    page.more_than = up_to if beyond else None
+    return page
 
 
 # What the archive's total and years are read from (with the audit trail, see core.cache).
 _ARCHIVE_READS_FROM = cache.watch(Activity, ActivityStateRole)
+_YEARS_READ_FROM = cache.watch(Activity)
 
 
 def archive_years() -> list[int]:
-    """The years that have activities, newest first, for the archive's year filter."""
-    first, last = db.session.execute(
-        select(func.min(Activity.start_date), func.max(Activity.start_date))
-    ).one()
-    if first is None:
-        return []
-    return list(range(last.year, first.year - 1, -1))
+    """The years that have activities, newest first, for the archive's year filter (kept
+    until an activity changes)."""
+
+    def years() -> list[int]:
+        # Each end in its own subquery: read at one end of ``ix_activities_start_date``
+        # (min and max in one select read the whole table on SQLite).
+        first, last = db.session.execute(
+            select(
+                select(func.min(Activity.start_date)).scalar_subquery(),
+                select(func.max(Activity.start_date)).scalar_subquery(),
+            )
+        ).one()
+        return [] if first is None else list(range(last.year, first.year - 1, -1))
+
+    return cache.memoised("archive-years", (), _YEARS_READ_FROM, years)
 
 
 def activity_page(activity_id: int) -> Activity | None:

@@ -21,7 +21,7 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
-from kpplan.core import cache
+from kpplan.core import cache, paging
 from kpplan.core.extensions import db
 from kpplan.core.paging import Key, KeysetPage, keyset_page
 from kpplan.meetings.models import Activity
@@ -143,7 +143,7 @@ def _narrowed_by_follow_ups(filters: Filters, scope: Scope) -> bool:
 
 
 #: Beyond this many, a narrowed list says "more than" rather than counting them all.
-COUNT_UP_TO = 1000
+COUNT_UP_TO = paging.COUNT_UP_TO
 
 
 def _counted_up_to(filters: Filters, scope: Scope) -> bool:

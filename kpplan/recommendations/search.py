@@ -117,9 +117,7 @@ def with_words(query: Select, typed: str) -> Select:
         )
     # Each word quoted (a quote inside is doubled): FTS5 reads it as text, never syntax.
     terms = " ".join('"{}"*'.format(word.replace('"', '""')) for word in words)
-    return query.join(_fts, _fts.c.rowid == Recommendation.id).where(
-        _fts.c[FTS_TABLE].match(terms)
-    )
+    return query.join(_fts, _fts.c.rowid == Recommendation.id).where(_fts.c[FTS_TABLE].match(terms))
 
 
 def matches_order() -> tuple[Key, ...]:
