@@ -100,11 +100,11 @@ def test_list_indexes_fill_meeting_dates_and_words_on_recorded_data(empty_app):
     and their words are found (the FTS5 table rebuilt from them, or the GIN index)."""
     from kpplan.meetings.models import Activity
     from kpplan.recommendations.models import Recommendation
-    from kpplan.recommendations.search import words_condition
+    from kpplan.recommendations.search import with_words
     from kpplan.seed import seed
 
     def found(words: str) -> set[str]:
-        return set(db.session.scalars(select(Recommendation.code).where(words_condition(words))))
+        return set(db.session.scalars(with_words(select(Recommendation.code), words)))
 
     with empty_app.app_context():
         upgrade()

@@ -26,7 +26,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import Engine, Integer, String, bindparam, cast, event, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.sql import ClauseElement, visitors
+from sqlalchemy.sql import ClauseElement, TextClause, visitors
 
 from kpplan.core.clock import today
 from kpplan.core.db import Base
@@ -101,11 +101,61 @@ _tables_read: ContextVar[set[str] | None] = ContextVar("kpplan_tables_read", def
 UNKNOWN = "?"
 
 
+#: Tables the database keeps in step with another table itself, in the same statement as
+#: each change of that table (a full-text index filled by triggers on SQLite, say): their
+#: name -> the table whose counter stands for them (see ``kept_in_step_with``).
+_STANDS_FOR: dict[str, str] = {}
+
+
+def kept_in_step_with(name: str, model: Any) -> str:
+    """Declare that the database changes the table ``name`` (an FTS5 table, kept by
+    triggers) only in the statements that change ``model``'s table: no statement of ours
+    names it, so its own counter would never move. A read of it is recorded as a read of
+    ``model``'s table, whose counter moves in the same transaction as every change of the
+    index. Returns ``name``."""
+    base = model.__tablename__
+    if not counted(base):
+        raise RuntimeError(f"The changes of {base} are not counted: no table may stand on it.")
+    _STANDS_FOR[name] = base
+    return name
+
+
+class TextReading(TextClause):
+    """SQL text that says which tables it reads (``text_reading``)."""
+
+    inherit_cache = True
+    reads: tuple[str, ...] = ()
+
+
+def text_reading(sql: str, *models: Any) -> TextReading:
+    """SQL text (as ``sqlalchemy.text``) that reads ``models``' tables and no other: a page
+    that runs it is kept like any other, until one of them changes. Plain ``text()`` (whose
+    tables cannot be told) keeps the page from being kept at all.
+
+    Name every table the text reads, by its model, or by the model whose counter stands
+    for it (``kept_in_step_with``); a table whose changes are not counted is refused."""
+    names = tuple(m.__tablename__ for m in watch(*models))
+    clause = TextReading(sql)
+    clause.reads = names
+    return clause
+
+
+def _note_text(clause: TextClause, found: set[str]) -> None:
+    reads = getattr(clause, "reads", None)
+    if reads:
+        found.update(_STANDS_FOR.get(name, name) for name in reads)
+    else:
+        found.add(UNKNOWN)
+
+
 def _note_tables(statement: ClauseElement, found: set[str]) -> None:
     visitors.traverse(
         statement,
         {},
-        {"table": lambda table: found.add(table.name), "textclause": lambda _: found.add(UNKNOWN)},
+        {
+            "table": lambda table: found.add(_STANDS_FOR.get(table.name, table.name)),
+            "textclause": lambda clause: _note_text(clause, found),
+        },
     )
 
 

@@ -8,9 +8,12 @@ that reader asks for that address, the page is served as it was rendered while t
 change counters of those tables are the same (one query), with no other query and no
 template. A change to any of them, committed by any worker, renders it again.
 
-Kept only when that holds: a page that read SQL text (whose tables cannot be told), a
-table whose changes are not counted, or that changed the session (flashed messages, a
-first form token), or that is not a plain 200, is rendered every time. Each worker keeps
+Kept only when that holds: a page that read SQL text (whose tables cannot be told; text
+made by ``cache.text_reading`` names them), a table whose changes are not counted, or
+that changed the session (flashed messages, a first form token), or that is not a plain
+200, is rendered every time. A table the database keeps in step with another by itself
+(the search's FTS5 table, filled by triggers) is recorded as that other table
+(``cache.kept_in_step_with``), whose counter moves with every change of it. Each worker keeps
 its own pages, at most ``MAX_PAGES`` and ``MAX_BYTES`` in all, the oldest used dropped.
 """
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, literal, or_
+from sqlalchemy import ColumnElement, Select, and_, literal, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from kpplan.core.extensions import db
@@ -29,6 +29,10 @@ T = TypeVar("T")
 
 AFTER, BEFORE = "a", "b"
 
+#: Beyond this many, a list narrowed by words or other costly filters says "more than"
+#: rather than counting every row it finds (each costs a look-up).
+COUNT_UP_TO = 1000
+
 # What the databases' integers hold; a larger number in a cursor is not a key.
 _BIGGEST = 2**63 - 1
 _LONGEST_TEXT = 500
@@ -36,14 +40,17 @@ _LONGEST_TEXT = 500
 
 @dataclass(frozen=True)
 class Key:
-    """One column of a list's order, and its direction."""
+    """One column of a list's order, and its direction; ``attribute`` names where a row
+    holds its value when the column is not the row's own (a search index's rowid, which
+    is the row's id)."""
 
-    column: InstrumentedAttribute
+    column: InstrumentedAttribute | ColumnElement
     descending: bool = False
+    attribute: str | None = None
 
     @property
     def name(self) -> str:
-        return self.column.key
+        return self.attribute or self.column.key
 
     def python_type(self) -> type:
         return self.column.type.python_type

@@ -175,10 +175,14 @@ class Activity(Versioned, Timestamped, Base):
 
     @property
     def where(self) -> str:
-        if self.format is Format.VIRTUAL and not self.city:
-            return "Online"
-        parts = [p for p in (self.city, self.country.name if self.country else None) if p]
-        return ", ".join(parts)
+        return place(self.format, self.city, self.country.name if self.country else None)
+
+
+def place(format: Format, city: str | None, country: str | None) -> str:
+    """Where an activity is held, as lists show it: "Online", "Nairobi, Kenya"."""
+    if format is Format.VIRTUAL and not city:
+        return "Online"
+    return ", ".join(p for p in (city, country) if p)
 
 
 class ActivityStateRole(Base):
@@ -193,6 +197,10 @@ class ActivityStateRole(Base):
 
     activity: Mapped[Activity] = relationship(back_populates="state_roles")
     state: Mapped[State] = relationship()
+
+    @property
+    def state_name(self) -> str:
+        return self.state.name
 
     __table_args__ = (
         UniqueConstraint("activity_id", "state_id", "role"),

@@ -5,13 +5,14 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, extract, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from kpplan.core import cache
-from kpplan.core.dates import DatePrecision
+from kpplan.core import cache, paging
+from kpplan.core.dates import DatePrecision, day_range
 from kpplan.core.extensions import db
 from kpplan.core.paging import Key, KeysetPage, keyset_page
 from kpplan.directory.models import State
@@ -25,6 +26,7 @@ from kpplan.meetings.models import (
     Milestone,
     StateRole,
     Status,
+    place,
 )
 
 LIST_OPTIONS = (
@@ -126,31 +128,115 @@ def _archive_query(filters: ArchiveFilters):
     return query
 
 
+class RoleShown(NamedTuple):
+    state_name: str
+    role: StateRole
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    """What a row of the archive shows of an activity, read as columns: the page builds
+    no entity per row (at scale, loading them cost more than the rest of the page)."""
+
+    id: int
+    kind: ActivityKind
+    title: str
+    start_date: date
+    end_date: date
+    date_precision: DatePrecision
+    city: str | None
+    country: str | None
+    format: Format
+    status: Status
+    state_roles: tuple[RoleShown, ...] = ()
+
+    @property
+    def dates(self) -> str:
+        return day_range(self.start_date, self.end_date, self.date_precision)
+
+    @property
+    def where(self) -> str:
+        return place(self.format, self.city, self.country)
+
+
+_COUNTRY = aliased(State)
+_ROW_COLUMNS = (
+    Activity.id,
+    Activity.kind,
+    Activity.title,
+    Activity.start_date,
+    Activity.end_date,
+    Activity.date_precision,
+    Activity.city,
+    _COUNTRY.name.label("country"),
+    Activity.format,
+    Activity.status,
+)
+
+
+def _activity_rows(rows: list) -> list[ActivityRow]:
+    """``rows`` (of ``_ROW_COLUMNS``) as ``ActivityRow``, with their states' roles (one
+    query for the page)."""
+    roles: dict[int, list[RoleShown]] = {row.id: [] for row in rows}
+    if roles:
+        found = db.session.execute(
+            select(ActivityStateRole.activity_id, State.name, ActivityStateRole.role)
+            .join(State, State.id == ActivityStateRole.state_id)
+            .where(ActivityStateRole.activity_id.in_(list(roles)))
+            .order_by(ActivityStateRole.id)
+        )
+        for activity_id, name, role in found:
+            roles[activity_id].append(RoleShown(name, role))
+    return [ActivityRow(*row, state_roles=tuple(roles[row.id])) for row in rows]
+
+
 def archive_page(filters: ArchiveFilters, cursor: str | None, per_page: int) -> KeysetPage:
     """The page of the archive at ``cursor`` (None: the first), newest first, narrowed by
-    its filters; its total kept until the activities change."""
+    its filters, as ``ActivityRow``; its total kept until the activities change, and, when
+    words narrow it, counted up to ``paging.COUNT_UP_TO`` + 1 only (each row costs a look
+    for the words: the page says "more than" beyond it)."""
+    up_to = paging.COUNT_UP_TO if filters.words else None
 
     def count() -> int:
-        found = _archive_query(filters).with_only_columns(Activity.id).subquery()
-        return db.session.scalar(select(func.count()).select_from(found))
+        found = _archive_query(filters).with_only_columns(Activity.id)
+        if up_to is not None:
+            found = found.limit(up_to + 1)
+        return db.session.scalar(select(func.count()).select_from(found.subquery()))
 
-    total = cache.memoised("archive-count", filters, _ARCHIVE_READS_FROM, count)
-    query = _archive_query(filters).options(*LIST_OPTIONS)
-    return keyset_page(query, ARCHIVE_ORDER, cursor, per_page, total=total)
+    total = cache.memoised("archive-count", (filters, up_to), _ARCHIVE_READS_FROM, count)
+    beyond = up_to is not None and total > up_to
+    query = (
+        _archive_query(filters)
+        .with_only_columns(*_ROW_COLUMNS)
+        .outerjoin(_COUNTRY, _COUNTRY.id == Activity.country_id)
+    )
+    page = keyset_page(query, ARCHIVE_ORDER, cursor, per_page, total=None if beyond else total)
+    page.items = _activity_rows(page.items)
+    page.more_than = up_to if beyond else None
+    return page
 
 
 # What the archive's total and years are read from (with the audit trail, see core.cache).
 _ARCHIVE_READS_FROM = cache.watch(Activity, ActivityStateRole)
+_YEARS_READ_FROM = cache.watch(Activity)
 
 
 def archive_years() -> list[int]:
-    """The years that have activities, newest first, for the archive's year filter."""
-    first, last = db.session.execute(
-        select(func.min(Activity.start_date), func.max(Activity.start_date))
-    ).one()
-    if first is None:
-        return []
-    return list(range(last.year, first.year - 1, -1))
+    """The years that have activities, newest first, for the archive's year filter (kept
+    until an activity changes)."""
+
+    def years() -> list[int]:
+        # Each end in its own subquery: read at one end of ``ix_activities_start_date``
+        # (min and max in one select read the whole table on SQLite).
+        first, last = db.session.execute(
+            select(
+                select(func.min(Activity.start_date)).scalar_subquery(),
+                select(func.max(Activity.start_date)).scalar_subquery(),
+            )
+        ).one()
+        return [] if first is None else list(range(last.year, first.year - 1, -1))
+
+    return cache.memoised("archive-years", (), _YEARS_READ_FROM, years)
 
 
 def activity_page(activity_id: int) -> Activity | None:

@@ -25,6 +25,7 @@ from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.core.kept_pages import kept_page
+from kpplan.core.links import row_link
 from kpplan.core.requests import acting_user, enum_arg, int_arg, page_arg, save_form
 from kpplan.directory import queries as directory_queries
 from kpplan.directory.models import User
@@ -121,6 +122,7 @@ def archive():
         statuses=list(Status),
         years=queries.archive_years(),
         states=directory_queries.member_state_choices(),
+        activity_link=row_link("meetings.activity", "activity_id"),
     )
 
 

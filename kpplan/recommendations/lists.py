@@ -21,14 +21,14 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
-from kpplan.core import cache
+from kpplan.core import cache, paging
 from kpplan.core.extensions import db
 from kpplan.core.paging import Key, KeysetPage, keyset_page
 from kpplan.meetings.models import Activity
 from kpplan.recommendations.figures import Figures, figures_for
 from kpplan.recommendations.models import FollowUp, Recommendation, RecommendationTheme
 from kpplan.recommendations.queries import Scope, overdue
-from kpplan.recommendations.search import words_condition
+from kpplan.recommendations.search import matches_order, search_words, with_words
 from kpplan.recommendations.statuses import FollowUpStatus
 
 T = TypeVar("T")
@@ -119,7 +119,7 @@ def _list_query(filters: Filters, scope: Scope, today: date):
             )
         )
     if filters.words:
-        query = query.where(words_condition(filters.words))
+        query = with_words(query, filters.words)
     if _narrowed_by_follow_ups(filters, scope):
         query = query.where(
             select(FollowUp.id)
@@ -139,7 +139,7 @@ def _narrowed_by_follow_ups(filters: Filters, scope: Scope) -> bool:
 
 
 #: Beyond this many, a narrowed list says "more than" rather than counting them all.
-COUNT_UP_TO = 1000
+COUNT_UP_TO = paging.COUNT_UP_TO
 
 
 def _counted_up_to(filters: Filters, scope: Scope) -> bool:
@@ -190,7 +190,10 @@ def recommendations_page(
     cache.change_stamp(*_ACTIVITIES_READ, *_THEMES_READ, *_FOLLOW_UPS_READ)
     total = count_found(filters, scope, today)
     beyond = _counted_up_to(filters, scope) and total > COUNT_UP_TO
-    page = keyset_page(query, ORDER, cursor, per_page, total=None if beyond else total)
+    # Words: the matches in the index's order, a page read without reading them all (no
+    # word to look for: no match, and nothing joined to order by).
+    order = matches_order() if search_words(filters.words) else ORDER
+    page = keyset_page(query, order, cursor, per_page, total=None if beyond else total)
     page.more_than = COUNT_UP_TO if beyond else None
     return page, figures_for([r.id for r in page.items], scope, today)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from kpplan import create_app
@@ -183,3 +184,53 @@ def test_a_request_that_writes_reads_the_counters_after_its_change(
     with client.application.test_request_context("/organisations/"):
         cache.take_stamps("organisations:7,states:2")
         assert cache.change_stamps() == {"organisations": 7, "states": 2}
+
+
+def test_sql_text_that_says_what_it_reads_is_kept_until_that_changes(
+    app, client, people, login_as, factory
+):
+    """``cache.text_reading``: the page is kept, and rendered again when a table the text
+    names changes; plain SQL text beside it still keeps the page from being kept."""
+    organisation = factory.organisation(name="Sahel Mobility Observatory")
+    from kpplan.core.kept_pages import kept_page
+
+    @app.get("/test-declared-text")
+    def declared_text_page():
+        query = cache.text_reading("SELECT name FROM organisations WHERE id = :id", Organisation)
+        return db.session.execute(query.bindparams(id=organisation.id)).scalar()
+
+    @app.get("/test-mixed-text")
+    def mixed_text_page():
+        named = cache.text_reading("SELECT count(*) FROM organisations", Organisation)
+        plain = sa.text("SELECT 1")
+        return f"{db.session.execute(named).scalar()} {db.session.execute(plain).scalar()}"
+
+    for name in ("declared_text_page", "mixed_text_page"):
+        app.view_functions[name] = kept_page(app.view_functions[name])
+    login_as(people["secretariat"])
+    assert _warm(client, "/test-declared-text").text == "Sahel Mobility Observatory"
+    assert [page.tables for page in _kept(client).pages.values()] == [("organisations",)]
+    _warm(client, "/test-mixed-text")
+    assert len(_kept(client).pages) == 1
+    with app.app_context():
+        db.session.get(Organisation, organisation.id).name = "SMO"
+        db.session.commit()
+    assert client.get("/test-declared-text").text == "SMO"
+
+
+def test_text_reading_refuses_a_table_whose_changes_are_not_counted():
+    from kpplan.auth.models import SignedInSession
+
+    with pytest.raises(RuntimeError, match="not counted"):
+        cache.text_reading("SELECT count(*) FROM signed_in_sessions", SignedInSession)
+
+
+def test_a_table_kept_in_step_by_the_database_is_read_as_its_base_table(app):
+    """The search's FTS5 table (filled by triggers) is recorded as ``recommendations``:
+    its own counter would never move."""
+    from kpplan.recommendations.models import Recommendation
+    from kpplan.recommendations.search import with_words
+
+    with app.app_context(), cache.reading_tables() as tables:
+        db.session.execute(with_words(sa.select(Recommendation.id), "smuggling")).all()
+    assert tables == {"recommendations"}

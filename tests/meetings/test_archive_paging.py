@@ -66,3 +66,49 @@ def test_later_pages_and_activity_page_do_not_grow_with_activities(
     for n in range(18):
         factory.activity(start=date(2024, 1, 1) + timedelta(days=20 * n), host="Malta")
     assert counts() == few
+
+
+def test_words_page_is_counted_up_to_a_limit_with_the_same_queries(
+    client, people, login_as, factory, count_queries, monkeypatch
+):
+    """Words in title or theme: the total counted up to ``paging.COUNT_UP_TO`` + 1 only
+    ("more than" beyond it), and the page's queries the same for 5 and for 15 matches."""
+    from kpplan.core import paging
+
+    monkeypatch.setattr(paging, "COUNT_UP_TO", 8)
+    login_as(people["secretariat"])
+    client.get("/")  # the header's Chair, kept from the first page on
+    target = "/activities/archive?q=protection"
+
+    def visit() -> tuple[str, int, int]:
+        with count_queries() as after_change:
+            html = client.get(target).text
+        with count_queries() as warm:
+            assert client.get(target).text == html
+        return html, after_change.count, warm.count
+
+    for n in range(5):
+        factory.activity(title=f"Child protection workshop {n}", host="Kenya", co_hosts=("Italy",))
+    factory.activity(title="Return and reintegration")
+    html, *few = visit()
+    assert "5 in all" in html and len(_ids(html)) == PAGE
+    for _ in range(10):
+        factory.activity(title="Regional meeting", theme="Protection at sea", host="Egypt")
+    html, *many = visit()
+    assert "More than 8 found" in html and " in all" not in html
+    assert len(_ids(html)) == PAGE and _next(html) is not None
+    assert many == few and few[0] <= 7, few
+
+
+def test_words_page_is_kept_and_shows_a_new_match(client, people, login_as, factory, count_queries):
+    factory.activity(title="Child protection workshop", start=date(2025, 3, 1))
+    login_as(people["secretariat"])
+    target = "/activities/archive?q=protection"
+    client.get(target)
+    first = client.get(target).text
+    with count_queries(keep_pages=True) as again:
+        assert client.get(target).text == first
+    assert again.count <= 3, again.statements
+    newer = factory.activity(title="Protection of smuggled migrants", start=date(2026, 2, 1))
+    html = client.get(target).text
+    assert _ids(html)[0] == newer.id and "2 in all" in html

@@ -84,17 +84,30 @@ class TestMeetingDate:
 
 
 class TestPaging:
+    @pytest.mark.parametrize(
+        "first",
+        [
+            "/recommendations/?show=all",
+            # Words: the matches most recently recorded first, in the index's order (each
+            # page read up to its cursor, not every match first).
+            "/recommendations/?show=all&q=cooperation",
+        ],
+    )
     def test_next_and_previous_walk_every_recommendation_once(
-        self, client, people, login_as, recorded
+        self, client, people, login_as, recorded, first
     ):
         login_as(people["observer"])
-        expected = [r.code for r in recorded]
-        pages, url = [], "/recommendations/?show=all"
+        if "q=" in first:
+            expected = [r.code for r in sorted(recorded, key=lambda r: -r.id)]
+        else:
+            expected = [r.code for r in recorded]
+        pages, url = [], first
         while url:
             html = client.get(url).text
             pages.append((url, _codes(html)))
             assert f"{len(expected)} in all" in html
             url = _link(html, "next")
+            assert url is None or first.split("?")[1] in url
         assert [code for _, codes in pages for code in codes] == expected
         assert [len(codes) for _, codes in pages] == [3, 3, 2]
         assert _link(client.get(pages[0][0]).text, "prev") is None
@@ -206,15 +219,59 @@ class TestWords:
         response = client.get("/recommendations/", query_string={"q": words})
         assert response.status_code == 200
 
+    def test_the_search_page_is_kept_and_shows_a_new_or_edited_match(
+        self, app, client, people, login_as, factory, count_queries
+    ):
+        """The words are read from the FTS5 table (PostgreSQL: the GIN index), which the
+        database changes with the recommendations: the page is kept while they do not
+        change, and rendered again with the new match when they do."""
+        activity = factory.activity(start=date(2024, 4, 4))
+        hotline = factory.recommendation(activity.id, text="Set up a national hotline.")
+        login_as(people["secretariat"])
+        target = "/recommendations/?q=smuggling"
+        assert "No recommendation matches" in client.get(target).text
+        client.get(target)
+        with count_queries(keep_pages=True) as again:
+            assert "No recommendation matches" in client.get(target).text
+        # Signing the reader in and the change counters: the page itself is kept.
+        assert again.count <= 3, again.statements
+
+        # A new recommendation with the word.
+        made = factory.recommendation(activity.id, text="Dismantle smuggling networks.")
+        assert _codes(client.get(target).text) == [made.code]
+
+        # An edit that gives another recommendation the word, through the edit form.
+        form = {
+            "version": 1,
+            "fields-text": "Set up a national hotline against smuggling.",
+            "fields-priority": "medium",
+            "fields-themes": ["RD3"],
+            "fields-states": [f.state_id for f in hotline.follow_ups],
+            "fields-lineage": "",
+        }
+        edited = client.post(f"/recommendations/{hotline.id}/edit", data=form)
+        assert edited.status_code == 302
+        client.get(f"/recommendations/{hotline.id}")  # the flashed confirmation, shown once
+        # Most recently recorded first: the new one, then the edited one.
+        assert _codes(client.get(target).text) == [made.code, hotline.code]
+
+        # And an edit that takes it away again.
+        form.update({"version": 2, "fields-text": "Set up a national hotline."})
+        assert client.post(f"/recommendations/{hotline.id}/edit", data=form).status_code == 302
+        client.get(f"/recommendations/{hotline.id}")
+        assert _codes(client.get(target).text) == [made.code]
+
 
 class TestTotalsAndChoices:
+    @pytest.mark.parametrize("narrowed", ["status=not_started", "q=cooperation"])
     def test_narrowed_totals_are_counted_up_to_a_limit(
-        self, client, people, login_as, recorded, monkeypatch
+        self, client, people, login_as, recorded, monkeypatch, narrowed
     ):
         monkeypatch.setattr(lists, "COUNT_UP_TO", 4)
         login_as(people["observer"])
-        html = client.get("/recommendations/?status=not_started").text
+        html = client.get(f"/recommendations/?{narrowed}").text
         assert "More than 4 found" in html and " in all" not in html
+        assert len(_codes(html)) == PAGE and _link(html, "next") is not None
         assert f"{len(recorded)} in all" in client.get("/recommendations/").text
 
     def test_kept_until_the_data_changes(
