@@ -60,7 +60,7 @@ SQLITE_CREATE = [
 SQLITE_DROP = ["DROP TABLE IF EXISTS recommendations_fts"]
 # PostgreSQL: the words in a stored generated column (computed once per change, in the
 # statement that changes the recommendation) and its GIN index: a prefix match is checked
-# against the stored words, and the planner knows how common a word is (migration 0026).
+# against the stored words, and the planner knows how common a word is (migration 0027).
 POSTGRES_CREATE = [
     f"ALTER TABLE recommendations ADD COLUMN IF NOT EXISTS {WORDS_COLUMN} tsvector "
     f"GENERATED ALWAYS AS ({_PG_DOCUMENT}) STORED",
