@@ -41,6 +41,7 @@ from kpplan.recommendations.blueprint import bp, current_scope, download
 from kpplan.recommendations.exports import RECOMMENDATION_COLUMNS, recommendation_row
 from kpplan.recommendations.forms import RecommendationForm, RecordForm, WithdrawForm
 from kpplan.recommendations.models import FollowUp, Lineage, Recommendation, RecommendationTheme
+from kpplan.recommendations.search import search_words
 from kpplan.recommendations.statuses import FollowUpStatus
 from kpplan.recommendations.themes import BY_CODE, THEMES
 
@@ -115,6 +116,8 @@ def index():
         recommendation_link=row_link("recommendations.recommendation", "recommendation_id"),
         figures=page_figures,
         filters=filters,
+        # Matches come in the index's order, the most recently recorded first.
+        by_words=bool(search_words(filters.words)),
         statuses=list(FollowUpStatus),
         themes=THEMES,
         years=lists.recommendation_years(),

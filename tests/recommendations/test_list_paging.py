@@ -252,8 +252,11 @@ class TestWords:
         edited = client.post(f"/recommendations/{hotline.id}/edit", data=form)
         assert edited.status_code == 302
         client.get(f"/recommendations/{hotline.id}")  # the flashed confirmation, shown once
-        # Most recently recorded first: the new one, then the edited one.
-        assert _codes(client.get(target).text) == [made.code, hotline.code]
+        # Most recently recorded first: the new one, then the edited one; the page says so.
+        found = client.get(target).text
+        assert _codes(found) == [made.code, hotline.code]
+        assert "Recommendations with these words, the most recently recorded first." in found
+        assert "most recently recorded first" not in client.get("/recommendations/").text
 
         # And an edit that takes it away again.
         form.update({"version": 2, "fields-text": "Set up a national hotline."})
