@@ -17,7 +17,8 @@ from kpplan.meetings.kinds import REPORT_ORDER, ActivityKind
 from kpplan.meetings.models import Activity, ActivityOrganisation, Status
 from kpplan.meetings.queries import LIST_OPTIONS, ArchiveFilters, archive_select
 from kpplan.participants.queries import counted_lists
-from kpplan.recommendations.models import FollowUp, FollowUpStatus, Recommendation, StatusUpdate
+from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
+from kpplan.recommendations.statuses import FollowUpStatus
 from kpplan.recommendations.tallies import EVERY_THEME, ActivityTally, FollowUpTally
 
 # Only what happened counts: an activity held, or held and closed with its outcome.

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kpplan.recommendations.models import FollowUpStatus
+from kpplan.recommendations.statuses import FollowUpStatus
 from kpplan.review.progress import PROGRESS_LABELS, PROGRESS_ORDER
 
 # Told apart by most readers, colour-blind ones too. Each segment is outlined in ink (the

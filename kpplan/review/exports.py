@@ -7,7 +7,7 @@ from typing import Any
 
 from kpplan.meetings.models import Activity
 from kpplan.recommendations.figures import ShareRow
-from kpplan.recommendations.models import FollowUpStatus
+from kpplan.recommendations.statuses import FollowUpStatus
 from kpplan.recommendations.themes import BY_CODE
 from kpplan.review.handover import OpenRecommendation
 from kpplan.review.progress import ItemProgress

@@ -14,14 +14,9 @@ from kpplan.core.extensions import db
 from kpplan.meetings.models import Activity, Status
 from kpplan.recommendations import follow_up_queries
 from kpplan.recommendations import queries as rec_queries
-from kpplan.recommendations.models import (
-    OPEN_STATUSES,
-    FollowUp,
-    FollowUpStatus,
-    Recommendation,
-    StatusUpdate,
-)
+from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
 from kpplan.recommendations.queries import Scope
+from kpplan.recommendations.statuses import OPEN_STATUSES, FollowUpStatus
 from kpplan.recommendations.tallies import EVERY_THEME, FollowUpTally, RecommendationTally
 from kpplan.review.progress import ItemProgress, work_plan_progress
 from kpplan.review.queries import (

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from kpplan.core.db import Base, UTCDateTime, enum_column, utcnow
 from kpplan.directory.models import User
 from kpplan.meetings.models import Activity
-from kpplan.recommendations.models import FollowUpStatus
+from kpplan.recommendations.statuses import FollowUpStatus
 
 
 class ReviewSnapshot(Base):

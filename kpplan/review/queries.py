@@ -24,14 +24,9 @@ from kpplan.meetings.models import Status as ActivityStatus
 from kpplan.participants.models import InvitationList
 from kpplan.participants.queries import Figures, figures_for
 from kpplan.recommendations import figures, follow_up_queries
-from kpplan.recommendations.models import (
-    OPEN_STATUSES,
-    FollowUp,
-    FollowUpStatus,
-    Recommendation,
-    addressee_name,
-)
+from kpplan.recommendations.models import FollowUp, Recommendation, addressee_name
 from kpplan.recommendations.queries import Scope
+from kpplan.recommendations.statuses import OPEN_STATUSES, FollowUpStatus
 from kpplan.review.models import ReviewSnapshot
 from kpplan.review.progress import WorkPlanProgress, work_plan_progress
 from kpplan.review.snapshots import snapshots_between

@@ -18,8 +18,8 @@ from kpplan.core.requests import acting_user, int_arg
 from kpplan.core.spreadsheets import write_csv, write_workbook
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
-from kpplan.recommendations.models import FollowUpStatus
 from kpplan.recommendations.queries import scope_of
+from kpplan.recommendations.statuses import FollowUpStatus
 from kpplan.recommendations.themes import BY_CODE
 from kpplan.review import charts, exports, progress, queries, services, snapshots
 from kpplan.review import handover as handover_queries

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from kpplan.meetings.models import Status
-from kpplan.recommendations.models import FollowUpStatus
+from kpplan.recommendations.statuses import FollowUpStatus
 from tests.review.helpers import FUTURE
 
 

@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
-from kpplan.recommendations.models import FollowUpStatus
 from kpplan.recommendations.queries import Scope
+from kpplan.recommendations.statuses import FollowUpStatus
 from kpplan.review import handover, queries
 from tests.recommendations.helpers import process_today
 

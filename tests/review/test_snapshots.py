@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from kpplan.audit.models import AuditEntry
 from kpplan.core.extensions import db
 from kpplan.meetings.models import Activity, Status
-from kpplan.recommendations.models import FollowUpStatus, Recommendation
+from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.queries import Scope
+from kpplan.recommendations.statuses import FollowUpStatus
 from kpplan.review import snapshots
 from kpplan.review.models import (
     ReviewSnapshot,
