@@ -22,10 +22,9 @@ from kpplan.chair.forms import (
 from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem
 from kpplan.core.cache import memoised, stamp_every_page_with, watch
 from kpplan.core.clock import today
-from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.core.kept_pages import kept_page
-from kpplan.core.requests import acting_user, save_form
+from kpplan.core.requests import acting_user, commit_or_flash, save_form
 from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
 
@@ -266,19 +265,6 @@ def _first_error(form) -> str:
     return "The form could not be read; reload the page and try again."
 
 
-def _run(operation, success: str) -> bool:
-    """Run a one-button action: commit and say so, or roll back and say why."""
-    try:
-        operation()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return False
-    db.session.commit()
-    flash(success, "success")
-    return True
-
-
 @bp.route("/items/<int:item_id>/activities", methods=["POST"])
 def link_activity(item_id: int):
     found = _item_or_404(item_id)
@@ -289,10 +275,8 @@ def link_activity(item_id: int):
     if activity is None:
         flash("Choose an activity from the list.", "error")
     else:
-        _run(
-            lambda: services.link_activity(acting_user(), found, activity),
-            f"{activity.title} now delivers this item.",
-        )
+        if commit_or_flash(lambda: services.link_activity(acting_user(), found, activity)):
+            flash(f"{activity.title} now delivers this item.", "success")
     return redirect(url_for("chair.item", item_id=item_id) + "#delivery")
 
 
@@ -303,11 +287,10 @@ def unlink_activity(item_id: int, activity_id: int):
     activity = next((a for a in found.activities if a.id == activity_id), None)
     if activity is None:
         abort(404)
-    if UnlinkForm().validate():
-        _run(
-            lambda: services.unlink_activity(acting_user(), found, activity),
-            f"{activity.title} no longer delivers this item.",
-        )
+    if UnlinkForm().validate() and commit_or_flash(
+        lambda: services.unlink_activity(acting_user(), found, activity)
+    ):
+        flash(f"{activity.title} no longer delivers this item.", "success")
     return redirect(url_for("chair.item", item_id=item_id) + "#delivery")
 
 
