@@ -15,8 +15,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import String, and_, cast, delete, func, literal, or_, select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import aliased
 
 from kpplan.core.cache import ChangeCounter
 from kpplan.core.db import insert_ignoring_conflicts, utcnow
@@ -317,6 +318,12 @@ def _move_into(digest_id: int, *where) -> None:
     )
 
 
+def _summary_period(run_id: int | None, now: datetime) -> str:
+    """The period key of a summary a tick makes of what it planned: the run, so that a tick
+    done again makes no second one."""
+    return f"run:{run_id}" if run_id is not None else f"at:{now:%Y-%m-%dT%H:%M:%S}"
+
+
 def _summarise(
     now: datetime,
     run_id: int | None,
@@ -330,7 +337,7 @@ def _summarise(
     """Put the reminders ``item_ids`` of one person into one summary mail sent at once
     (no commit). ``intro`` opens the mail; the summary's key is the run, so a tick done
     again makes no second one."""
-    period = f"run:{run_id}" if run_id is not None else f"at:{now:%Y-%m-%dT%H:%M:%S}"
+    period = _summary_period(run_id, now)
     digest_id = _open_summary(
         rule, f"user:{user_id}", period, user_id, Delivery.IMMEDIATELY, title, intro, now, run_id
     )
@@ -365,47 +372,76 @@ def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> 
         return
     tz = process_timezone()
     today = now.astimezone(tz).date()
-    for user_id, count in sorted(report.late_by_user.items()):
-        if count < 1:
-            continue
-        rows = db.session.execute(
-            select(Reminder.id)
-            .where(
-                or_(and_(*_of_this_run(run_id, now)), _of_unfinished_runs(run_id)),
-                Reminder.user_id == user_id,
-                Reminder.kind == ReminderKind.REMINDER,
-                Reminder.rule.not_in(OWN_MAILS),
-                Reminder.status.in_((ReminderStatus.PENDING, ReminderStatus.WAITING)),
-                Reminder.digest_id.is_(None),
-            )
-            .order_by(Reminder.id)
+    late_users = [user_id for user_id, count in report.late_by_user.items() if count > 0]
+    if not late_users:
+        return
+    backlog = (
+        or_(and_(*_of_this_run(run_id, now)), _of_unfinished_runs(run_id)),
+        Reminder.kind == ReminderKind.REMINDER,
+        Reminder.rule.not_in(OWN_MAILS),
+        Reminder.status.in_((ReminderStatus.PENDING, ReminderStatus.WAITING)),
+        Reminder.digest_id.is_(None),
+    )
+    # Counted for everyone at once: one read of the tick's rows, not one per person (a first
+    # tick of a large installation plans hundreds of thousands for a few hundred people).
+    counts = dict(
+        db.session.execute(
+            select(Reminder.user_id, func.count()).where(*backlog).group_by(Reminder.user_id)
         ).all()
-        item_ids = [r.id for r in rows]
-        if len(item_ids) < 2:
+    )
+    if last is None:
+        opening = "kpplan has started sending reminders."
+    else:
+        stopped = last.astimezone(tz).date()
+        opening = (
+            f"kpplan's reminders did not run from {_when(stopped, Delivery.DAILY)} to "
+            f"{_when(today, Delivery.DAILY)}."
+        )
+    period = _summary_period(run_id, now)
+    summarised = []
+    for user_id in sorted(late_users):
+        total, late = counts.get(user_id, 0), report.late_by_user[user_id]
+        if total < 2:
             continue
-        if last is None:
-            opening = "kpplan has started sending reminders."
-        else:
-            stopped = last.astimezone(tz).date()
-            opening = (
-                f"kpplan's reminders did not run from {_when(stopped, Delivery.DAILY)} to "
-                f"{_when(today, Delivery.DAILY)}."
-            )
         intro = (
             f"{opening} Rather than one e-mail for each, here is what needs your attention "
-            f"on {_when(today, Delivery.DAILY)}: {len(item_ids)} reminders, {count} of them "
+            f"on {_when(today, Delivery.DAILY)}: {total} reminders, {late} of them "
             "already late. From now on, new reminders come as you chose on your reminder "
             "settings."
         )
-        _summarise(
+        digest_id = _open_summary(
+            BACKLOG_SUMMARY,
+            f"user:{user_id}",
+            period,
+            user_id,
+            Delivery.IMMEDIATELY,
+            f"kpplan: {total} reminders, {late} of them late",
+            intro,
             now,
             run_id,
-            report,
-            user_id,
-            item_ids,
-            BACKLOG_SUMMARY,
-            f"kpplan: {len(item_ids)} reminders, {count} of them late",
-            intro,
+        )
+        if digest_id is not None:
+            summarised.append(user_id)
+            report.digests.append((user_id, period))
+    # Each person's reminders into their summary in one statement for all: the summary is
+    # found by its key (the outbox's unique index) from each row's person.
+    for start in range(0, len(summarised), 500):
+        summary = aliased(Reminder)
+        db.session.execute(
+            update(Reminder)
+            .where(*backlog, Reminder.user_id.in_(summarised[start : start + 500]))
+            .values(
+                digest_id=select(summary.id)
+                .where(
+                    summary.subject_key == literal("user:") + cast(Reminder.user_id, String),
+                    summary.rule == BACKLOG_SUMMARY,
+                    summary.period_key == period,
+                    summary.user_id == Reminder.user_id,
+                )
+                .scalar_subquery(),
+                status=ReminderStatus.IN_DIGEST,
+            )
+            .execution_options(synchronize_session=False)
         )
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import groupby, islice
 
 from sqlalchemy import and_, exists, func, literal, or_, select, tuple_, union_all
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session, aliased
 
 from kpplan.directory.models import Organisation, Role, State, User
 from kpplan.recommendations import deadlines
@@ -527,52 +527,68 @@ def validation_waiting(
 ) -> Iterator[PlannedReminder]:
     before = now - timedelta(days=settings.days or 0)
     staff = secretariat_ids(session)
-    # An update is never edited, so its reminder's period (the day it was posted) is fixed:
-    # one of this rule for the update and the person is the one.
-    someone_not_reminded = exists().where(
-        User.id.in_(staff),
-        ~exists().where(
-            Reminder.subject_key == literal("status_update:") + text_of(StatusUpdate.id),
-            Reminder.rule == "validation_waiting",
-            Reminder.user_id == User.id,
-        ),
-    )
-    updates = session.scalars(
-        select(StatusUpdate)
+    if not staff:
+        return
+    subject = literal("status_update:") + text_of(StatusUpdate.id)
+    # Read as rows (not objects), a batch at a time: a first tick finds tens of thousands.
+    found = (
+        select(
+            StatusUpdate.id.label("update_id"),
+            StatusUpdate.posted_at,
+            User.id.label("user_id"),
+            Recommendation.code,
+            State.name.label("state_name"),
+            Organisation.name.label("organisation_name"),
+            Organisation.acronym,
+        )
+        .join(FollowUp, FollowUp.id == StatusUpdate.follow_up_id)
+        .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
+        .outerjoin(State, State.id == FollowUp.state_id)
+        .outerjoin(Organisation, Organisation.id == FollowUp.organisation_id)
+        .join(User, User.id.in_(staff))
         .where(
             StatusUpdate.validation == Validation.PENDING,
             StatusUpdate.posted_at < before,
-            someone_not_reminded,
+            # An update is never edited, so its reminder's period (the day it was posted) is
+            # fixed: one of this rule for the update and the person is the one.
+            ~exists().where(
+                Reminder.subject_key == subject,
+                Reminder.rule == "validation_waiting",
+                Reminder.user_id == User.id,
+            ),
         )
-        .options(
-            joinedload(StatusUpdate.follow_up).options(
-                joinedload(FollowUp.recommendation),
-                joinedload(FollowUp.state),
-                joinedload(FollowUp.organisation),
+    )
+    after = (0, 0)
+    while True:
+        rows = session.execute(
+            found.where(
+                StatusUpdate.id >= after[0],
+                tuple_(StatusUpdate.id, User.id) > tuple_(*after),
             )
-        )
-        .order_by(StatusUpdate.id)
-    ).all()
-    recipients = Recipients(session)
-    for update in updates:
-        follow_up = update.follow_up
-        posted = update.posted_at.astimezone(now.tzinfo).date()
-        for user_id in recipients.staff():
+            .order_by(StatusUpdate.id, User.id)
+            .limit(BATCH)
+        ).all()
+        for row in rows:
+            posted = row.posted_at.astimezone(now.tzinfo).date()
+            addressee = _addressee(row)
             yield PlannedReminder(
                 rule="validation_waiting",
-                subject_key=f"status_update:{update.id}",
+                subject_key=f"status_update:{row.update_id}",
                 period_key=f"posted:{posted.isoformat()}",
-                user_id=user_id,
-                title=f"To validate: {_whose(follow_up)} reported as implemented",
+                user_id=row.user_id,
+                title=f"To validate: {addressee}'s follow-up of {row.code} reported as implemented",
                 message=(
-                    f"On {long_date(posted)}, {follow_up.addressee} reported "
-                    f"{follow_up.recommendation.code} as implemented. It counts once the "
-                    "secretariat accepts it; accept it, or return it with a comment."
+                    f"On {long_date(posted)}, {addressee} reported {row.code} as implemented. "
+                    "It counts once the secretariat accepts it; accept it, or return it with a "
+                    "comment."
                 ),
                 due_since=posted + timedelta(days=settings.days or 0),
                 # To the page where the secretariat accepts or returns this update, not to
                 # the form that posts an update.
                 link_endpoint="recommendations.validate",
-                link_values={"update_id": update.id},
+                link_values={"update_id": row.update_id},
                 link_label="Review and validate",
             )
+        if len(rows) < BATCH:
+            return
+        after = (rows[-1].update_id, rows[-1].user_id)
