@@ -144,13 +144,18 @@ def not_reminded(
     )
     if not branches:
         return
-    after = (0, 0)
+    # Keyset batches. A batch read past the first one would still look at every row after
+    # it (a sort of all that remains), so once a first batch comes back full the scan goes
+    # on by windows of follow-up ids sized to hold about a batch each: each reads its own.
+    after, upto, last_id = (0, 0), None, None
     while True:
+        window = [] if upto is None else [FollowUp.id < upto]
         found = union_all(
             *(
                 branch.where(
                     FollowUp.id >= after[0],
                     tuple_(FollowUp.id, User.id) > tuple_(*after),
+                    *window,
                     unplanned,
                 )
                 for branch in branches
@@ -175,9 +180,20 @@ def not_reminded(
                 ),
                 [pair.user_id for pair in pairs],
             )
-        if len(rows) < BATCH:
+        if len(rows) == BATCH:
+            # More in this window (or, the first time, after this batch).
+            after = (rows[-1].id, rows[-1].user_id)
+            if upto is None:
+                last_id = session.scalar(select(func.max(FollowUp.id))) or 0
+                span = max((rows[-1].id - rows[0].id + 1) * 4 // 5, 1)
+                upto = rows[-1].id + 1 + span
+            continue
+        if upto is None or upto > last_id:
             return
-        after = (rows[-1].id, rows[-1].user_id)
+        # This window is done: the next one, as wide as a batch's worth of this one.
+        width = upto - after[0]
+        span = max(width * BATCH * 4 // (5 * len(rows)), 1) if rows else 2 * width
+        after, upto = (upto, 0), upto + min(span, 1_000_000)
 
 
 def reminders_of(

@@ -40,7 +40,14 @@ from kpplan.reminders.rules.follow_up_scans import (
 )
 from kpplan.reminders.rules.recipients import Recipients, secretariat_ids
 from kpplan.reminders.rules.registry import PlannedReminder, RuleSettings, long_date, rule
-from kpplan.reminders.rules.sql import iso_date, late_crossed, late_key, late_period, text_of
+from kpplan.reminders.rules.sql import (
+    iso_date,
+    iso_day_of,
+    late_crossed,
+    late_key,
+    late_period,
+    text_of,
+)
 
 
 @rule(
@@ -226,10 +233,17 @@ def validation_waiting(
             StatusUpdate.validation == Validation.PENDING,
             StatusUpdate.posted_at < before,
             # An update is never edited, so its reminder's period (the day it was posted) is
-            # fixed: one of this rule for the update and the person is the one.
+            # fixed: one of this rule for the update and the person is the one. Its key is
+            # that day in the Process's timezone, which SQLite cannot tell: any of the day
+            # before, the day and the day after (in UTC), which lets the outbox's unique
+            # index find it (not the person's every reminder).
             ~exists().where(
                 Reminder.subject_key == subject,
                 Reminder.rule == "validation_waiting",
+                Reminder.period_key.between(
+                    literal("posted:") + iso_day_of(StatusUpdate.posted_at, -1),
+                    literal("posted:") + iso_day_of(StatusUpdate.posted_at, 1),
+                ),
                 Reminder.user_id == User.id,
             ),
         )
