@@ -28,7 +28,7 @@ from kpplan.reminders.models import (
     ReminderRun,
     ReminderStatus,
 )
-from kpplan.reminders.planning import TickReport, plan_rule
+from kpplan.reminders.planning import Preferences, TickReport, plan_rule
 from kpplan.reminders.rules import RULES
 from kpplan.reminders.rules.registry import Rule, RuleSettings
 from kpplan.reminders.sender import send_due
@@ -74,7 +74,8 @@ def plan(
     tz = process_timezone()
     local_now = now.astimezone(tz)
     settings = rule_settings()
-    preferences = all_preferences()
+    # Everybody's choices, read once and only if some rule finds something.
+    preferences = Preferences(all_preferences)
     # Read before any rule looks: a change committed meanwhile is seen by the next tick.
     counters = dict(db.session.execute(select(ChangeCounter.name, ChangeCounter.n)).all())
     marks, on_record = {}, set()

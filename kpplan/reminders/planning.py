@@ -37,6 +37,20 @@ PLAN_BATCH = 5000
 REPORT_PLANNED = 10_000
 
 
+class Preferences:
+    """Everybody's choices of delivery, read on the first look (a tick that plans nothing
+    does not read the thousands of them)."""
+
+    def __init__(self, load: Callable[[], dict]) -> None:
+        self.load = load
+        self.loaded: dict | None = None
+
+    def get(self, key: tuple[int, str]) -> Delivery | None:
+        if self.loaded is None:
+            self.loaded = self.load()
+        return self.loaded.get(key)
+
+
 @dataclass
 class TickReport:
     """What one tick did, for the command line and the tests."""
@@ -59,7 +73,7 @@ def _insert(
     batch: list[PlannedReminder],
     now: datetime,
     run_id: int | None,
-    preferences: dict,
+    preferences: Preferences | dict,
     report: TickReport,
     today: date,
 ) -> None:
@@ -118,7 +132,7 @@ def plan_rule(
     settings: RuleSettings,
     now: datetime,
     run_id: int | None,
-    preferences: dict,
+    preferences: Preferences | dict,
     report: TickReport,
     checkpoint: Callable[[], None] | None = None,
 ) -> None:

@@ -5,7 +5,7 @@ moment something more falls due (a rule's ``wakes``).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -68,3 +68,15 @@ def overdue_not_updated(today: date) -> list:
             FollowUp.last_update_at < FollowUp.next_review_date,
         ),
     ]
+
+
+def stale_since(since: date | None, now: datetime, days: int) -> list:
+    """Of the follow-ups not updated for ``days`` days, those that may have crossed that line
+    after the day ``since`` on which the rule last looked at them all (nothing they read
+    changed since): updated (or recorded) at most ``days`` days before that day began, a
+    day more for the daylight saving. All when ``since`` is None."""
+    if since is None:
+        return []
+    start = datetime.combine(since, time(0), tzinfo=now.tzinfo)
+    last = func.coalesce(FollowUp.last_update_at, FollowUp.created_at)
+    return [last >= start - timedelta(days=days + 1)]

@@ -29,6 +29,7 @@ from kpplan.reminders.rules.follow_up_periods import (
     next_stale,
     next_waiting,
     overdue_not_updated,
+    stale_since,
 )
 from kpplan.reminders.rules.follow_up_scans import (
     FOLLOW_UPS_READ,
@@ -174,7 +175,11 @@ def follow_up_stale(
     # Counted from the tick's moment (the pages count from the start of their day): a
     # day's difference at the edges does not matter here.
     for follow_up, user_ids in not_reminded(
-        session, "follow_up_stale", [FollowUp.is_stale(now, days)], None, stale=True
+        session,
+        "follow_up_stale",
+        [FollowUp.is_stale(now, days), *stale_since(settings.since, now, days)],
+        None,
+        stale=True,
     ):
         since = (follow_up.last_update_at or follow_up.created_at).astimezone(now.tzinfo).date()
         never = follow_up.last_update_at is None
