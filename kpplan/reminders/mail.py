@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import smtplib
@@ -24,9 +25,15 @@ def message_id_for(rule: str, subject_key: str, period_key: str, user_id: int) -
     mail server or client that got an earlier attempt recognises the repeat."""
     key = f"{subject_key}|{rule}|{period_key}|{user_id}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    _, sender = parseaddr(current_app.config["MAIL_FROM"])
-    domain = sender.rpartition("@")[2] or "kpplan.invalid"
+    domain = _domain_of(current_app.config["MAIL_FROM"])
     return f"<reminder-{rule.replace('_', '-')}-{digest}@{domain}>"
+
+
+@functools.lru_cache(maxsize=8)
+def _domain_of(mail_from: str) -> str:
+    # Parsed once per address: a first tick writes hundreds of thousands of Message-IDs.
+    _, sender = parseaddr(mail_from)
+    return sender.rpartition("@")[2] or "kpplan.invalid"
 
 
 def saved_mail_sender() -> MailSender | None:

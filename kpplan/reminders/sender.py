@@ -169,6 +169,11 @@ def send_due(now: datetime, transport=None) -> SendReport:
                 break
             rows = claimed(token)
             items = digest_items([r.id for r in rows if r.is_digest])
+            # The summaries' items are only read (loaded in full): out of the session, where
+            # the commit after each mail would expire every one of them again.
+            for shown in items.values():
+                for item in shown.listed:
+                    db.session.expunge(item)
             for row in rows:
                 # Read afresh: another run may have taken the row over meanwhile.
                 db.session.refresh(row)
