@@ -219,18 +219,24 @@ def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> 
         if digest_id is not None:
             summarised.append(user_id)
             report.digests.append((user_id, period))
-    # Each person's reminders into their summary in one statement for all: the summary is
-    # found by its key (the outbox's unique index) from each row's person.
-    for start in range(0, len(summarised), 500):
+    _fill_summaries(BACKLOG_SUMMARY, period, summarised, *backlog)
+
+
+def _fill_summaries(rule: str, period: str, user_ids: list[int], *where) -> None:
+    """Put the reminders matching ``where`` of each of ``user_ids`` into that person's
+    summary of ``rule`` and ``period`` (no commit), in one statement for all (500 people at
+    a time): the summary is found by its key (the outbox's unique index) from each row's
+    person, rather than each person's reminders being looked for one after the other."""
+    for start in range(0, len(user_ids), 500):
         summary = aliased(Reminder)
         db.session.execute(
             update(Reminder)
-            .where(*backlog, Reminder.user_id.in_(summarised[start : start + 500]))
+            .where(*where, Reminder.user_id.in_(user_ids[start : start + 500]))
             .values(
                 digest_id=select(summary.id)
                 .where(
                     summary.subject_key == literal("user:") + cast(Reminder.user_id, String),
-                    summary.rule == BACKLOG_SUMMARY,
+                    summary.rule == rule,
                     summary.period_key == period,
                     summary.user_id == Reminder.user_id,
                 )
@@ -320,6 +326,7 @@ def gather_digests(now: datetime, run_id: int | None, report: TickReport) -> Non
         user_ids = db.session.scalars(
             select(Reminder.user_id).where(*waiting).distinct().order_by(Reminder.user_id)
         ).all()
+        opened: dict[int, int] = {}
         for user_id in user_ids:
             digest_id = _open_summary(
                 f"{delivery.value}_digest",
@@ -335,8 +342,21 @@ def gather_digests(now: datetime, run_id: int | None, report: TickReport) -> Non
             if digest_id is None:
                 # This period's summary exists already: what waits now goes in the next one.
                 continue
-            _move_into(digest_id, *waiting, Reminder.user_id == user_id)
-            count = db.session.scalar(select(func.count()).where(Reminder.digest_id == digest_id))
+            opened[user_id] = digest_id
+            report.digests.append((user_id, period))
+        _fill_summaries(f"{delivery.value}_digest", period, list(opened), *waiting)
+        digest_ids = list(opened.values())
+        counts: dict[int, int] = {}
+        for start in range(0, len(digest_ids), 500):
+            counts.update(
+                db.session.execute(
+                    select(Reminder.digest_id, func.count())
+                    .where(Reminder.digest_id.in_(digest_ids[start : start + 500]))
+                    .group_by(Reminder.digest_id)
+                ).all()
+            )
+        for digest_id in digest_ids:
+            count = counts.get(digest_id, 0)
             db.session.execute(
                 update(Reminder)
                 .where(Reminder.id == digest_id)
@@ -347,4 +367,3 @@ def gather_digests(now: datetime, run_id: int | None, report: TickReport) -> Non
                 )
                 .execution_options(synchronize_session=False)
             )
-            report.digests.append((user_id, period))
