@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import String, and_, case, cast, func, literal, or_, select, update
+from sqlalchemy import String, and_, cast, func, literal, or_, select, update
 from sqlalchemy.orm import aliased
 
 from kpplan.core.db import insert_ignoring_conflicts
@@ -150,6 +150,9 @@ def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> 
         return
     tz = process_timezone()
     today = now.astimezone(tz).date()
+    late_users = [user_id for user_id, count in report.late_by_user.items() if count > 0]
+    if not late_users:
+        return
     backlog = (
         or_(and_(*_of_this_run(run_id, now)), _of_unfinished_runs(run_id)),
         Reminder.kind == ReminderKind.REMINDER,
@@ -158,27 +161,12 @@ def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> 
         Reminder.digest_id.is_(None),
     )
     # Counted for everyone at once: one read of the tick's rows, not one per person (a first
-    # tick of a large installation plans hundreds of thousands for a few hundred people),
-    # with those a tick stopped mid-way planned (what they were owed for is not known).
-    counts = {
-        user_id: (total, resumed)
-        for user_id, total, resumed in db.session.execute(
-            select(
-                Reminder.user_id,
-                func.count(),
-                func.sum(case((_of_unfinished_runs(run_id), 1), else_=0)),
-            )
-            .where(*backlog)
-            .group_by(Reminder.user_id)
-        )
-    }
-    late_users = [
-        user_id
-        for user_id, (_, resumed) in counts.items()
-        if resumed or report.late_by_user.get(user_id, 0) > 0
-    ]
-    if not late_users:
-        return
+    # tick of a large installation plans hundreds of thousands for a few hundred people).
+    counts = dict(
+        db.session.execute(
+            select(Reminder.user_id, func.count()).where(*backlog).group_by(Reminder.user_id)
+        ).all()
+    )
     if last is None:
         opening = "kpplan has started sending reminders."
     else:
@@ -190,20 +178,14 @@ def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> 
     period = _summary_period(run_id, now)
     summarised = []
     for user_id in sorted(late_users):
-        (total, resumed), late = counts[user_id], report.late_by_user.get(user_id, 0)
+        total, late = counts.get(user_id, 0), report.late_by_user[user_id]
         if total < 2:
             continue
-        # How many were late is known of what this tick planned, not of what a stopped one did.
-        how_many = in_full = f"{total} reminders"
-        if not resumed:
-            how_many, in_full = (
-                f"{how_many}, {late} of them late",
-                f"{how_many}, {late} of them already late",
-            )
         intro = (
             f"{opening} Rather than one e-mail for each, here is what needs your attention "
-            f"on {_when(today, Delivery.DAILY)}: {in_full}. From now on, new reminders come "
-            "as you chose on your reminder settings."
+            f"on {_when(today, Delivery.DAILY)}: {total} reminders, {late} of them "
+            "already late. From now on, new reminders come as you chose on your reminder "
+            "settings."
         )
         digest_id = _open_summary(
             BACKLOG_SUMMARY,
@@ -211,7 +193,7 @@ def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> 
             period,
             user_id,
             Delivery.IMMEDIATELY,
-            f"kpplan: {how_many}",
+            f"kpplan: {total} reminders, {late} of them late",
             intro,
             now,
             run_id,

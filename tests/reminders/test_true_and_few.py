@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from kpplan.audit.models import AuditEntry
@@ -248,42 +247,3 @@ def test_mails_come_from_the_sender_the_secretariat_sets(
     assert str(smtp.messages[0]["From"]) == (
         "Khartoum Process secretariat <secretariat@kpplan.example>"
     )
-
-
-def test_a_first_tick_killed_midway_is_made_up_without_a_flood(
-    app, people, factory, smtp, monkeypatch
-):
-    from kpplan.reminders import planning
-
-    turn_off_other_rules(app, "follow_up_overdue")
-    # Kenya's two late follow-ups are planned first, then Italy's three.
-    for target in (date(2026, 9, 1), date(2026, 10, 1)):
-        _follow_up(app, factory, target, created="2026-08-01T09:00")
-    for target in (date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 2)):
-        _follow_up(app, factory, target, state="Italy", created="2026-08-01T09:00")
-    monkeypatch.setattr(planning, "PLAN_BATCH", 2)
-    insert = planning._insert
-    calls = []
-
-    def killed_after_the_first_batch(*args):
-        calls.append(1)
-        if len(calls) > 1:
-            raise KeyboardInterrupt  # the scheduler is stopped mid-way
-        insert(*args)
-
-    monkeypatch.setattr(planning, "_insert", killed_after_the_first_batch)
-    with pytest.raises(KeyboardInterrupt):
-        run(app, at("2026-12-01T09:00"))
-    assert smtp.messages == []
-    monkeypatch.setattr(planning, "_insert", insert)
-
-    # The next tick plans the rest, and each person gets one summary of everything: Kenya's
-    # focal point too, whose reminders the stopped tick had planned.
-    run(app, at("2026-12-01T09:05"))
-    (kenya,) = smtp.to(people["fp_a"].email)
-    (italy,) = smtp.to(people["fp_b"].email)
-    assert "backlog_summary" in str(kenya["X-Kpplan-Reminder"])
-    assert _text(kenya).count("* Overdue: Kenya's follow-up of") == 2
-    assert _text(italy).count("* Overdue: Italy's follow-up of") == 3
-    run(app, at("2026-12-01T09:10"))
-    assert len(smtp.messages) == 2
