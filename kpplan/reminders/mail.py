@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import smtplib
@@ -24,9 +25,15 @@ def message_id_for(rule: str, subject_key: str, period_key: str, user_id: int) -
     mail server or client that got an earlier attempt recognises the repeat."""
     key = f"{subject_key}|{rule}|{period_key}|{user_id}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    _, sender = parseaddr(current_app.config["MAIL_FROM"])
-    domain = sender.rpartition("@")[2] or "kpplan.invalid"
+    domain = _domain_of(current_app.config["MAIL_FROM"])
     return f"<reminder-{rule.replace('_', '-')}-{digest}@{domain}>"
+
+
+@functools.lru_cache(maxsize=8)
+def _domain_of(mail_from: str) -> str:
+    # Parsed once per address: a first tick writes hundreds of thousands of Message-IDs.
+    _, sender = parseaddr(mail_from)
+    return sender.rpartition("@")[2] or "kpplan.invalid"
 
 
 def saved_mail_sender() -> MailSender | None:
@@ -57,8 +64,11 @@ def absolute_link(endpoint: str | None, values: dict | None) -> str | None:
         return None
 
 
-def build_message(reminder: Reminder, items: list[Reminder], now: datetime) -> EmailMessage:
-    """The mail for a reminder, or for a summary listing ``items``."""
+def build_message(
+    reminder: Reminder, items: list[Reminder], now: datetime, more: int = 0
+) -> EmailMessage:
+    """The mail for a reminder, or for a summary listing ``items`` and ``more`` others,
+    which it counts and leads to: the recipient's notifications of that summary."""
     base_url = current_app.config["BASE_URL"].rstrip("/")
     preferences = absolute_link("reminders.preferences", {})
     context = {
@@ -68,11 +78,16 @@ def build_message(reminder: Reminder, items: list[Reminder], now: datetime) -> E
         "items": [(item, absolute_link(item.link_endpoint, item.link_values)) for item in items],
         "preferences_link": preferences,
         "base_url": base_url,
+        "more": more,
+        "more_link": absolute_link("reminders.notifications", {"summary": reminder.id})
+        if more
+        else None,
     }
+    total = len(items) + more
     if reminder.is_digest and reminder.rule in ("daily_digest", "weekly_digest"):
         context["intro"] = (
             "Here is what needs your attention in the Khartoum Process "
-            f"({len(items)} reminder{'s' if len(items) != 1 else ''}):"
+            f"({total} reminder{'s' if total != 1 else ''}):"
         )
         context["why"] = (
             "kpplan sends you this summary because you chose it on your reminder settings:"

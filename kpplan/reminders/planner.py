@@ -3,135 +3,58 @@
 Every decision comes from the database and ``now``, never from the clock, so a tick that
 is missed is made up by the next one and a tick that runs twice does nothing new: the
 outbox's unique key (subject, rule, period, recipient) lets each reminder in once.
+Each rule's watermark (``ReminderRuleMark``) lets a tick skip a rule that would find
+nothing new. Planning itself is in ``planning``, the summaries in ``summaries``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import OperationalError
 
 from kpplan.core.cache import ChangeCounter
-from kpplan.core.db import insert_ignoring_conflicts, utcnow
+from kpplan.core.db import utcnow
 from kpplan.core.extensions import db
 from kpplan.recommendations import day_figures, deadlines
-from kpplan.reminders.mail import message_id_for
 from kpplan.reminders.models import (
-    Delivery,
     Reminder,
-    ReminderKind,
     ReminderRuleMark,
     ReminderRun,
     ReminderStatus,
 )
-from kpplan.reminders.rules import RULES, PlannedReminder
+from kpplan.reminders.planning import Preferences, TickReport, plan_rule
+from kpplan.reminders.rules import RULES
 from kpplan.reminders.rules.registry import Rule, RuleSettings
-from kpplan.reminders.sender import SendReport, send_due
-from kpplan.reminders.settings import (
-    all_preferences,
-    effective_delivery,
-    process_timezone,
-    rule_settings,
+from kpplan.reminders.sender import send_due
+from kpplan.reminders.settings import all_preferences, process_timezone, rule_settings
+from kpplan.reminders.summaries import (
+    bundle_escalations,
+    digest_period,
+    gather_digests,
+    last_finished_run,
+    summarise_backlog,
 )
 
 log = logging.getLogger(__name__)
 
-UNIQUE_KEY = ["subject_key", "rule", "period_key", "user_id"]
-_STATUS_FOR = {
-    Delivery.IMMEDIATELY: ReminderStatus.PENDING,
-    Delivery.DAILY: ReminderStatus.WAITING,
-    Delivery.WEEKLY: ReminderStatus.WAITING,
-    Delivery.OFF: ReminderStatus.OFF,
-}
-
-
-#: Reminders inserted at a time (then committed, with the run's count): the first tick of
-#: a large installation plans hundreds of thousands without holding them all.
-PLAN_BATCH = 5000
-#: Of what a tick planned, the report keeps this many to show (and counts them all).
-REPORT_PLANNED = 10_000
-
-
-@dataclass
-class TickReport:
-    """What one tick did, for the command line and the tests."""
-
-    now: datetime
-    # The first ``REPORT_PLANNED`` reminders planned; ``planned_count`` counts them all.
-    planned: list[PlannedReminder] = field(default_factory=list)
-    planned_count: int = 0
-    # Per person, how many of the reminders planned (and not turned off) were already late
-    # before today: a first start's summary is made of them (``summarise_backlog``).
-    late_by_user: Counter = field(default_factory=Counter)
-    digests: list[tuple[int, str]] = field(default_factory=list)  # (user id, period)
-    # The rules skipped: nothing they read changed since they last planned, that day.
-    skipped: list[str] = field(default_factory=list)
-    send: SendReport = field(default_factory=SendReport)
-    errors: list[str] = field(default_factory=list)
-
-
-def _insert(
-    batch: list[PlannedReminder],
-    now: datetime,
-    run_id: int | None,
-    preferences: dict,
-    report: TickReport,
-    today: date,
-) -> None:
-    """Put ``batch`` into the outbox in one statement; what an earlier tick (or another
-    scheduler) planned meanwhile is left out by the unique key, and not counted."""
-    rows = []
-    for planned in batch:
-        key = planned.rule
-        delivery = effective_delivery(key, preferences.get((planned.user_id, key)))
-        rows.append(
-            {
-                "kind": ReminderKind.REMINDER,
-                "rule": planned.rule,
-                "subject_key": planned.subject_key,
-                "period_key": planned.period_key,
-                "user_id": planned.user_id,
-                "delivery": delivery,
-                "status": _STATUS_FOR[delivery],
-                "title": planned.title[:300],
-                "message": planned.message,
-                "link_endpoint": planned.link_endpoint,
-                "link_values": planned.link_values,
-                "link_label": planned.link_label,
-                "run_id": run_id,
-                "planned_at": now,
-                "next_attempt_at": now,
-                "attempts": 0,
-                "message_id": message_id_for(
-                    planned.rule, planned.subject_key, planned.period_key, planned.user_id
-                ),
-            }
-        )
-    # RETURNING names the rows that went in (rowcount is -1 on PostgreSQL here).
-    inserted = set(
-        tuple(row)
-        for row in db.session.execute(
-            insert_ignoring_conflicts(Reminder, UNIQUE_KEY).returning(
-                Reminder.rule, Reminder.subject_key, Reminder.period_key, Reminder.user_id
-            ),
-            rows,
-        )
-    )
-    for planned, row in zip(batch, rows, strict=True):
-        if (planned.rule, planned.subject_key, planned.period_key, planned.user_id) in inserted:
-            report.planned_count += 1
-            if len(report.planned) < REPORT_PLANNED:
-                report.planned.append(planned)
-            late = planned.due_since is not None and planned.due_since < today
-            if late and row["status"] is not ReminderStatus.OFF:
-                report.late_by_user[planned.user_id] += 1
+__all__ = [
+    "TickReport",
+    "bundle_escalations",
+    "count_the_day",
+    "digest_period",
+    "gather_digests",
+    "last_finished_run",
+    "plan",
+    "send_due",
+    "summarise_backlog",
+    "tick",
+]
 
 
 def plan(
@@ -142,8 +65,8 @@ def plan(
 ) -> None:
     """Run every enabled rule at ``now`` and put what is new into the outbox.
 
-    Rules return only what the outbox does not hold yet; it goes in ``PLAN_BATCH`` at a
-    time, each batch followed by ``checkpoint`` (the tick commits there, with the run's
+    Rules return only what the outbox does not hold yet; it goes in ``planning.PLAN_BATCH``
+    at a time, each batch followed by ``checkpoint`` (the tick commits there, with the run's
     count, so that a first tick planning hundreds of thousands holds one batch at a time).
     Without a checkpoint nothing is committed. A rule that fails is reported and skipped,
     losing only its batch under way; the others still run.
@@ -151,7 +74,8 @@ def plan(
     tz = process_timezone()
     local_now = now.astimezone(tz)
     settings = rule_settings()
-    preferences = all_preferences()
+    # Everybody's choices, read once and only if some rule finds something.
+    preferences = Preferences(all_preferences)
     # Read before any rule looks: a change committed meanwhile is seen by the next tick.
     counters = dict(db.session.execute(select(ChangeCounter.name, ChangeCounter.n)).all())
     marks, on_record = {}, set()
@@ -174,21 +98,12 @@ def plan(
         if key in on_record and _nothing_new(marks[key], inputs, local_now):
             report.skipped.append(key)
             continue
-        batch: list[PlannedReminder] = []
         given = settings[key]
         mark = marks.get(key)
         if key in on_record and mark.inputs == inputs and mark.day < local_now.date():
             given = replace(given, since=mark.day)
         try:
-            for planned in rule.find(db.session, local_now, given):
-                batch.append(planned)
-                if len(batch) >= PLAN_BATCH:
-                    _insert(batch, now, run_id, preferences, report, local_now.date())
-                    batch = []
-                    if checkpoint is not None:
-                        checkpoint()
-            if batch:
-                _insert(batch, now, run_id, preferences, report, local_now.date())
+            plan_rule(rule, local_now, given, now, run_id, preferences, report, checkpoint)
             if rule.reads and run_id is not None:
                 _mark(rule, settings[key], inputs, local_now, run_id, marks.get(key))
         except Exception as error:
@@ -244,278 +159,6 @@ def _mark(
         select(ReminderRun.started_at).where(ReminderRun.id == run_id).scalar_subquery()
     )
     db.session.flush()
-
-
-# Summaries a tick makes of what it planned itself (besides the daily and weekly ones).
-BACKLOG_SUMMARY = "backlog_summary"
-ESCALATION_SUMMARY = "escalation_summary"
-#: The escalations that reach the secretariat as one mail when several come in one tick.
-ESCALATIONS = ("follow_up_escalated",)
-#: Mails in their own right, never folded into a summary of a first start.
-OWN_MAILS = ("invitation",)
-
-
-def _of_this_run(run_id: int | None, now: datetime):
-    """The outbox rows the tick under way planned (a dry run's have no run)."""
-    if run_id is None:
-        return (Reminder.run_id.is_(None), Reminder.planned_at == now)
-    return (Reminder.run_id == run_id,)
-
-
-def _of_unfinished_runs(run_id: int | None):
-    """The outbox rows of earlier runs that never finished (a tick killed after committing
-    some of its planning): a first start's summary takes them in, rather than letting them
-    go one by one."""
-    unfinished = select(ReminderRun.id).where(ReminderRun.finished_at.is_(None))
-    if run_id is not None:
-        unfinished = unfinished.where(ReminderRun.id != run_id)
-    return Reminder.run_id.in_(unfinished)
-
-
-def _open_summary(
-    rule: str,
-    subject: str,
-    period: str,
-    user_id: int,
-    delivery: Delivery,
-    title: str,
-    message: str,
-    now: datetime,
-    run_id: int | None,
-) -> int | None:
-    """Open the summary mail of ``rule`` for one person and ``period`` (no commit): its id,
-    or None when the outbox holds it already (the unique key lets each in once)."""
-    return db.session.execute(
-        insert_ignoring_conflicts(
-            Reminder,
-            UNIQUE_KEY,
-            kind=ReminderKind.DIGEST,
-            rule=rule,
-            subject_key=subject,
-            period_key=period,
-            user_id=user_id,
-            delivery=delivery,
-            status=ReminderStatus.PENDING,
-            title=title[:300],
-            message=message,
-            run_id=run_id,
-            planned_at=now,
-            next_attempt_at=now,
-            attempts=0,
-            message_id=message_id_for(rule, subject, period, user_id),
-        ).returning(Reminder.id)
-    ).scalar()
-
-
-def _move_into(digest_id: int, *where) -> None:
-    """Put the reminders matching ``where`` into the summary ``digest_id`` (no commit)."""
-    db.session.execute(
-        update(Reminder)
-        .where(*where)
-        .values(digest_id=digest_id, status=ReminderStatus.IN_DIGEST)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _summarise(
-    now: datetime,
-    run_id: int | None,
-    report: TickReport,
-    user_id: int,
-    item_ids: list[int],
-    rule: str,
-    title: str,
-    intro: str,
-) -> None:
-    """Put the reminders ``item_ids`` of one person into one summary mail sent at once
-    (no commit). ``intro`` opens the mail; the summary's key is the run, so a tick done
-    again makes no second one."""
-    period = f"run:{run_id}" if run_id is not None else f"at:{now:%Y-%m-%dT%H:%M:%S}"
-    digest_id = _open_summary(
-        rule, f"user:{user_id}", period, user_id, Delivery.IMMEDIATELY, title, intro, now, run_id
-    )
-    if digest_id is None:
-        return
-    _move_into(digest_id, Reminder.id.in_(item_ids))
-    report.digests.append((user_id, period))
-
-
-def last_finished_run(run_id: int | None) -> datetime | None:
-    """The moment of the latest run that finished, other than the one under way."""
-    query = select(func.max(ReminderRun.now)).where(ReminderRun.finished_at.is_not(None))
-    if run_id is not None:
-        query = query.where(ReminderRun.id != run_id)
-    return db.session.scalar(query)
-
-
-def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> None:
-    """On an installation's first tick, or the first after reminders stopped for more than
-    ``REMINDER_CATCH_UP_HOURS``, give each person who has something already late before today
-    and more than one reminder one summary instead of one mail each (no commit).
-
-    The summary takes the person's other reminders of this tick too (an invitation excepted:
-    it is a mail of its own), so that they get one mail. What this tick planned stays in the
-    outbox, so later ticks do not send those items again one by one and go on as usual.
-    """
-    hours = current_app.config["REMINDER_CATCH_UP_HOURS"]
-    if not hours:
-        return
-    last = last_finished_run(run_id)
-    if last is not None and now - last <= timedelta(hours=hours):
-        return
-    tz = process_timezone()
-    today = now.astimezone(tz).date()
-    for user_id, count in sorted(report.late_by_user.items()):
-        if count < 1:
-            continue
-        rows = db.session.execute(
-            select(Reminder.id)
-            .where(
-                or_(and_(*_of_this_run(run_id, now)), _of_unfinished_runs(run_id)),
-                Reminder.user_id == user_id,
-                Reminder.kind == ReminderKind.REMINDER,
-                Reminder.rule.not_in(OWN_MAILS),
-                Reminder.status.in_((ReminderStatus.PENDING, ReminderStatus.WAITING)),
-                Reminder.digest_id.is_(None),
-            )
-            .order_by(Reminder.id)
-        ).all()
-        item_ids = [r.id for r in rows]
-        if len(item_ids) < 2:
-            continue
-        if last is None:
-            opening = "kpplan has started sending reminders."
-        else:
-            stopped = last.astimezone(tz).date()
-            opening = (
-                f"kpplan's reminders did not run from {_when(stopped, Delivery.DAILY)} to "
-                f"{_when(today, Delivery.DAILY)}."
-            )
-        intro = (
-            f"{opening} Rather than one e-mail for each, here is what needs your attention "
-            f"on {_when(today, Delivery.DAILY)}: {len(item_ids)} reminders, {count} of them "
-            "already late. From now on, new reminders come as you chose on your reminder "
-            "settings."
-        )
-        _summarise(
-            now,
-            run_id,
-            report,
-            user_id,
-            item_ids,
-            BACKLOG_SUMMARY,
-            f"kpplan: {len(item_ids)} reminders, {count} of them late",
-            intro,
-        )
-
-
-def bundle_escalations(now: datetime, run_id: int | None, report: TickReport) -> None:
-    """Send the escalations one tick makes for one person as one mail listing them, instead
-    of one per follow-up (no commit). Escalations a person gets in a daily or weekly
-    summary are left to it."""
-    rows = db.session.execute(
-        select(Reminder.id, Reminder.user_id)
-        .where(
-            *_of_this_run(run_id, now),
-            Reminder.rule.in_(ESCALATIONS),
-            Reminder.status == ReminderStatus.PENDING,
-            Reminder.digest_id.is_(None),
-        )
-        .order_by(Reminder.id)
-    ).all()
-    by_user: dict[int, list[int]] = {}
-    for row in rows:
-        by_user.setdefault(row.user_id, []).append(row.id)
-    for user_id, item_ids in sorted(by_user.items()):
-        if len(item_ids) < 2:
-            continue
-        _summarise(
-            now,
-            run_id,
-            report,
-            user_id,
-            item_ids,
-            ESCALATION_SUMMARY,
-            f"kpplan: {len(item_ids)} follow-ups long overdue",
-            f"{len(item_ids)} follow-ups have been overdue for long without an update, although "
-            "their addressees were reminded. Consider contacting them directly.",
-        )
-
-
-def digest_period(now: datetime, tz: ZoneInfo, delivery: Delivery, hour: int):
-    """The latest summary moment at or before ``now``: its key and the moment in UTC.
-
-    Daily summaries go at ``hour`` o'clock in the Process's timezone, weekly ones at that hour
-    on Mondays, whatever the daylight-saving time.
-    """
-    local = now.astimezone(tz)
-    day = local.date()
-    if delivery is Delivery.WEEKLY:
-        day -= timedelta(days=day.weekday())
-        step = timedelta(days=7)
-    else:
-        step = timedelta(days=1)
-    moment = datetime.combine(day, time(hour), tzinfo=tz)
-    if local < moment:
-        day -= step
-        moment = datetime.combine(day, time(hour), tzinfo=tz)
-    if delivery is Delivery.WEEKLY:
-        year, week, _ = day.isocalendar()
-        key = f"week:{year}-W{week:02d}"
-    else:
-        key = f"day:{day.isoformat()}"
-    return key, moment.astimezone(UTC), day
-
-
-def _when(day: date, delivery: Delivery) -> str:
-    if delivery is Delivery.WEEKLY:
-        return f"the week of {day.day} {day:%B %Y}"
-    return f"{day.day} {day:%B %Y}"
-
-
-def gather_digests(now: datetime, run_id: int | None, report: TickReport) -> None:
-    """Make a summary for each person whose daily or weekly summary is due and who has
-    reminders waiting for it (no commit). Nobody gets an empty summary."""
-    tz = process_timezone()
-    hour = current_app.config["REMINDER_DIGEST_HOUR"]
-    for delivery in (Delivery.DAILY, Delivery.WEEKLY):
-        period, moment, day = digest_period(now, tz, delivery, hour)
-        waiting = (
-            Reminder.status == ReminderStatus.WAITING,
-            Reminder.delivery == delivery,
-            Reminder.planned_at <= moment,
-        )
-        user_ids = db.session.scalars(
-            select(Reminder.user_id).where(*waiting).distinct().order_by(Reminder.user_id)
-        ).all()
-        for user_id in user_ids:
-            digest_id = _open_summary(
-                f"{delivery.value}_digest",
-                f"user:{user_id}",
-                period,
-                user_id,
-                delivery,
-                f"kpplan: your reminders for {_when(day, delivery)}",
-                "",
-                now,
-                run_id,
-            )
-            if digest_id is None:
-                # This period's summary exists already: what waits now goes in the next one.
-                continue
-            _move_into(digest_id, *waiting, Reminder.user_id == user_id)
-            count = db.session.scalar(select(func.count()).where(Reminder.digest_id == digest_id))
-            db.session.execute(
-                update(Reminder)
-                .where(Reminder.id == digest_id)
-                .values(
-                    title=f"kpplan: {count} reminder{'s' if count != 1 else ''} for "
-                    f"{_when(day, delivery)}",
-                    message=f"{count}",
-                )
-                .execution_options(synchronize_session=False)
-            )
-            report.digests.append((user_id, period))
 
 
 def count_the_day(now: datetime) -> bool:

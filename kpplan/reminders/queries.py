@@ -40,6 +40,28 @@ def notifications_page(user_id: int, page: int, per_page: int) -> Pagination:
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
+def summary_of(user_id: int, summary_id: int) -> Reminder | None:
+    """A summary mail sent to ``user_id``, or None (none such, or someone else's)."""
+    return db.session.scalar(
+        select(Reminder).where(
+            Reminder.id == summary_id,
+            Reminder.user_id == user_id,
+            Reminder.kind == ReminderKind.DIGEST,
+        )
+    )
+
+
+def summary_items_page(summary_id: int, page: int, per_page: int) -> Pagination:
+    """The reminders one summary holds, in the order its mail lists them (by rule, then as
+    planned): the mail shows the first ones and leads here for the others."""
+    query = (
+        select(Reminder)
+        .where(Reminder.digest_id == summary_id)
+        .order_by(Reminder.rule, Reminder.id)
+    )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
 @dataclass(frozen=True)
 class OutboxFilters:
     status: ReminderStatus | None = None

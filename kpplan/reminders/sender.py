@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from kpplan.core.extensions import db
@@ -104,16 +104,46 @@ def claimed(token: str) -> list[Reminder]:
     ).all()
 
 
-def digest_items(digest_ids: list[int]) -> dict[int, list[Reminder]]:
-    """The reminders each summary lists, in one query."""
-    items: dict[int, list[Reminder]] = {i: [] for i in digest_ids}
-    if digest_ids:
-        for item in db.session.scalars(
-            select(Reminder)
-            .where(Reminder.digest_id.in_(digest_ids))
-            .order_by(Reminder.rule, Reminder.id)
-        ):
-            items[item.digest_id].append(item)
+#: The items a summary mail lists; it counts the others and links to the page of them all.
+DIGEST_LISTED = 50
+
+
+@dataclass
+class DigestItems:
+    """What a summary mail shows: its first ``DIGEST_LISTED`` items in order, and how many
+    more it holds."""
+
+    listed: list[Reminder] = field(default_factory=list)
+    more: int = 0
+
+
+def digest_items(digest_ids: list[int]) -> dict[int, DigestItems]:
+    """The first ``DIGEST_LISTED`` reminders each summary lists (by rule, then as planned)
+    and the count of the others, in one query: the rows past the first ones are counted in
+    SQL, never loaded (a first start's summary can hold tens of thousands)."""
+    items = {i: DigestItems() for i in digest_ids}
+    if not digest_ids:
+        return items
+    order = (Reminder.rule, Reminder.id)
+    ranked = (
+        select(
+            Reminder.id,
+            func.row_number().over(partition_by=Reminder.digest_id, order_by=order).label("n"),
+            func.count().over(partition_by=Reminder.digest_id).label("total"),
+        )
+        .where(Reminder.digest_id.in_(digest_ids))
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Reminder, ranked.c.total)
+        .join(ranked, ranked.c.id == Reminder.id)
+        .where(ranked.c.n <= DIGEST_LISTED)
+        .order_by(Reminder.digest_id, *order)
+    ).all()
+    for item, total in rows:
+        shown = items[item.digest_id]
+        shown.listed.append(item)
+        shown.more = total - min(total, DIGEST_LISTED)
     return items
 
 
@@ -139,12 +169,17 @@ def send_due(now: datetime, transport=None) -> SendReport:
                 break
             rows = claimed(token)
             items = digest_items([r.id for r in rows if r.is_digest])
+            # The summaries' items are only read (loaded in full): out of the session, where
+            # the commit after each mail would expire every one of them again.
+            for shown in items.values():
+                for item in shown.listed:
+                    db.session.expunge(item)
             for row in rows:
                 # Read afresh: another run may have taken the row over meanwhile.
                 db.session.refresh(row)
                 if row.claim_token != token or row.status is not ReminderStatus.PENDING:
                     continue
-                _send_one(row, items.get(row.id, []), now, transport, most, report)
+                _send_one(row, items.get(row.id), now, transport, most, report)
                 db.session.commit()
     finally:
         transport.close()
@@ -163,7 +198,9 @@ def _mark_sent(row_id: int, now: datetime) -> None:
     db.session.commit()
 
 
-def _send_one(row: Reminder, items, now, transport, most: int, report: SendReport) -> None:
+def _send_one(
+    row: Reminder, items: DigestItems | None, now, transport, most: int, report: SendReport
+) -> None:
     if not row.user.active:
         row.status = ReminderStatus.OFF
         row.last_error = "Not sent: the account has been deactivated."
@@ -172,7 +209,8 @@ def _send_one(row: Reminder, items, now, transport, most: int, report: SendRepor
     row_id = row.id
     try:
         # Everything that can be done before the mail leaves is done before it leaves.
-        message = build_message(row, items, now)
+        items = items or DigestItems()
+        message = build_message(row, items.listed, now, more=items.more)
         transport.send(message, row)
     except Exception as error:  # noqa: BLE001 - any failure is kept for the admin page
         log.warning("reminder %s not sent: %s", row.id, error)

@@ -41,6 +41,18 @@ def reminder_url(reminder: Reminder) -> str | None:
 
 @bp.route("/")
 def notifications():
+    summary_id = int_arg("summary")
+    if summary_id is not None:
+        # Everything a summary mail held (it lists the first ones): the recipient's only.
+        summary = queries.summary_of(current_user.id, summary_id)
+        if summary is None:
+            abort(404)
+        pagination = queries.summary_items_page(
+            summary.id, page_arg(), current_app.config["PAGE_SIZE"]
+        )
+        return render_template(
+            "reminders/notifications.html", pagination=pagination, summary=summary
+        )
     pagination = queries.notifications_page(
         current_user.id, page_arg(), current_app.config["PAGE_SIZE"]
     )

@@ -13,9 +13,9 @@ from kpplan.core.extensions import db
 from kpplan.directory.models import Role
 from kpplan.meetings.models import Status
 from kpplan.recommendations.models import FollowUp, FollowUpStatus, StatusUpdate, Validation
-from kpplan.reminders import planner
+from kpplan.reminders import planning
 from kpplan.reminders.models import Reminder, ReminderKind, ReminderRun
-from kpplan.reminders.rules import RULES, follow_ups
+from kpplan.reminders.rules import RULES, follow_up_scans
 from kpplan.reminders.settings import process_timezone, rule_settings
 from tests.factories import STATE_A, STATE_B
 from tests.reminders.helpers import add_milestone, at, run
@@ -142,8 +142,8 @@ def test_planning_in_small_batches_plans_what_one_batch_does(
         db.session.execute(sa.delete(Reminder))
         db.session.execute(sa.delete(ReminderRun))
         db.session.commit()
-    monkeypatch.setattr(planner, "PLAN_BATCH", 2)
-    monkeypatch.setattr(follow_ups, "BATCH", 3)
+    monkeypatch.setattr(planning, "PLAN_BATCH", 2)
+    monkeypatch.setattr(follow_up_scans, "BATCH", 3)
     report = run(app, NOW)
     assert _outbox(app) == at_once and report.planned_count == len(at_once) > 20
     with app.app_context():
@@ -154,7 +154,7 @@ def test_a_rule_failing_half_way_keeps_the_batches_it_planned(
     app, factory, people, smtp, monkeypatch
 ):
     _grow(app, factory, people, 6)
-    monkeypatch.setattr(planner, "PLAN_BATCH", 2)
+    monkeypatch.setattr(planning, "PLAN_BATCH", 2)
     stale = RULES["follow_up_stale"]
 
     def failing(session, now, settings):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from kpplan.chair.models import Chairmanship, ItemStatus, WorkPlan, WorkPlanItem
@@ -28,7 +28,11 @@ def work_plan_item_late(
         c
         for c in session.scalars(
             select(Chairmanship)
-            .where(Chairmanship.start_date <= today)
+            # Only the terms that may cover today: the past ones' plans are not loaded.
+            .where(
+                Chairmanship.start_date <= today,
+                or_(Chairmanship.end_date.is_(None), Chairmanship.end_date >= today),
+            )
             .options(
                 joinedload(Chairmanship.state),
                 joinedload(Chairmanship.work_plan)

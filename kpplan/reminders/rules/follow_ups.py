@@ -4,30 +4,41 @@ to the secretariat), not updated for long, and implementations awaiting validati
 Which follow-ups are overdue, due soon or not updated is asked of the hybrids on
 ``FollowUp``, as the pages ask it; the days are the administrator's for each rule, and
 the pages use the same days (``kpplan.recommendations.deadlines``).
+
+The scans are in ``follow_up_scans``, the periods and "since" filters in
+``follow_up_periods``, the wording of escalations in ``escalations``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from itertools import groupby, islice
+from datetime import datetime, timedelta
+from itertools import islice
 
-from sqlalchemy import and_, exists, func, literal, or_, select, tuple_, union_all
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy import exists, literal, select, tuple_
+from sqlalchemy.orm import Session
 
-from kpplan.directory.models import Organisation, Role, State, User, organisation_display_name
+from kpplan.directory.models import Organisation, State, User
 from kpplan.recommendations import deadlines
-from kpplan.recommendations.models import (
-    OPEN_STATUSES,
-    FollowUp,
-    FollowUpStatus,
-    Recommendation,
-    StatusUpdate,
-    Validation,
-    addressee_name,
+from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate, Validation
+from kpplan.reminders.models import Reminder
+from kpplan.reminders.rules import follow_up_scans as scans
+from kpplan.reminders.rules.escalations import escalations, times_reminded
+from kpplan.reminders.rules.follow_up_periods import (
+    after_day,
+    next_stale,
+    next_waiting,
+    overdue_not_updated,
+    stale_since,
 )
-from kpplan.reminders.models import Reminder, ReminderStatus
+from kpplan.reminders.rules.follow_up_scans import (
+    FOLLOW_UPS_READ,
+    addressee_of,
+    not_reminded,
+    reminders_of,
+    whose,
+    wording,
+)
 from kpplan.reminders.rules.recipients import Recipients, secretariat_ids
 from kpplan.reminders.rules.registry import PlannedReminder, RuleSettings, long_date, rule
 from kpplan.reminders.rules.sql import (
@@ -36,240 +47,8 @@ from kpplan.reminders.rules.sql import (
     late_crossed,
     late_key,
     late_period,
-    not_planned,
     text_of,
-    to_recipients,
 )
-
-#: Rows (a follow-up and one of its recipients) read at a time: the first tick of a large
-#: installation finds hundreds of thousands, handed over batch by batch.
-BATCH = 20_000
-
-
-@dataclass(frozen=True)
-class _Wording:
-    code: str
-    text: str
-
-
-@dataclass(frozen=True)
-class _FollowUp:
-    """The columns of a follow-up that its reminders show, read without the ORM (a first
-    tick reads hundreds of thousands)."""
-
-    id: int
-    state_id: int | None
-    status: FollowUpStatus
-    next_review_date: date | None
-    last_update_at: datetime | None
-    created_at: datetime
-    addressee: str
-    recommendation: _Wording
-
-
-_SUBJECT = literal("follow_up:") + text_of(FollowUp.id)
-#: What the follow-up rules read that can make them find something new: the follow-ups and
-#: their recommendations, the updates (awaiting validation) and the people (focal points,
-#: the secretariat). The states' and organisations' names only word the reminders.
-_FOLLOW_UPS_READ = (FollowUp, Recommendation, StatusUpdate, User)
-
-
-def _open_follow_ups(*where):
-    """Follow-ups of recommendations in force that still wait for something from their
-    addressee: not implemented or not applicable, and no implementation awaiting validation."""
-    return (
-        select(
-            FollowUp.id,
-            FollowUp.state_id,
-            FollowUp.status,
-            FollowUp.next_review_date,
-            FollowUp.last_update_at,
-            FollowUp.created_at,
-            Recommendation.code,
-            Recommendation.text,
-            State.name.label("state_name"),
-            Organisation.name.label("organisation_name"),
-            Organisation.acronym,
-        )
-        .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
-        .outerjoin(State, State.id == FollowUp.state_id)
-        .outerjoin(Organisation, Organisation.id == FollowUp.organisation_id)
-        .where(
-            Recommendation.withdrawn_at.is_(None),
-            FollowUp.status.in_(OPEN_STATUSES),
-            FollowUp.pending_update_id.is_(None),
-            *where,
-        )
-    )
-
-
-def _addressee(row) -> str:
-    organisation = row.organisation_name
-    if organisation is not None:
-        organisation = organisation_display_name(organisation, row.acronym)
-    return addressee_name(row.state_name, organisation)
-
-
-def _since_not_reminded(rule_key: str):
-    """No reminder "not updated since" the follow-up's last update (or recording) is in the
-    outbox for the person: its key is that moment's day in the Process's timezone, which
-    SQLite cannot tell, so any of the day before, the day and the day after (in UTC) planned
-    since that moment counts. Two updates are further apart than the rule's days, or the
-    first one was not reminded of."""
-    since = func.coalesce(FollowUp.last_update_at, FollowUp.created_at)
-    return ~exists().where(
-        Reminder.subject_key == _SUBJECT,
-        Reminder.rule == rule_key,
-        Reminder.user_id == User.id,
-        Reminder.period_key.between(
-            literal("since:") + iso_day_of(since, -1), literal("since:") + iso_day_of(since, 1)
-        ),
-        Reminder.planned_at >= since,
-    )
-
-
-def _next_stale(session: Session, now: datetime, days: int) -> datetime | None:
-    """The first moment after ``now`` at which one more open follow-up has gone ``days``
-    days without an update (None: none will before something changes)."""
-    since = func.coalesce(FollowUp.last_update_at, FollowUp.created_at)
-    first = session.scalar(
-        _open_follow_ups(since >= now - timedelta(days=days)).with_only_columns(func.min(since))
-    )
-    return _after(first, now, days)
-
-
-def _next_waiting(session: Session, now: datetime, days: int) -> datetime | None:
-    """The first moment after ``now`` at which one more update has waited ``days`` days for
-    validation (None: none will before something changes)."""
-    first = session.scalar(
-        select(func.min(StatusUpdate.posted_at)).where(
-            StatusUpdate.validation == Validation.PENDING,
-            StatusUpdate.posted_at >= now - timedelta(days=days),
-        )
-    )
-    return _after(first, now, days)
-
-
-def _after(first, now: datetime, days: int) -> datetime | None:
-    """``days`` days after the moment ``first`` (None: None), at the earliest: counted in
-    the Process's clock time, as the rules' ``now - days`` is, or in elapsed time (a day
-    of daylight saving between them makes them an hour apart)."""
-    if first is None:
-        return None
-    # An aggregate comes back as the database gives it: naive UTC (or text on SQLite).
-    if isinstance(first, str):
-        first = datetime.fromisoformat(first)
-    if first.tzinfo is None:
-        first = first.replace(tzinfo=UTC)
-    return min(first + timedelta(days=days), first.astimezone(now.tzinfo) + timedelta(days=days))
-
-
-def _after_day(due_date, since: date | None, days: int) -> list:
-    """``due_date`` (a date column) after ``days`` days from ``since``, if any: what a rule
-    triggered ``days`` days before a date finds anew after that day."""
-    return [] if since is None else [due_date > since + timedelta(days=days)]
-
-
-def _not_reminded(
-    session: Session,
-    rule_key: str,
-    where,
-    period_key,
-    staff_only: bool = False,
-    stale: bool = False,
-) -> Iterator[tuple[_FollowUp, list[int]]]:
-    """The open follow-ups matching ``where`` with those of their recipients (``staff_only``:
-    the secretariat) whose reminder of ``rule_key`` for ``period_key`` (a SQL expression of
-    the follow-up's columns) is not in the outbox yet, by follow-up, in batches (``stale``:
-    the period is the day of the last update, see ``_since_not_reminded``)."""
-    staff = secretariat_ids(session)
-    unplanned = (
-        _since_not_reminded(rule_key)
-        if stale
-        else not_planned(rule_key, _SUBJECT, period_key, User.id)
-    )
-    # A state's follow-up goes to its focal points; an organisation's or the secretariat's
-    # (and every escalation) to the staff.
-    branches = to_recipients(
-        _open_follow_ups(*where),
-        None
-        if staff_only
-        else and_(User.state_id == FollowUp.state_id, User.role == Role.FOCAL_POINT),
-        staff,
-        None if staff_only else FollowUp.state_id.is_(None),
-    )
-    if not branches:
-        return
-    after = (0, 0)
-    while True:
-        found = union_all(
-            *(
-                branch.where(
-                    FollowUp.id >= after[0],
-                    tuple_(FollowUp.id, User.id) > tuple_(*after),
-                    unplanned,
-                )
-                for branch in branches
-            )
-        ).subquery()
-        rows = session.execute(
-            select(found).order_by(found.c.id, found.c.user_id).limit(BATCH)
-        ).all()
-        for _, pairs in groupby(rows, key=lambda row: row.id):
-            pairs = list(pairs)
-            row = pairs[0]
-            yield (
-                _FollowUp(
-                    id=row.id,
-                    state_id=row.state_id,
-                    status=row.status,
-                    next_review_date=row.next_review_date,
-                    last_update_at=row.last_update_at,
-                    created_at=row.created_at,
-                    addressee=_addressee(row),
-                    recommendation=_Wording(row.code, row.text),
-                ),
-                [pair.user_id for pair in pairs],
-            )
-        if len(rows) < BATCH:
-            return
-        after = (rows[-1].id, rows[-1].user_id)
-
-
-def _reminders(
-    rule_key: str,
-    follow_up: _FollowUp,
-    user_ids: list[int],
-    period_key: str,
-    title: str,
-    message: str,
-    due_since: date | None = None,
-) -> Iterator[PlannedReminder]:
-    """The reminder of ``rule_key`` of one follow-up to each of ``user_ids``, with a link
-    to post an update."""
-    for user_id in user_ids:
-        yield PlannedReminder(
-            rule=rule_key,
-            subject_key=f"follow_up:{follow_up.id}",
-            period_key=period_key,
-            user_id=user_id,
-            title=title,
-            message=message,
-            due_since=due_since,
-            link_endpoint="recommendations.follow_up",
-            link_values={"follow_up_id": follow_up.id},
-            link_label="Post an update",
-        )
-
-
-def _whose(follow_up: FollowUp) -> str:
-    """ "Kenya's follow-up of TM-2022-07/R3" (addressees' names start with a capital)."""
-    return f"{follow_up.addressee}'s follow-up of {follow_up.recommendation.code}"
-
-
-def _wording(follow_up: FollowUp) -> str:
-    text = follow_up.recommendation.text
-    return text if len(text) <= 200 else text[:197] + "…"
 
 
 @rule(
@@ -280,48 +59,34 @@ def _wording(follow_up: FollowUp) -> str:
     "each next review date.",
     default_days=deadlines.DUE_SOON_DAYS,
     days_label="Days before the next review date",
-    reads=_FOLLOW_UPS_READ,
+    reads=FOLLOW_UPS_READ,
 )
 def follow_up_due(
     session: Session, now: datetime, settings: RuleSettings
 ) -> Iterator[PlannedReminder]:
     today = now.date()
-    for follow_up, user_ids in _not_reminded(
+    for follow_up, user_ids in not_reminded(
         session,
         "follow_up_due",
         [
             FollowUp.is_due_soon(today, settings.days or 0),
             # Since the day it last looked, only those come within its days anew.
-            *_after_day(FollowUp.next_review_date, settings.since, settings.days or 0),
+            *after_day(FollowUp.next_review_date, settings.since, settings.days or 0),
         ],
         literal("due:") + iso_date(FollowUp.next_review_date),
     ):
         due = follow_up.next_review_date
         when = "today" if due == today else f"on {long_date(due)}"
-        yield from _reminders(
+        yield from reminders_of(
             "follow_up_due",
             follow_up,
             user_ids,
             f"due:{due.isoformat()}",
-            f"Due {when}: {_whose(follow_up)}",
-            f"{_whose(follow_up)} is due for review {when}. The recommendation reads: "
-            f"“{_wording(follow_up)}” Its status is “{follow_up.status.label.lower()}”: "
+            f"Due {when}: {whose(follow_up)}",
+            f"{whose(follow_up)} is due for review {when}. The recommendation reads: "
+            f"“{wording(follow_up)}” Its status is “{follow_up.status.label.lower()}”: "
             "post an update with what has been done and the evidence.",
         )
-
-
-def _overdue(today: date) -> list:
-    """Open follow-ups that are overdue and not updated since their review date: an update,
-    even one that gives no new date, stops the reminders (the lists still say overdue)."""
-    return [
-        FollowUp.is_overdue(today),
-        # The day of the (UTC) update before the review date; both databases compare a
-        # moment with a day as that day's midnight.
-        or_(
-            FollowUp.last_update_at.is_(None),
-            FollowUp.last_update_at < FollowUp.next_review_date,
-        ),
-    ]
 
 
 @rule(
@@ -331,7 +96,7 @@ def _overdue(today: date) -> list:
     "week until it is updated.",
     default_days=7,
     days_label="Days between reminders",
-    reads=_FOLLOW_UPS_READ,
+    reads=FOLLOW_UPS_READ,
 )
 def follow_up_overdue(
     session: Session, now: datetime, settings: RuleSettings
@@ -340,19 +105,19 @@ def follow_up_overdue(
     every = max(settings.days or 7, 1)
     period = late_period(today, FollowUp.next_review_date, every)
     crossed = late_crossed(today, settings.since, FollowUp.next_review_date, every)
-    for follow_up, user_ids in _not_reminded(
-        session, "follow_up_overdue", [*_overdue(today), *crossed], period
+    for follow_up, user_ids in not_reminded(
+        session, "follow_up_overdue", [*overdue_not_updated(today), *crossed], period
     ):
         due = follow_up.next_review_date
-        yield from _reminders(
+        yield from reminders_of(
             "follow_up_overdue",
             follow_up,
             user_ids,
             late_key(today, due, every),
-            f"Overdue: {_whose(follow_up)}",
-            f"{_whose(follow_up)} was due for review on {long_date(due)}, "
+            f"Overdue: {whose(follow_up)}",
+            f"{whose(follow_up)} was due for review on {long_date(due)}, "
             f"{(today - due).days} days ago, and has not been updated since. The recommendation "
-            f"reads: “{_wording(follow_up)}” Post an update, even to say that work is still in "
+            f"reads: “{wording(follow_up)}” Post an update, even to say that work is still in "
             "progress, with a new review date.",
             due_since=due + timedelta(days=1),
         )
@@ -366,7 +131,7 @@ def follow_up_overdue(
     default_days=28,
     days_label="Days overdue before the secretariat is told",
     can_turn_off=False,
-    reads=_FOLLOW_UPS_READ,
+    reads=FOLLOW_UPS_READ,
 )
 def follow_up_escalated(
     session: Session, now: datetime, settings: RuleSettings
@@ -374,132 +139,22 @@ def follow_up_escalated(
     today = now.date()
     after = settings.days or 0
     recipients = Recipients(session)
-    found = _not_reminded(
+    found = not_reminded(
         session,
         "follow_up_escalated",
         [
-            *_overdue(today),
+            *overdue_not_updated(today),
             FollowUp.next_review_date <= today - timedelta(days=after),
-            *_after_day(FollowUp.next_review_date, settings.since, -after),
+            *after_day(FollowUp.next_review_date, settings.since, -after),
         ],
         literal("escalated:") + iso_date(FollowUp.next_review_date),
         staff_only=True,
     )
     # What the outbox sent before, read for a thousand follow-ups at a time.
     while chunk := list(islice(found, 1000)):
-        reminded = _times_reminded(session, [follow_up for follow_up, _ in chunk])
+        reminded = times_reminded(session, [follow_up for follow_up, _ in chunk])
         for follow_up, user_ids in chunk:
-            yield from _escalations(follow_up, user_ids, today, after, recipients, reminded)
-
-
-@dataclass(frozen=True)
-class _Reminded:
-    """What the outbox shows of a follow-up's overdue reminders since its review date."""
-
-    times: int = 0  # sent, alone or in a summary that was sent
-    on_the_way: bool = False  # planned and not sent yet (this tick's, or a summary's)
-
-
-def _escalations(
-    follow_up: _FollowUp,
-    user_ids: list[int],
-    today: date,
-    after: int,
-    recipients: Recipients,
-    reminded: dict[int, _Reminded],
-) -> Iterator[PlannedReminder]:
-    """The escalation of one follow-up to each of ``user_ids``."""
-    due = follow_up.next_review_date
-    late = (today - due).days
-    return _reminders(
-        "follow_up_escalated",
-        follow_up,
-        user_ids,
-        f"escalated:{due.isoformat()}",
-        f"Overdue for {late} days: {_whose(follow_up)}",
-        f"{_whose(follow_up)} was due for review on {long_date(due)} and is still not updated, "
-        f"{late} days later. "
-        + _who_was_reminded(follow_up, recipients, reminded.get(follow_up.id, _Reminded())),
-        due_since=due + timedelta(days=after),
-    )
-
-
-def _times_reminded(session: Session, follow_ups: list[FollowUp]) -> dict[int, _Reminded]:
-    """How many times each follow-up's addressee was actually reminded that it is overdue
-    since its current review date: the weekly reminders the outbox sent, alone or in a
-    summary that was sent (failed ones do not count), once per week whatever the number of
-    focal points; and whether one is on its way (planned, by this tick or an earlier one,
-    and not sent yet), as on a first start, when the focal points hear of it in the same
-    tick as the secretariat."""
-    if not follow_ups:
-        return {}
-    by_key = {f"follow_up:{f.id}": f for f in follow_ups}
-    summary = aliased(Reminder)
-    sent = or_(
-        Reminder.status == ReminderStatus.SENT,
-        and_(Reminder.status == ReminderStatus.IN_DIGEST, summary.status == ReminderStatus.SENT),
-    )
-    on_the_way = or_(
-        Reminder.status.in_([ReminderStatus.PENDING, ReminderStatus.WAITING]),
-        and_(
-            Reminder.status == ReminderStatus.IN_DIGEST,
-            summary.status.in_([ReminderStatus.PENDING, ReminderStatus.WAITING]),
-        ),
-    )
-    rows = session.execute(
-        select(Reminder.subject_key, Reminder.period_key, sent, on_the_way)
-        .outerjoin(summary, Reminder.digest_id == summary.id)
-        .where(
-            Reminder.rule == "follow_up_overdue",
-            Reminder.subject_key.in_(list(by_key)),
-            or_(sent, on_the_way),
-        )
-        .distinct()
-    ).all()
-    weeks: dict[int, set[str]] = {}
-    coming: set[int] = set()
-    for subject_key, period_key, was_sent, is_coming in rows:
-        follow_up = by_key[subject_key]
-        # Only the reminders of its current review date.
-        if not period_key.startswith(f"late:{follow_up.next_review_date.isoformat()}:"):
-            continue
-        if was_sent:
-            weeks.setdefault(follow_up.id, set()).add(period_key)
-        elif is_coming:
-            coming.add(follow_up.id)
-    return {
-        f.id: _Reminded(len(weeks.get(f.id, ())), f.id in coming)
-        for f in follow_ups
-        if f.id in weeks or f.id in coming
-    }
-
-
-def _who_was_reminded(follow_up: FollowUp, recipients: Recipients, reminded: _Reminded) -> str:
-    """What an escalation says of the reminders before it: only what the outbox shows."""
-    times = reminded.times
-    if follow_up.state_id is not None and not recipients.of(follow_up):
-        state = follow_up.addressee
-        return (
-            f"{state} has no focal point in kpplan, so nobody there has been reminded. Ask "
-            f"{state} to name one, or contact {state} directly."
-        )
-    who = f"{follow_up.addressee}'s focal points" if follow_up.state_id else "the secretariat"
-    if times == 0 and reminded.on_the_way:
-        return (
-            f"A first reminder of it is on its way to {who}; none was sent before. Consider "
-            f"contacting {follow_up.addressee} directly."
-        )
-    if times == 0:
-        return (
-            f"No reminder of it has been sent to {who} (they may have chosen not to receive "
-            f"them). Consider contacting {follow_up.addressee} directly."
-        )
-    verb = "was" if who == "the secretariat" else "were"
-    return (
-        f"{who[0].upper()}{who[1:]} {verb} reminded "
-        f"{'once' if times == 1 else f'{times} times'} since it fell due. Consider "
-        f"contacting {follow_up.addressee} directly."
-    )
+            yield from escalations(follow_up, user_ids, today, after, recipients, reminded)
 
 
 @rule(
@@ -510,8 +165,8 @@ def _who_was_reminded(follow_up: FollowUp, recipients: Recipients, reminded: _Re
     "after this many days without an update.",
     default_days=deadlines.STALE_DAYS,
     days_label="Days without an update",
-    reads=_FOLLOW_UPS_READ,
-    wakes=lambda session, now, settings: _next_stale(session, now, settings.days or 0),
+    reads=FOLLOW_UPS_READ,
+    wakes=lambda session, now, settings: next_stale(session, now, settings.days or 0),
 )
 def follow_up_stale(
     session: Session, now: datetime, settings: RuleSettings
@@ -519,24 +174,28 @@ def follow_up_stale(
     days = settings.days or 0
     # Counted from the tick's moment (the pages count from the start of their day): a
     # day's difference at the edges does not matter here.
-    for follow_up, user_ids in _not_reminded(
-        session, "follow_up_stale", [FollowUp.is_stale(now, days)], None, stale=True
+    for follow_up, user_ids in not_reminded(
+        session,
+        "follow_up_stale",
+        [FollowUp.is_stale(now, days), *stale_since(settings.since, now, days)],
+        None,
+        stale=True,
     ):
         since = (follow_up.last_update_at or follow_up.created_at).astimezone(now.tzinfo).date()
         never = follow_up.last_update_at is None
-        yield from _reminders(
+        yield from reminders_of(
             "follow_up_stale",
             follow_up,
             user_ids,
             f"since:{since.isoformat()}",
-            f"No update for {days} days: {_whose(follow_up)}",
-            f"{_whose(follow_up)} "
+            f"No update for {days} days: {whose(follow_up)}",
+            f"{whose(follow_up)} "
             + (
                 f"has had no update since it was recorded on {long_date(since)}. "
                 if never
                 else f"was last updated on {long_date(since)}. "
             )
-            + f"The recommendation reads: “{_wording(follow_up)}” Tell the Process where it "
+            + f"The recommendation reads: “{wording(follow_up)}” Tell the Process where it "
             "stands.",
             due_since=since + timedelta(days=days),
         )
@@ -548,60 +207,83 @@ def follow_up_stale(
     "To the secretariat, once, when a move to “implemented” has waited this many days.",
     default_days=7,
     days_label="Days waiting",
-    reads=_FOLLOW_UPS_READ,
-    wakes=lambda session, now, settings: _next_waiting(session, now, settings.days or 0),
+    reads=FOLLOW_UPS_READ,
+    wakes=lambda session, now, settings: next_waiting(session, now, settings.days or 0),
 )
 def validation_waiting(
     session: Session, now: datetime, settings: RuleSettings
 ) -> Iterator[PlannedReminder]:
     before = now - timedelta(days=settings.days or 0)
     staff = secretariat_ids(session)
-    # An update is never edited, so its reminder's period (the day it was posted) is fixed:
-    # one of this rule for the update and the person is the one.
-    someone_not_reminded = exists().where(
-        User.id.in_(staff),
-        ~exists().where(
-            Reminder.subject_key == literal("status_update:") + text_of(StatusUpdate.id),
-            Reminder.rule == "validation_waiting",
-            Reminder.user_id == User.id,
-        ),
-    )
-    updates = session.scalars(
-        select(StatusUpdate)
+    if not staff:
+        return
+    subject = literal("status_update:") + text_of(StatusUpdate.id)
+    # Read as rows (not objects), a batch at a time: a first tick finds tens of thousands.
+    found = (
+        select(
+            StatusUpdate.id.label("update_id"),
+            StatusUpdate.posted_at,
+            User.id.label("user_id"),
+            Recommendation.code,
+            State.name.label("state_name"),
+            Organisation.name.label("organisation_name"),
+            Organisation.acronym,
+        )
+        .join(FollowUp, FollowUp.id == StatusUpdate.follow_up_id)
+        .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
+        .outerjoin(State, State.id == FollowUp.state_id)
+        .outerjoin(Organisation, Organisation.id == FollowUp.organisation_id)
+        .join(User, User.id.in_(staff))
         .where(
             StatusUpdate.validation == Validation.PENDING,
             StatusUpdate.posted_at < before,
-            someone_not_reminded,
+            # An update is never edited, so its reminder's period (the day it was posted) is
+            # fixed: one of this rule for the update and the person is the one. Its key is
+            # that day in the Process's timezone, which SQLite cannot tell: any of the day
+            # before, the day and the day after (in UTC), which lets the outbox's unique
+            # index find it (not the person's every reminder).
+            ~exists().where(
+                Reminder.subject_key == subject,
+                Reminder.rule == "validation_waiting",
+                Reminder.period_key.between(
+                    literal("posted:") + iso_day_of(StatusUpdate.posted_at, -1),
+                    literal("posted:") + iso_day_of(StatusUpdate.posted_at, 1),
+                ),
+                Reminder.user_id == User.id,
+            ),
         )
-        .options(
-            joinedload(StatusUpdate.follow_up).options(
-                joinedload(FollowUp.recommendation),
-                joinedload(FollowUp.state),
-                joinedload(FollowUp.organisation),
+    )
+    after = (0, 0)
+    while True:
+        rows = session.execute(
+            found.where(
+                StatusUpdate.id >= after[0],
+                tuple_(StatusUpdate.id, User.id) > tuple_(*after),
             )
-        )
-        .order_by(StatusUpdate.id)
-    ).all()
-    recipients = Recipients(session)
-    for update in updates:
-        follow_up = update.follow_up
-        posted = update.posted_at.astimezone(now.tzinfo).date()
-        for user_id in recipients.staff():
+            .order_by(StatusUpdate.id, User.id)
+            .limit(scans.BATCH)
+        ).all()
+        for row in rows:
+            posted = row.posted_at.astimezone(now.tzinfo).date()
+            addressee = addressee_of(row)
             yield PlannedReminder(
                 rule="validation_waiting",
-                subject_key=f"status_update:{update.id}",
+                subject_key=f"status_update:{row.update_id}",
                 period_key=f"posted:{posted.isoformat()}",
-                user_id=user_id,
-                title=f"To validate: {_whose(follow_up)} reported as implemented",
+                user_id=row.user_id,
+                title=f"To validate: {addressee}'s follow-up of {row.code} reported as implemented",
                 message=(
-                    f"On {long_date(posted)}, {follow_up.addressee} reported "
-                    f"{follow_up.recommendation.code} as implemented. It counts once the "
-                    "secretariat accepts it; accept it, or return it with a comment."
+                    f"On {long_date(posted)}, {addressee} reported {row.code} as implemented. "
+                    "It counts once the secretariat accepts it; accept it, or return it with a "
+                    "comment."
                 ),
                 due_since=posted + timedelta(days=settings.days or 0),
                 # To the page where the secretariat accepts or returns this update, not to
                 # the form that posts an update.
                 link_endpoint="recommendations.validate",
-                link_values={"update_id": update.id},
+                link_values={"update_id": row.update_id},
                 link_label="Review and validate",
             )
+        if len(rows) < scans.BATCH:
+            return
+        after = (rows[-1].update_id, rows[-1].user_id)

@@ -67,7 +67,7 @@ class PlannedReminder:
     from which the reminder was owed, for a reminder of something late (an overdue step or
     follow-up, a validation waiting): on an installation's first tick, or the first after
     a long stop, what was owed before that day reaches each person as one summary instead
-    of one mail each (``planner.summarise_backlog``).
+    of one mail each (``summaries.summarise_backlog``).
     """
 
     rule: str
