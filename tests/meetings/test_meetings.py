@@ -425,7 +425,7 @@ def test_upcoming_rows_are_kept_until_an_activity_changes(
 def test_activity_page_query_count_is_pinned_and_does_not_grow(
     client, people, login_as, factory, count_queries
 ):
-    """A planner's activity page: 11 queries (the user and the change counters, the
+    """A planner's activity page: 10 queries (the user with the change counters, the
     activity with its states and organisations, its steps, its documents, its links both
     ways, the "link to" choices, its history, and what the chair and participants pages
     add), as many with one link, document, step and neighbour as with thirty of each. The
@@ -451,7 +451,7 @@ def test_activity_page_query_count_is_pinned_and_does_not_grow(
     with count_queries() as many:
         text = client.get(page).text
     assert text.count('href="/activities/') >= 60  # the links both ways are all there
-    assert many.count == few.count == 11
+    assert many.count == few.count == 10
 
 
 def test_the_steps_owners_offered_follow_the_directory(client, people, login_as, factory):

@@ -13,13 +13,14 @@ from itertools import groupby
 from sqlalchemy import and_, exists, func, literal, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
-from kpplan.directory.models import Organisation, Role, State, User
+from kpplan.directory.models import Organisation, Role, State, User, organisation_display_name
 from kpplan.recommendations.models import (
     OPEN_STATUSES,
     FollowUp,
     FollowUpStatus,
     Recommendation,
     StatusUpdate,
+    addressee_name,
 )
 from kpplan.reminders.models import Reminder
 from kpplan.reminders.rules.recipients import secretariat_ids
@@ -88,12 +89,10 @@ def open_follow_ups(*where):
 
 
 def addressee_of(row) -> str:
-    # As ``FollowUp.addressee`` says it.
-    if row.state_name is not None:
-        return row.state_name
-    if row.organisation_name is not None:
-        return f"{row.organisation_name} ({row.acronym})" if row.acronym else row.organisation_name
-    return "Secretariat"
+    organisation = row.organisation_name
+    if organisation is not None:
+        organisation = organisation_display_name(organisation, row.acronym)
+    return addressee_name(row.state_name, organisation)
 
 
 def since_not_reminded(rule_key: str):
