@@ -98,6 +98,13 @@ class Bench:
 
     def __init__(self, url: str, scale: int, rebuild: bool = False) -> None:
         built = world.ensure(url, scale, rebuild)
+        if url.startswith("postgresql"):
+            # The planner's statistics, as a server's autovacuum keeps them (a test server
+            # may run without it): a database filled in bulk has none until analysed.
+            engine = sa.create_engine(url)
+            with engine.begin() as connection:
+                connection.exec_driver_sql("ANALYZE")
+            engine.dispose()
         self.scale = scale
         self.ids = dict(built["ids"])
         self.app = world.bench_app(url, world.BENCH_DIR / "instance")
