@@ -99,11 +99,12 @@ class Bench:
     def __init__(self, url: str, scale: int, rebuild: bool = False) -> None:
         built = world.ensure(url, scale, rebuild)
         if url.startswith("postgresql"):
-            # The planner's statistics, as a server's autovacuum keeps them (a test server
-            # may run without it): a database filled in bulk has none until analysed.
-            engine = sa.create_engine(url)
-            with engine.begin() as connection:
-                connection.exec_driver_sql("ANALYZE")
+            # The planner's statistics and the visibility map, as a server's autovacuum
+            # keeps them (a test server may run without it): a database filled in bulk has
+            # neither until vacuumed, and no count can be read from an index alone.
+            engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+            with engine.connect() as connection:
+                connection.exec_driver_sql("VACUUM ANALYZE")
             engine.dispose()
         self.scale = scale
         self.ids = dict(built["ids"])
