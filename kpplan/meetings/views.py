@@ -29,7 +29,7 @@ from kpplan.core.links import row_link
 from kpplan.core.requests import acting_user, enum_arg, int_arg, page_arg, save_form
 from kpplan.directory import queries as directory_queries
 from kpplan.directory.models import User
-from kpplan.meetings import documents, ical, lifecycle, queries, services
+from kpplan.meetings import calendars, documents, ical, lifecycle, queries, services
 from kpplan.meetings.forms import (
     ActivityForm,
     DocumentForm,
@@ -136,7 +136,9 @@ def month():
         first = today().replace(day=1)
     if not 1990 <= first.year <= 2100:
         first = today().replace(day=1)
-    return render_template("meetings/calendar.html", grid=queries.month_grid(first), today=today())
+    return render_template(
+        "meetings/calendar.html", grid=calendars.month_grid(first), today=today()
+    )
 
 
 @bp.route("/hosting")
@@ -150,12 +152,14 @@ def hosting():
     day = today()
 
     def write() -> Markup:
-        ledger = queries.hosting_ledger(day)
+        ledger = calendars.hosting_ledger(day)
         # The output of an autoescaped template: every value in it is escaped already.
         html = render_template("meetings/_hosting_ledger.html", ledger=ledger)
         return Markup(html)  # noqa: S704
 
-    body = cache.memoised("hosting-ledger", (request.script_root, day), queries.LEDGER_READS, write)
+    body = cache.memoised(
+        "hosting-ledger", (request.script_root, day), calendars.LEDGER_READS, write
+    )
     return render_template("meetings/hosting.html", ledger_html=body)
 
 
