@@ -265,6 +265,16 @@ def run(label: str, urls: dict[int, str], runs: int, only: str | None) -> tuple[
     return rows, failed
 
 
+def _postgres_url(server: str, scale: int) -> str:
+    """The benchmark's database at ``scale`` on ``server``; ``KPPLAN_BENCH_POSTGRES_NAME``
+    names a copy of its own (``<name>_<scale>x``), for a second checkout measuring alongside."""
+    url = world.postgres_url(server, scale)
+    name = os.environ.get("KPPLAN_BENCH_POSTGRES_NAME")
+    if not name:
+        return url
+    return sa.engine.make_url(url).set(database=f"{name}_{scale}x").render_as_string(False)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30, help="timed renders of each page")
@@ -275,14 +285,18 @@ def main() -> int:
         help="also measure on this PostgreSQL server (its own databases are made there)",
     )
     parser.add_argument("--only", metavar="TEXT", help="only the pages whose URL holds TEXT")
+    parser.add_argument(
+        "--no-sqlite", action="store_true", help="measure on PostgreSQL only (with --postgres)"
+    )
     args = parser.parse_args()
 
     results, failed = {}, False
-    sqlite = {scale: world.sqlite_url(scale) for scale in (1, 100)}
-    results["sqlite"], missed = run("SQLite", sqlite, args.runs, args.only)
-    failed |= missed
+    if not args.no_sqlite:
+        sqlite = {scale: world.sqlite_url(scale) for scale in (1, 100)}
+        results["sqlite"], missed = run("SQLite", sqlite, args.runs, args.only)
+        failed |= missed
     if args.postgres:
-        postgres = {scale: world.postgres_url(args.postgres, scale) for scale in (1, 100)}
+        postgres = {scale: _postgres_url(args.postgres, scale) for scale in (1, 100)}
         results["postgresql"], missed = run("PostgreSQL", postgres, args.runs, args.only)
         failed |= missed
     results["machine"] = {
