@@ -24,7 +24,7 @@ from sqlalchemy import (
     inspect,
     update,
 )
-from sqlalchemy.ext.hybrid import hybrid_method
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from kpplan.core.db import (
@@ -274,13 +274,27 @@ class FollowUp(Versioned, Base):
 
     # "Overdue", "due soon", "not updated" and the urgency made of them: one definition
     # each, in Python for a loaded follow-up and in SQL for queries. The days come from
-    # ``deadlines`` (the pages) or the reminder settings (the rules).
+    # ``deadlines`` (the pages) or the reminder settings (the rules). Each asks first whether
+    # the follow-up waits for its addressee: open, and no implementation it reported awaiting
+    # the secretariat's validation (then it waits for the secretariat, as the validation
+    # queue and its reminder say, and is none of the three).
+
+    @hybrid_property
+    def waits_for_addressee(self) -> bool:
+        """Open (not implemented, not applicable, not superseded) and no implementation
+        awaiting the secretariat's validation."""
+        return not self.status.is_closed and self.pending_update_id is None
+
+    @waits_for_addressee.inplace.expression
+    @classmethod
+    def _waits_for_addressee_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.status.in_(OPEN_STATUSES), cls.pending_update_id.is_(None))
 
     @hybrid_method
     def is_overdue(self, today: date) -> bool:
         """It waits for its addressee and its next review date has passed."""
         return (
-            not self.status.is_closed
+            self.waits_for_addressee
             and self.next_review_date is not None
             and self.next_review_date < today
         )
@@ -288,13 +302,13 @@ class FollowUp(Versioned, Base):
     @is_overdue.inplace.expression
     @classmethod
     def _is_overdue_expression(cls, today: date) -> ColumnElement[bool]:
-        return and_(cls.status.in_(OPEN_STATUSES), cls.next_review_date < today)
+        return and_(cls.waits_for_addressee, cls.next_review_date < today)
 
     @hybrid_method
     def is_due_soon(self, today: date, days: int) -> bool:
         """It waits for its addressee and its next review date is today or within ``days``."""
         return (
-            not self.status.is_closed
+            self.waits_for_addressee
             and self.next_review_date is not None
             and today <= self.next_review_date <= today + timedelta(days=days)
         )
@@ -303,7 +317,7 @@ class FollowUp(Versioned, Base):
     @classmethod
     def _is_due_soon_expression(cls, today: date, days: int) -> ColumnElement[bool]:
         return and_(
-            cls.status.in_(OPEN_STATUSES),
+            cls.waits_for_addressee,
             cls.next_review_date >= today,
             cls.next_review_date <= today + timedelta(days=days),
         )
@@ -313,13 +327,13 @@ class FollowUp(Versioned, Base):
         """It waits for its addressee and had no update (never updated: was recorded)
         more than ``days`` before ``moment``."""
         last = self.last_update_at or self.created_at
-        return not self.status.is_closed and last < moment - timedelta(days=days)
+        return self.waits_for_addressee and last < moment - timedelta(days=days)
 
     @is_stale.inplace.expression
     @classmethod
     def _is_stale_expression(cls, moment: datetime, days: int) -> ColumnElement[bool]:
         last = func.coalesce(cls.last_update_at, cls.created_at)
-        return and_(cls.status.in_(OPEN_STATUSES), last < moment - timedelta(days=days))
+        return and_(cls.waits_for_addressee, last < moment - timedelta(days=days))
 
     @hybrid_method
     def urgency(self, today: date, limits: Deadlines) -> int:

@@ -58,12 +58,13 @@ class StateFollowUps:
 #
 #   rank 0: overdue and due soon (levels 0 and 1), by review date: overdue ones come first
 #   rank 1, 2: not updated for long (level 2), review date known, then not
-#   rank 3, 4: the others (level 3), review date known, then not; with them the closed
-#              follow-ups awaiting validation of "implemented" (level 3 whatever their dates)
+#   rank 3, 4: the others (level 3), review date known, then not; with them the
+#              follow-ups whose "implemented" awaits validation (level 3 whatever their
+#              status and dates: they wait for the secretariat)
 _RANKS = 5
 _RANK_LEVELS = {0: (0, 1), 1: (2,), 2: (2,), 3: (3,), 4: (3,)}
-#: The first rank of the closed follow-ups awaiting validation.
-_CLOSED_RANK = 3
+#: The first rank of the follow-ups awaiting validation.
+_WAITING_RANK = 3
 
 
 def _branches(level: int | None, closed: bool = True):
@@ -78,16 +79,21 @@ def _branches(level: int | None, closed: bool = True):
     review = FollowUp.next_review_date
     first = {0: review < today, 1: and_(review >= today, review <= soon)}.get(level, review <= soon)
     for status in OPEN_STATUSES:
-        mine = and_(FollowUp.state_id == bindparam("state"), FollowUp.status == status)
+        mine = and_(
+            FollowUp.state_id == bindparam("state"),
+            FollowUp.status == status,
+            FollowUp.pending_update_id.is_(None),
+        )
         yield 0, True, and_(mine, first)
         yield 1, True, and_(mine, review > soon, stale)
         yield 2, False, and_(mine, review.is_(None), stale)
         yield 3, True, and_(mine, review > soon, ~stale)
         yield 4, False, and_(mine, review.is_(None), ~stale)
-    # Closed with a move to "implemented" awaiting validation, on the same index (read
-    # among the state's closed ones: left out while the page cannot reach them).
+    # With a move to "implemented" awaiting validation (they wait for the secretariat, not
+    # the state: level 3 whatever their dates), on the same index (read among the state's
+    # follow-ups of each status: left out while the page cannot reach them).
     for status in FollowUpStatus:
-        if not closed or status in OPEN_STATUSES:
+        if not closed:
             continue
         waiting = and_(
             FollowUp.state_id == bindparam("state"),
@@ -218,13 +224,13 @@ def _walk(state_id, today, limits, only, found, per_page: int) -> KeysetPage:
     if found is not None:
         parameters |= {"at_review": found[2], "at_tie": found[3]}
     rows = None
-    if not reverse and (at_rank is None or at_rank < _CLOSED_RANK):
-        # Read first without the closed follow-ups awaiting validation (the slowest
+    if not reverse and (at_rank is None or at_rank < _WAITING_RANK):
+        # Read first without the follow-ups awaiting validation (the slowest
         # branches, of the last ranks): enough when the page ends before those ranks.
         lean = _statement(level, at_rank, reverse, per_page, closed=False)
         if lean is not None:
             rows = db.session.execute(lean, parameters).all()
-            if len(rows) <= per_page or rows[-1].rank >= _CLOSED_RANK:
+            if len(rows) <= per_page or rows[-1].rank >= _WAITING_RANK:
                 rows = None
     if rows is None:
         statement = _statement(level, at_rank, reverse, per_page)

@@ -170,7 +170,8 @@ class OverdueFollowUp:
 def overdue_follow_ups(
     scope: Scope, today: date, limit: int = OVERDUE_SHOWN
 ) -> list[OverdueFollowUp]:
-    """Open follow-ups of recommendations in force whose review date has passed, the
+    """Follow-ups of recommendations in force waiting for their addressee (open, no
+    implementation awaiting validation) whose review date has passed, the
     longest overdue first, with their recommendation and addressee: one query, of the
     columns shown.
 
@@ -191,6 +192,7 @@ def overdue_follow_ups(
         .where(
             Recommendation.withdrawn_at.is_(None),
             FollowUp.status == status,
+            FollowUp.pending_update_id.is_(None),
             FollowUp.next_review_date < today,
             scope.where(),
         )

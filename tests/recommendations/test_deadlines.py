@@ -116,11 +116,14 @@ def test_the_pages_count_due_soon_and_not_updated_with_the_days_of_the_reminders
     assert quiet.code in only and '<td data-label="Urgency">Not updated for 14 days</td>' in only
 
 
-def test_a_follow_up_awaiting_validation_is_urgent_only_while_it_waits_for_its_addressee(
+def test_a_follow_up_awaiting_validation_waits_for_the_secretariat_not_its_addressee(
     app, client, people, login_as, factory
 ):
-    """Listed while an implementation awaits validation, it is overdue only if its status
-    is still open: as the home page counts it and as its status badge says."""
+    """While an implementation it reported awaits validation, a follow-up is not overdue
+    (nor due soon, nor not updated) whatever its status: its addressee cannot post another
+    update until the secretariat decides, and no reminder asks them to. The home page, the
+    list, its counts and the Chair's review say the same; the list shows it with the open
+    ones, and it counts again once the update is returned."""
     with app.test_request_context():
         today = process_today()
     activity = factory.activity()
@@ -132,12 +135,27 @@ def test_a_follow_up_awaiting_validation_is_urgent_only_while_it_waits_for_its_a
             follow_up.next_review_date = today - timedelta(days=3)
         db.session.commit()
     factory.update(closed.follow_ups[0].id, FollowUpStatus.NOT_APPLICABLE)
-    for recommendation in (waiting, closed):
+    updates = [
         factory.update(recommendation.follow_ups[0].id, FollowUpStatus.IMPLEMENTED, pending=True)
+        for recommendation in (waiting, closed)
+    ]
+
+    login_as(people["fp_a"])
+    assert re.search(r'<p class="figure">0</p>\s*<p>follow-ups overdue', client.get("/").text)
+    listing = client.get("/follow-ups/").text
+    assert "Overdue (0)" in listing and "Open (2)" in listing
+    assert waiting.code in listing and closed.code in listing
+    assert waiting.code not in client.get("/follow-ups/?only=overdue").text
+
+    login_as(people["secretariat"])
+    assert re.search(r'<p class="figure">0</p>\s*<p>follow-ups overdue', client.get("/").text)
+    # Returned to the state, it waits for its addressee again: overdue.
+    returned = client.post(
+        f"/follow-ups/updates/{updates[0].id}/validate",
+        data={"decision": "return", "comment": "Please add the decree."},
+    )
+    assert returned.status_code == 302
 
     login_as(people["fp_a"])
     assert re.search(r'<p class="figure">1</p>\s*<p>follow-ups overdue', client.get("/").text)
-    listing = client.get("/follow-ups/").text
-    assert "Overdue (1)" in listing and "Open (1)" in listing
-    overdue = client.get("/follow-ups/?only=overdue").text
-    assert waiting.code in overdue and closed.code not in overdue
+    assert waiting.code in client.get("/follow-ups/?only=overdue").text
