@@ -124,9 +124,16 @@ def directory_counts() -> dict[str, int]:
 
 
 def state_page(state_id: int) -> State | None:
-    """A state with all its users (active or not), for its own page."""
+    """A state with all its users (active or not), for its own page: of each user, the
+    columns the page shows (a state has dozens of accounts at scale)."""
     return db.session.scalar(
-        select(State).where(State.id == state_id).options(selectinload(State.users))
+        select(State)
+        .where(State.id == state_id)
+        .options(
+            selectinload(State.users).load_only(
+                User.name, User.email, User.role, User.is_alternate, User.active, raiseload=True
+            )
+        )
     )
 
 

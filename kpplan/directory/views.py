@@ -58,7 +58,12 @@ def state(state_id: int):
         if permissions.can_view_history(current_user)
         else []
     )
-    return render_template("directory/state.html", state=state, history=history)
+    return render_template(
+        "directory/state.html",
+        state=state,
+        history=history,
+        user_link=row_link("directory.user", "user_id"),
+    )
 
 
 @bp.route("/states/new", methods=["GET", "POST"])

@@ -1,12 +1,12 @@
 """Every member state at a glance: its open follow-ups, those overdue, those awaiting
-validation and its last update, in one query."""
+validation and its last update, in one query (and one for the day's basis)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from kpplan.core.cache import memoised, watch
 from kpplan.core.extensions import db
@@ -34,45 +34,89 @@ def states_at_a_glance(today: date) -> list[StateAtAGlance]:
     """Every member state with its open follow-ups (of recommendations in force), those
     overdue, those awaiting validation and its last update.
 
-    One query however many states and follow-ups: the open and waiting counts come from the
-    figures kept on write (``tallies``); the overdue ones too (``day_figures``) once the day
-    is counted, and until then in the index of a state's follow-ups by status and review
-    date (which holds the recommendation, so that withdrawn ones are left out without
-    reading the rows); the last update is the top of
-    the index of a state's follow-ups by update. Kept until the follow-ups change or the day
-    does."""
+    Two queries however many states and follow-ups (the basis of the day figures, then
+    the rows): the open and waiting counts come from the figures kept on write
+    (``tallies``); the overdue ones from the figures of the day (``day_figures``), with,
+    when they are counted for another day than ``today`` (right after midnight until the
+    reminder tick counts the new day), the follow-ups whose review date lies between that
+    day and today added (or taken away), read in the index of a state's follow-ups by
+    status and review date; counted in that index only before the day was ever counted.
+    The last update is the top of the index of a state's follow-ups by update. Kept until
+    the follow-ups change or the day does."""
     return memoised("states_at_a_glance", today, _GLANCE_READS, lambda: _states_at_a_glance(today))
 
 
 _GLANCE_READS = watch(FollowUp, StatusUpdate, Recommendation, State)
 
 
+def _in_force():
+    """The follow-up's recommendation is not withdrawn: looked up by key for each of the
+    few rows a state's subquery reads. ``OFFSET 0`` keeps PostgreSQL from turning it into
+    an anti-join that reads every recommendation first (a NOT IN list did the same, and
+    was costed per state, which pushed the statement over the planner's JIT threshold:
+    some 100 ms of compiling on each read)."""
+    return ~(
+        select(Recommendation.id)
+        .where(Recommendation.id == FollowUp.recommendation_id)
+        .where(Recommendation.withdrawn_at.is_not(None))
+        .offset(0)
+        .exists()
+    )
+
+
+def _overdue_count(basis: day_figures.DayBasis | None, today: date):
+    """The overdue follow-ups of recommendations in force of the row's state at ``today``."""
+    open_values = [s.value for s in OPEN_STATUSES]
+    of_state = and_(FollowUp.state_id == State.id, FollowUp.status.in_(open_values))
+    if basis is None:
+        # Never counted (before the first tick after the figures came): every one.
+        withdrawn = select(Recommendation.id).where(Recommendation.withdrawn_at.is_not(None))
+        return (
+            select(func.count())
+            .select_from(FollowUp)
+            .where(
+                of_state,
+                FollowUp.recommendation_id.not_in(withdrawn),
+                FollowUp.is_overdue(today),
+            )
+            .scalar_subquery()
+        )
+    figure = day_figures.FollowUpDayFigure
+    kept = (
+        select(func.coalesce(func.sum(figure.n), 0))
+        .where(figure.state_id == State.id, figure.kind == "overdue")
+        .scalar_subquery()
+    )
+    if basis.day == today:
+        return kept
+    # Overdue at a day: open and reviewed before it. Between the basis's day and today,
+    # only the follow-ups reviewed in between changed side.
+    first, last = sorted((basis.day, today))
+    moved = (
+        select(func.count())
+        .select_from(FollowUp)
+        .where(
+            of_state,
+            FollowUp.next_review_date >= first,
+            FollowUp.next_review_date < last,
+            _in_force(),
+        )
+        .scalar_subquery()
+    )
+    return kept + moved if today > basis.day else kept - moved
+
+
 def _states_at_a_glance(today: date) -> list[StateAtAGlance]:
     tally = tallies.FollowUpTally
     of_state = and_(tally.theme == tallies.EVERY_THEME, tally.state_id == State.id)
     open_values = [s.value for s in OPEN_STATUSES]
-    withdrawn = select(Recommendation.id).where(Recommendation.withdrawn_at.is_not(None))
-    state_follow_ups = and_(
-        FollowUp.state_id == State.id, FollowUp.recommendation_id.not_in(withdrawn)
-    )
-    # The overdue ones from the day figures when they are counted for today (by the
-    # reminder tick's first run of the day; kept on write since), else counted.
-    figure, basis = day_figures.FollowUpDayFigure, day_figures.FollowUpDayBasis
-    overdue_count = case(
-        (
-            select(basis.id).where(basis.day == today).exists(),
-            select(func.coalesce(func.sum(figure.n), 0))
-            .where(figure.state_id == State.id, figure.kind == "overdue")
-            .scalar_subquery(),
-        ),
-        else_=select(func.count())
-        .select_from(FollowUp)
-        .where(state_follow_ups, FollowUp.is_overdue(today))
-        .scalar_subquery(),
-    )
+    # Read apart, so that the statement holds only the branch it runs: PostgreSQL costs
+    # every branch of a CASE, and a live count of every state's follow-ups would push the
+    # statement over the planner's JIT threshold (~100 ms of compiling) on every read.
+    basis = day_figures.day_basis(db.session.connection())
     latest = (
         select(FollowUp.id, FollowUp.last_update_at)
-        .where(state_follow_ups, FollowUp.last_update_at.is_not(None))
+        .where(FollowUp.state_id == State.id, FollowUp.last_update_at.is_not(None), _in_force())
         .order_by(FollowUp.last_update_at.desc(), FollowUp.id.desc())
         .limit(1)
     )
@@ -83,7 +127,7 @@ def _states_at_a_glance(today: date) -> list[StateAtAGlance]:
             select(func.coalesce(func.sum(tally.n), 0))
             .where(of_state, or_(tally.status.in_(open_values), tally.pending.is_(True)))
             .scalar_subquery(),
-            overdue_count,
+            _overdue_count(basis, today),
             select(func.coalesce(func.sum(tally.n), 0))
             .where(of_state, tally.pending.is_(True))
             .scalar_subquery(),

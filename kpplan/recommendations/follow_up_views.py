@@ -14,6 +14,7 @@ from kpplan.core.extensions import db
 from kpplan.core.files import Upload, send_kept_file
 from kpplan.core.forms import attach_error
 from kpplan.core.kept_pages import kept_page
+from kpplan.core.links import row_link
 from kpplan.core.requests import acting_user, int_arg, page_arg, save_form
 from kpplan.directory.models import Role, State
 from kpplan.recommendations import (
@@ -59,7 +60,9 @@ def follow_ups():
         overview=overview,
         only=only,
         labels=state_follow_up_list.urgency_labels(),
-        urgency_of=state_follow_up_list.urgency_of,
+        recommendation_link=row_link("recommendations.recommendation", "recommendation_id"),
+        follow_up_link=row_link("recommendations.follow_up", "follow_up_id"),
+        state_link=row_link("recommendations.follow_ups", "state"),
         today=today(),
     )
 

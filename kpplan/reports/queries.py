@@ -16,6 +16,7 @@ from kpplan.core.extensions import db
 from kpplan.meetings.kinds import REPORT_ORDER, ActivityKind
 from kpplan.meetings.models import Activity, ActivityOrganisation, Status
 from kpplan.meetings.queries import LIST_OPTIONS, ArchiveFilters, archive_select
+from kpplan.participants.models import InvitationList
 from kpplan.participants.queries import counted_lists
 from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
 from kpplan.recommendations.statuses import FollowUpStatus
@@ -283,21 +284,51 @@ def _recommendation_counts(
     return RecommendationCounts(sizes.inside, by_status, state_id)
 
 
+# What the activities' side of the statistics reads: kept until an activity or an
+# attendance list changes (a follow-up's update, the day's usual write, leaves it).
+_ACTIVITIES_READ = watch(Activity, InvitationList)
+
+
+@dataclass(frozen=True)
+class _ActivitySide:
+    rows: tuple[KindFigures, ...]
+    not_held: int
+    other_processes: tuple[OtherProcessActivity, ...]
+
+
+def _activity_side(start: date, end: date) -> _ActivitySide:
+    return _ActivitySide(
+        tuple(activity_figures(start, end)),
+        not_yet_held(start, end),
+        tuple(other_process_activities(start, end)),
+    )
+
+
 def statistics(start: date, end: date, state_id: int | None = None) -> Statistics:
     """Everything the statistics page and its CSV show for a period; the follow-up figures
-    of ``state_id``'s follow-ups only when given (see ``recommendation_counts``)."""
+    of ``state_id``'s follow-ups only when given (see ``recommendation_counts``). The
+    activities' figures (which read every activity of the period, thousands at scale) are
+    kept until an activity or an attendance list changes."""
+    side = memoised(
+        "statistics_activities", (start, end), _ACTIVITIES_READ, lambda: _activity_side(start, end)
+    )
     return Statistics(
         start=start,
         end=end,
-        rows=activity_figures(start, end),
-        not_held=not_yet_held(start, end),
+        rows=list(side.rows),
+        not_held=side.not_held,
         recommendations=recommendation_counts(start, end, state_id),
-        other_processes=other_process_activities(start, end),
+        other_processes=list(side.other_processes),
     )
 
 
 def activity_span() -> tuple[date | None, date | None]:
-    """The first start and the last end of all activities, for default periods."""
+    """The first start and the last end of all activities, for default periods (kept
+    until an activity changes: the two ends read every activity)."""
+    return memoised("activity_span", None, watch(Activity), _activity_span)
+
+
+def _activity_span() -> tuple[date | None, date | None]:
     first, last = db.session.execute(
         select(func.min(Activity.start_date), func.max(Activity.end_date))
     ).one()

@@ -399,3 +399,34 @@ class TestKeptRecommendationCounts:
             counts = queries.recommendation_counts(date(2015, 11, 1), date(2020, 3, 31))
         expected = {"Not started": inside - 1, "In progress": 1}
         assert counts == RecommendationCounts(inside, {k: n for k, n in expected.items() if n})
+
+
+class TestKeptActivityFigures:
+    """The activities' side of the statistics (which reads every activity of the period)
+    is kept until an activity or an attendance list changes: a follow-up's update leaves
+    it, a new activity is counted at once."""
+
+    def test_a_status_update_leaves_them_an_activity_counts_at_once(
+        self, app, client, people, login_as, factory, count_queries
+    ):
+        held = factory.activity(start=date(2018, 3, 1), status=Status.HELD)
+        made = factory.recommendation(held.id, states=("Kenya",))
+        page = "/reports/statistics?from=2015-11-01&to=2020-03-31"
+        login_as(people["secretariat"])
+        client.get(page)
+        login_as(people["fp_a"])
+        follow_up = factory.follow_up_of(made, "Kenya")
+        data = {"version": follow_up.version, "status": "in_progress", "narrative": "Met."}
+        assert client.post(f"/follow-ups/{follow_up.id}", data=data).status_code == 302
+        login_as(people["secretariat"])
+        with count_queries() as after_write:
+            assert "In progress" in client.get(page).text
+        assert not any("FROM activities" in q for q in after_write.statements)
+        with app.test_request_context():
+            assert queries.statistics(date(2015, 11, 1), date(2020, 3, 31)).activities == 1
+        factory.activity(start=date(2019, 3, 1), status=Status.HELD)
+        with app.test_request_context():
+            assert queries.statistics(date(2015, 11, 1), date(2020, 3, 31)).activities == 2
+        with count_queries() as after_activity:
+            client.get(page)
+        assert any("FROM activities" in q for q in after_activity.statements)
