@@ -89,14 +89,15 @@ def _overdue_count(basis: day_figures.DayBasis | None, today: date):
     )
     if basis.day == today:
         return kept
-    # Overdue at a day: open and reviewed before it. Between the basis's day and today,
-    # only the follow-ups reviewed in between changed side.
+    # Overdue at a day: waiting for its addressee and reviewed before it. Between the
+    # basis's day and today, only the follow-ups reviewed in between changed side.
     first, last = sorted((basis.day, today))
     moved = (
         select(func.count())
         .select_from(FollowUp)
         .where(
             of_state,
+            FollowUp.pending_update_id.is_(None),
             FollowUp.next_review_date >= first,
             FollowUp.next_review_date < last,
             _in_force(),

@@ -64,6 +64,7 @@ class ListedFollowUp:
     created_at: datetime
     recommendation: ListedRecommendation
 
+    waits_for_addressee = property(FollowUp.__dict__["waits_for_addressee"].fget)
     is_overdue = FollowUp.__dict__["is_overdue"].func
     is_due_soon = FollowUp.__dict__["is_due_soon"].func
     is_stale = FollowUp.__dict__["is_stale"].func

@@ -167,3 +167,26 @@ def test_the_overdue_of_another_day_s_figures_are_moved_to_today(app, factory):
     with app.app_context():
         rows = {r.name: r.overdue for r in at_a_glance._states_at_a_glance(today)}
     assert rows[STATE_B] == 0
+
+
+def test_a_follow_up_awaiting_validation_is_not_moved_to_overdue(app, factory):
+    """Moved to today from another day's figures, a follow-up reviewed in between whose
+    implementation awaits validation stays out of the overdue, as in a live count: it waits
+    for the secretariat."""
+    from kpplan.recommendations import day_figures, deadlines
+
+    today = process_today(app)
+    activity = factory.activity()
+    reviewed = factory.recommendation(
+        activity.id, states=(STATE_A, STATE_B), target=today - timedelta(1)
+    )
+    factory.update(
+        factory.follow_up_of(reviewed, STATE_A).id, FollowUpStatus.IMPLEMENTED, pending=True
+    )
+    with app.test_request_context():
+        day_figures.count_the_day(
+            db.session.connection(), today - timedelta(days=3), deadlines.current()
+        )
+        db.session.commit()
+        moved = {r.name: r.overdue for r in at_a_glance._states_at_a_glance(today)}
+    assert moved[STATE_A] == 0 and moved[STATE_B] == 1
