@@ -6,9 +6,11 @@ import os
 import stat
 
 import pytest
+import sqlalchemy as sa
 
 from kpplan import create_app
 from kpplan.config import normalise_database_url
+from kpplan.core.extensions import db
 
 
 @pytest.fixture
@@ -87,3 +89,13 @@ def test_wsgi_module_builds_the_app():
 
     assert wsgi.app.name == "kpplan"
     assert "home.healthz" in wsgi.app.view_functions
+
+
+def test_postgresql_connections_compile_no_statement(app, backend):
+    """PostgreSQL's JIT compiled a statement costed over its threshold for ~100 ms on every
+    read of the follow-ups page: kpplan's connections turn it off."""
+    if backend != "postgres":
+        assert "connect_args" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        return
+    with app.app_context():
+        assert db.session.scalar(sa.text("SHOW jit")) == "off"
