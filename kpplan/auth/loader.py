@@ -132,8 +132,8 @@ def _attached_user(values: dict[str, Any]) -> User:
             set_committed_value(known, key, values[key])
         return known
     user = inspect(User).class_manager.new_instance()
-    for key, value in values.items():
-        setattr(user, key, value)
+    # Into the instance's dict, as the ORM's loading does: values as loaded, no history.
+    inspect(user).dict.update(values)
     make_transient_to_detached(user)
     db.session.add(user)
     return user
