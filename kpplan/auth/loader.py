@@ -11,9 +11,10 @@ same query that loads the user and leaves it on ``g``, so the header costs no qu
 and auth needs to know nothing of those features. The same query reads the tables' change
 counters (``core.cache``), which every kept page and kept figure checks.
 
-The query runs as a plain statement (no ORM loading, which costs more than the query on a
-kept page) and the ``User`` is made from its columns, already attached to the request's
-session as if the ORM had loaded it: changed, flushed and lazily loaded alike.
+The query runs as a plain statement, on a connection of its own (no ORM loading and no
+session transaction, which cost more than the query on a kept page), and the ``User`` is
+made from its columns, attached to the request's session as if the ORM had loaded it:
+changed, flushed and lazily loaded alike.
 """
 
 from __future__ import annotations
@@ -79,12 +80,12 @@ def load_user(session_id: str) -> User | None:
     if whole_number(user_id, 1, MAX_INT) is None or not token or not isinstance(secret, str):
         return None
     names = list(_USER_COLUMNS)
-    # On the session's connection, in its transaction, without the ORM's loading steps.
-    row = (
-        db.session.connection()
-        .execute(_signed_in_query(), {"user_id": int(user_id), "key_hash": token_digest(secret)})
-        .first()
-    )
+    # On a connection of its own, given back at once, without the ORM's loading steps: a
+    # kept page, which reads nothing else, never starts the session's transaction.
+    with db.engine.connect() as connection:
+        row = connection.execute(
+            _signed_in_query(), {"user_id": int(user_id), "key_hash": token_digest(secret)}
+        ).first()
     if row is None:
         return None
     keys = _attribute_keys()
@@ -125,7 +126,8 @@ def _attached_user(values: dict[str, Any]) -> User:
     """The ``User`` of these column values in the request's session, with no query: the one
     the session already holds (its expired attributes filled from ``values``, as a query
     would), or a new one, attached as loaded (nothing to write, no history)."""
-    known = db.session.identity_map.get(db.session.identity_key(User, (values["id"],)))
+    orm_session = db.session()
+    known = orm_session.identity_map.get(orm_session.identity_key(User, (values["id"],)))
     if known is not None:
         expired = inspect(known).expired_attributes
         for key in expired.intersection(values):
@@ -135,5 +137,5 @@ def _attached_user(values: dict[str, Any]) -> User:
     # Into the instance's dict, as the ORM's loading does: values as loaded, no history.
     inspect(user).dict.update(values)
     make_transient_to_detached(user)
-    db.session.add(user)
+    orm_session.add(user)
     return user
