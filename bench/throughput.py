@@ -1,6 +1,7 @@
 """Requests per second of the list pages under gunicorn, against a Flask hello-world.
 
-    .venv/bin/python bench/throughput.py [--seconds 10] [--workers 2]
+    .venv/bin/python bench/throughput.py [--seconds 10] [--workers 2] [--only PAGE ...]
+    .venv/bin/python bench/throughput.py --in-process 2000 [--only PAGE ...]
 
 Needs wrk (Debian's package). Serves the 100x SQLite database of bench/world.py (built
 once under instance/bench/) with gunicorn on loopback, signs in as an administrator, and
@@ -9,6 +10,12 @@ in the same run: each page is compared with the mean of the hello-world measured
 before and just after it. The sign-in and wrk send the same User-Agent, as one browser
 would. The target: every list page keeps at least a fifth of the hello-world's throughput.
 Exits 1 when one does not. Loopback only; each measure is bounded by --seconds.
+
+``--in-process N`` measures instead what one hit of each page costs the application itself,
+as a gunicorn worker calls it (one WSGI call, signed in as above, the page kept), without
+gunicorn or wrk: the CPU time per hit (what the machine's other work changes least) and the
+median wall time, over N hits, beside the same for the hello-world. A measure to compare
+two versions of kpplan by, on the same machine, one after the other.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +37,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import world  # noqa: E402
+
 HELLO = """from flask import Flask
 app = Flask(__name__)
 
@@ -98,25 +110,96 @@ def sign_in(base: str) -> str:
     page = opener.open(base + "/login").read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     data = urllib.parse.urlencode(
-        {"email": "admin@bench.example", "password": "benchmark password", "csrf_token": token}
+        {"email": "admin@bench.example", "password": world.PASSWORD, "csrf_token": token}
     ).encode()
     opener.open(base + "/login", data)
     return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def _cost_per_hit(app, environ: dict, hits: int) -> tuple[float, float]:
+    """CPU and median wall microseconds of one WSGI call of ``app`` with ``environ``."""
+
+    def call() -> str:
+        status = []
+        body = app(dict(environ), lambda s, headers, exc_info=None: status.append(s))
+        b"".join(body)
+        getattr(body, "close", lambda: None)()
+        return status[0]
+
+    for _ in range(3):
+        first = call()
+    if not first.startswith("200"):
+        raise SystemExit(f"{environ['PATH_INFO']} answered {first}")
+    walls = []
+    cpu = time.process_time_ns()
+    for _ in range(hits):
+        started = time.perf_counter_ns()
+        call()
+        walls.append(time.perf_counter_ns() - started)
+    cpu = time.process_time_ns() - cpu
+    return cpu / hits / 1000, statistics.median(walls) / 1000
+
+
+def in_process(url: str, pages: list[str], hits: int) -> int:
+    """Print what one kept hit of each page costs the application (see the module's doc)."""
+    from flask import Flask
+    from werkzeug.test import EnvironBuilder
+
+    os.environ.update({"KPPLAN_DATABASE_URL": url, "KPPLAN_SECRET_KEY": "bench"})
+    sys.path.insert(0, str(ROOT))
+    from wsgi import app
+
+    client = app.test_client()
+    headers = {"User-Agent": USER_AGENT}
+    page = client.get("/login", headers=headers).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post(
+        "/login",
+        data={"email": "admin@bench.example", "password": world.PASSWORD, "csrf_token": token},
+        headers=headers,
+    )
+    client.get("/", headers=headers)  # the session's form token, as a browser's first page
+    cookie = f"session={client.get_cookie('session').value}"
+
+    def environ(path: str, with_cookie: bool = True) -> dict:
+        sent = {**headers, "Cookie": cookie} if with_cookie else headers
+        return EnvironBuilder(
+            path=path, headers=sent, environ_base={"REMOTE_ADDR": "127.0.0.1"}
+        ).get_environ()
+
+    hello = Flask("hello")
+    hello.get("/")(lambda: "Hello, World!")
+    cpu, wall = _cost_per_hit(hello, environ("/", with_cookie=False), hits)
+    print(f"{'page':<24} {'cpu us/hit':>11} {'wall us':>9}")
+    print(f"{'(hello-world)':<24} {cpu:>11.0f} {wall:>9.0f}")
+    for path in pages:
+        cpu, wall = _cost_per_hit(app, environ(path), hits)
+        print(f"{path:<24} {cpu:>11.0f} {wall:>9.0f}")
+    return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--only", nargs="+", metavar="PAGE", help="these pages of the list only")
+    parser.add_argument(
+        "--in-process", type=int, metavar="N", help="N kept hits of each page in the process"
+    )
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is needed: apt-get install wrk")
-
-    sys.path.insert(0, str(ROOT / "bench"))
-    import world
+    pages = PAGES
+    if args.only:
+        unknown = sorted(set(args.only) - set(PAGES))
+        if unknown:
+            raise SystemExit(f"not a list page of the benchmark: {unknown}; pages: {PAGES}")
+        pages = [page for page in PAGES if page in args.only]
 
     url = world.sqlite_url(100)
     world.ensure(url, 100)
+    if args.in_process:
+        return in_process(url, pages, args.in_process)
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
     scratch = Path(tempfile.mkdtemp(prefix="kpplan-throughput-"))
     env = {
         **os.environ,
@@ -132,7 +215,7 @@ def main() -> int:
         cookie = sign_in(base)
         print(f"{'page':<24} {'req/s':>9} {'hello-world':>12} {'share':>7}")
         after = wrk(hello_base + "/", args.seconds)
-        for page in PAGES:
+        for page in pages:
             # Each page between two runs of the hello-world, against their mean: a machine
             # whose load changes during the run moves both alike.
             before = after

@@ -10,6 +10,11 @@ unread count) register a column here with ``add_user_column``; the loader select
 same query that loads the user and leaves it on ``g``, so the header costs no query more
 and auth needs to know nothing of those features. The same query reads the tables' change
 counters (``core.cache``), which every kept page and kept figure checks.
+
+The query runs as a plain statement, on a connection of its own (no ORM loading and no
+session transaction, which cost more than the query on a kept page), and the ``User`` is
+made from its columns, attached to the request's session as if the ORM had loaded it:
+changed, flushed and lazily loaded alike.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import g, session
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, bindparam, inspect, select, update
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kpplan.auth.models import SignedInSession
 from kpplan.auth.services import SEEN_EVERY, SESSION_KEY
@@ -49,7 +56,7 @@ def _signed_in_query() -> Select:
     if _statement is None:
         _statement = (
             select(
-                User,
+                *(prop.columns[0] for prop in inspect(User).column_attrs),
                 SignedInSession.id,
                 SignedInSession.last_seen_at,
                 cache.every_stamp_column(),
@@ -73,15 +80,22 @@ def load_user(session_id: str) -> User | None:
     if whole_number(user_id, 1, MAX_INT) is None or not token or not isinstance(secret, str):
         return None
     names = list(_USER_COLUMNS)
-    row = db.session.execute(
-        _signed_in_query(), {"user_id": int(user_id), "key_hash": token_digest(secret)}
-    ).first()
+    # On a connection of its own, given back at once, without the ORM's loading steps: a
+    # kept page, which reads nothing else, never starts the session's transaction.
+    with db.engine.connect() as connection:
+        row = connection.execute(
+            _signed_in_query(), {"user_id": int(user_id), "key_hash": token_digest(secret)}
+        ).first()
     if row is None:
         return None
-    user, session_row_id, last_seen_at = row[0], row[1], row[2]
-    if not user.active or user.session_token != token:
+    keys = _attribute_keys()
+    columns = len(keys)
+    values = dict(zip(keys, row[:columns], strict=True))
+    session_row_id, last_seen_at, stamps = row[columns : columns + 3]
+    if not values["active"] or values["session_token"] != token:
         return None
-    cache.take_stamps(row[3])
+    user = _attached_user(values)
+    cache.take_stamps(stamps)
     now = utcnow()
     if now - last_seen_at > SEEN_EVERY:
         # In a transaction of its own: a page that only reads commits nothing.
@@ -91,7 +105,37 @@ def load_user(session_id: str) -> User | None:
                 .where(SignedInSession.id == session_row_id)
                 .values(last_seen_at=now)
             )
-    g.signed_in_figures = dict(zip(names, row[4:], strict=True))
+    g.signed_in_figures = dict(zip(names, row[columns + 3 :], strict=True))
     for name, value in g.signed_in_figures.items():
         setattr(g, name, value)
+    return user
+
+
+_KEYS: tuple[str, ...] = ()
+
+
+def _attribute_keys() -> tuple[str, ...]:
+    """The ``User`` attribute of each user column of the query, in its order."""
+    global _KEYS
+    if not _KEYS:
+        _KEYS = tuple(prop.key for prop in inspect(User).column_attrs)
+    return _KEYS
+
+
+def _attached_user(values: dict[str, Any]) -> User:
+    """The ``User`` of these column values in the request's session, with no query: the one
+    the session already holds (its expired attributes filled from ``values``, as a query
+    would), or a new one, attached as loaded (nothing to write, no history)."""
+    orm_session = db.session()
+    known = orm_session.identity_map.get(orm_session.identity_key(User, (values["id"],)))
+    if known is not None:
+        expired = inspect(known).expired_attributes
+        for key in expired.intersection(values):
+            set_committed_value(known, key, values[key])
+        return known
+    user = inspect(User).class_manager.new_instance()
+    # Into the instance's dict, as the ORM's loading does: values as loaded, no history.
+    inspect(user).dict.update(values)
+    make_transient_to_detached(user)
+    orm_session.add(user)
     return user

@@ -24,9 +24,21 @@ from typing import Any, TypeVar
 from flask import Response, current_app, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import Engine, Integer, String, bindparam, cast, event, func, select, update
+from sqlalchemy import (
+    Engine,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    event,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql import ClauseElement, TextClause, visitors
+from sqlalchemy.sql.functions import FunctionElement
 
 from kpplan.core.clock import today
 from kpplan.core.db import Base
@@ -220,11 +232,31 @@ _EVERY_STAMP = select(ChangeCounter.__table__.c.name, ChangeCounter.__table__.c.
 
 def change_stamps() -> dict[str, int]:
     """Every table's change counter, read once per request (one query for the page, or none
-    when the sign-in read them: ``every_stamp_column``)."""
+    when the sign-in read them: ``every_stamp_column``). Read only: requests may share it."""
     stamps = g.get("change_stamps")
     if stamps is None:
         stamps = g.change_stamps = dict(db.session.connection().execute(_EVERY_STAMP).all())
     return stamps
+
+
+class _JoinedTexts(FunctionElement):
+    """``group_concat(text, ',')`` on SQLite, ``string_agg(text, ',')`` on PostgreSQL: as
+    ``func.aggregate_strings``, with the comma written into the SQL rather than bound
+    anew (a literal parameter re-rendered) on each execution."""
+
+    type = String()
+    inherit_cache = True
+    name = "joined_texts"
+
+
+@compiles(_JoinedTexts)
+def _joined_texts(element, compiler, **kw) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(_JoinedTexts, "postgresql")
+def _joined_texts_postgresql(element, compiler, **kw) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
 
 
 def every_stamp_column() -> Any:
@@ -233,21 +265,31 @@ def every_stamp_column() -> Any:
     after one query in all."""
     t = ChangeCounter.__table__
     return (
-        select(func.aggregate_strings(t.c.name + ":" + cast(t.c.n, String), ","))
+        select(_JoinedTexts(t.c.name + literal_column("':'") + cast(t.c.n, String)))
         .scalar_subquery()
         .label("change_stamps")
     )
 
 
+#: The last text of counters this worker read, and what it says: the counters change far
+#: less often than pages are asked for. Never changed in place (see ``change_stamps``).
+_last_stamps: tuple[str, dict[str, int]] = ("", {})
+
+
 def take_stamps(text: str | None) -> None:
     """Keep the counters read by ``every_stamp_column`` for this request, when it only
     reads (a GET): a request that writes reads them when it needs them, after its change."""
+    global _last_stamps
     if request.method in ("GET", "HEAD") and "change_stamps" not in g:
-        stamps = {}
-        for pair in (text or "").split(","):
-            name, _, n = pair.partition(":")
-            if name:
-                stamps[name] = int(n)
+        text = text or ""
+        last_text, stamps = _last_stamps
+        if text != last_text:
+            stamps = {}
+            for pair in text.split(","):
+                name, _, n = pair.partition(":")
+                if name:
+                    stamps[name] = int(n)
+            _last_stamps = (text, stamps)
         g.change_stamps = stamps
 
 
@@ -310,7 +352,7 @@ def reader_scope() -> tuple | None:
     when the page will show flashed messages (shown once)."""
     if session.get("_flashes"):
         return None
-    user = current_user
+    user = current_user._get_current_object()
     token = session.get("csrf_token")
     if not token:
         generate_csrf()  # the session's token, made now for its first page

@@ -77,7 +77,10 @@ class KeptPages:
 
 def kept_pages() -> KeptPages:
     """This worker's kept pages (one store per application, and so per test)."""
-    return current_app.extensions.setdefault("kpplan_kept_pages", KeptPages())
+    pages = current_app.extensions.get("kpplan_kept_pages")
+    if pages is None:
+        pages = current_app.extensions["kpplan_kept_pages"] = KeptPages()
+    return pages
 
 
 def _stamps_of(tables: tuple[str, ...]) -> tuple[int, ...]:

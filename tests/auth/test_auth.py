@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, update
 
 from kpplan.auth.models import SignInThrottle
@@ -12,6 +13,7 @@ from kpplan.core.db import utcnow
 from kpplan.core.extensions import db
 from kpplan.directory.models import Role, User
 from tests.conftest import PASSWORD, signed_in_session
+from tests.querycount import counting
 
 WRONG = "That e-mail address and password do not match an active account."
 
@@ -291,3 +293,46 @@ def test_production_hash_parameters_are_strong(app):
     assert profile.type.name == "ID"
     assert profile.memory_cost >= 64 * 1024
     assert profile.time_cost >= 2
+
+
+class TestSignedInUser:
+    """The user is made from the sign-in query's columns, as if the ORM had loaded it."""
+
+    def _load(self, values: dict):
+        from flask import session
+
+        from kpplan.auth.loader import load_user
+
+        session.update(values)
+        return load_user(values["_user_id"])
+
+    def test_one_query_gives_a_user_of_the_session_with_nothing_to_write(self, app, kamau):
+        values = signed_in_session(app, kamau)
+        with app.test_request_context("/"), counting(db.engine) as counter:
+            me = self._load(values)
+            assert len(counter.statements) == 1
+            assert me in db.session and me.id == kamau.id and me.email == kamau.email
+            assert not db.session.dirty and not sa_inspect(me).modified
+            assert me.state.name == "Kenya"  # lazily, as for a user loaded by the ORM
+            assert len(counter.statements) == 2
+
+    def test_a_change_to_the_signed_in_user_is_saved(self, app, kamau):
+        values = signed_in_session(app, kamau)
+        with app.test_request_context("/"):
+            me = self._load(values)
+            me.name = "Kamau Otieno"
+            db.session.commit()
+        with app.app_context():
+            saved = db.session.get(User, kamau.id)
+            assert saved.name == "Kamau Otieno" and saved.version == kamau.version + 1
+
+    def test_the_user_the_session_holds_already_is_the_one_given(self, app, kamau):
+        values = signed_in_session(app, kamau)
+        with app.test_request_context("/"):
+            held = db.session.get(User, kamau.id)
+            db.session.commit()  # expires what it holds, as after any commit
+            with counting(db.engine) as counter:
+                me = self._load(values)
+                assert me is held
+                assert me.email == "kamau@kpplan.example" and me.role == Role.FOCAL_POINT
+            assert len(counter.statements) == 1  # the expired columns came with the query

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 
 import sqlalchemy as sa
 
@@ -103,3 +104,95 @@ def test_calendar_links_are_kept_as_digests_and_shown_once(app, client, people, 
     assert kept == hashlib.sha256(token.encode()).hexdigest()
     assert app.test_client().get(f"/calendar.ics?token={token}").status_code == 200
     assert app.test_client().get(f"/calendar.ics?token={kept}").status_code == 404
+
+
+# --- The session cookie on a page served again ---------------------------------------------
+
+
+def _session_of(app, cookie: str) -> dict:
+    return app.session_interface.get_signing_serializer(app).loads(cookie)
+
+
+def _warm_browser(app, email: str):
+    """Signed in through the form, and the home page seen twice (the first visit makes the
+    session's form token, which changes the cookie once)."""
+    browser = _signed_in_client(app, email)
+    browser.get("/")
+    assert browser.get("/").status_code == 200
+    return browser
+
+
+def test_a_page_served_again_does_not_sign_the_cookie_again(app, factory):
+    person = factory.user(Role.SECRETARIAT, email="dan@kpplan.example")
+    browser = _warm_browser(app, person.email)
+    cookie = browser.get_cookie("session").value
+    for url in ("/", "/organisations/", "/organisations/"):
+        response = browser.get(url)
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers, url
+    assert browser.get_cookie("session").value == cookie
+
+
+def test_a_sign_in_lasts_its_lifetime_from_when_its_cookie_was_signed(app, factory, monkeypatch):
+    person = factory.user(Role.OBSERVER, email="eve@kpplan.example")
+    browser = _warm_browser(app, person.email)
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    signed_at = time.time()
+
+    monkeypatch.setattr(time, "time", lambda: signed_at + lifetime - 60)
+    assert browser.get("/").status_code == 200
+
+    monkeypatch.setattr(time, "time", lambda: signed_at + lifetime + 2)
+    late = browser.get("/")
+    assert late.status_code == 302 and late.headers["Location"].startswith("/login")
+
+
+def test_a_cookie_altered_by_one_character_signs_nobody_in(app, factory):
+    person = factory.user(Role.OBSERVER, email="fay@kpplan.example")
+    browser = _warm_browser(app, person.email)
+    cookie = browser.get_cookie("session").value
+    altered = cookie[:-1] + ("A" if cookie[-1] != "A" else "B")
+
+    other = app.test_client()
+    other.set_cookie("session", altered)
+    response = other.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    other.set_cookie("session", cookie)
+    assert other.get("/").status_code == 200
+
+
+def test_a_new_secret_key_refuses_the_cookies_signed_with_the_old_one(app, factory):
+    person = factory.user(Role.OBSERVER, email="gil@kpplan.example")
+    browser = _warm_browser(app, person.email)
+    app.secret_key = "another-secret-key"
+    response = browser.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_flashed_messages_of_one_request_never_reach_another(app):
+    # A cookie holding messages is read afresh each time: a message added by one request
+    # (here, "please sign in") must not pile up in what the next request with that cookie
+    # reads.
+    first = app.test_client()
+    with first.session_transaction() as session:
+        session["_flashes"] = [("info", "Saved.")]
+    cookie = first.get_cookie("session").value
+    for _ in range(2):
+        browser = app.test_client()
+        browser.set_cookie("session", cookie)
+        assert browser.get("/users/").status_code == 302
+        flashes = _session_of(app, browser.get_cookie("session").value)["_flashes"]
+        assert [message for _, message in flashes] == [
+            "Saved.",
+            "Please sign in to see this page.",
+        ]
+
+
+def test_a_page_served_again_carries_each_security_header_once(app, factory):
+    person = factory.user(Role.SECRETARIAT, email="hal@kpplan.example")
+    browser = _warm_browser(app, person.email)
+    for _ in range(2):
+        response = browser.get("/organisations/")
+        for name in ("Content-Security-Policy", "X-Content-Type-Options", "Cache-Control"):
+            assert len(response.headers.getlist(name)) == 1, name
+        assert response.headers["Cache-Control"] == "no-store"
