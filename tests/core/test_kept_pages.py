@@ -5,7 +5,6 @@ rendered again after any change they depend on, made by this worker or another."
 from __future__ import annotations
 
 import re
-
 from datetime import timedelta
 
 import pytest
