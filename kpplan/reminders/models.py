@@ -60,6 +60,13 @@ class ReminderRun(Base):
     now: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its planning (with a first start's summaries) was over: set by the run itself, or
+    # by the next run that finished planning after it was killed, taking its reminders in.
+    # A first start killed part way is not over until then (``summaries.summarise_backlog``).
+    planning_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Per person (id as text), how many of the reminders it planned were already late: what a
+    # first start's summary says, should the run be killed and the next one finish it.
+    late_by_user: Mapped[dict | None] = mapped_column(JSON)
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Who ran it: "scheduler 1234@host" or "command".
     runner: Mapped[str] = mapped_column(String(120))

@@ -36,6 +36,7 @@ from kpplan.reminders.settings import all_preferences, process_timezone, rule_se
 from kpplan.reminders.summaries import (
     bundle_escalations,
     digest_period,
+    finish_planning,
     gather_digests,
     last_finished_run,
     summarise_backlog,
@@ -225,21 +226,25 @@ def tick(
         )
         db.session.commit()
 
-    plan(
-        now,
-        run_id,
-        report,
-        checkpoint=None
-        if dry_run
-        else lambda: phase_done(
-            planned=report.planned_count, errors="\n".join(report.errors) or None
-        ),
-    )
-    # Committed with the planning's last count: a tick killed before leaves the items of
-    # its unfinished run, which the next tick's backlog summary takes in.
+    def planned() -> dict:
+        # With each batch, who got how many late reminders: should the tick be killed before
+        # its planning is over, the next one finishes a first start with them.
+        late = {str(user_id): n for user_id, n in report.late_by_user.items() if n}
+        return {
+            "planned": report.planned_count,
+            "errors": "\n".join(report.errors) or None,
+            "late_by_user": late or None,
+        }
+
+    plan(now, run_id, report, checkpoint=None if dry_run else lambda: phase_done(**planned()))
+    # Committed with the planning's last count and the mark that it is over: a tick killed
+    # before leaves its run unfinished, and the next tick takes its reminders in (as a first
+    # start's summary, when this was one).
     summarise_backlog(now, run_id, report)
     bundle_escalations(now, run_id, report)
-    phase_done(planned=report.planned_count, errors="\n".join(report.errors) or None)
+    if not dry_run:
+        finish_planning(run_id, utcnow())
+    phase_done(**planned())
     gather_digests(now, run_id, report)
     phase_done(digests=len(report.digests))
     if dry_run:
