@@ -70,7 +70,8 @@ def plan(
     at a time, each batch followed by ``checkpoint`` (the tick commits there, with the run's
     count, so that a first tick planning hundreds of thousands holds one batch at a time).
     Without a checkpoint nothing is committed. A rule that fails is reported and skipped,
-    losing only its batch under way; the others still run.
+    losing only its batch under way (and the marks of the rules before it that found
+    nothing, which run again next time); the others still run.
     """
     tz = process_timezone()
     local_now = now.astimezone(tz)
@@ -103,6 +104,7 @@ def plan(
         mark = marks.get(key)
         if key in on_record and mark.inputs == inputs and mark.day < local_now.date():
             given = replace(given, since=mark.day)
+        planned_before = report.planned_count
         try:
             plan_rule(rule, local_now, given, now, run_id, preferences, report, checkpoint)
             if rule.reads and run_id is not None:
@@ -111,7 +113,10 @@ def plan(
             log.exception("reminder rule %s failed", key)
             db.session.rollback()
             report.errors.append(f"{rule.label}: {type(error).__name__}: {error}")
-        if checkpoint is not None:
+            continue
+        # A rule that found nothing leaves only its mark, committed with what comes next
+        # (a commit is a write to disk; a mark lost with a later failure costs a look).
+        if checkpoint is not None and report.planned_count > planned_before:
             checkpoint()
 
 

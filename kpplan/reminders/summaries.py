@@ -17,6 +17,7 @@ from kpplan.core.db import insert_ignoring_conflicts
 from kpplan.core.extensions import db
 from kpplan.reminders.mail import message_id_for
 from kpplan.reminders.models import (
+    WAITING_FOR_SUMMARY,
     Delivery,
     Reminder,
     ReminderKind,
@@ -337,7 +338,7 @@ def gather_digests(now: datetime, run_id: int | None, report: TickReport) -> Non
     for delivery in (Delivery.DAILY, Delivery.WEEKLY):
         period, moment, day = digest_period(now, tz, delivery, hour)
         waiting = (
-            Reminder.status == ReminderStatus.WAITING,
+            WAITING_FOR_SUMMARY,  # the index of what waits, rather than the whole outbox
             Reminder.delivery == delivery,
             Reminder.planned_at <= moment,
         )

@@ -137,3 +137,68 @@ def test_0028_keeps_the_finished_runs_finished_and_the_others_open(empty_app):
         assert finished.planning_finished_at == finished.finished_at is not None
         assert killed.planning_finished_at is None and killed.late_by_user is None
         db.session.remove()
+
+
+def test_a_reminder_found_twice_in_a_batch_is_planned_and_counted_once(
+    app, people, factory, smtp, monkeypatch
+):
+    from dataclasses import replace
+
+    from kpplan.reminders.rules import RULES
+
+    turn_off_other_rules(app, "follow_up_overdue")
+    _follow_up(app, factory, date(2026, 10, 1), created="2026-08-01T09:00")
+    overdue = RULES["follow_up_overdue"]
+
+    def twice(session, now, settings):
+        for planned in overdue.find(session, now, settings):
+            yield planned
+            yield planned
+
+    monkeypatch.setitem(RULES, "follow_up_overdue", replace(overdue, find=twice))
+    report = run(app, FIRST)
+    assert report.planned_count == len(report.planned) == 1
+    with app.app_context():
+        assert db.session.scalar(sa.select(ReminderRun.planned)) == 1
+        assert db.session.scalar(sa.select(sa.func.count(Reminder.id))) == 1
+
+
+def test_the_summaries_read_only_the_index_of_what_waits(app, backend, people, factory):
+    """SQLite and PostgreSQL use a partial index only for a query that says its condition
+    word for word: the summaries' queries do."""
+    if backend != "sqlite":
+        pytest.skip("the plan of a few rows says nothing on PostgreSQL")
+    from kpplan.reminders.models import Delivery
+    from kpplan.reminders.planner import gather_digests
+    from kpplan.reminders.planning import TickReport
+    from tests.reminders.helpers import set_preference
+
+    turn_off_other_rules(app, "follow_up_overdue")
+    _follow_up(app, factory, date(2026, 10, 1), created="2026-08-01T09:00")
+    set_preference(app, people["fp_a"], "follow_up_overdue", Delivery.DAILY)
+    run(app, FIRST)
+    statements = []
+
+    def keep(conn, cursor, sql, params, *args):
+        statements.append((sql, params))
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", keep)
+        try:
+            gather_digests(FIRST + timedelta(days=1), None, TickReport(now=FIRST))
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", keep)
+        plans = [
+            " ".join(
+                str(row[-1])
+                for row in db.session.connection().exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + sql, params
+                )
+            )
+            for sql, params in statements
+            if "status = 'waiting'" in sql
+        ]
+        db.session.rollback()
+    # Who waits for a daily summary, the filling of theirs, who waits for a weekly one.
+    assert len(plans) == 3
+    assert all("ix_reminders_waiting_delivery_planned_at" in plan for plan in plans), plans
