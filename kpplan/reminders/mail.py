@@ -20,13 +20,21 @@ from kpplan.core.extensions import db
 from kpplan.reminders.models import MailSender, Reminder
 
 
-def message_id_for(rule: str, subject_key: str, period_key: str, user_id: int) -> str:
+def message_id_for(
+    rule: str, subject_key: str, period_key: str, user_id: int, domain: str | None = None
+) -> str:
     """A Message-ID that depends only on the reminder's key: the same on every retry, so a
-    mail server or client that got an earlier attempt recognises the repeat."""
+    mail server or client that got an earlier attempt recognises the repeat. ``domain`` is
+    ``message_id_domain()``, given by a caller writing thousands."""
     key = f"{subject_key}|{rule}|{period_key}|{user_id}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    domain = _domain_of(current_app.config["MAIL_FROM"])
+    domain = domain or message_id_domain()
     return f"<reminder-{rule.replace('_', '-')}-{digest}@{domain}>"
+
+
+def message_id_domain() -> str:
+    """The domain of the Message-IDs: that of ``MAIL_FROM``."""
+    return _domain_of(current_app.config["MAIL_FROM"])
 
 
 @functools.lru_cache(maxsize=8)

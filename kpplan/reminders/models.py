@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -50,6 +51,12 @@ class ReminderStatus(LabelledEnum):
     OFF = "off", "Not mailed"  # not mailed: the person turned this reminder off
 
 
+#: The reminders waiting for their person's summary, written as the partial index of them
+#: says it: SQLite and PostgreSQL use such an index only for a query that says the same,
+#: not for a bound value.
+WAITING_FOR_SUMMARY = text(f"status = '{ReminderStatus.WAITING.value}'")
+
+
 class ReminderRun(Base):
     """One run of the reminder job: when, for which moment, what it planned and sent."""
 
@@ -60,6 +67,13 @@ class ReminderRun(Base):
     now: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its planning (with a first start's summaries) was over: set by the run itself, or
+    # by the next run that finished planning after it was killed, taking its reminders in.
+    # A first start killed part way is not over until then (``summaries.summarise_backlog``).
+    planning_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Per person (id as text), how many of the reminders it planned were already late: what a
+    # first start's summary says, should the run be killed and the next one finish it.
+    late_by_user: Mapped[dict | None] = mapped_column(JSON)
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Who ran it: "scheduler 1234@host" or "command".
     runner: Mapped[str] = mapped_column(String(120))
@@ -116,10 +130,26 @@ class Reminder(Base):
         UniqueConstraint("subject_key", "rule", "period_key", "user_id"),
         Index("ix_reminders_status_next_attempt_at", "status", "next_attempt_at"),
         # The summaries: who has reminders waiting since before the summary's moment. Without
-        # it, every tick reads the whole outbox of a large installation to find nobody.
-        Index("ix_reminders_status_delivery_planned_at", "status", "delivery", "planned_at"),
+        # it, every tick reads the whole outbox of a large installation to find nobody. Only
+        # the rows waiting are in it (the queries say ``WAITING_FOR_SUMMARY`` word for word,
+        # so that both databases use it): a reminder planned to go at once, sent or summed
+        # up costs it nothing, and it stays as small as what waits.
+        Index(
+            "ix_reminders_waiting_delivery_planned_at",
+            "delivery",
+            "planned_at",
+            sqlite_where=WAITING_FOR_SUMMARY,
+            postgresql_where=WAITING_FOR_SUMMARY,
+        ),
         Index("ix_reminders_user_id_read_at", "user_id", "read_at"),
-        Index("ix_reminders_digest_id", "digest_id"),
+        # The items of each summary: a reminder is planned outside any, so planning one
+        # costs this index nothing.
+        Index(
+            "ix_reminders_digest_id",
+            "digest_id",
+            sqlite_where=text("digest_id IS NOT NULL"),
+            postgresql_where=text("digest_id IS NOT NULL"),
+        ),
         Index("ix_reminders_run_id", "run_id"),
     )
 

@@ -36,6 +36,7 @@ from kpplan.reminders.settings import all_preferences, process_timezone, rule_se
 from kpplan.reminders.summaries import (
     bundle_escalations,
     digest_period,
+    finish_planning,
     gather_digests,
     last_finished_run,
     summarise_backlog,
@@ -69,7 +70,8 @@ def plan(
     at a time, each batch followed by ``checkpoint`` (the tick commits there, with the run's
     count, so that a first tick planning hundreds of thousands holds one batch at a time).
     Without a checkpoint nothing is committed. A rule that fails is reported and skipped,
-    losing only its batch under way; the others still run.
+    losing only its batch under way (and the marks of the rules before it that found
+    nothing, which run again next time); the others still run.
     """
     tz = process_timezone()
     local_now = now.astimezone(tz)
@@ -102,6 +104,7 @@ def plan(
         mark = marks.get(key)
         if key in on_record and mark.inputs == inputs and mark.day < local_now.date():
             given = replace(given, since=mark.day)
+        planned_before = report.planned_count
         try:
             plan_rule(rule, local_now, given, now, run_id, preferences, report, checkpoint)
             if rule.reads and run_id is not None:
@@ -110,7 +113,10 @@ def plan(
             log.exception("reminder rule %s failed", key)
             db.session.rollback()
             report.errors.append(f"{rule.label}: {type(error).__name__}: {error}")
-        if checkpoint is not None:
+            continue
+        # A rule that found nothing leaves only its mark, committed with what comes next
+        # (a commit is a write to disk; a mark lost with a later failure costs a look).
+        if checkpoint is not None and report.planned_count > planned_before:
             checkpoint()
 
 
@@ -225,21 +231,25 @@ def tick(
         )
         db.session.commit()
 
-    plan(
-        now,
-        run_id,
-        report,
-        checkpoint=None
-        if dry_run
-        else lambda: phase_done(
-            planned=report.planned_count, errors="\n".join(report.errors) or None
-        ),
-    )
-    # Committed with the planning's last count: a tick killed before leaves the items of
-    # its unfinished run, which the next tick's backlog summary takes in.
+    def planned() -> dict:
+        # With each batch, who got how many late reminders: should the tick be killed before
+        # its planning is over, the next one finishes a first start with them.
+        late = {str(user_id): n for user_id, n in report.late_by_user.items() if n}
+        return {
+            "planned": report.planned_count,
+            "errors": "\n".join(report.errors) or None,
+            "late_by_user": late or None,
+        }
+
+    plan(now, run_id, report, checkpoint=None if dry_run else lambda: phase_done(**planned()))
+    # Committed with the planning's last count and the mark that it is over: a tick killed
+    # before leaves its run unfinished, and the next tick takes its reminders in (as a first
+    # start's summary, when this was one).
     summarise_backlog(now, run_id, report)
     bundle_escalations(now, run_id, report)
-    phase_done(planned=report.planned_count, errors="\n".join(report.errors) or None)
+    if not dry_run:
+        finish_planning(run_id, utcnow())
+    phase_done(**planned())
     gather_digests(now, run_id, report)
     phase_done(digests=len(report.digests))
     if dry_run:

@@ -7,14 +7,18 @@ holds, so a tick reads only what is new. The tick (``planner``) decides which ru
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy import column, table
+from sqlalchemy.sql.expression import TableClause
+
 from kpplan.core.db import insert_ignoring_conflicts
 from kpplan.core.extensions import db
-from kpplan.reminders.mail import message_id_for
+from kpplan.reminders.mail import message_id_domain, message_id_for
 from kpplan.reminders.models import Delivery, Reminder, ReminderKind, ReminderStatus
 from kpplan.reminders.rules import PlannedReminder
 from kpplan.reminders.rules.registry import Rule, RuleSettings
@@ -29,6 +33,9 @@ _STATUS_FOR = {
     Delivery.OFF: ReminderStatus.OFF,
 }
 
+#: What the outbox stores of each delivery and status (read once: an enum's ``value`` is
+#: a property, looked up anew each time).
+_VALUE = {member: member.value for member in (*Delivery, *ReminderStatus)}
 
 #: Reminders inserted at a time (then committed, with the run's count): the first tick of
 #: a large installation plans hundreds of thousands without holding them all.
@@ -69,6 +76,25 @@ class TickReport:
     errors: list[str] = field(default_factory=list)
 
 
+@functools.cache
+def _outbox_columns(dialect) -> tuple[TableClause, Callable]:
+    """The outbox as the planner writes it: its columns untyped but for ``link_values``
+    (JSON), the values given as stored, so that a batch of thousands is not converted
+    column by column, row by row; and the conversion of a moment as stored (``UTCDateTime``
+    on this database), done once a batch."""
+    columns = Reminder.__table__.c
+    outbox = table(
+        "reminders",
+        *(
+            column(c.name, c.type if c.name == "link_values" else None)
+            for c in columns
+            if c.name != "id"
+        ),
+    )
+    moment = columns.planned_at.type.bind_processor(dialect) or (lambda value: value)
+    return outbox, moment
+
+
 def _insert(
     batch: list[PlannedReminder],
     now: datetime,
@@ -78,52 +104,65 @@ def _insert(
     today: date,
 ) -> None:
     """Put ``batch`` into the outbox in one statement; what an earlier tick (or another
-    scheduler) planned meanwhile is left out by the unique key, and not counted."""
+    scheduler) planned meanwhile is left out by the unique key, and not counted.
+
+    The rows go in as stored (enums by value, the moment converted once): the outbox's
+    typed table, or the ORM, would convert and check every value of every row on its own."""
+    outbox, moment = _outbox_columns(db.session.get_bind().dialect)
+    planned_at = moment(now)
+    domain = message_id_domain()
+    kind = ReminderKind.REMINDER.value
     rows = []
+    statuses = []
     for planned in batch:
         key = planned.rule
         delivery = effective_delivery(key, preferences.get((planned.user_id, key)))
+        status = _STATUS_FOR[delivery]
+        statuses.append(status)
         rows.append(
             {
-                "kind": ReminderKind.REMINDER,
+                "kind": kind,
                 "rule": planned.rule,
                 "subject_key": planned.subject_key,
                 "period_key": planned.period_key,
                 "user_id": planned.user_id,
-                "delivery": delivery,
-                "status": _STATUS_FOR[delivery],
+                "delivery": _VALUE[delivery],
+                "status": _VALUE[status],
                 "title": planned.title[:300],
                 "message": planned.message,
                 "link_endpoint": planned.link_endpoint,
                 "link_values": planned.link_values,
                 "link_label": planned.link_label,
                 "run_id": run_id,
-                "planned_at": now,
-                "next_attempt_at": now,
+                "planned_at": planned_at,
+                "next_attempt_at": planned_at,
                 "attempts": 0,
                 "message_id": message_id_for(
-                    planned.rule, planned.subject_key, planned.period_key, planned.user_id
+                    planned.rule, planned.subject_key, planned.period_key, planned.user_id, domain
                 ),
             }
         )
     # RETURNING names the rows that went in (rowcount is -1 on PostgreSQL here).
-    inserted = set(
+    inserted = {
         tuple(row)
         for row in db.session.execute(
-            insert_ignoring_conflicts(Reminder, UNIQUE_KEY).returning(
-                Reminder.rule, Reminder.subject_key, Reminder.period_key, Reminder.user_id
+            insert_ignoring_conflicts(outbox, UNIQUE_KEY).returning(
+                outbox.c.rule, outbox.c.subject_key, outbox.c.period_key, outbox.c.user_id
             ),
             rows,
         )
-    )
-    for planned, row in zip(batch, rows, strict=True):
-        if (planned.rule, planned.subject_key, planned.period_key, planned.user_id) in inserted:
-            report.planned_count += 1
-            if len(report.planned) < REPORT_PLANNED:
-                report.planned.append(planned)
-            late = planned.due_since is not None and planned.due_since < today
-            if late and row["status"] is not ReminderStatus.OFF:
-                report.late_by_user[planned.user_id] += 1
+    }
+    for planned, status in zip(batch, statuses, strict=True):
+        key = (planned.rule, planned.subject_key, planned.period_key, planned.user_id)
+        if key not in inserted:
+            continue
+        inserted.discard(key)  # a reminder found twice went in once
+        report.planned_count += 1
+        if len(report.planned) < REPORT_PLANNED:
+            report.planned.append(planned)
+        late = planned.due_since is not None and planned.due_since < today
+        if late and status is not ReminderStatus.OFF:
+            report.late_by_user[planned.user_id] += 1
 
 
 def plan_rule(

@@ -5,6 +5,7 @@ what a summary holds is never sent again on its own.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from kpplan.core.db import insert_ignoring_conflicts
 from kpplan.core.extensions import db
 from kpplan.reminders.mail import message_id_for
 from kpplan.reminders.models import (
+    WAITING_FOR_SUMMARY,
     Delivery,
     Reminder,
     ReminderKind,
@@ -41,14 +43,47 @@ def _of_this_run(run_id: int | None, now: datetime):
     return (Reminder.run_id == run_id,)
 
 
-def _of_unfinished_runs(run_id: int | None):
-    """The outbox rows of earlier runs that never finished (a tick killed after committing
-    some of its planning): a first start's summary takes them in, rather than letting them
-    go one by one."""
-    unfinished = select(ReminderRun.id).where(ReminderRun.finished_at.is_(None))
+def _unfinished_runs(run_id: int | None):
+    """The earlier runs whose planning never finished (a tick killed after committing some
+    of its batches) and that no later run took over."""
+    unfinished = select(ReminderRun.id).where(ReminderRun.planning_finished_at.is_(None))
     if run_id is not None:
         unfinished = unfinished.where(ReminderRun.id != run_id)
-    return Reminder.run_id.in_(unfinished)
+    return unfinished
+
+
+def _of_unfinished_runs(run_id: int | None):
+    """The outbox rows of earlier runs whose planning never finished: a first start's
+    summary takes them in, rather than letting them go one by one."""
+    return Reminder.run_id.in_(_unfinished_runs(run_id))
+
+
+def finish_planning(run_id: int, at: datetime) -> None:
+    """Record that the planning of run ``run_id`` is over, and of the earlier runs killed
+    during theirs, whose reminders this one took in (no commit: it goes in with the
+    planning's last count and the first start's summaries)."""
+    db.session.execute(
+        update(ReminderRun)
+        .where(
+            or_(ReminderRun.id == run_id, ReminderRun.id.in_(_unfinished_runs(run_id))),
+            ReminderRun.planning_finished_at.is_(None),
+        )
+        .values(planning_finished_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def late_by_user(report: TickReport, run_id: int | None) -> Counter:
+    """Per person, how many reminders were already late, of this tick's and of those that
+    earlier runs killed during their planning left (as they recorded them)."""
+    late = Counter({u: n for u, n in report.late_by_user.items() if n > 0})
+    for counts in db.session.scalars(
+        select(ReminderRun.late_by_user).where(
+            ReminderRun.id.in_(_unfinished_runs(run_id)), ReminderRun.late_by_user.is_not(None)
+        )
+    ):
+        late.update({int(user_id): n for user_id, n in counts.items()})
+    return late
 
 
 def _open_summary(
@@ -126,8 +161,9 @@ def _summarise(
 
 
 def last_finished_run(run_id: int | None) -> datetime | None:
-    """The moment of the latest run that finished, other than the one under way."""
-    query = select(func.max(ReminderRun.now)).where(ReminderRun.finished_at.is_not(None))
+    """The moment of the latest run whose planning finished, other than the one under way: a
+    first start killed part way is not over, and the next tick finishes it as one."""
+    query = select(func.max(ReminderRun.now)).where(ReminderRun.planning_finished_at.is_not(None))
     if run_id is not None:
         query = query.where(ReminderRun.id != run_id)
     return db.session.scalar(query)
@@ -150,7 +186,8 @@ def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> 
         return
     tz = process_timezone()
     today = now.astimezone(tz).date()
-    late_users = [user_id for user_id, count in report.late_by_user.items() if count > 0]
+    late_by = late_by_user(report, run_id)
+    late_users = list(late_by)
     if not late_users:
         return
     backlog = (
@@ -178,7 +215,7 @@ def summarise_backlog(now: datetime, run_id: int | None, report: TickReport) -> 
     period = _summary_period(run_id, now)
     summarised = []
     for user_id in sorted(late_users):
-        total, late = counts.get(user_id, 0), report.late_by_user[user_id]
+        total, late = counts.get(user_id, 0), late_by[user_id]
         if total < 2:
             continue
         intro = (
@@ -301,7 +338,7 @@ def gather_digests(now: datetime, run_id: int | None, report: TickReport) -> Non
     for delivery in (Delivery.DAILY, Delivery.WEEKLY):
         period, moment, day = digest_period(now, tz, delivery, hour)
         waiting = (
-            Reminder.status == ReminderStatus.WAITING,
+            WAITING_FOR_SUMMARY,  # the index of what waits, rather than the whole outbox
             Reminder.delivery == delivery,
             Reminder.planned_at <= moment,
         )
