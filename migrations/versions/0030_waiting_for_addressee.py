@@ -7,8 +7,8 @@ counts the day again the new way. Nothing else is stored by that definition.
 
 Downgrade drops the basis the same way, for the old definition to be counted again.
 
-Revision ID: 0028_waiting_for_addressee
-Revises: 0027_search_words_column
+Revision ID: 0030_waiting_for_addressee
+Revises: 0029_reminder_partial_indexes
 Create Date: 2026-11-27 08:40:00.000000
 
 """
@@ -16,8 +16,8 @@ Create Date: 2026-11-27 08:40:00.000000
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0028_waiting_for_addressee"
-down_revision = "0027_search_words_column"
+revision = "0030_waiting_for_addressee"
+down_revision = "0029_reminder_partial_indexes"
 branch_labels = None
 depends_on = None
 
