@@ -91,6 +91,31 @@ def _follow_up_conditions(filters: Filters, scope: Scope, today: date) -> list:
     return conditions
 
 
+def _theme_condition(theme: str, recommendation_id):
+    return (
+        select(RecommendationTheme.code)
+        .where(
+            RecommendationTheme.recommendation_id == recommendation_id,
+            RecommendationTheme.code == theme,
+        )
+        .exists()
+    )
+
+
+def _meeting_conditions(filters: Filters) -> list:
+    """The conditions on the recommendation's own columns: its activity and year."""
+    conditions = []
+    if filters.activity_id:
+        conditions.append(Recommendation.activity_id == filters.activity_id)
+    if filters.year:
+        conditions.append(
+            Recommendation.meeting_date.between(
+                date(filters.year, 1, 1), date(filters.year, 12, 31)
+            )
+        )
+    return conditions
+
+
 def _list_query(filters: Filters, scope: Scope, today: date):
     # Conditions on the themes and the follow-ups are EXISTS, correlated to each row: the
     # database walks the list's index and stops once it has a page (an IN list would
@@ -102,22 +127,8 @@ def _list_query(filters: Filters, scope: Scope, today: date):
     elif filters.show == "withdrawn":
         query = query.where(Recommendation.withdrawn_at.is_not(None))
     if filters.theme:
-        query = query.where(
-            select(RecommendationTheme.code)
-            .where(
-                RecommendationTheme.recommendation_id == Recommendation.id,
-                RecommendationTheme.code == filters.theme,
-            )
-            .exists()
-        )
-    if filters.activity_id:
-        query = query.where(Recommendation.activity_id == filters.activity_id)
-    if filters.year:
-        query = query.where(
-            Recommendation.meeting_date.between(
-                date(filters.year, 1, 1), date(filters.year, 12, 31)
-            )
-        )
+        query = query.where(_theme_condition(filters.theme, Recommendation.id))
+    query = query.where(*_meeting_conditions(filters))
     if filters.words:
         query = with_words(query, filters.words)
     if _narrowed_by_follow_ups(filters, scope):
@@ -128,6 +139,28 @@ def _list_query(filters: Filters, scope: Scope, today: date):
                 *_follow_up_conditions(filters, scope, today),
             )
             .exists()
+        )
+    return query
+
+
+def _one_state_query(filters: Filters, scope: Scope, today: date):
+    """The follow-ups of the one state the list is narrowed to (a filter or a focal
+    point's scope) that the filters find: a recommendation has at most one follow-up per
+    state (their unique key), so there are as many as recommendations found. Read from
+    the index of a state's follow-ups, where walking the recommendations and looking up
+    each one's follow-up would read thousands that the state is not addressed."""
+    query = select(FollowUp.id).where(*_follow_up_conditions(filters, scope, today))
+    # The withdrawn recommendations, from their own small index (0028).
+    withdrawn = select(Recommendation.id).where(Recommendation.withdrawn_at.is_not(None))
+    if filters.show == "open":
+        query = query.where(FollowUp.recommendation_id.not_in(withdrawn))
+    elif filters.show == "withdrawn":
+        query = query.where(FollowUp.recommendation_id.in_(withdrawn))
+    if filters.theme:
+        query = query.where(_theme_condition(filters.theme, FollowUp.recommendation_id))
+    if meeting := _meeting_conditions(filters):
+        query = query.join(Recommendation, FollowUp.recommendation_id == Recommendation.id).where(
+            *meeting
         )
     return query
 
@@ -152,7 +185,10 @@ def count_found(filters: Filters, scope: Scope, today: date) -> int:
     (each row costs a look-up: the list says "more than" beyond it)."""
 
     def count() -> int:
-        found = _list_query(filters, scope, today).with_only_columns(Recommendation.id)
+        if (filters.state_id or scope.state_id) and not filters.words:
+            found = _one_state_query(filters, scope, today)
+        else:
+            found = _list_query(filters, scope, today).with_only_columns(Recommendation.id)
         if _counted_up_to(filters, scope):
             found = found.limit(COUNT_UP_TO + 1)
         return db.session.scalar(select(func.count()).select_from(found.subquery()))
