@@ -242,9 +242,9 @@ def activity(activity_id: int):
     document_form = DocumentForm() if permissions.can_plan_activities(current_user) else None
     link_form, link_targets = None, []
     if permissions.can_plan_activities(current_user):
-        # Hundreds of choices at scale: the template writes them (id, date, title) in
+        # Hundreds of choices at scale, their labels kept: the template writes them in
         # one loop, rather than the form's widget building each option.
-        link_form, link_targets = LinkForm(), queries.link_candidates(found)
+        link_form, link_targets = LinkForm(), queries.link_choices(found)
     return render_template(
         "meetings/activity.html",
         activity=found,

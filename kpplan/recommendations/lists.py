@@ -15,15 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, load_only, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from kpplan.core import cache, paging
 from kpplan.core.extensions import db
 from kpplan.core.paging import Key, KeysetPage, keyset_page
+from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
 from kpplan.recommendations.figures import Figures, figures_for
 from kpplan.recommendations.models import FollowUp, Recommendation, RecommendationTheme
@@ -48,6 +49,7 @@ _YEARS_READ = cache.watch(Recommendation)
 _ACTIVITIES_READ = cache.watch(Recommendation, Activity)
 _THEMES_READ = cache.watch(RecommendationTheme)
 _FOLLOW_UPS_READ = cache.watch(FollowUp)
+_STATES_READ = cache.watch(State)
 
 
 def _kept(name: str, args: tuple, read: tuple, compute: Callable[[], T]) -> T:
@@ -91,6 +93,31 @@ def _follow_up_conditions(filters: Filters, scope: Scope, today: date) -> list:
     return conditions
 
 
+def _theme_condition(theme: str, recommendation_id):
+    return (
+        select(RecommendationTheme.code)
+        .where(
+            RecommendationTheme.recommendation_id == recommendation_id,
+            RecommendationTheme.code == theme,
+        )
+        .exists()
+    )
+
+
+def _meeting_conditions(filters: Filters) -> list:
+    """The conditions on the recommendation's own columns: its activity and year."""
+    conditions = []
+    if filters.activity_id:
+        conditions.append(Recommendation.activity_id == filters.activity_id)
+    if filters.year:
+        conditions.append(
+            Recommendation.meeting_date.between(
+                date(filters.year, 1, 1), date(filters.year, 12, 31)
+            )
+        )
+    return conditions
+
+
 def _list_query(filters: Filters, scope: Scope, today: date):
     # Conditions on the themes and the follow-ups are EXISTS, correlated to each row: the
     # database walks the list's index and stops once it has a page (an IN list would
@@ -102,22 +129,8 @@ def _list_query(filters: Filters, scope: Scope, today: date):
     elif filters.show == "withdrawn":
         query = query.where(Recommendation.withdrawn_at.is_not(None))
     if filters.theme:
-        query = query.where(
-            select(RecommendationTheme.code)
-            .where(
-                RecommendationTheme.recommendation_id == Recommendation.id,
-                RecommendationTheme.code == filters.theme,
-            )
-            .exists()
-        )
-    if filters.activity_id:
-        query = query.where(Recommendation.activity_id == filters.activity_id)
-    if filters.year:
-        query = query.where(
-            Recommendation.meeting_date.between(
-                date(filters.year, 1, 1), date(filters.year, 12, 31)
-            )
-        )
+        query = query.where(_theme_condition(filters.theme, Recommendation.id))
+    query = query.where(*_meeting_conditions(filters))
     if filters.words:
         query = with_words(query, filters.words)
     if _narrowed_by_follow_ups(filters, scope):
@@ -128,6 +141,28 @@ def _list_query(filters: Filters, scope: Scope, today: date):
                 *_follow_up_conditions(filters, scope, today),
             )
             .exists()
+        )
+    return query
+
+
+def _one_state_query(filters: Filters, scope: Scope, today: date):
+    """The follow-ups of the one state the list is narrowed to (a filter or a focal
+    point's scope) that the filters find: a recommendation has at most one follow-up per
+    state (their unique key), so there are as many as recommendations found. Read from
+    the index of a state's follow-ups, where walking the recommendations and looking up
+    each one's follow-up would read thousands that the state is not addressed."""
+    query = select(FollowUp.id).where(*_follow_up_conditions(filters, scope, today))
+    # The withdrawn recommendations, from their own small index (0028).
+    withdrawn = select(Recommendation.id).where(Recommendation.withdrawn_at.is_not(None))
+    if filters.show == "open":
+        query = query.where(FollowUp.recommendation_id.not_in(withdrawn))
+    elif filters.show == "withdrawn":
+        query = query.where(FollowUp.recommendation_id.in_(withdrawn))
+    if filters.theme:
+        query = query.where(_theme_condition(filters.theme, FollowUp.recommendation_id))
+    if meeting := _meeting_conditions(filters):
+        query = query.join(Recommendation, FollowUp.recommendation_id == Recommendation.id).where(
+            *meeting
         )
     return query
 
@@ -152,7 +187,10 @@ def count_found(filters: Filters, scope: Scope, today: date) -> int:
     (each row costs a look-up: the list says "more than" beyond it)."""
 
     def count() -> int:
-        found = _list_query(filters, scope, today).with_only_columns(Recommendation.id)
+        if (filters.state_id or scope.state_id) and not filters.words:
+            found = _one_state_query(filters, scope, today)
+        else:
+            found = _list_query(filters, scope, today).with_only_columns(Recommendation.id)
         if _counted_up_to(filters, scope):
             found = found.limit(COUNT_UP_TO + 1)
         return db.session.scalar(select(func.count()).select_from(found.subquery()))
@@ -166,25 +204,65 @@ def count_found(filters: Filters, scope: Scope, today: date) -> int:
     )
 
 
+@dataclass
+class ListedRecommendation:
+    """A row of the list: the columns it shows, read without the objects."""
+
+    id: int
+    code: str
+    text: str
+    target_date: date | None
+    withdrawn_at: datetime | None
+    illustrative: bool
+    meeting_date: date
+    activity_id: int
+    number: int
+    activity_title: str
+    theme_codes: list[str]
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+
+# Each row's themes in the same query, as one text ("RD1,RD3": codes hold no comma), read
+# only for the page's rows; sorted here, since neither database promises the order of an
+# aggregated text.
+_THEME_CODES = (
+    select(func.aggregate_strings(RecommendationTheme.code, ","))
+    .where(RecommendationTheme.recommendation_id == Recommendation.id)
+    .correlate(Recommendation)
+    .scalar_subquery()
+    .label("theme_codes")
+)
+
+
+_LISTED = (
+    Recommendation.id,
+    Recommendation.code,
+    Recommendation.text,
+    Recommendation.target_date,
+    Recommendation.withdrawn_at,
+    Recommendation.illustrative,
+    Recommendation.meeting_date,
+    Recommendation.activity_id,
+    Recommendation.number,
+    Activity.title.label("activity_title"),
+    _THEME_CODES,
+)
+
+
 def recommendations_page(
     filters: Filters, scope: Scope, today: date, cursor: str | None, per_page: int
-) -> tuple[KeysetPage, dict[int, Figures]]:
+) -> tuple[KeysetPage[ListedRecommendation], dict[int, Figures]]:
     """The page of recommendations at ``cursor`` (None: the first), newest meeting first,
-    with the columns the list shows and their figures; the same few queries whatever the
-    page and the size of the data."""
-    query = _list_query(filters, scope, today).options(
-        load_only(
-            Recommendation.code,
-            Recommendation.text,
-            Recommendation.target_date,
-            Recommendation.withdrawn_at,
-            Recommendation.illustrative,
-            Recommendation.meeting_date,
-            Recommendation.activity_id,
-            Recommendation.number,
-        ),
-        joinedload(Recommendation.activity).load_only(Activity.title),
-        selectinload(Recommendation.themes),
+    with the columns the list shows (rows, not objects: a page's 50 objects with their
+    activities and themes cost more than its SQL) and their figures; the same few queries
+    whatever the page and the size of the data."""
+    query = (
+        _list_query(filters, scope, today)
+        .with_only_columns(*_LISTED)
+        .join(Activity, Activity.id == Recommendation.activity_id)
     )
     # The change counters of everything the page keeps, read in one query for the request.
     cache.change_stamp(*_ACTIVITIES_READ, *_THEMES_READ, *_FOLLOW_UPS_READ)
@@ -195,7 +273,13 @@ def recommendations_page(
     order = matches_order() if search_words(filters.words) else ORDER
     page = keyset_page(query, order, cursor, per_page, total=None if beyond else total)
     page.more_than = COUNT_UP_TO if beyond else None
-    return page, figures_for([r.id for r in page.items], scope, today)
+    page.items = [
+        ListedRecommendation(
+            *row[:-1], sorted(row.theme_codes.split(",")) if row.theme_codes else []
+        )
+        for row in page.items
+    ]
+    return page, figures_for([row.id for row in page.items], scope, today)
 
 
 def export_rows(filters: Filters, scope: Scope, today: date, limit: int = 20000):
@@ -257,3 +341,15 @@ def activities_with_recommendations(chosen: int | None = None, limit: int = 150)
     if chosen and all(row.id != chosen for row in rows):
         rows += db.session.execute(select(*columns).where(Activity.id == chosen)).all()
     return rows
+
+
+def member_state_choices() -> list:
+    """The member states (id, name) by name, for the list's filter (kept until a state
+    changes)."""
+
+    def states() -> list:
+        return db.session.execute(
+            select(State.id, State.name).where(State.is_member.is_(True)).order_by(State.name)
+        ).all()
+
+    return _kept("states", (), _STATES_READ, states)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     inspect,
     update,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -117,6 +118,14 @@ class Recommendation(Versioned, Timestamped, Base):
         # read from this index (backwards, each meeting's few rows sorted on the way) by
         # their last row's key (``core.paging``).
         Index("ix_recommendations_list_order", "meeting_date", "activity_id", "number"),
+        # The few withdrawn ones, so that a count of a state's follow-ups leaves out those of
+        # withdrawn recommendations without reading every recommendation (``lists``).
+        Index(
+            "ix_recommendations_withdrawn",
+            "id",
+            sqlite_where=sql_text("withdrawn_at IS NOT NULL"),
+            postgresql_where=sql_text("withdrawn_at IS NOT NULL"),
+        ),
     )
 
     def __repr__(self) -> str:

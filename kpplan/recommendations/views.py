@@ -33,7 +33,6 @@ from kpplan.core.forms import attach_error
 from kpplan.core.kept_pages import kept_page
 from kpplan.core.links import row_link
 from kpplan.core.requests import acting_user, enum_arg, int_arg, save_form
-from kpplan.directory import queries as directory_queries
 from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import figures, lists, queries, services
@@ -121,7 +120,7 @@ def index():
         statuses=list(FollowUpStatus),
         themes=THEMES,
         years=lists.recommendation_years(),
-        states=directory_queries.member_state_choices() if current_scope().everything else [],
+        states=lists.member_state_choices() if current_scope().everything else [],
         activities=lists.activities_with_recommendations(filters.activity_id),
     )
 

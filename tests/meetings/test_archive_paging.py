@@ -112,3 +112,24 @@ def test_words_page_is_kept_and_shows_a_new_match(client, people, login_as, fact
     newer = factory.activity(title="Protection of smuggled migrants", start=date(2026, 2, 1))
     html = client.get(target).text
     assert _ids(html)[0] == newer.id and "2 in all" in html
+
+
+def test_link_choices_are_kept_until_an_activity_changes(
+    client, people, login_as, factory, count_queries
+):
+    """The activity page's "link to" choices (hundreds at scale) are written once and kept:
+    a second view does not read them again, and a new or edited activity is offered at once."""
+    login_as(people["secretariat"])
+    anchor = factory.activity(start=date(2025, 6, 1), title="Anchor meeting")
+    near = factory.activity(start=date(2025, 7, 8), title="Workshop in Rome")
+    page = f"/activities/{anchor.id}"
+    assert f'<option value="{near.id}">8 Jul 2025 — Workshop in Rome</option>' in (
+        client.get(page).text
+    )
+    with count_queries() as again:
+        client.get(page)
+    assert not any("activities.id != " in q for q in again.statements)
+    later = factory.activity(start=date(2025, 9, 2), title="Training in Cairo")
+    assert f'<option value="{later.id}">2 Sep 2025 — Training in Cairo</option>' in (
+        client.get(page).text
+    )

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from kpplan.core.extensions import db
-from kpplan.meetings.models import Activity
+from kpplan.directory.models import State
+from kpplan.meetings.models import Activity, Status
 from kpplan.recommendations import lists
 from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.statuses import FollowUpStatus
@@ -293,6 +294,22 @@ class TestTotalsAndChoices:
         assert '<option value="2031"' in html and "Roundtable in Dakar" in html
         assert f"{len(recorded) + 1} in all" in html
 
+    def test_the_states_to_filter_by_are_kept_until_a_state_changes(
+        self, app, client, people, login_as, recorded, count_queries
+    ):
+        login_as(people["observer"])
+        client.get("/recommendations/")
+        with count_queries() as again:
+            client.get("/recommendations/")
+        assert not any("FROM states" in q for q in again.statements)
+        with app.app_context():
+            kenya = db.session.scalar(select(State).where(State.name == STATE_A))
+            kenya.name = "Republic of Kenya"
+            db.session.commit()
+            kenya_id = kenya.id
+        html = client.get("/recommendations/").text
+        assert f'<option value="{kenya_id}" >Republic of Kenya</option>' in html
+
     @pytest.mark.parametrize(
         "url",
         [
@@ -338,6 +355,51 @@ class TestTotalsAndChoices:
             r"\d+ in all|No recommendation matches", before
         )
 
+    def test_one_states_totals_leave_out_what_the_rows_leave_out(
+        self, client, people, login_as, factory
+    ):
+        """A total narrowed to one state (its filter, a focal point's own list) is counted
+        from that state's follow-ups: it leaves out what the rows leave out (withdrawn
+        recommendations, other states', other themes, years, activities, not overdue)."""
+        early = factory.activity(start=date(2023, 2, 7), status=Status.HELD)
+        late = factory.activity(start=date(2025, 11, 3), status=Status.HELD)
+        for _ in range(2):
+            factory.recommendation(early.id, states=(STATE_A,))
+        kenya = factory.follow_up_of(
+            factory.recommendation(late.id, themes=("RD5",)), STATE_A
+        ).state_id
+        factory.recommendation(late.id, states=("Italy",))
+        factory.recommendation(late.id, target=date(2020, 1, 1))
+        withdrawn = factory.recommendation(late.id, states=(STATE_A,))
+        login_as(people["secretariat"])
+        client.post(
+            f"/recommendations/{withdrawn.id}/withdraw",
+            data={"version": 1, "reason": "Overtaken by the 2025 work plan."},
+        )
+
+        def total(who: str, query: str) -> str:
+            login_as(people[who])
+            html = client.get(f"/recommendations/?{query}").text
+            found = re.findall(r"(\d+) in all|(No recommendation matches)", html)
+            return found[0][0] or found[0][1]
+
+        expected = {
+            "": "4",
+            "show=withdrawn": "1",
+            "show=all": "5",
+            "theme=RD5": "1",
+            "year=2023": "2",
+            f"activity={late.id}": "2",
+            f"activity={late.id}&show=all": "3",
+            "overdue=1": "1",
+            "status=not_started&year=2025": "2",
+        }
+        for query, count in expected.items():
+            assert total("observer", f"state={kenya}&{query}") == count, query
+            assert total("fp_a", query) == count, query
+        assert total("fp_b", "") == "3"  # Italy: three of the late meeting's
+        assert total("fp_a", "state=999999") == "No recommendation matches"
+
     def test_a_status_update_counts_a_total_narrowed_by_follow_ups_again(
         self, client, people, login_as, factory, recorded, count_queries
     ):
@@ -375,8 +437,10 @@ def test_list_queries_do_not_grow_with_the_data(
     app, client, people, login_as, factory, count_queries, role, url
 ):
     """The same number of queries for 1x and 3x the recommendations, warm and right
-    after a change (the kept totals and choices recomputed)."""
+    after a change (the kept totals and choices recomputed; the member states, which
+    do not change here, kept from a first visit)."""
     login_as(people[role])
+    client.get("/recommendations/")
     counts = []
     for n in (4, 12):
         for k in range(n):
