@@ -17,14 +17,14 @@ from kpplan.chair.models import HELD_STATUSES, Chairmanship
 from kpplan.core.cache import memoised, watch
 from kpplan.core.dates import day_range
 from kpplan.core.extensions import db
-from kpplan.directory.models import Organisation, State, organisation_display_name
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
 from kpplan.meetings.models import Status as ActivityStatus
 from kpplan.participants.models import InvitationList
 from kpplan.participants.queries import Figures, figures_for
 from kpplan.recommendations import figures, follow_up_queries
-from kpplan.recommendations.models import FollowUp, Recommendation, addressee_name
+from kpplan.recommendations.addressees import addressee_columns, addressee_joins, addressee_of
+from kpplan.recommendations.models import FollowUp, Recommendation
 from kpplan.recommendations.queries import Scope
 from kpplan.recommendations.statuses import OPEN_STATUSES, FollowUpStatus
 from kpplan.review.models import ReviewSnapshot
@@ -203,22 +203,19 @@ def overdue_follow_ups(
     # a UNION themselves.
     candidates = union_all(*(select(first.c.id) for first in firsts))
     rows = db.session.execute(
-        select(
-            FollowUp.id,
-            FollowUp.recommendation_id,
-            FollowUp.status,
-            FollowUp.pending_update_id,
-            FollowUp.next_review_date,
-            Recommendation.code,
-            Recommendation.text,
-            Recommendation.illustrative,
-            State.name.label("state"),
-            Organisation.name.label("organisation"),
-            Organisation.acronym,
+        addressee_joins(
+            select(
+                FollowUp.id,
+                FollowUp.recommendation_id,
+                FollowUp.status,
+                FollowUp.pending_update_id,
+                FollowUp.next_review_date,
+                Recommendation.code,
+                Recommendation.text,
+                Recommendation.illustrative,
+                *addressee_columns(),
+            )
         )
-        .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
-        .outerjoin(State, FollowUp.state_id == State.id)
-        .outerjoin(Organisation, FollowUp.organisation_id == Organisation.id)
         .where(FollowUp.id.in_(candidates))
         .order_by(*order)
         .limit(limit)
@@ -228,12 +225,7 @@ def overdue_follow_ups(
             id=r.id,
             recommendation_id=r.recommendation_id,
             recommendation=RecommendationRef(r.code, r.text, r.illustrative),
-            addressee=addressee_name(
-                r.state,
-                None
-                if r.organisation is None
-                else organisation_display_name(r.organisation, r.acronym),
-            ),
+            addressee=addressee_of(r),
             status=r.status,
             pending_update_id=r.pending_update_id,
             next_review_date=r.next_review_date,
