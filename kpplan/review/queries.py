@@ -17,6 +17,7 @@ from kpplan.chair.models import HELD_STATUSES, Chairmanship
 from kpplan.core.cache import memoised, watch
 from kpplan.core.dates import day_range
 from kpplan.core.extensions import db
+from kpplan.directory.models import State
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
 from kpplan.meetings.models import Status as ActivityStatus
@@ -27,6 +28,7 @@ from kpplan.recommendations.addressees import addressee_columns, addressee_joins
 from kpplan.recommendations.models import FollowUp, Recommendation
 from kpplan.recommendations.queries import Scope
 from kpplan.recommendations.statuses import OPEN_STATUSES, FollowUpStatus
+from kpplan.recommendations.tallies import FollowUpTally
 from kpplan.review.models import ReviewSnapshot
 from kpplan.review.progress import WorkPlanProgress, work_plan_progress
 from kpplan.review.snapshots import snapshots_between
@@ -237,6 +239,57 @@ def overdue_follow_ups(
 # --- The dashboard --------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SnapshotRow:
+    """A review snapshot as the dashboard lists it: its meeting's title and first day."""
+
+    id: int
+    activity_id: int
+    title: str
+    first_day: str
+    entry_count: int
+
+
+# Taking a snapshot or changing an activity changes them; a status update does not.
+_SNAPSHOTS_READ = watch(ReviewSnapshot, Activity)
+
+
+def term_snapshots(start: date, end: date) -> list[SnapshotRow]:
+    """The snapshots taken at meetings that began between ``start`` and ``end``, by date
+    (``snapshots.snapshots_between``), as rows kept until a snapshot or an activity changes."""
+
+    def read() -> list[SnapshotRow]:
+        return [
+            SnapshotRow(
+                id=s.id,
+                activity_id=s.activity_id,
+                title=s.activity.title,
+                first_day=s.activity.first_day,
+                entry_count=s.entry_count,
+            )
+            for s in snapshots_between(start, end)
+        ]
+
+    return memoised("term_snapshots", (start, end), _SNAPSHOTS_READ, read)
+
+
+# The shares are read from the figures kept on write (and the states' names): kept until a
+# follow-up changes status, or a state is renamed.
+_SHARES_READ = watch(FollowUpTally, State)
+
+
+def shares(scope: Scope) -> tuple[list, list]:
+    """The implemented share per state and per theme within the scope
+    (``figures.shares_by_state``, ``figures.shares_by_theme``), kept until the kept
+    figures or the states change."""
+    return memoised(
+        "review_shares",
+        scope,
+        _SHARES_READ,
+        lambda: (figures.shares_by_state(scope), figures.shares_by_theme(scope)),
+    )
+
+
 @dataclass
 class TermReview:
     chairmanship: Chairmanship
@@ -247,7 +300,19 @@ class TermReview:
     by_theme: list
     overdue: int
     overdue_list: list[OverdueFollowUp]
-    snapshots: list[ReviewSnapshot]
+    snapshots: list[SnapshotRow]
+
+    @property
+    def without_snapshot(self) -> list[ActivityRow]:
+        """The term's Senior Officials' Meetings, not cancelled, where no snapshot was taken."""
+        taken = {s.activity_id for s in self.snapshots}
+        return [
+            a
+            for a in self.activities
+            if a.kind is ActivityKind.SENIOR_OFFICIALS
+            and a.status is not ActivityStatus.CANCELLED
+            and a.id not in taken
+        ]
 
 
 def term_review(
@@ -262,14 +327,15 @@ def term_review(
     end = term_end(chairmanship, today)
     start = chairmanship.start_date
     dated = start is not None and end is not None
+    by_state, by_theme = shares(scope)
     return TermReview(
         chairmanship=chairmanship,
         end=end,
         progress=work_plan_progress(chairmanship, today),
         activities=activities_between(start, end) if dated else [],
-        by_state=figures.shares_by_state(scope),
-        by_theme=figures.shares_by_theme(scope),
+        by_state=by_state,
+        by_theme=by_theme,
         overdue=follow_up_queries.follow_up_summary(scope, today).overdue,
         overdue_list=overdue_follow_ups(scope, today, overdue_limit),
-        snapshots=snapshots_between(start, end) if dated else [],
+        snapshots=term_snapshots(start, end) if dated else [],
     )

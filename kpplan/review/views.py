@@ -3,6 +3,8 @@ review snapshots taken at Senior Officials' Meetings."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
@@ -96,10 +98,22 @@ def dashboard(chairmanship_id: int):
         theme_chart=charts.share_bars(review.by_theme, short_label=lambda r: r.key),
         kinds=queries.kind_counts(review.activities),
         activity_link=row_link("meetings.activity", "activity_id"),
+        item_link=row_link("chair.item", "item_id"),
+        state_link=row_link("recommendations.follow_ups", "state"),
+        theme_link=_theme_link(),
+        recommendation_link=row_link("recommendations.recommendation", "recommendation_id"),
+        follow_up_link=row_link("recommendations.follow_up", "follow_up_id"),
         themes=BY_CODE,
         scope=scope_of(current_user),
         today=today(),
     )
+
+
+def _theme_link():
+    """The address of a theme's recommendations, for any theme's code, with ``url_for``
+    called once per page."""
+    base = url_for("recommendations.index")
+    return lambda code: f"{base}?{urlencode({'theme': code})}"
 
 
 @bp.route("/chair/<int:chairmanship_id>/review.xlsx")

@@ -8,7 +8,11 @@ import re
 from datetime import date
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from kpplan.core.extensions import db
+from kpplan.directory.models import State
+from kpplan.recommendations.statuses import FollowUpStatus
 from tests.review.helpers import add_som, snapshot_via_http
 
 
@@ -97,6 +101,41 @@ class TestDashboard:
         assert f'href="/chair/snapshots/{snapshot_id}">SOM with its snapshot</a>' in section
         assert "Without a snapshot: <a" in section and "SOM without a snapshot</a>" in section
         assert "SOM before the term" not in section
+
+    def test_what_the_page_keeps_follows_each_change(
+        self, app, client, people, login_as, factory, term
+    ):
+        """The shares and the snapshots are kept from one render to the next: a status
+        update, a state renamed and a snapshot taken each show at the next render."""
+        som = add_som(factory, date(2024, 3, 20), "SOM of the kept figures")
+        login_as(people["secretariat"])
+        url = f"/chair/{term['chair'].id}/review"
+
+        def by_state() -> str:
+            return client.get(url).text.split('id="by-state"', 1)[1].split("</section>", 1)[0]
+
+        def snapshots() -> str:
+            return client.get(url).text.split('id="snapshots"', 1)[1]
+
+        italy = by_state().split(">Italy</a>", 1)[1].split("</tr>", 1)[0]
+        assert '<td class="num">1</td><td class="num">0</td>' in italy and " 0 %" in italy
+        assert "Without a snapshot: <a" in snapshots()
+
+        italy_follow_up = factory.follow_up_of(term["met"], "Italy").id
+        factory.update(italy_follow_up, status=FollowUpStatus.IMPLEMENTED)
+        italy = by_state().split(">Italy</a>", 1)[1].split("</tr>", 1)[0]
+        assert '<td class="num">1</td><td class="num">1</td>' in italy and "100 %" in italy
+
+        with app.app_context():
+            state = db.session.scalar(select(State).where(State.name == "Italy"))
+            state.name = "Italia"
+            db.session.commit()
+        assert ">Italia</a>" in by_state() and ">Italy</a>" not in by_state()
+
+        snapshot_id = snapshot_via_http(client, som.id)
+        section = snapshots()
+        assert f'href="/chair/snapshots/{snapshot_id}">SOM of the kept figures</a>' in section
+        assert "Without a snapshot" not in section
 
     def test_a_focal_point_counts_their_own_state_only(self, client, people, login_as, term):
         login_as(people["fp_b"])  # Italy
