@@ -72,7 +72,7 @@ PAGE_QUERIES = {
     "handover": (7, 10, 8, 11),
     "snapshot": (7, 7, 8, 8),
     "chairmanship": (5, 5, 6, 6),
-    "item": (5, 5, 5, 5),
+    "item": (4, 4, 5, 5),
 }
 
 
