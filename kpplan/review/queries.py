@@ -70,7 +70,7 @@ class ActivityRow:
 
 # A status update changes none of them: the lists of activities are kept until an activity
 # (or, for the term's figures, an invitation list) changes.
-_TERM_ACTIVITIES_READ = watch(Activity, InvitationList)
+TERM_ACTIVITIES_READ = watch(Activity, InvitationList)
 ACTIVITIES_READ = watch(Activity)
 
 _ACTIVITY_COLUMNS = (
@@ -111,7 +111,7 @@ def activities_between(start: date, end: date) -> list[ActivityRow]:
     (the page marks them), by date, with their participant figures: two queries, kept
     until an activity or an invitation list changes."""
     return memoised(
-        "term_activities", (start, end), _TERM_ACTIVITIES_READ, lambda: _term_activities(start, end)
+        "term_activities", (start, end), TERM_ACTIVITIES_READ, lambda: _term_activities(start, end)
     )
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from kpplan import permissions
 from kpplan.chair import queries as chair_queries
 from kpplan.chair.models import Chairmanship
+from kpplan.core.cache import memoised
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
@@ -84,6 +86,25 @@ def _review(chairmanship_id: int, overdue_limit: int = queries.OVERDUE_SHOWN):
     return queries.term_review(chairmanship, scope_of(current_user), today(), overdue_limit)
 
 
+def _term_activities_table(review: queries.TermReview) -> Markup:
+    """The table of the term's activities, written once per change of the activities (or
+    their attendance lists, what ``activities_between`` reads) and kept: a follow-up's
+    update, the day's usual write, leaves it alone."""
+
+    def write() -> Markup:
+        html = render_template(
+            "review/_term_activities.html",
+            activities=review.activities,
+            kinds=queries.kind_counts(review.activities),
+            activity_link=row_link("meetings.activity", "activity_id"),
+        )
+        # The output of an autoescaped template: every value in it is escaped already.
+        return Markup(html)  # noqa: S704
+
+    key = (request.script_root, review.chairmanship.start_date, review.end)
+    return memoised("review_term_activities", key, queries.TERM_ACTIVITIES_READ, write)
+
+
 @bp.route("/chair/<int:chairmanship_id>/review")
 @kept_page
 def dashboard(chairmanship_id: int):
@@ -96,7 +117,7 @@ def dashboard(chairmanship_id: int):
         progress_colours=charts.PROGRESS_COLOURS,
         progress_labels=progress.PROGRESS_LABELS,
         theme_chart=charts.share_bars(review.by_theme, short_label=lambda r: r.key),
-        kinds=queries.kind_counts(review.activities),
+        activities_table=_term_activities_table(review) if review.activities else None,
         activity_link=row_link("meetings.activity", "activity_id"),
         item_link=row_link("chair.item", "item_id"),
         state_link=row_link("recommendations.follow_ups", "state"),

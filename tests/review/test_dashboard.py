@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
+from kpplan.meetings.models import Activity
 from kpplan.recommendations.statuses import FollowUpStatus
 from tests.review.helpers import add_som, snapshot_via_http
 
@@ -136,6 +137,28 @@ class TestDashboard:
         section = snapshots()
         assert f'href="/chair/snapshots/{snapshot_id}">SOM of the kept figures</a>' in section
         assert "Without a snapshot" not in section
+
+    def test_the_kept_table_of_activities_follows_each_change(
+        self, app, client, people, login_as, factory, term
+    ):
+        """The table of the term's activities is written once and kept: an activity added
+        or retitled shows at the next render, a status update keeps it as it was."""
+        login_as(people["secretariat"])
+        url = f"/chair/{term['chair'].id}/review"
+
+        def activities() -> str:
+            return client.get(url).text.split('id="activities"', 1)[1].split("</section>", 1)[0]
+
+        assert "Training in Juba" in activities() and "Webinar in Kampala" not in activities()
+        webinar = factory.activity(title="Webinar in Kampala", start=date(2024, 8, 2))
+        assert "Webinar in Kampala" in activities()
+        factory.update(factory.follow_up_of(term["met"], "Italy").id)
+        assert "Webinar in Kampala" in activities()
+        with app.app_context():
+            db.session.get(Activity, webinar.id).title = "Webinar in Entebbe"
+            db.session.commit()
+        section = activities()
+        assert "Webinar in Entebbe" in section and "Webinar in Kampala" not in section
 
     def test_a_focal_point_counts_their_own_state_only(self, client, people, login_as, term):
         login_as(people["fp_b"])  # Italy
