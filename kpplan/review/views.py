@@ -162,6 +162,23 @@ def dashboard_csv(chairmanship_id: int, section: str):
 # The handover pack --------------------------------------------------------------------
 
 
+def _upcoming_table(activities: list[queries.ActivityRow], shown: int) -> Markup:
+    """The table of the first ``shown`` upcoming activities, written once per day and per
+    change of the activities (what ``handover.upcoming_activities`` reads) and kept."""
+
+    def write() -> Markup:
+        html = render_template(
+            "review/_upcoming_activities.html",
+            activities=activities,
+            activity_link=row_link("meetings.activity", "activity_id"),
+        )
+        # The output of an autoescaped template: every value in it is escaped already.
+        return Markup(html)  # noqa: S704
+
+    key = (request.script_root, today(), shown)
+    return memoised("handover_upcoming", key, queries.ACTIVITIES_READ, write)
+
+
 @bp.route("/chair/<int:chairmanship_id>/handover")
 @kept_page
 def handover(chairmanship_id: int):
@@ -172,6 +189,7 @@ def handover(chairmanship_id: int):
     )
     return render_template(
         "review/handover.html",
+        upcoming_table=_upcoming_table(pack.upcoming[:shown], shown) if pack.upcoming else None,
         shown=shown,
         list_limit=queries.LIST_LIMIT,
         open_counted=handover_queries.OPEN_COUNTED,
@@ -182,7 +200,6 @@ def handover(chairmanship_id: int):
         today=today(),
         recommendation_link=row_link("recommendations.recommendation", "recommendation_id"),
         follow_up_link=row_link("recommendations.follow_up", "follow_up_id"),
-        activity_link=row_link("meetings.activity", "activity_id"),
     )
 
 
