@@ -218,13 +218,8 @@ class LinkActivityForm(KpplanForm):
     activity = SelectField("Delivered by", coerce=int)
 
     def set_activities(self, activities) -> None:
-        """``activities``: rows of id, title, start date and its precision."""
-        self.activity.choices = [
-            SelectChoice(
-                a.id, f"{day_range(a.start_date, a.start_date, a.date_precision)} — {a.title}"
-            )
-            for a in activities
-        ]
+        """``activities``: (id, label) of each (``chair.queries.link_candidates``)."""
+        self.activity.choices = [SelectChoice(ident, label) for ident, label in activities]
 
 
 class UnlinkForm(KpplanForm):

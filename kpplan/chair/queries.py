@@ -15,6 +15,8 @@ from kpplan.chair.models import (
     in_order,
     work_plan_item_activities,
 )
+from kpplan.core.cache import memoised, watch
+from kpplan.core.dates import day_range
 from kpplan.core.extensions import db
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
@@ -164,24 +166,42 @@ def handover_candidates() -> list[Activity]:
     ).all()
 
 
-def link_candidates(item: WorkPlanItem, limit: int = 400) -> list:
+# The choice of activities to link changes with the activities only (the item's linked ones,
+# its window's dates are in its key): a status update, a change of another item keep it.
+_CANDIDATES_READ = watch(Activity)
+
+
+def link_candidates(item: WorkPlanItem, limit: int = 400) -> list[tuple[int, str]]:
     """Activities that may deliver an item: not cancelled, not linked yet, from a year
-    before its chairmanship began (or its target) to two years after its target (id,
-    title, start date and its precision: what the choice shows)."""
+    before its chairmanship began (or its target) to two years after its target, as the
+    choice shows them (id, and their first day and title), newest first; kept until an
+    activity changes."""
     chairmanship = item.work_plan.chairmanship
     start = chairmanship.start_date or item.target_date
-    linked = [a.id for a in item.activities]
+    linked = tuple(sorted(a.id for a in item.activities))
+    return memoised(
+        "work_plan_item_link_candidates",
+        (start, item.due_by, linked, limit),
+        _CANDIDATES_READ,
+        lambda: _link_candidates(start, item.due_by, linked, limit),
+    )
+
+
+def _link_candidates(
+    start: date, due_by: date, linked: tuple[int, ...], limit: int
+) -> list[tuple[int, str]]:
     query = (
         select(Activity.id, Activity.title, Activity.start_date, Activity.date_precision)
         .where(
             Activity.status != Status.CANCELLED,
-            Activity.start_date.between(
-                start - timedelta(days=365), item.due_by + timedelta(days=730)
-            ),
+            Activity.start_date.between(start - timedelta(days=365), due_by + timedelta(days=730)),
         )
         .order_by(Activity.start_date.desc(), Activity.id.desc())
         .limit(limit)
     )
     if linked:
         query = query.where(Activity.id.not_in(linked))
-    return db.session.execute(query).all()
+    return [
+        (a.id, f"{day_range(a.start_date, a.start_date, a.date_precision)} — {a.title}")
+        for a in db.session.execute(query)
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from kpplan.chair.models import HELD_STATUSES, Chairmanship, ItemStatus, WorkPlanItem
 
@@ -50,8 +51,9 @@ class ItemProgress:
 class WorkPlanProgress:
     items: list[ItemProgress] = field(default_factory=list)
 
-    @property
+    @cached_property
     def counts(self) -> dict[str, int]:
+        # Counted once: the page reads it for each card, segment and row of its table.
         counts = dict.fromkeys(PROGRESS_ORDER, 0)
         for entry in self.items:
             counts[entry.category] += 1

@@ -17,16 +17,18 @@ from kpplan.chair.models import HELD_STATUSES, Chairmanship
 from kpplan.core.cache import memoised, watch
 from kpplan.core.dates import day_range
 from kpplan.core.extensions import db
-from kpplan.directory.models import Organisation, State, organisation_display_name
+from kpplan.directory.models import State
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
 from kpplan.meetings.models import Status as ActivityStatus
 from kpplan.participants.models import InvitationList
 from kpplan.participants.queries import Figures, figures_for
 from kpplan.recommendations import figures, follow_up_queries
-from kpplan.recommendations.models import FollowUp, Recommendation, addressee_name
+from kpplan.recommendations.addressees import addressee_columns, addressee_joins, addressee_of
+from kpplan.recommendations.models import FollowUp, Recommendation
 from kpplan.recommendations.queries import Scope
 from kpplan.recommendations.statuses import OPEN_STATUSES, FollowUpStatus
+from kpplan.recommendations.tallies import FollowUpTally
 from kpplan.review.models import ReviewSnapshot
 from kpplan.review.progress import WorkPlanProgress, work_plan_progress
 from kpplan.review.snapshots import snapshots_between
@@ -68,7 +70,7 @@ class ActivityRow:
 
 # A status update changes none of them: the lists of activities are kept until an activity
 # (or, for the term's figures, an invitation list) changes.
-_TERM_ACTIVITIES_READ = watch(Activity, InvitationList)
+TERM_ACTIVITIES_READ = watch(Activity, InvitationList)
 ACTIVITIES_READ = watch(Activity)
 
 _ACTIVITY_COLUMNS = (
@@ -109,7 +111,7 @@ def activities_between(start: date, end: date) -> list[ActivityRow]:
     (the page marks them), by date, with their participant figures: two queries, kept
     until an activity or an invitation list changes."""
     return memoised(
-        "term_activities", (start, end), _TERM_ACTIVITIES_READ, lambda: _term_activities(start, end)
+        "term_activities", (start, end), TERM_ACTIVITIES_READ, lambda: _term_activities(start, end)
     )
 
 
@@ -205,22 +207,19 @@ def overdue_follow_ups(
     # a UNION themselves.
     candidates = union_all(*(select(first.c.id) for first in firsts))
     rows = db.session.execute(
-        select(
-            FollowUp.id,
-            FollowUp.recommendation_id,
-            FollowUp.status,
-            FollowUp.pending_update_id,
-            FollowUp.next_review_date,
-            Recommendation.code,
-            Recommendation.text,
-            Recommendation.illustrative,
-            State.name.label("state"),
-            Organisation.name.label("organisation"),
-            Organisation.acronym,
+        addressee_joins(
+            select(
+                FollowUp.id,
+                FollowUp.recommendation_id,
+                FollowUp.status,
+                FollowUp.pending_update_id,
+                FollowUp.next_review_date,
+                Recommendation.code,
+                Recommendation.text,
+                Recommendation.illustrative,
+                *addressee_columns(),
+            )
         )
-        .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
-        .outerjoin(State, FollowUp.state_id == State.id)
-        .outerjoin(Organisation, FollowUp.organisation_id == Organisation.id)
         .where(FollowUp.id.in_(candidates))
         .order_by(*order)
         .limit(limit)
@@ -230,12 +229,7 @@ def overdue_follow_ups(
             id=r.id,
             recommendation_id=r.recommendation_id,
             recommendation=RecommendationRef(r.code, r.text, r.illustrative),
-            addressee=addressee_name(
-                r.state,
-                None
-                if r.organisation is None
-                else organisation_display_name(r.organisation, r.acronym),
-            ),
+            addressee=addressee_of(r),
             status=r.status,
             pending_update_id=r.pending_update_id,
             next_review_date=r.next_review_date,
@@ -245,6 +239,57 @@ def overdue_follow_ups(
 
 
 # --- The dashboard --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SnapshotRow:
+    """A review snapshot as the dashboard lists it: its meeting's title and first day."""
+
+    id: int
+    activity_id: int
+    title: str
+    first_day: str
+    entry_count: int
+
+
+# Taking a snapshot or changing an activity changes them; a status update does not.
+_SNAPSHOTS_READ = watch(ReviewSnapshot, Activity)
+
+
+def term_snapshots(start: date, end: date) -> list[SnapshotRow]:
+    """The snapshots taken at meetings that began between ``start`` and ``end``, by date
+    (``snapshots.snapshots_between``), as rows kept until a snapshot or an activity changes."""
+
+    def read() -> list[SnapshotRow]:
+        return [
+            SnapshotRow(
+                id=s.id,
+                activity_id=s.activity_id,
+                title=s.activity.title,
+                first_day=s.activity.first_day,
+                entry_count=s.entry_count,
+            )
+            for s in snapshots_between(start, end)
+        ]
+
+    return memoised("term_snapshots", (start, end), _SNAPSHOTS_READ, read)
+
+
+# The shares are read from the figures kept on write (and the states' names): kept until a
+# follow-up changes status, or a state is renamed.
+_SHARES_READ = watch(FollowUpTally, State)
+
+
+def shares(scope: Scope) -> tuple[list, list]:
+    """The implemented share per state and per theme within the scope
+    (``figures.shares_by_state``, ``figures.shares_by_theme``), kept until the kept
+    figures or the states change."""
+    return memoised(
+        "review_shares",
+        scope,
+        _SHARES_READ,
+        lambda: (figures.shares_by_state(scope), figures.shares_by_theme(scope)),
+    )
 
 
 @dataclass
@@ -257,7 +302,19 @@ class TermReview:
     by_theme: list
     overdue: int
     overdue_list: list[OverdueFollowUp]
-    snapshots: list[ReviewSnapshot]
+    snapshots: list[SnapshotRow]
+
+    @property
+    def without_snapshot(self) -> list[ActivityRow]:
+        """The term's Senior Officials' Meetings, not cancelled, where no snapshot was taken."""
+        taken = {s.activity_id for s in self.snapshots}
+        return [
+            a
+            for a in self.activities
+            if a.kind is ActivityKind.SENIOR_OFFICIALS
+            and a.status is not ActivityStatus.CANCELLED
+            and a.id not in taken
+        ]
 
 
 def term_review(
@@ -272,14 +329,15 @@ def term_review(
     end = term_end(chairmanship, today)
     start = chairmanship.start_date
     dated = start is not None and end is not None
+    by_state, by_theme = shares(scope)
     return TermReview(
         chairmanship=chairmanship,
         end=end,
         progress=work_plan_progress(chairmanship, today),
         activities=activities_between(start, end) if dated else [],
-        by_state=figures.shares_by_state(scope),
-        by_theme=figures.shares_by_theme(scope),
+        by_state=by_state,
+        by_theme=by_theme,
         overdue=follow_up_queries.follow_up_summary(scope, today).overdue,
         overdue_list=overdue_follow_ups(scope, today, overdue_limit),
-        snapshots=snapshots_between(start, end) if dated else [],
+        snapshots=term_snapshots(start, end) if dated else [],
     )

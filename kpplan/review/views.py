@@ -3,12 +3,16 @@ review snapshots taken at Senior Officials' Meetings."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from kpplan import permissions
 from kpplan.chair import queries as chair_queries
 from kpplan.chair.models import Chairmanship
+from kpplan.core.cache import memoised
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
@@ -82,6 +86,25 @@ def _review(chairmanship_id: int, overdue_limit: int = queries.OVERDUE_SHOWN):
     return queries.term_review(chairmanship, scope_of(current_user), today(), overdue_limit)
 
 
+def _term_activities_table(review: queries.TermReview) -> Markup:
+    """The table of the term's activities, written once per change of the activities (or
+    their attendance lists, what ``activities_between`` reads) and kept: a follow-up's
+    update, the day's usual write, leaves it alone."""
+
+    def write() -> Markup:
+        html = render_template(
+            "review/_term_activities.html",
+            activities=review.activities,
+            kinds=queries.kind_counts(review.activities),
+            activity_link=row_link("meetings.activity", "activity_id"),
+        )
+        # The output of an autoescaped template: every value in it is escaped already.
+        return Markup(html)  # noqa: S704
+
+    key = (request.script_root, review.chairmanship.start_date, review.end)
+    return memoised("review_term_activities", key, queries.TERM_ACTIVITIES_READ, write)
+
+
 @bp.route("/chair/<int:chairmanship_id>/review")
 @kept_page
 def dashboard(chairmanship_id: int):
@@ -94,12 +117,24 @@ def dashboard(chairmanship_id: int):
         progress_colours=charts.PROGRESS_COLOURS,
         progress_labels=progress.PROGRESS_LABELS,
         theme_chart=charts.share_bars(review.by_theme, short_label=lambda r: r.key),
-        kinds=queries.kind_counts(review.activities),
+        activities_table=_term_activities_table(review) if review.activities else None,
         activity_link=row_link("meetings.activity", "activity_id"),
+        item_link=row_link("chair.item", "item_id"),
+        state_link=row_link("recommendations.follow_ups", "state"),
+        theme_link=_theme_link(),
+        recommendation_link=row_link("recommendations.recommendation", "recommendation_id"),
+        follow_up_link=row_link("recommendations.follow_up", "follow_up_id"),
         themes=BY_CODE,
         scope=scope_of(current_user),
         today=today(),
     )
+
+
+def _theme_link():
+    """The address of a theme's recommendations, for any theme's code, with ``url_for``
+    called once per page."""
+    base = url_for("recommendations.index")
+    return lambda code: f"{base}?{urlencode({'theme': code})}"
 
 
 @bp.route("/chair/<int:chairmanship_id>/review.xlsx")
@@ -127,6 +162,23 @@ def dashboard_csv(chairmanship_id: int, section: str):
 # The handover pack --------------------------------------------------------------------
 
 
+def _upcoming_table(activities: list[queries.ActivityRow], shown: int) -> Markup:
+    """The table of the first ``shown`` upcoming activities, written once per day and per
+    change of the activities (what ``handover.upcoming_activities`` reads) and kept."""
+
+    def write() -> Markup:
+        html = render_template(
+            "review/_upcoming_activities.html",
+            activities=activities,
+            activity_link=row_link("meetings.activity", "activity_id"),
+        )
+        # The output of an autoescaped template: every value in it is escaped already.
+        return Markup(html)  # noqa: S704
+
+    key = (request.script_root, today(), shown)
+    return memoised("handover_upcoming", key, queries.ACTIVITIES_READ, write)
+
+
 @bp.route("/chair/<int:chairmanship_id>/handover")
 @kept_page
 def handover(chairmanship_id: int):
@@ -137,6 +189,7 @@ def handover(chairmanship_id: int):
     )
     return render_template(
         "review/handover.html",
+        upcoming_table=_upcoming_table(pack.upcoming[:shown], shown) if pack.upcoming else None,
         shown=shown,
         list_limit=queries.LIST_LIMIT,
         open_counted=handover_queries.OPEN_COUNTED,
@@ -147,7 +200,6 @@ def handover(chairmanship_id: int):
         today=today(),
         recommendation_link=row_link("recommendations.recommendation", "recommendation_id"),
         follow_up_link=row_link("recommendations.follow_up", "follow_up_id"),
-        activity_link=row_link("meetings.activity", "activity_id"),
     )
 
 

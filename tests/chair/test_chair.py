@@ -484,6 +484,35 @@ class TestEditing:
         assert client.get(f"/chair/{chair.id}/edit").status_code == 403
         assert client.get(f"/chair/{chair.id}").status_code == 200
 
+    def test_the_choice_of_activities_to_link_follows_each_change(
+        self, app, client, people, login_as, factory, plan
+    ):
+        """The choice is kept from one render to the next: an activity added, cancelled,
+        retitled or linked shows at the next render."""
+        item = factory.work_plan_item(plan.id, target=date(2022, 7, 1))
+        first = factory.activity(start=date(2022, 7, 12), status=Status.HELD)
+        login_as(people["chair"])
+
+        def offered() -> str:
+            page = client.get(f"/chair/items/{item.id}").text
+            return page.split('name="activity">', 1)[1].split("</select>", 1)[0]
+
+        assert f'<option value="{first.id}">' in offered()
+        second = factory.activity(start=date(2022, 9, 5), title="Workshop on the choice")
+        choice = offered()
+        assert f'<option value="{second.id}">' in choice and "Workshop on the choice" in choice
+        with app.app_context():
+            db.session.get(Activity, second.id).title = "Workshop retitled"
+            db.session.commit()
+        assert "Workshop retitled" in offered() and "Workshop on the choice" not in offered()
+        client.post(f"/chair/items/{item.id}/activities", data={"activity": first.id})
+        assert f'<option value="{first.id}">' not in offered()
+        with app.app_context():
+            db.session.get(Activity, second.id).status = Status.CANCELLED
+            db.session.commit()
+        page = client.get(f"/chair/items/{item.id}").text
+        assert f'<option value="{second.id}">' not in page
+
     def test_link_and_unlink_an_activity_change_the_status_and_leave_a_trace(
         self, app, client, people, login_as, factory, plan
     ):
@@ -598,6 +627,8 @@ def test_chair_pages_query_counts_do_not_grow_with_data(
         factory.work_plan_item(plan.id, activity_ids=(activity.id, first.id))
     with count_queries() as changed:
         client.get(pages[0])  # the header's Chair is read again once the chairmanships change
+    for page in pages:
+        client.get(page)  # what is kept until the data changes (the item's choice) read again
     with count_queries() as many:
         for page in pages:
             client.get(page)

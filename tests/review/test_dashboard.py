@@ -8,7 +8,12 @@ import re
 from datetime import date
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from kpplan.core.extensions import db
+from kpplan.directory.models import State
+from kpplan.meetings.models import Activity
+from kpplan.recommendations.statuses import FollowUpStatus
 from tests.review.helpers import add_som, snapshot_via_http
 
 
@@ -97,6 +102,63 @@ class TestDashboard:
         assert f'href="/chair/snapshots/{snapshot_id}">SOM with its snapshot</a>' in section
         assert "Without a snapshot: <a" in section and "SOM without a snapshot</a>" in section
         assert "SOM before the term" not in section
+
+    def test_what_the_page_keeps_follows_each_change(
+        self, app, client, people, login_as, factory, term
+    ):
+        """The shares and the snapshots are kept from one render to the next: a status
+        update, a state renamed and a snapshot taken each show at the next render."""
+        som = add_som(factory, date(2024, 3, 20), "SOM of the kept figures")
+        login_as(people["secretariat"])
+        url = f"/chair/{term['chair'].id}/review"
+
+        def by_state() -> str:
+            return client.get(url).text.split('id="by-state"', 1)[1].split("</section>", 1)[0]
+
+        def snapshots() -> str:
+            return client.get(url).text.split('id="snapshots"', 1)[1]
+
+        italy = by_state().split(">Italy</a>", 1)[1].split("</tr>", 1)[0]
+        assert '<td class="num">1</td><td class="num">0</td>' in italy and " 0 %" in italy
+        assert "Without a snapshot: <a" in snapshots()
+
+        italy_follow_up = factory.follow_up_of(term["met"], "Italy").id
+        factory.update(italy_follow_up, status=FollowUpStatus.IMPLEMENTED)
+        italy = by_state().split(">Italy</a>", 1)[1].split("</tr>", 1)[0]
+        assert '<td class="num">1</td><td class="num">1</td>' in italy and "100 %" in italy
+
+        with app.app_context():
+            state = db.session.scalar(select(State).where(State.name == "Italy"))
+            state.name = "Italia"
+            db.session.commit()
+        assert ">Italia</a>" in by_state() and ">Italy</a>" not in by_state()
+
+        snapshot_id = snapshot_via_http(client, som.id)
+        section = snapshots()
+        assert f'href="/chair/snapshots/{snapshot_id}">SOM of the kept figures</a>' in section
+        assert "Without a snapshot" not in section
+
+    def test_the_kept_table_of_activities_follows_each_change(
+        self, app, client, people, login_as, factory, term
+    ):
+        """The table of the term's activities is written once and kept: an activity added
+        or retitled shows at the next render, a status update keeps it as it was."""
+        login_as(people["secretariat"])
+        url = f"/chair/{term['chair'].id}/review"
+
+        def activities() -> str:
+            return client.get(url).text.split('id="activities"', 1)[1].split("</section>", 1)[0]
+
+        assert "Training in Juba" in activities() and "Webinar in Kampala" not in activities()
+        webinar = factory.activity(title="Webinar in Kampala", start=date(2024, 8, 2))
+        assert "Webinar in Kampala" in activities()
+        factory.update(factory.follow_up_of(term["met"], "Italy").id)
+        assert "Webinar in Kampala" in activities()
+        with app.app_context():
+            db.session.get(Activity, webinar.id).title = "Webinar in Entebbe"
+            db.session.commit()
+        section = activities()
+        assert "Webinar in Entebbe" in section and "Webinar in Kampala" not in section
 
     def test_a_focal_point_counts_their_own_state_only(self, client, people, login_as, term):
         login_as(people["fp_b"])  # Italy

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
+from kpplan.meetings.models import Activity, Status
 from kpplan.recommendations.queries import Scope
 from kpplan.recommendations.statuses import FollowUpStatus
 from kpplan.review import handover, queries
@@ -112,6 +114,32 @@ class TestHandover:
                     )
                     assert total == len(every) == open_ones
                     assert first == every[:rows]
+
+    def test_the_kept_table_of_upcoming_activities_follows_each_change(
+        self, app, client, people, login_as, factory, term
+    ):
+        """The upcoming activities' table is written once and kept: an activity added,
+        retitled or cancelled shows at the next render, a status update keeps it."""
+        login_as(people["secretariat"])
+        url = f"/chair/{term['chair'].id}/handover"
+
+        def upcoming() -> str:
+            return client.get(url).text.split('id="upcoming"', 1)[1].split("</section>", 1)[0]
+
+        assert "Workshop in Nairobi" in upcoming() and "Training in Mombasa" not in upcoming()
+        training = factory.activity(title="Training in Mombasa", start=date(2035, 3, 1))
+        assert "Training in Mombasa" in upcoming()
+        factory.update(factory.follow_up_of(term["met"], "Italy").id)
+        assert "Training in Mombasa" in upcoming()
+        with app.app_context():
+            db.session.get(Activity, training.id).title = "Training in Malindi"
+            db.session.commit()
+        section = upcoming()
+        assert "Training in Malindi" in section and "Training in Mombasa" not in section
+        with app.app_context():
+            db.session.get(Activity, training.id).status = Status.CANCELLED
+            db.session.commit()
+        assert "Training in Malindi" not in upcoming()
 
     def test_a_focal_point_gets_their_own_state_only(self, client, people, login_as, term):
         login_as(people["fp_b"])  # Italy: one open follow-up, nothing overdue

@@ -13,7 +13,8 @@ from itertools import groupby
 from sqlalchemy import and_, exists, func, literal, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
-from kpplan.directory.models import Organisation, Role, State, User, organisation_display_name
+from kpplan.directory.models import Role, User, organisation_display_name
+from kpplan.recommendations.addressees import addressee_columns, addressee_joins
 from kpplan.recommendations.models import (
     OPEN_STATUSES,
     FollowUp,
@@ -62,7 +63,7 @@ FOLLOW_UPS_READ = (FollowUp, Recommendation, StatusUpdate, User)
 def open_follow_ups(*where):
     """Follow-ups of recommendations in force that still wait for something from their
     addressee: not implemented or not applicable, and no implementation awaiting validation."""
-    return (
+    return addressee_joins(
         select(
             FollowUp.id,
             FollowUp.state_id,
@@ -72,19 +73,13 @@ def open_follow_ups(*where):
             FollowUp.created_at,
             Recommendation.code,
             Recommendation.text,
-            State.name.label("state_name"),
-            Organisation.name.label("organisation_name"),
-            Organisation.acronym,
+            *addressee_columns(),
         )
-        .join(Recommendation, FollowUp.recommendation_id == Recommendation.id)
-        .outerjoin(State, State.id == FollowUp.state_id)
-        .outerjoin(Organisation, Organisation.id == FollowUp.organisation_id)
-        .where(
-            Recommendation.withdrawn_at.is_(None),
-            FollowUp.status.in_(OPEN_STATUSES),
-            FollowUp.pending_update_id.is_(None),
-            *where,
-        )
+    ).where(
+        Recommendation.withdrawn_at.is_(None),
+        FollowUp.status.in_(OPEN_STATUSES),
+        FollowUp.pending_update_id.is_(None),
+        *where,
     )
 
 

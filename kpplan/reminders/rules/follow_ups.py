@@ -18,8 +18,9 @@ from itertools import islice
 from sqlalchemy import exists, literal, select, tuple_
 from sqlalchemy.orm import Session
 
-from kpplan.directory.models import Organisation, State, User
+from kpplan.directory.models import User
 from kpplan.recommendations import deadlines
+from kpplan.recommendations.addressees import addressee_columns, addressee_joins
 from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate, Validation
 from kpplan.reminders.models import Reminder
 from kpplan.reminders.rules import follow_up_scans as scans
@@ -220,19 +221,15 @@ def validation_waiting(
     subject = literal("status_update:") + text_of(StatusUpdate.id)
     # Read as rows (not objects), a batch at a time: a first tick finds tens of thousands.
     found = (
-        select(
-            StatusUpdate.id.label("update_id"),
-            StatusUpdate.posted_at,
-            User.id.label("user_id"),
-            Recommendation.code,
-            State.name.label("state_name"),
-            Organisation.name.label("organisation_name"),
-            Organisation.acronym,
+        addressee_joins(
+            select(
+                StatusUpdate.id.label("update_id"),
+                StatusUpdate.posted_at,
+                User.id.label("user_id"),
+                Recommendation.code,
+                *addressee_columns(),
+            ).join(FollowUp, FollowUp.id == StatusUpdate.follow_up_id)
         )
-        .join(FollowUp, FollowUp.id == StatusUpdate.follow_up_id)
-        .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
-        .outerjoin(State, State.id == FollowUp.state_id)
-        .outerjoin(Organisation, Organisation.id == FollowUp.organisation_id)
         .join(User, User.id.in_(staff))
         .where(
             StatusUpdate.validation == Validation.PENDING,
