@@ -13,6 +13,7 @@ from kpplan.core.extensions import db
 from kpplan.directory.models import State
 from kpplan.recommendations import day_figures, tallies
 from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
+from kpplan.recommendations.queries import recommendation_in_force
 from kpplan.recommendations.statuses import OPEN_STATUSES
 
 
@@ -47,21 +48,6 @@ def states_at_a_glance(today: date) -> list[StateAtAGlance]:
 
 
 _GLANCE_READS = watch(FollowUp, StatusUpdate, Recommendation, State)
-
-
-def _in_force():
-    """The follow-up's recommendation is not withdrawn: looked up by key for each of the
-    few rows a state's subquery reads. ``OFFSET 0`` keeps PostgreSQL from turning it into
-    an anti-join that reads every recommendation first (a NOT IN list did the same, and
-    was costed per state, which pushed the statement over the planner's JIT threshold:
-    some 100 ms of compiling on each read)."""
-    return ~(
-        select(Recommendation.id)
-        .where(Recommendation.id == FollowUp.recommendation_id)
-        .where(Recommendation.withdrawn_at.is_not(None))
-        .offset(0)
-        .exists()
-    )
 
 
 def _overdue_count(basis: day_figures.DayBasis | None, today: date):
@@ -100,7 +86,7 @@ def _overdue_count(basis: day_figures.DayBasis | None, today: date):
             FollowUp.pending_update_id.is_(None),
             FollowUp.next_review_date >= first,
             FollowUp.next_review_date < last,
-            _in_force(),
+            recommendation_in_force(),
         )
         .scalar_subquery()
     )
@@ -117,7 +103,11 @@ def _states_at_a_glance(today: date) -> list[StateAtAGlance]:
     basis = day_figures.day_basis(db.session.connection())
     latest = (
         select(FollowUp.id, FollowUp.last_update_at)
-        .where(FollowUp.state_id == State.id, FollowUp.last_update_at.is_not(None), _in_force())
+        .where(
+            FollowUp.state_id == State.id,
+            FollowUp.last_update_at.is_not(None),
+            recommendation_in_force(),
+        )
         .order_by(FollowUp.last_update_at.desc(), FollowUp.id.desc())
         .limit(1)
     )

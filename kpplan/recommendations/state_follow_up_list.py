@@ -28,7 +28,7 @@ from kpplan.core.paging import AFTER, BEFORE, KeysetPage
 from kpplan.recommendations import day_figures, deadlines, tallies
 from kpplan.recommendations.deadlines import URGENCIES
 from kpplan.recommendations.models import FollowUp, Recommendation
-from kpplan.recommendations.queries import _STAMPED
+from kpplan.recommendations.queries import _STAMPED, recommendation_in_force
 from kpplan.recommendations.statuses import OPEN_STATUSES, FollowUpStatus
 
 
@@ -177,7 +177,7 @@ def _statement(
                 tie.label("tie"),
                 FollowUp.id.label("id"),
             )
-            .where(condition, _in_force())
+            .where(condition, recommendation_in_force())
             .order_by(*(c.desc() if reverse else c for c in order))
             .limit(per_page + 1)
             .subquery()
@@ -190,21 +190,6 @@ def _statement(
         select(*keys, every.c.id)
         .order_by(*(k.desc() if reverse else k for k in keys))
         .limit(per_page + 1)
-    )
-
-
-def _in_force():
-    """The follow-up's recommendation is not withdrawn, looked up by key for each row a
-    branch reads (at most a page's): a filter of each branch rather than a join, so that
-    PostgreSQL plans some twenty single-table branches (planning the joins took longer
-    than running them); ``OFFSET 0`` keeps it a look-up rather than an anti-join that
-    reads every recommendation."""
-    return ~(
-        select(Recommendation.id)
-        .where(Recommendation.id == FollowUp.recommendation_id)
-        .where(Recommendation.withdrawn_at.is_not(None))
-        .offset(0)
-        .exists()
     )
 
 
