@@ -11,9 +11,9 @@ from sqlalchemy import and_, func, or_, select
 from kpplan.core.cache import memoised, watch
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
-from kpplan.recommendations import day_figures, tallies
+from kpplan.recommendations import day_figures, follow_up_queries, tallies
 from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
-from kpplan.recommendations.queries import recommendation_in_force
+from kpplan.recommendations.queries import Scope, recommendation_in_force
 from kpplan.recommendations.statuses import OPEN_STATUSES
 
 
@@ -29,6 +29,58 @@ class StateAtAGlance:
     last_update_at: datetime | None = None
     # The follow-up updated last, which the last update's date links to.
     last_follow_up_id: int | None = None
+
+
+@dataclass
+class Totals:
+    """Open, overdue and awaiting validation over the member states listed, over the other
+    addressees (organisations, the secretariat, other countries) and over every one."""
+
+    states: StateAtAGlance
+    others: StateAtAGlance
+    everyone: StateAtAGlance
+
+
+def totals(today: date, rows: list[StateAtAGlance]) -> Totals:
+    """The totals of ``rows`` (``states_at_a_glance``), and those of every addressee as the
+    home page counts them (``follow_up_queries.follow_up_summary``): the difference is what
+    the other addressees hold, so that the page adds up to the home page's figures."""
+    summary = follow_up_queries.follow_up_summary(Scope(), today)
+    states = StateAtAGlance(
+        0,
+        "All member states",
+        open=sum(r.open for r in rows),
+        overdue=sum(r.overdue for r in rows),
+        pending=sum(r.pending for r in rows),
+    )
+    everyone = StateAtAGlance(
+        0,
+        "All addressees",
+        open=memoised("open_follow_ups", None, _GLANCE_READS, _every_open),
+        overdue=summary.overdue,
+        pending=summary.pending,
+    )
+    others = StateAtAGlance(
+        0,
+        "Other addressees",
+        open=everyone.open - states.open,
+        overdue=everyone.overdue - states.overdue,
+        pending=everyone.pending - states.pending,
+    )
+    return Totals(states, others, everyone)
+
+
+def _every_open() -> int:
+    """The follow-ups of recommendations in force that are open or await validation, of
+    every addressee: from the figures kept on write."""
+    tally = tallies.FollowUpTally
+    open_values = [s.value for s in OPEN_STATUSES]
+    return db.session.scalar(
+        select(func.coalesce(func.sum(tally.n), 0)).where(
+            tally.theme == tallies.EVERY_THEME,
+            or_(tally.status.in_(open_values), tally.pending.is_(True)),
+        )
+    )
 
 
 def states_at_a_glance(today: date) -> list[StateAtAGlance]:

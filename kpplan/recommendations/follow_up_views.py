@@ -46,18 +46,20 @@ def follow_ups():
     state (for all but focal points), every state at a glance."""
     state = _state_for_list()
     only = request.args.get("only")
-    listing = overview = None
+    listing = overview = totals = None
     if state is not None:
         listing = state_follow_up_list.state_follow_ups(
             state.id, today(), request.args.get("cursor"), current_app.config["PAGE_SIZE"], only
         )
     elif current_user.role is not Role.FOCAL_POINT:
         overview = at_a_glance.states_at_a_glance(today())
+        totals = at_a_glance.totals(today(), overview)
     return render_template(
         "recommendations/follow_ups.html",
         state=state,
         listing=listing,
         overview=overview,
+        totals=totals,
         only=only,
         labels=state_follow_up_list.urgency_labels(),
         recommendation_link=row_link("recommendations.recommendation", "recommendation_id"),

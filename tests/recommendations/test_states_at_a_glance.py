@@ -80,7 +80,7 @@ def test_one_query_whatever_the_data(app, client, people, login_as, factory, cou
     with app.app_context(), count_queries() as empty:
         at_a_glance.states_at_a_glance(today)
     assert empty.count == 3
-    _world(factory, today)
+    overdue, _last = _world(factory, today)
     login_as(people["secretariat"])
 
     def page_queries() -> int:
@@ -88,6 +88,8 @@ def test_one_query_whatever_the_data(app, client, people, login_as, factory, cou
             assert client.get("/follow-ups/").status_code == 200
         return counter.count
 
+    page_queries()  # the header kept, and with the home page the figures of every addressee
+    factory.update(factory.follow_up_of(overdue, STATE_B).id)  # which a write changes
     few = page_queries()
     activity = factory.activity()
     for n in range(6):
@@ -190,3 +192,30 @@ def test_a_follow_up_awaiting_validation_is_not_moved_to_overdue(app, factory):
         db.session.commit()
         moved = {r.name: r.overdue for r in at_a_glance._states_at_a_glance(today)}
     assert moved[STATE_A] == 0 and moved[STATE_B] == 1
+
+
+def test_the_page_adds_up_to_the_home_page_s_figures(app, client, people, login_as, factory):
+    """Follow-ups of an organisation and of the secretariat are counted on the home page
+    but have no state's row: the page shows them as other addressees, and its total of
+    every addressee is the home page's figure."""
+    today = process_today(app)
+    _world(factory, today)
+    activity = factory.activity()
+    factory.recommendation(
+        activity.id, states=(), secretariat=True, target=today - timedelta(days=2)
+    )
+    login_as(people["secretariat"])
+    page = html.unescape(client.get("/follow-ups/").text)
+
+    def total(name: str) -> list[str]:
+        row = re.search(rf'<tr><th scope="row">{name}.*?</th>(.*?)</tr>', page, re.S)
+        assert row, f"no row {name}"
+        return [
+            re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row[1])
+        ]
+
+    assert total("All member states")[:3] == ["4", "2", "1"]
+    assert total("Other addressees")[:3] == ["1", "1", "0"]
+    assert total("All addressees")[:3] == ["5", "3", "1"]
+    home = client.get("/").text
+    assert re.search(r'<p class="figure">3</p>\s*<p>follow-ups overdue', home)
