@@ -152,7 +152,7 @@ def _one_state_query(filters: Filters, scope: Scope, today: date):
     the index of a state's follow-ups, where walking the recommendations and looking up
     each one's follow-up would read thousands that the state is not addressed."""
     query = select(FollowUp.id).where(*_follow_up_conditions(filters, scope, today))
-    # The withdrawn recommendations, from their own small index (0028).
+    # The withdrawn recommendations, from their own small index (0031).
     withdrawn = select(Recommendation.id).where(Recommendation.withdrawn_at.is_not(None))
     if filters.show == "open":
         query = query.where(FollowUp.recommendation_id.not_in(withdrawn))
