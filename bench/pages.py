@@ -180,7 +180,7 @@ class Bench:
         """A Kenyan focal point posts a status update on one of Kenya's follow-ups, through
         the update form, as in the app (the write every figure depends on)."""
         from kpplan.core.extensions import db
-        from kpplan.recommendations.models import FollowUp
+        from kpplan.recommendations.follow_up_models import FollowUp
 
         self.writes += 1
         with self.app.app_context():

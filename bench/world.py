@@ -312,12 +312,8 @@ def _fill_recommendations(volume, states, activities, rng) -> list[tuple[int, da
     Returns each follow-up as (id, meeting date, state id)."""
     from kpplan.core.db import utcnow
     from kpplan.core.extensions import db
-    from kpplan.recommendations.models import (
-        FollowUp,
-        Priority,
-        Recommendation,
-        RecommendationTheme,
-    )
+    from kpplan.recommendations.follow_up_models import FollowUp
+    from kpplan.recommendations.models import Priority, Recommendation, RecommendationTheme
     from kpplan.recommendations.statuses import FollowUpStatus
     from kpplan.recommendations.themes import THEMES
 
@@ -398,7 +394,7 @@ def _fill_updates(volume, follow_ups, users, rng: random.Random) -> None:
     status, progress and date. A few implementations await validation; the others were
     accepted by the secretariat."""
     from kpplan.core.extensions import db
-    from kpplan.recommendations.models import FollowUp, StatusUpdate
+    from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
     from kpplan.recommendations.statuses import FollowUpStatus, Validation
 
     path = [
@@ -593,7 +589,8 @@ def _sample_ids(states) -> dict:
     from kpplan.directory.models import Role, User
     from kpplan.meetings.kinds import ActivityKind
     from kpplan.meetings.models import Activity, Status
-    from kpplan.recommendations.models import FollowUp, Recommendation
+    from kpplan.recommendations.follow_up_models import FollowUp
+    from kpplan.recommendations.models import Recommendation
     from kpplan.review.services import take_snapshot
 
     kenya = next(s.id for s in states if s.name == "Kenya")

@@ -20,14 +20,8 @@ from kpplan.meetings.models import (
 )
 from kpplan.participants.models import Invitation, InvitationList, Participant
 from kpplan.recommendations.day_figures import FollowUpDayBasis, FollowUpDayFigure
-from kpplan.recommendations.models import (
-    Evidence,
-    FollowUp,
-    Recommendation,
-    RecommendationTheme,
-    StatusUpdate,
-    WordingRevision,
-)
+from kpplan.recommendations.follow_up_models import Evidence, FollowUp, StatusUpdate
+from kpplan.recommendations.models import Recommendation, RecommendationTheme, WordingRevision
 from kpplan.recommendations.tallies import ActivityTally, FollowUpTally, RecommendationTally
 from kpplan.reminders.models import Reminder, ReminderPreference, ReminderRun
 from kpplan.review.models import ReviewSnapshot, SnapshotChange, SnapshotDifference, SnapshotEntry

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Select
 
 from kpplan.directory.models import Organisation, State, organisation_display_name
-from kpplan.recommendations.models import FollowUp, Recommendation, addressee_name
+from kpplan.recommendations.follow_up_models import FollowUp, addressee_name
+from kpplan.recommendations.models import Recommendation
 
 
 def addressee_joins(query: Select) -> Select:

@@ -12,7 +12,8 @@ from kpplan.core.cache import memoised, watch
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
 from kpplan.recommendations import day_figures, follow_up_queries, tallies
-from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
+from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
+from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.queries import Scope, recommendation_in_force
 from kpplan.recommendations.statuses import OPEN_STATUSES
 

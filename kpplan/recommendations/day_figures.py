@@ -28,7 +28,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kpplan.core.db import Base
 from kpplan.recommendations.deadlines import Deadlines, start_of
-from kpplan.recommendations.models import FollowUp, Recommendation
+from kpplan.recommendations.follow_up_models import FollowUp
+from kpplan.recommendations.models import Recommendation
 
 #: The state key of follow-ups addressed to an organisation or the secretariat.
 NO_STATE = 0

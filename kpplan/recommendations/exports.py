@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kpplan.recommendations.models import FollowUp, Lineage, Recommendation
+from kpplan.recommendations.follow_up_models import FollowUp
+from kpplan.recommendations.models import Lineage, Recommendation
 
 RECOMMENDATION_COLUMNS = (
     "Code",

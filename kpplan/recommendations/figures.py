@@ -12,7 +12,7 @@ from sqlalchemy import case, func, select
 
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
-from kpplan.recommendations.models import FollowUp
+from kpplan.recommendations.follow_up_models import FollowUp
 from kpplan.recommendations.queries import Scope, overdue
 from kpplan.recommendations.statuses import OUT_OF_SHARE, FollowUpStatus
 from kpplan.recommendations.tallies import EVERY_THEME, FollowUpTally

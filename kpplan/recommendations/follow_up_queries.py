@@ -17,7 +17,8 @@ from kpplan.core.cache import memoised
 from kpplan.core.extensions import db
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import day_figures, deadlines
-from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
+from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
+from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.queries import _STAMPED, Scope, _in_force, overdue
 from kpplan.recommendations.statuses import Validation
 

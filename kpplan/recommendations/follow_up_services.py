@@ -18,7 +18,8 @@ from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
 from kpplan.core.files import Upload, store_file
 from kpplan.directory.models import User
-from kpplan.recommendations.models import Evidence, FollowUp, Recommendation, StatusUpdate
+from kpplan.recommendations.follow_up_models import Evidence, FollowUp, StatusUpdate
+from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.statuses import FollowUpStatus, Validation
 
 FOLLOW_UP_FIELDS = (

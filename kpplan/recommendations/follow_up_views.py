@@ -26,8 +26,8 @@ from kpplan.recommendations import (
 )
 from kpplan.recommendations.blueprint import bp, download, evidence_folder
 from kpplan.recommendations.exports import FOLLOW_UP_COLUMNS, follow_up_row
+from kpplan.recommendations.follow_up_models import Evidence, FollowUp, StatusUpdate
 from kpplan.recommendations.forms import UpdateForm, ValidationForm
-from kpplan.recommendations.models import Evidence, FollowUp, StatusUpdate
 from kpplan.recommendations.statuses import FollowUpStatus
 
 

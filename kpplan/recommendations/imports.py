@@ -19,7 +19,8 @@ from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import follow_up_services, services
 from kpplan.recommendations.exports import ALL_MEMBERS, SECRETARIAT
-from kpplan.recommendations.models import FollowUp, Lineage, Priority, Recommendation
+from kpplan.recommendations.follow_up_models import FollowUp
+from kpplan.recommendations.models import Lineage, Priority, Recommendation
 from kpplan.recommendations.queries import Scope
 from kpplan.recommendations.statuses import FollowUpStatus
 

@@ -27,7 +27,8 @@ from kpplan.core.paging import Key, KeysetPage, keyset_page
 from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
 from kpplan.recommendations.figures import Figures, figures_for
-from kpplan.recommendations.models import FollowUp, Recommendation, RecommendationTheme
+from kpplan.recommendations.follow_up_models import FollowUp
+from kpplan.recommendations.models import Recommendation, RecommendationTheme
 from kpplan.recommendations.queries import Scope, overdue
 from kpplan.recommendations.search import matches_order, search_words, with_words
 from kpplan.recommendations.statuses import FollowUpStatus

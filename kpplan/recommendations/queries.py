@@ -18,11 +18,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from kpplan.core.extensions import db
 from kpplan.directory.models import Role, State
 from kpplan.meetings.models import Activity
-from kpplan.recommendations.models import (
-    FollowUp,
-    Recommendation,
-    StatusUpdate,
-)
+from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
+from kpplan.recommendations.models import Recommendation
 
 # What the kept figures are computed from (with the audit trail): see kpplan.cache.
 _STAMPED = (FollowUp, StatusUpdate, Recommendation)

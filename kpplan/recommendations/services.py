@@ -22,13 +22,12 @@ from kpplan.meetings.models import Activity
 from kpplan.meetings.services import complete_steps
 from kpplan.recommendations import follow_up_services
 from kpplan.recommendations import themes as theme_catalogue
+from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
 from kpplan.recommendations.models import (
-    FollowUp,
     Lineage,
     Priority,
     Recommendation,
     RecommendationTheme,
-    StatusUpdate,
     WordingRevision,
 )
 from kpplan.recommendations.statuses import FollowUpStatus

@@ -27,7 +27,8 @@ from kpplan.core.extensions import db
 from kpplan.core.paging import AFTER, BEFORE, KeysetPage
 from kpplan.recommendations import day_figures, deadlines, tallies
 from kpplan.recommendations.deadlines import URGENCIES
-from kpplan.recommendations.models import FollowUp, Recommendation
+from kpplan.recommendations.follow_up_models import FollowUp
+from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.queries import _STAMPED, recommendation_in_force
 from kpplan.recommendations.statuses import OPEN_STATUSES, FollowUpStatus
 

@@ -64,12 +64,8 @@ from kpplan.recommendations.day_figures import (
     day_rows,
 )
 from kpplan.recommendations.day_figures import describe as describe_day
-from kpplan.recommendations.models import (
-    FollowUp,
-    Recommendation,
-    RecommendationTheme,
-    StatusUpdate,
-)
+from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
+from kpplan.recommendations.models import Recommendation, RecommendationTheme
 
 # The figures kept in memory for a while (``core.cache.memoised``) read these tables.
 watch(FollowUp, StatusUpdate, Recommendation, RecommendationTheme)

@@ -38,8 +38,9 @@ from kpplan.meetings.models import Activity
 from kpplan.recommendations import figures, lists, queries, services
 from kpplan.recommendations.blueprint import bp, current_scope, download
 from kpplan.recommendations.exports import RECOMMENDATION_COLUMNS, recommendation_row
+from kpplan.recommendations.follow_up_models import FollowUp
 from kpplan.recommendations.forms import RecommendationForm, RecordForm, WithdrawForm
-from kpplan.recommendations.models import FollowUp, Lineage, Recommendation, RecommendationTheme
+from kpplan.recommendations.models import Lineage, Recommendation, RecommendationTheme
 from kpplan.recommendations.search import search_words
 from kpplan.recommendations.statuses import FollowUpStatus
 from kpplan.recommendations.themes import BY_CODE, THEMES

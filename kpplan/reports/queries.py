@@ -18,7 +18,8 @@ from kpplan.meetings.models import Activity, ActivityOrganisation, Status
 from kpplan.meetings.queries import LIST_OPTIONS, ArchiveFilters, archive_select
 from kpplan.participants.models import InvitationList
 from kpplan.participants.queries import counted_lists
-from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
+from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
+from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.statuses import FollowUpStatus
 from kpplan.recommendations.tallies import EVERY_THEME, ActivityTally, FollowUpTally
 

@@ -19,7 +19,8 @@ from kpplan.meetings.models import Activity
 from kpplan.meetings.views import archive_filters
 from kpplan.participants import queries as participant_queries
 from kpplan.participants.models import InvitationList
-from kpplan.recommendations.models import FollowUp, Recommendation
+from kpplan.recommendations.follow_up_models import FollowUp
+from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.queries import scope_of
 from kpplan.reports import exports, queries, summary, timeline
 

@@ -14,7 +14,8 @@ from kpplan.core.extensions import db
 from kpplan.meetings.models import Activity, Status
 from kpplan.recommendations import follow_up_queries
 from kpplan.recommendations import queries as rec_queries
-from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
+from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
+from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.queries import Scope
 from kpplan.recommendations.statuses import OPEN_STATUSES, FollowUpStatus
 from kpplan.recommendations.tallies import EVERY_THEME, FollowUpTally, RecommendationTally

@@ -25,7 +25,8 @@ from kpplan.participants.models import InvitationList
 from kpplan.participants.queries import Figures, figures_for
 from kpplan.recommendations import figures, follow_up_queries
 from kpplan.recommendations.addressees import addressee_columns, addressee_joins, addressee_of
-from kpplan.recommendations.models import FollowUp, Recommendation
+from kpplan.recommendations.follow_up_models import FollowUp
+from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.queries import Scope
 from kpplan.recommendations.statuses import OPEN_STATUSES, FollowUpStatus
 from kpplan.recommendations.tallies import FollowUpTally

@@ -17,7 +17,8 @@ from kpplan.core.extensions import db
 from kpplan.directory.models import User
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
-from kpplan.recommendations.models import FollowUp, Recommendation
+from kpplan.recommendations.follow_up_models import FollowUp
+from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.queries import Scope
 from kpplan.review import snapshots
 from kpplan.review.models import (

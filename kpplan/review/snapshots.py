@@ -15,7 +15,8 @@ from sqlalchemy.orm import aliased, joinedload
 from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State
 from kpplan.meetings.models import Activity
-from kpplan.recommendations.models import FollowUp, Recommendation
+from kpplan.recommendations.follow_up_models import FollowUp
+from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.queries import Scope
 from kpplan.recommendations.statuses import FollowUpStatus
 from kpplan.review.models import (

@@ -48,7 +48,8 @@ def sample_ids(app: Flask) -> dict[str, int | str]:
     from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem
     from kpplan.directory.models import Organisation, State, User
     from kpplan.participants.models import Invitation, Participant
-    from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
+    from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
+    from kpplan.recommendations.models import Recommendation
     from kpplan.recommendations.statuses import Validation
     from kpplan.review.models import ReviewSnapshot
 

@@ -15,7 +15,7 @@ from kpplan.meetings import documents
 from kpplan.meetings import services as meetings
 from kpplan.meetings.models import Activity, ActivityLink, Document, Relation, Status
 from kpplan.recommendations import follow_up_services
-from kpplan.recommendations.models import FollowUp
+from kpplan.recommendations.follow_up_models import FollowUp
 from kpplan.recommendations.statuses import FollowUpStatus
 from tests.conftest import state_named
 

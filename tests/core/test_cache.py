@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from kpplan.core.cache import ChangeCounter
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
-from kpplan.recommendations.models import FollowUp
+from kpplan.recommendations.follow_up_models import FollowUp
 from tests.conftest import STATE_A, STATE_B
 from tests.recommendations.helpers import form_version, post_update
 

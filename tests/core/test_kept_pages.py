@@ -15,7 +15,7 @@ from kpplan.core.cache import ChangeCounter
 from kpplan.core.extensions import db
 from kpplan.core.kept_pages import KeptPages
 from kpplan.directory.models import Organisation
-from kpplan.recommendations.models import FollowUp
+from kpplan.recommendations.follow_up_models import FollowUp
 from tests.conftest import STATE_A
 from tests.querycount import without_form_token
 from tests.recommendations.helpers import form_version, post_update

@@ -12,14 +12,8 @@ from kpplan.core.extensions import db
 from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import follow_up_services, services
-from kpplan.recommendations.models import (
-    Evidence,
-    FollowUp,
-    Priority,
-    Recommendation,
-    RecommendationTheme,
-    StatusUpdate,
-)
+from kpplan.recommendations.follow_up_models import Evidence, FollowUp, StatusUpdate
+from kpplan.recommendations.models import Priority, Recommendation, RecommendationTheme
 from kpplan.recommendations.services import code_for
 from kpplan.recommendations.statuses import FollowUpStatus, Validation
 from tests.factories.base import BaseFactory

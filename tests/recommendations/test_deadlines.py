@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from kpplan.core.clock import today as process_today
 from kpplan.core.extensions import db
 from kpplan.recommendations.deadlines import URGENCIES, Deadlines, start_of
-from kpplan.recommendations.models import FollowUp
+from kpplan.recommendations.follow_up_models import FollowUp
 from kpplan.recommendations.statuses import FollowUpStatus
 from kpplan.reminders.rules import RULES
 from tests.conftest import STATE_A

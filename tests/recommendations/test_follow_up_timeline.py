@@ -15,7 +15,7 @@ def _narratives(page: str) -> list[str]:
 
 def _history(app, factory, n: int) -> int:
     from kpplan.core.extensions import db
-    from kpplan.recommendations.models import StatusUpdate
+    from kpplan.recommendations.follow_up_models import StatusUpdate
 
     activity = factory.activity()
     follow_up = factory.follow_up_of(factory.recommendation(activity.id), STATE_A)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from kpplan.audit.models import AuditEntry
 from kpplan.core.extensions import db
-from kpplan.recommendations.models import FollowUp, StatusUpdate
+from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
 from kpplan.recommendations.statuses import FollowUpStatus, Validation
 from tests.conftest import STATE_A, signed_in_session
 from tests.recommendations.helpers import PDF, count_rows, form_version, post_update, process_today

@@ -13,12 +13,8 @@ from openpyxl import load_workbook
 
 from kpplan.core.extensions import db
 from kpplan.meetings.models import Status
-from kpplan.recommendations.models import (
-    FollowUp,
-    Recommendation,
-    RecommendationTheme,
-    StatusUpdate,
-)
+from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
+from kpplan.recommendations.models import Recommendation, RecommendationTheme
 from kpplan.recommendations.statuses import FollowUpStatus
 from tests.conftest import STATE_A, STATE_B
 from tests.recommendations.helpers import (

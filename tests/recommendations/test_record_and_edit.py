@@ -12,7 +12,8 @@ from kpplan.audit.models import AuditEntry
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
 from kpplan.meetings.models import Status
-from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
+from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
+from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.statuses import REPORTED_STATUSES, Validation
 from tests.conftest import STATE_A, STATE_B
 from tests.recommendations.helpers import count_rows

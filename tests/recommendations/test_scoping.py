@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from kpplan.core.extensions import db
-from kpplan.recommendations.models import FollowUp, StatusUpdate
+from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
 from tests.conftest import STATE_A, STATE_B
 from tests.recommendations.helpers import PDF, count_rows, csv_body, post_update
 

@@ -16,7 +16,8 @@ from kpplan.directory.models import State
 from kpplan.meetings.models import Status
 from kpplan.recommendations import day_figures, deadlines, state_follow_up_list
 from kpplan.recommendations.deadlines import URGENCIES
-from kpplan.recommendations.models import FollowUp, Recommendation
+from kpplan.recommendations.follow_up_models import FollowUp
+from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.statuses import OPEN_STATUSES, FollowUpStatus
 from tests.factories.directory import STATE_A
 from tests.recommendations.helpers import process_today

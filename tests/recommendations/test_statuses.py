@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 from flask_migrate import upgrade
 
 from kpplan import PROJECT_ROOT
+from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
 from kpplan.recommendations.forms import UpdateForm
-from kpplan.recommendations.models import FollowUp, StatusUpdate
 from kpplan.recommendations.statuses import (
     OPEN_STATUSES,
     REPORTED_STATUSES,

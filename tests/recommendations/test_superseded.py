@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from kpplan.audit.models import AuditEntry
 from kpplan.core.extensions import db
 from kpplan.meetings.models import Status
-from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
+from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
+from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.statuses import FollowUpStatus
 from kpplan.reminders.planner import tick
 from tests.conftest import STATE_A, STATE_B

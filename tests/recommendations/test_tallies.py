@@ -15,7 +15,8 @@ from kpplan.directory.models import Organisation, State
 from kpplan.meetings.models import Activity, Status
 from kpplan.recommendations import day_figures, services, tallies
 from kpplan.recommendations.deadlines import Deadlines
-from kpplan.recommendations.models import FollowUp, Recommendation
+from kpplan.recommendations.follow_up_models import FollowUp
+from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.statuses import FollowUpStatus
 from kpplan.recommendations.tallies import FollowUpTally, RecommendationTally
 from kpplan.recommendations.themes import THEMES

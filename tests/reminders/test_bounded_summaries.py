@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from kpplan.core.extensions import db
 from kpplan.meetings.models import Status
-from kpplan.recommendations.models import FollowUp
+from kpplan.recommendations.follow_up_models import FollowUp
 from kpplan.reminders.models import Delivery, Reminder, ReminderKind, ReminderStatus
 from kpplan.reminders.sender import DIGEST_LISTED
 from tests.reminders.helpers import at, run, set_preference, turn_off_other_rules

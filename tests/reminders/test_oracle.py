@@ -83,7 +83,9 @@ def test_a_year_of_ticks_across_daylight_saving_delivers_what_an_oracle_expects(
             activities.append((activity.id, activity.end_date, recorded))
 
     # ... and follow-ups: Kenya reports once (with a new review date), Italy never.
-    from kpplan.recommendations.models import FollowUp, FollowUpStatus, Priority, Recommendation
+    from kpplan.recommendations.follow_up_models import FollowUp
+    from kpplan.recommendations.models import Priority, Recommendation
+    from kpplan.recommendations.statuses import FollowUpStatus
 
     recommendation = factory.recommendation(
         future.id, states=("Kenya", "Italy"), target=date(2027, 5, 15)

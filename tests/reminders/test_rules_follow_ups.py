@@ -16,7 +16,7 @@ from tests.reminders.helpers import at, link_path, run, set_preference, turn_off
 
 def _follow_up(app, factory, target: date | None, state="Kenya", created: str = "2026-11-01T09:00"):
     """A recommendation to one state, recorded at ``created`` (Brussels time)."""
-    from kpplan.recommendations.models import FollowUp
+    from kpplan.recommendations.follow_up_models import FollowUp
 
     activity = factory.activity(start=date(2026, 6, 1), status=Status.HELD)
     recommendation = factory.recommendation(activity.id, states=(state,), target=target)
@@ -31,7 +31,8 @@ def _follow_up(app, factory, target: date | None, state="Kenya", created: str = 
 
 def _report(app, follow_up_id: int, when: datetime, review: date | None = None, status=None):
     """A status update as posted at ``when``."""
-    from kpplan.recommendations.models import FollowUp, FollowUpStatus, StatusUpdate
+    from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
+    from kpplan.recommendations.statuses import FollowUpStatus
 
     with app.app_context():
         follow_up = db.session.get(FollowUp, follow_up_id)
@@ -117,7 +118,8 @@ def test_an_overdue_follow_up_weekly_until_updated_then_escalated(app, people, f
 
 
 def test_stale_follow_ups_and_waiting_validations(app, people, factory, smtp):
-    from kpplan.recommendations.models import FollowUpStatus, StatusUpdate, Validation
+    from kpplan.recommendations.follow_up_models import StatusUpdate
+    from kpplan.recommendations.statuses import FollowUpStatus, Validation
 
     turn_off_other_rules(app, "follow_up_stale", "validation_waiting")
     stale_id, _ = _follow_up(app, factory, None, created="2026-09-01T10:00")
@@ -125,7 +127,7 @@ def test_stale_follow_ups_and_waiting_validations(app, people, factory, smtp):
     _report(app, fresh_id, at("2026-11-15T10:00"))
     waiting_id, _ = _follow_up(app, factory, None, state="Italy")
     with app.app_context():
-        from kpplan.recommendations.models import FollowUp
+        from kpplan.recommendations.follow_up_models import FollowUp
 
         follow_up = db.session.get(FollowUp, waiting_id)
         update = StatusUpdate(

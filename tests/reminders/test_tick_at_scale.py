@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from kpplan.core.extensions import db
 from kpplan.directory.models import Role
 from kpplan.meetings.models import Status
-from kpplan.recommendations.models import FollowUp, FollowUpStatus, StatusUpdate, Validation
+from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
+from kpplan.recommendations.statuses import FollowUpStatus, Validation
 from kpplan.reminders import planning
 from kpplan.reminders.models import Reminder, ReminderKind, ReminderRun
 from kpplan.reminders.rules import RULES, follow_up_scans

@@ -188,12 +188,13 @@ def test_on_a_first_start_an_escalation_says_the_focal_points_hear_of_it_now(
 
 
 def test_the_validation_mail_leads_to_validation(app, client, people, factory, smtp, login_as):
-    from kpplan.recommendations.models import FollowUpStatus, StatusUpdate, Validation
+    from kpplan.recommendations.follow_up_models import StatusUpdate
+    from kpplan.recommendations.statuses import FollowUpStatus, Validation
 
     turn_off_other_rules(app, "validation_waiting")
     follow_up_id, code = _follow_up(app, factory, date(2027, 6, 1))
     with app.app_context():
-        from kpplan.recommendations.models import FollowUp
+        from kpplan.recommendations.follow_up_models import FollowUp
 
         follow_up = db.session.get(FollowUp, follow_up_id)
         update = StatusUpdate(

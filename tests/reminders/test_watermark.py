@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from kpplan.core.extensions import db
 from kpplan.directory.models import Role, User
 from kpplan.meetings.models import Status
-from kpplan.recommendations.models import FollowUp
+from kpplan.recommendations.follow_up_models import FollowUp
 from kpplan.reminders import services
 from kpplan.reminders.models import Delivery, ReminderRuleMark
 from kpplan.reminders.rules import RULES

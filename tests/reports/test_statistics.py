@@ -297,7 +297,8 @@ class TestKeptRecommendationCounts:
 
         from kpplan.directory.models import Organisation, State
         from kpplan.recommendations import services
-        from kpplan.recommendations.models import FollowUp, Recommendation
+        from kpplan.recommendations.follow_up_models import FollowUp
+        from kpplan.recommendations.models import Recommendation
 
         rng = random.Random(7)
         names = ("Kenya", "Italy", "Egypt", "France", "Niger")

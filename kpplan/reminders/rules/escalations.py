@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from kpplan.recommendations.models import FollowUp
+from kpplan.recommendations.follow_up_models import FollowUp
 from kpplan.reminders.models import Reminder, ReminderStatus
 from kpplan.reminders.rules.follow_up_scans import FollowUpRow, reminders_of, whose
 from kpplan.reminders.rules.recipients import Recipients

@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from kpplan.recommendations.models import FollowUp, StatusUpdate, Validation
+from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
+from kpplan.recommendations.statuses import Validation
 from kpplan.reminders.rules.follow_up_scans import open_follow_ups
 
 

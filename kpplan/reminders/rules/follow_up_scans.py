@@ -15,14 +15,9 @@ from sqlalchemy.orm import Session
 
 from kpplan.directory.models import Role, User, organisation_display_name
 from kpplan.recommendations.addressees import addressee_columns, addressee_joins
-from kpplan.recommendations.models import (
-    OPEN_STATUSES,
-    FollowUp,
-    FollowUpStatus,
-    Recommendation,
-    StatusUpdate,
-    addressee_name,
-)
+from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate, addressee_name
+from kpplan.recommendations.models import Recommendation
+from kpplan.recommendations.statuses import OPEN_STATUSES, FollowUpStatus
 from kpplan.reminders.models import Reminder
 from kpplan.reminders.rules.recipients import secretariat_ids
 from kpplan.reminders.rules.registry import PlannedReminder

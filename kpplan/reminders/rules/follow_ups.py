@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 from kpplan.directory.models import User
 from kpplan.recommendations import deadlines
 from kpplan.recommendations.addressees import addressee_columns, addressee_joins
-from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate, Validation
+from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
+from kpplan.recommendations.models import Recommendation
+from kpplan.recommendations.statuses import Validation
 from kpplan.reminders.models import Reminder
 from kpplan.reminders.rules import follow_up_scans as scans
 from kpplan.reminders.rules.escalations import escalations, times_reminded

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kpplan.directory.models import Role, User
-from kpplan.recommendations.models import FollowUp
+from kpplan.recommendations.follow_up_models import FollowUp
 
 
 def secretariat_ids(session: Session) -> list[int]:
