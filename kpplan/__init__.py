@@ -94,8 +94,8 @@ def register_blueprints(app: Flask) -> None:
     from kpplan.chair.views import bp as chair_bp
     from kpplan.directory.views import bp as directory_bp
     from kpplan.home.views import bp as home_bp
+    from kpplan.meetings.ical_views import feed_bp
     from kpplan.meetings.views import bp as meetings_bp
-    from kpplan.meetings.views import feed_bp
     from kpplan.participants.views import bp as participants_bp
     from kpplan.recommendations.views import bp as recommendations_bp
     from kpplan.reminders.views import bp as reminders_bp
