@@ -23,8 +23,9 @@ name stays the one thing the secretariat keeps (no second field to forget on a r
   names such as Frontex.
 
 The possessive adds an apostrophe alone to a plural name ("the Netherlands'", "the United
-States'", "the Office for Refugees'") and 's to everything else, a singular name ending in s included ("Cyprus's", as
-the Guide writes it) and an acronym, which is not a plural ("UNHCR's", "EEAS's").
+States'", "the High Commissioner for Refugees'") and 's to everything else: a singular name
+ending in s ("Cyprus's", as the Guide writes it) and an acronym, which is not a plural
+("UNHCR's", "EEAS's"), included.
 """
 
 from __future__ import annotations
