@@ -14,6 +14,7 @@ from kpplan.core.dates import day
 from kpplan.core.db import utcnow
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.core.names import possessive
 from kpplan.directory.models import User
 from kpplan.participants.attendance import refresh_figures
 from kpplan.participants.models import (
@@ -161,6 +162,12 @@ def duplicate_of(invitation: Invitation, details: Details, ignore_id: int | None
     return None
 
 
+def already_listed(clash: Participant, invitation: Invitation) -> str:
+    """What the form and the import say of a duplicate: "Ana Silva is on the Netherlands'
+    list already." """
+    return f"{clash.name} is on {possessive(invitation.delegation)} list already."
+
+
 def _check_seats(actor: User | None, invitation: Invitation, adding: int = 1) -> None:
     seats = invitation.invitation_list.seats_per_delegation
     if seats is None or acts_for_secretariat(actor):
@@ -195,7 +202,7 @@ def nominate(
     details = clean_details(details)
     clash = duplicate_of(invitation, details)
     if clash is not None:
-        raise DomainError(f"{clash.name} is on {invitation.delegation}'s list already.", "name")
+        raise DomainError(already_listed(clash, invitation), "name")
     _check_seats(actor, invitation)
     participant = Participant(
         invitation=invitation,
@@ -249,7 +256,7 @@ def update_participant(
     details = clean_details(details)
     clash = duplicate_of(invitation, details, ignore_id=participant.id)
     if clash is not None:
-        raise DomainError(f"{clash.name} is on {invitation.delegation}'s list already.", "name")
+        raise DomainError(already_listed(clash, invitation), "name")
     before = participant_snapshot(participant)
     substituted = details.name != participant.name or (details.email or None) != (
         participant.email or None

@@ -37,6 +37,7 @@ from kpplan.core.db import (
     enum_column,
     utcnow,
 )
+from kpplan.core.names import possessive
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import Activity
 from kpplan.recommendations.deadlines import Deadlines, start_of
@@ -266,7 +267,7 @@ class FollowUp(Versioned, Base):
     @property
     def audit_phrase(self) -> str:
         """How the history names it: "Kenya's follow-up of KP-2022/R3"."""
-        return f"{self.addressee}'s follow-up of {self.recommendation.code}"
+        return f"{possessive(self.addressee)} follow-up of {self.recommendation.code}"
 
     @property
     def addressee(self) -> str:
