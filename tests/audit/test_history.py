@@ -74,6 +74,29 @@ def test_an_edit_names_the_fields_in_words_and_links_the_activity_and_the_person
     assert "state_roles" not in page and "start_date" not in page
 
 
+def test_the_history_names_a_follow_up_as_a_sentence_does(app, client, people, login_as, factory):
+    activity = factory.activity(title="SOM The Hague", status=Status.HELD, start=date(2026, 1, 20))
+    recommendation = factory.recommendation(activity.id, states=("The Netherlands",))
+    follow_up = factory.follow_up_of(recommendation, "The Netherlands")
+    with app.app_context():
+        found = db.session.get(FollowUp, follow_up.id)
+        follow_up_services.post_update(
+            db.session.get(User, people["secretariat"].id),
+            found,
+            found.version,
+            status=FollowUpStatus.IN_PROGRESS,
+            narrative="A national referral mechanism is being drafted.",
+            today=date(2026, 2, 1),
+        )
+        db.session.commit()
+    login_as(people["admin"])
+    page = client.get("/history/?type=follow_ups").text
+    assert (
+        "changed the status of the Netherlands' follow-up of "
+        f"{recommendation.code} from {FollowUpStatus.NOT_STARTED.label} to In progress."
+    ) in _text(page)
+
+
 def test_a_status_change_of_a_follow_up_reads_with_labels(app, client, people, login_as, factory):
     activity = factory.activity(title="SOM Nairobi", status=Status.HELD, start=date(2026, 1, 20))
     recommendation = factory.recommendation(activity.id, states=("Kenya",))

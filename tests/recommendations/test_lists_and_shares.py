@@ -7,6 +7,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from markupsafe import escape
 
 from kpplan.recommendations.statuses import FollowUpStatus
 from tests.conftest import STATE_A, STATE_B
@@ -123,6 +124,18 @@ def test_shares_follow_each_update_at_once(app, client, people, login_as, factor
     )
     page = client.get("/recommendations/shares").text
     assert re.search(r"Kenya</a></td><td>1</td><td>0</td><td>1</td>", page)
+
+
+def test_home_heads_a_states_follow_up_as_a_heading_does(app, client, factory, login_as):
+    from kpplan.directory.models import Role
+
+    for state, heading in (
+        ("The Netherlands", "The Netherlands' follow-up of recommendations"),
+        ("Czech Republic", "The Czech Republic's follow-up of recommendations"),
+    ):
+        login_as(factory.user(Role.FOCAL_POINT, state=state))
+        page = client.get("/").text
+        assert f"<h2>{escape(heading)}</h2>" in page
 
 
 def test_home_shows_what_needs_attention(app, client, people, login_as, factory):
