@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from kpplan import permissions
 from kpplan.core.clock import today
-from kpplan.core.names import possessive
+from kpplan.core.names import in_sentence, possessive
 from kpplan.core.requests import acting_user, commit_or_flash, save_form
 from kpplan.directory.models import Role
 from kpplan.participants import nominations, queries
@@ -133,7 +133,10 @@ def decline(activity_id: int, invitation_id: int):
             acting_user(), invitation, form.version.data, form.reason.data, today()
         )
     ):
-        flash(f"{invitation.delegation} has declined the invitation.", "success")
+        flash(
+            f"{in_sentence(invitation.delegation, start=True)} has declined the invitation.",
+            "success",
+        )
     return redirect(_delegation_url(invitation))
 
 

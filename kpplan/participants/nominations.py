@@ -14,7 +14,7 @@ from kpplan.core.dates import day
 from kpplan.core.db import utcnow
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
-from kpplan.core.names import possessive
+from kpplan.core.names import in_sentence, possessive
 from kpplan.directory.models import User
 from kpplan.participants.attendance import refresh_figures
 from kpplan.participants.models import (
@@ -63,10 +63,11 @@ def decline(
     _check_open(actor, invitation.invitation_list, today)
     if invitation.seated:
         raise DomainError(
-            f"{invitation.delegation} has delegates named: withdraw them before declining."
+            f"{in_sentence(invitation.delegation, start=True)} has delegates named: withdraw "
+            "them before declining."
         )
     if invitation.answer is Answer.DECLINED:
-        raise DomainError(f"{invitation.delegation} has declined already.")
+        raise DomainError(f"{in_sentence(invitation.delegation, start=True)} has declined already.")
     before = audit.snapshot(invitation, INVITATION_FIELDS)
     invitation.answer = Answer.DECLINED
     invitation.answered_at = utcnow()
@@ -175,7 +176,8 @@ def _check_seats(actor: User | None, invitation: Invitation, adding: int = 1) ->
     taken = len(invitation.seated)
     if taken + adding > seats:
         raise DomainError(
-            f"{invitation.delegation} has {seats} seat{'s' if seats != 1 else ''}, all named. "
+            f"{in_sentence(invitation.delegation, start=True)} has {seats} "
+            f"seat{'s' if seats != 1 else ''}, all named. "
             "Withdraw a delegate to name another, or ask the secretariat for one more seat."
         )
 
