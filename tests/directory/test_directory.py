@@ -313,6 +313,17 @@ class TestUsers:
         response = self._create(client, state=str(kenya_id), is_alternate="y")
         assert "First Alternate is already Kenya&#39;s alternate focal point." in response.text
 
+    def test_a_state_without_focal_point_is_named_as_a_sentence_does(
+        self, app, client, people, login_as
+    ):
+        login_as(people["secretariat"])
+        with app.app_context():
+            czech_id = state_named("Czech Republic").id
+        page = client.get(f"/states/{czech_id}").text
+        assert (
+            '<p class="notice notice-warning">The Czech Republic has no active focal point'
+        ) in page
+
     def test_one_alternate_per_state_names_the_state_as_a_sentence_does(
         self, app, client, people, login_as, factory
     ):
