@@ -17,15 +17,16 @@ name stays the one thing the secretariat keeps (no second field to forget on a r
   Republic, the Democratic Republic of the Congo, the United Kingdom, the Russian
   Federation; so do organisations named by what they are (the European Commission, the
   International Organization for Migration, the Mixed Migration Centre);
-- the Gambia, the one single short name the Guide writes with the article;
-- nothing else: Kenya, Sudan and South Sudan (the Guide's and the Process's own usage,
-  where UN texts write "the Sudan"), Niger, Congo, and acronyms (IOM, UNHCR, DG HOME) and
-  names such as Frontex.
+- the Gambia, a single short name English writes with the article (the state's own usage
+  and the UN's);
+- nothing else: Kenya, Sudan and South Sudan (the Process's own texts, as EU texts, where
+  UN texts write "the Sudan"), Niger, Congo, and acronyms (IOM, UNHCR, DG HOME) and names
+  such as Frontex.
 
 The possessive adds an apostrophe alone to a plural name ("the Netherlands'", "the United
 States'", "the High Commissioner for Refugees'") and 's to everything else: a singular name
-ending in s ("Cyprus's", as the Guide writes it) and an acronym, which is not a plural
-("UNHCR's", "EEAS's"), included.
+ending in s ("Cyprus's", as the MHRA and Chicago style guides write it) and an acronym,
+which is not a plural ("UNHCR's", "EEAS's"), included.
 """
 
 from __future__ import annotations
