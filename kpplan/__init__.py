@@ -122,7 +122,7 @@ def register_commands(app: Flask) -> None:
 
 
 def register_templating(app: Flask) -> None:
-    from kpplan.core import clock, dates
+    from kpplan.core import clock, dates, names
     from kpplan.core.files import clean_name, readable_size
     from kpplan.permissions import can
 
@@ -136,6 +136,11 @@ def register_templating(app: Flask) -> None:
     # {{ d|day }}, {{ a.start_date|day_range(a.end_date, a.date_precision) }}, {{ t|localtime }}.
     app.jinja_env.filters["day"] = dates.day
     app.jinja_env.filters["day_range"] = dates.day_range
+    # A name in a sentence (kpplan.core.names): {{ state.name|possessive }} reads "the
+    # Netherlands'", {{ state.name|possessive(start=True) }} "The Netherlands'" in a heading,
+    # {{ state.name|in_sentence }} "the Czech Republic".
+    app.jinja_env.filters["possessive"] = names.possessive
+    app.jinja_env.filters["in_sentence"] = names.in_sentence
 
     @app.template_filter("localtime")
     def localtime(moment):

@@ -15,6 +15,7 @@ from kpplan.audit import services as audit
 from kpplan.core.db import flush_or_refuse
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.core.names import possessive
 from kpplan.core.passwords import check_password_strength, hash_password
 from kpplan.directory.models import (
     Organisation,
@@ -260,7 +261,8 @@ def _check_user(
         )
         if other is not None:
             raise DomainError(
-                f"{other.name} is already {state.name}'s alternate focal point.", "is_alternate"
+                f"{other.name} is already {possessive(state.name)} alternate focal point.",
+                "is_alternate",
             )
 
 

@@ -12,6 +12,7 @@ from kpplan.core import clock
 from kpplan.core.db import utcnow
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.core.names import in_sentence
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings import lifecycle
 from kpplan.meetings.models import (
@@ -73,7 +74,8 @@ def check_state_roles(roles: list[tuple[State, StateRole]]) -> None:
     for state, role in roles:
         if not state.is_member:
             raise DomainError(
-                f"{state.name} is not a member state: only member states host or chair.",
+                f"{in_sentence(state.name, start=True)} is not a member state: only member "
+                "states host or chair.",
                 role.value,
             )
         by_state.setdefault(state.id, set()).add(role)
@@ -82,8 +84,8 @@ def check_state_roles(roles: list[tuple[State, StateRole]]) -> None:
         if len(held) > 1 and frozenset(held) not in COMPATIBLE:
             labels = " and ".join(sorted(r.label.lower() for r in held))
             raise DomainError(
-                f"{state.name} cannot be both {labels}: a state holds one role per activity "
-                "(a host may also chair).",
+                f"{in_sentence(state.name, start=True)} cannot be both {labels}: a state holds "
+                "one role per activity (a host may also chair).",
                 sorted(held, key=lambda r: r.value)[0].value,
             )
     for single in SINGLE:

@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from kpplan import permissions
 from kpplan.core.clock import today
+from kpplan.core.names import in_sentence, possessive
 from kpplan.core.requests import acting_user, commit_or_flash, save_form
 from kpplan.directory.models import Role
 from kpplan.participants import nominations, queries
@@ -85,7 +86,7 @@ def delegation(activity_id: int, invitation_id: int):
             ),
         )
         if created is not None:
-            flash(f"{created.name} is on {invitation.delegation}'s list.", "success")
+            flash(f"{created.name} is on {possessive(invitation.delegation)} list.", "success")
             return redirect(_delegation_url(invitation))
     delegates = sorted(
         invitation.participants,
@@ -132,7 +133,10 @@ def decline(activity_id: int, invitation_id: int):
             acting_user(), invitation, form.version.data, form.reason.data, today()
         )
     ):
-        flash(f"{invitation.delegation} has declined the invitation.", "success")
+        flash(
+            f"{in_sentence(invitation.delegation, start=True)} has declined the invitation.",
+            "success",
+        )
     return redirect(_delegation_url(invitation))
 
 

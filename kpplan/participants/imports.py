@@ -127,7 +127,7 @@ def plan_import(rows: list[dict[str, str]], invitation_list: InvitationList) -> 
             seen.add(key)
             clash = nominations.duplicate_of(row.invitation, details)
             if clash is not None:
-                errors.append(f"{clash.name} is on {row.invitation.delegation}'s list already.")
+                errors.append(nominations.already_listed(clash, row.invitation))
         row.details = details
     return plan
 

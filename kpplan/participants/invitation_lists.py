@@ -13,6 +13,7 @@ from kpplan.core.dates import day
 from kpplan.core.db import utcnow
 from kpplan.core.errors import DomainError, StaleEdit
 from kpplan.core.extensions import db
+from kpplan.core.names import in_sentence
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.kinds import SENDING_INVITATIONS, ActivityKind
 from kpplan.meetings.models import Activity, Status
@@ -107,7 +108,10 @@ def _check_list(
             raise DomainError("The deadline is in the past.", "nomination_deadline")
     for state in states:
         if not state.is_member:
-            raise DomainError(f"{state.name} is not a member state of the Process.", "states")
+            raise DomainError(
+                f"{in_sentence(state.name, start=True)} is not a member state of the Process.",
+                "states",
+            )
 
 
 def save_list(
@@ -166,8 +170,9 @@ def save_list(
             continue
         if invitation.participants:
             raise DomainError(
-                f"{invitation.delegation} has delegates on record, so it stays invited. "
-                "Mark its delegates as withdrawn, or leave the invitation declined.",
+                f"{in_sentence(invitation.delegation, start=True)} has delegates on record, so "
+                "it stays invited. Mark its delegates as withdrawn, or leave the invitation "
+                "declined.",
                 "states" if invitation.is_state else "organisations",
             )
         invitation_list.invitations.remove(invitation)

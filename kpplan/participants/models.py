@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kpplan.core.db import Base, Timestamped, UTCDateTime, Versioned, enum_column
+from kpplan.core.names import in_sentence
 from kpplan.directory.models import Organisation, State, User
 from kpplan.meetings.models import Activity
 
@@ -193,7 +194,8 @@ class Invitation(Versioned, Timestamped, Base):
 
     @property
     def audit_phrase(self) -> str:
-        return f"the invitation of {self.delegation} to ‘{self.invitation_list.activity.title}’"
+        title = self.invitation_list.activity.title
+        return f"the invitation of {in_sentence(self.delegation)} to ‘{title}’"
 
     @property
     def audit_link(self) -> tuple[str, dict[str, int]]:

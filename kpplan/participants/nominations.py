@@ -14,6 +14,7 @@ from kpplan.core.dates import day
 from kpplan.core.db import utcnow
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.core.names import in_sentence, possessive
 from kpplan.directory.models import User
 from kpplan.participants.attendance import refresh_figures
 from kpplan.participants.models import (
@@ -62,10 +63,11 @@ def decline(
     _check_open(actor, invitation.invitation_list, today)
     if invitation.seated:
         raise DomainError(
-            f"{invitation.delegation} has delegates named: withdraw them before declining."
+            f"{in_sentence(invitation.delegation, start=True)} has delegates named: withdraw "
+            "them before declining."
         )
     if invitation.answer is Answer.DECLINED:
-        raise DomainError(f"{invitation.delegation} has declined already.")
+        raise DomainError(f"{in_sentence(invitation.delegation, start=True)} has declined already.")
     before = audit.snapshot(invitation, INVITATION_FIELDS)
     invitation.answer = Answer.DECLINED
     invitation.answered_at = utcnow()
@@ -161,6 +163,12 @@ def duplicate_of(invitation: Invitation, details: Details, ignore_id: int | None
     return None
 
 
+def already_listed(clash: Participant, invitation: Invitation) -> str:
+    """What the form and the import say of a duplicate: "Ana Silva is on the Netherlands'
+    list already." """
+    return f"{clash.name} is on {possessive(invitation.delegation)} list already."
+
+
 def _check_seats(actor: User | None, invitation: Invitation, adding: int = 1) -> None:
     seats = invitation.invitation_list.seats_per_delegation
     if seats is None or acts_for_secretariat(actor):
@@ -168,7 +176,8 @@ def _check_seats(actor: User | None, invitation: Invitation, adding: int = 1) ->
     taken = len(invitation.seated)
     if taken + adding > seats:
         raise DomainError(
-            f"{invitation.delegation} has {seats} seat{'s' if seats != 1 else ''}, all named. "
+            f"{in_sentence(invitation.delegation, start=True)} has {seats} "
+            f"seat{'s' if seats != 1 else ''}, all named. "
             "Withdraw a delegate to name another, or ask the secretariat for one more seat."
         )
 
@@ -195,7 +204,7 @@ def nominate(
     details = clean_details(details)
     clash = duplicate_of(invitation, details)
     if clash is not None:
-        raise DomainError(f"{clash.name} is on {invitation.delegation}'s list already.", "name")
+        raise DomainError(already_listed(clash, invitation), "name")
     _check_seats(actor, invitation)
     participant = Participant(
         invitation=invitation,
@@ -249,7 +258,7 @@ def update_participant(
     details = clean_details(details)
     clash = duplicate_of(invitation, details, ignore_id=participant.id)
     if clash is not None:
-        raise DomainError(f"{clash.name} is on {invitation.delegation}'s list already.", "name")
+        raise DomainError(already_listed(clash, invitation), "name")
     before = participant_snapshot(participant)
     substituted = details.name != participant.name or (details.email or None) != (
         participant.email or None

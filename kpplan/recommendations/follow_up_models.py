@@ -28,6 +28,7 @@ from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kpplan.core.db import Base, UTCDateTime, Versioned, enum_column, utcnow
+from kpplan.core.names import possessive
 from kpplan.directory.models import Organisation, State, User
 from kpplan.recommendations.deadlines import Deadlines, start_of
 from kpplan.recommendations.statuses import OPEN_STATUSES, FollowUpStatus, Validation
@@ -127,7 +128,7 @@ class FollowUp(Versioned, Base):
     @property
     def audit_phrase(self) -> str:
         """How the history names it: "Kenya's follow-up of KP-2022/R3"."""
-        return f"{self.addressee}'s follow-up of {self.recommendation.code}"
+        return f"{possessive(self.addressee)} follow-up of {self.recommendation.code}"
 
     @property
     def addressee(self) -> str:

@@ -74,14 +74,15 @@ def test_an_edit_names_the_fields_in_words_and_links_the_activity_and_the_person
     assert "state_roles" not in page and "start_date" not in page
 
 
-def test_a_status_change_of_a_follow_up_reads_with_labels(app, client, people, login_as, factory):
+def _in_progress(app, factory, actor: User, state: str):
+    """A follow-up of ``state`` that ``actor`` moved to in progress: its id and code."""
     activity = factory.activity(title="SOM Nairobi", status=Status.HELD, start=date(2026, 1, 20))
-    recommendation = factory.recommendation(activity.id, states=("Kenya",))
-    follow_up = factory.follow_up_of(recommendation, "Kenya")
+    recommendation = factory.recommendation(activity.id, states=(state,))
+    follow_up = factory.follow_up_of(recommendation, state)
     with app.app_context():
         found = db.session.get(FollowUp, follow_up.id)
         follow_up_services.post_update(
-            db.session.get(User, people["fp_a"].id),
+            db.session.get(User, actor.id),
             found,
             found.version,
             status=FollowUpStatus.IN_PROGRESS,
@@ -89,14 +90,29 @@ def test_a_status_change_of_a_follow_up_reads_with_labels(app, client, people, l
             today=date(2026, 2, 1),
         )
         db.session.commit()
+    return follow_up.id, recommendation.code
+
+
+def test_a_status_change_of_a_follow_up_reads_with_labels(app, client, people, login_as, factory):
+    follow_up_id, code = _in_progress(app, factory, people["fp_a"], "Kenya")
     login_as(people["admin"])
     page = client.get("/history/?type=follow_ups").text
     assert (
         f"{people['fp_a'].name} (national focal point) changed the status of Kenya's follow-up "
-        f"of {recommendation.code} from {FollowUpStatus.NOT_STARTED.label} to In progress."
+        f"of {code} from {FollowUpStatus.NOT_STARTED.label} to In progress."
     ) in _text(page)
-    assert f'<a href="/follow-ups/{follow_up.id}">Kenya&#39;s follow-up of' in page
+    assert f'<a href="/follow-ups/{follow_up_id}">Kenya&#39;s follow-up of' in page
     assert "in_progress" not in page and "not_started" not in page
+
+
+def test_the_history_names_a_follow_up_as_a_sentence_does(app, client, people, login_as, factory):
+    _, code = _in_progress(app, factory, people["secretariat"], "The Netherlands")
+    login_as(people["admin"])
+    page = client.get("/history/?type=follow_ups").text
+    assert (
+        "changed the status of the Netherlands' follow-up of "
+        f"{code} from {FollowUpStatus.NOT_STARTED.label} to In progress."
+    ) in _text(page)
 
 
 def test_a_move_of_an_activity_and_a_record_deleted_since(app, client, people, login_as, factory):

@@ -313,6 +313,36 @@ class TestUsers:
         response = self._create(client, state=str(kenya_id), is_alternate="y")
         assert "First Alternate is already Kenya&#39;s alternate focal point." in response.text
 
+    def test_a_state_without_focal_point_is_named_as_a_sentence_does(
+        self, app, client, people, login_as
+    ):
+        login_as(people["secretariat"])
+        with app.app_context():
+            czech_id = state_named("Czech Republic").id
+        page = client.get(f"/states/{czech_id}").text
+        assert (
+            '<p class="notice notice-warning">The Czech Republic has no active focal point'
+        ) in page
+
+    def test_one_alternate_per_state_names_the_state_as_a_sentence_does(
+        self, app, client, people, login_as, factory
+    ):
+        for state in ("The Netherlands", "Czech Republic"):
+            factory.user(Role.FOCAL_POINT, state=state, is_alternate=True, name=f"Alt {state}")
+        login_as(people["secretariat"])
+        with app.app_context():
+            ids = {s: state_named(s).id for s in ("The Netherlands", "Czech Republic")}
+        dutch = self._create(client, state=str(ids["The Netherlands"]), is_alternate="y")
+        assert (
+            "Alt The Netherlands is already the Netherlands&#39; alternate focal point."
+            in dutch.text
+        )
+        czech = self._create(client, state=str(ids["Czech Republic"]), is_alternate="y")
+        assert (
+            "Alt Czech Republic is already the Czech Republic&#39;s alternate focal point."
+            in czech.text
+        )
+
     def test_admin_may_create_an_admin(self, client, people, login_as):
         login_as(people["admin"])
         assert self._create(client, role="admin").status_code == 302

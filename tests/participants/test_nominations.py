@@ -358,3 +358,27 @@ def test_query_counts_of_the_lists_do_not_grow_with_delegates(
         name(app, ids[delegation], f"Delegate {n + 1}", ParticipantStatus.CONFIRMED, attended=True)
     many = {role: measure(role) for role in ("secretariat", "fp_a")}
     assert many == few
+
+
+def test_a_delegation_is_named_as_a_sentence_does(app, client, factory, login_as):
+    from kpplan.directory.models import Role
+
+    today = _today(app)
+    activity = factory.activity(title="Regional Training", start=today + timedelta(days=60))
+    ids = draw_up(app, activity.id, states=("The Netherlands",), seats=2)
+    url = f"/activities/{activity.id}/delegations/{ids['The Netherlands']}"
+    login_as(factory.user(Role.FOCAL_POINT, state="The Netherlands"))
+    page = client.get(url)
+    assert "<h1>The Netherlands' delegation</h1>" in text(page)
+    first = client.post(url, data=_delegate(), follow_redirects=True)
+    assert "Achieng Otieno is on the Netherlands' list." in flashes(first.text)
+    again = client.post(url, data=_delegate(name="achieng otieno"))
+    assert field_error(text(again), "name") == (
+        "Achieng Otieno is on the Netherlands' list already."
+    )
+    with app.app_context():
+        delegate = db.session.scalar(
+            sa.select(Participant.id).where(Participant.invitation_id == ids["The Netherlands"])
+        )
+    form = client.get(f"/activities/{activity.id}/participants/{delegate}/edit")
+    assert "The Netherlands' delegation</a>" in text(form)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
+from markupsafe import escape
 
 from kpplan.recommendations.statuses import FollowUpStatus
 from tests.conftest import STATE_A, STATE_B
@@ -125,6 +127,18 @@ def test_shares_follow_each_update_at_once(app, client, people, login_as, factor
     assert re.search(r"Kenya</a></td><td>1</td><td>0</td><td>1</td>", page)
 
 
+def test_home_heads_a_states_follow_up_as_a_heading_does(app, client, factory, login_as):
+    from kpplan.directory.models import Role
+
+    for state, heading in (
+        ("The Netherlands", "The Netherlands' follow-up of recommendations"),
+        ("Czech Republic", "The Czech Republic's follow-up of recommendations"),
+    ):
+        login_as(factory.user(Role.FOCAL_POINT, state=state))
+        page = client.get("/").text
+        assert f"<h2>{escape(heading)}</h2>" in page
+
+
 def test_home_shows_what_needs_attention(app, client, people, login_as, factory):
     now = process_today(app)
     activity = factory.activity()
@@ -132,7 +146,8 @@ def test_home_shows_what_needs_attention(app, client, people, login_as, factory)
     factory.recommendation(activity.id, states=(STATE_B,), target=now + timedelta(days=5))
     login_as(people["fp_a"])
     page = client.get("/").text
-    assert "Kenya's follow-up of recommendations" in page
+    # As the reader sees it (the name's possessive comes escaped, as any text a filter gives).
+    assert "Kenya's follow-up of recommendations" in unescape(page)
     assert re.search(r'<p class="figure">1</p>\s*<p>follow-ups overdue', page)
     assert re.search(r'<p class="figure">0</p>\s*<p>due within 30 days', page)
     login_as(people["secretariat"])

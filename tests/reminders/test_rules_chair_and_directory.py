@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from kpplan.core.extensions import db
-from kpplan.directory.models import Role, User
+from kpplan.directory.models import Role, State, User
 from tests.reminders.helpers import at, link_path, run, turn_off_other_rules
 
 
@@ -58,3 +58,19 @@ def test_recipient_helpers_for_rules(app, people, factory):
         db.session.flush()
         assert secretariat_ids(db.session) == [people["admin"].id]  # nobody else to tell
         db.session.rollback()
+
+
+def test_one_member_state_without_focal_point_is_named_as_a_sentence_does(app, people, smtp):
+    turn_off_other_rules(app, "state_without_focal_point")
+    with app.app_context():
+        # The Czech Republic is the one member state left without a focal point.
+        db.session.execute(
+            sa.update(State).where(State.name != "Czech Republic").values(is_member=False)
+        )
+        db.session.commit()
+    run(app, at("2026-12-01T09:00"))
+    (mail,) = smtp.messages
+    assert mail["Subject"] == "The Czech Republic has no active national focal point"
+    text = " ".join(mail.get_body(("plain",)).get_content().split())
+    assert "The Czech Republic is a member state of the Process" in text
+    assert "Open the Czech Republic's page:" in text

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from kpplan.audit.models import AuditEntry
 from kpplan.core.extensions import db
-from kpplan.directory.models import State, User
+from kpplan.directory.models import Role, State, User
 from kpplan.reminders.models import Reminder, ReminderStatus
 from kpplan.reminders.rules import RULES
 from tests.reminders.helpers import at, link_path, run, turn_off_other_rules
@@ -275,3 +275,34 @@ def test_mails_come_from_the_sender_the_secretariat_sets(
     assert str(smtp.messages[0]["From"]) == (
         "Khartoum Process secretariat <secretariat@kpplan.example>"
     )
+
+
+def test_reminders_name_the_states_as_a_sentence_does(app, people, factory, smtp):
+    # The Netherlands' follow-up and the Czech Republic's (which has no focal point in
+    # kpplan), long overdue when kpplan starts: the names read as running English does.
+    turn_off_other_rules(app, "follow_up_overdue", "follow_up_escalated")
+    dutch = factory.user(Role.FOCAL_POINT, state="The Netherlands", email="fp.nl@kpplan.example")
+    _, code = _follow_up(
+        app, factory, date(2026, 10, 18), state="The Netherlands", created="2026-08-01T09:00"
+    )
+    _, czech = _follow_up(
+        app, factory, date(2026, 10, 18), state="Czech Republic", created="2026-08-01T09:00"
+    )
+    run(app, at("2026-11-27T09:00"))
+    (to_focal_point,) = smtp.to(dutch.email)
+    assert to_focal_point["Subject"] == f"Overdue: the Netherlands' follow-up of {code}"
+    assert _text(to_focal_point).startswith(
+        f"Dear {dutch.name},\r\n\r\nThe Netherlands' follow-up of {code} was due for review"
+    )
+    (escalation,) = smtp.to(people["secretariat"].email)
+    text = " ".join(_text(escalation).split())
+    assert f"The Netherlands' follow-up of {code} was due for review on 18 October" in text
+    assert "on its way to the Netherlands' focal points" in text
+    assert "Consider contacting the Netherlands directly." in text
+    assert (
+        "The Czech Republic has no focal point in kpplan, so nobody there has been reminded. "
+        "Ask the Czech Republic to name one, or contact the Czech Republic directly."
+    ) in text
+    assert f"The Czech Republic's follow-up of {czech} was due for review" in text
+    assert "Netherlands's" not in text
+    assert text.count("Czech Republic") == text.count("he Czech Republic")

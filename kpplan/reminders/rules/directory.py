@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from kpplan.core.names import in_sentence, possessive
 from kpplan.directory.models import Role, State, User
 from kpplan.reminders.models import Reminder
 from kpplan.reminders.rules.recipients import secretariat_ids
@@ -49,13 +50,18 @@ def states_without_focal_point(
     # short enough not to be ignored (a new installation has dozens of such states).
     names = ", ".join(s.name for s in states)
     if len(states) == 1:
-        title = f"{states[0].name} has no active national focal point"
+        state = in_sentence(states[0].name, start=True)
+        title = f"{state} has no active national focal point"
         message = (
-            f"{states[0].name} is a member state of the Process but has no active national "
+            f"{state} is a member state of the Process but has no active national "
             "focal point, so nobody there receives its reminders. Ask the state to name one "
             "and add their account."
         )
-        link = ("directory.state", {"state_id": states[0].id}, f"Open {states[0].name}'s page")
+        link = (
+            "directory.state",
+            {"state_id": states[0].id},
+            f"Open {possessive(states[0].name)} page",
+        )
     else:
         title = f"{len(states)} member states have no active national focal point"
         message = (

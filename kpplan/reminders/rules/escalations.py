@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from kpplan.core.names import in_sentence, possessive
 from kpplan.recommendations.follow_up_models import FollowUp
 from kpplan.reminders.models import Reminder, ReminderStatus
 from kpplan.reminders.rules.follow_up_scans import FollowUpRow, reminders_of, whose
@@ -43,8 +44,8 @@ def escalations(
         user_ids,
         f"escalated:{due.isoformat()}",
         f"Overdue for {late} days: {whose(follow_up)}",
-        f"{whose(follow_up)} was due for review on {long_date(due)} and is still not updated, "
-        f"{late} days later. "
+        f"{whose(follow_up, start=True)} was due for review on {long_date(due)} and is still "
+        f"not updated, {late} days later. "
         + who_was_reminded(follow_up, recipients, reminded.get(follow_up.id, Reminded())),
         due_since=due + timedelta(days=after),
     )
@@ -104,25 +105,31 @@ def who_was_reminded(follow_up: FollowUp, recipients: Recipients, reminded: Remi
     """What an escalation says of the reminders before it: only what the outbox shows."""
     times = reminded.times
     if follow_up.state_id is not None and not recipients.of(follow_up):
-        state = follow_up.addressee
+        state = in_sentence(follow_up.addressee)
         return (
-            f"{state} has no focal point in kpplan, so nobody there has been reminded. Ask "
-            f"{state} to name one, or contact {state} directly."
+            f"{in_sentence(follow_up.addressee, start=True)} has no focal point in kpplan, so "
+            f"nobody there has been reminded. Ask {state} to name one, or contact {state} "
+            "directly."
         )
-    who = f"{follow_up.addressee}'s focal points" if follow_up.state_id else "the secretariat"
+    addressee = in_sentence(follow_up.addressee)
+    who = (
+        f"{possessive(follow_up.addressee)} focal points"
+        if follow_up.state_id
+        else "the secretariat"
+    )
     if times == 0 and reminded.on_the_way:
         return (
             f"A first reminder of it is on its way to {who}; none was sent before. Consider "
-            f"contacting {follow_up.addressee} directly."
+            f"contacting {addressee} directly."
         )
     if times == 0:
         return (
             f"No reminder of it has been sent to {who} (they may have chosen not to receive "
-            f"them). Consider contacting {follow_up.addressee} directly."
+            f"them). Consider contacting {addressee} directly."
         )
     verb = "was" if who == "the secretariat" else "were"
     return (
         f"{who[0].upper()}{who[1:]} {verb} reminded "
         f"{'once' if times == 1 else f'{times} times'} since it fell due. Consider "
-        f"contacting {follow_up.addressee} directly."
+        f"contacting {addressee} directly."
     )

@@ -13,6 +13,7 @@ from itertools import groupby
 from sqlalchemy import and_, exists, func, literal, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
+from kpplan.core.names import possessive
 from kpplan.directory.models import Role, User, organisation_display_name
 from kpplan.recommendations.addressees import addressee_columns, addressee_joins
 from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate, addressee_name
@@ -211,9 +212,11 @@ def reminders_of(
         )
 
 
-def whose(follow_up: FollowUp) -> str:
-    """ "Kenya's follow-up of TM-2022-07/R3" (addressees' names start with a capital)."""
-    return f"{follow_up.addressee}'s follow-up of {follow_up.recommendation.code}"
+def whose(follow_up: FollowUp, *, start: bool = False) -> str:
+    """ "Kenya's follow-up of TM-2022-07/R3", "the Netherlands' follow-up of …"; with
+    ``start`` (a sentence opens with it) "The Netherlands' follow-up of …"."""
+    whose_name = possessive(follow_up.addressee, start=start)
+    return f"{whose_name} follow-up of {follow_up.recommendation.code}"
 
 
 def wording(follow_up: FollowUp) -> str:

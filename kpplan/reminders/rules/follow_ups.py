@@ -18,6 +18,7 @@ from itertools import islice
 from sqlalchemy import exists, literal, select, tuple_
 from sqlalchemy.orm import Session
 
+from kpplan.core.names import in_sentence, possessive
 from kpplan.directory.models import User
 from kpplan.recommendations import deadlines
 from kpplan.recommendations.addressees import addressee_columns, addressee_joins
@@ -86,7 +87,7 @@ def follow_up_due(
             user_ids,
             f"due:{due.isoformat()}",
             f"Due {when}: {whose(follow_up)}",
-            f"{whose(follow_up)} is due for review {when}. The recommendation reads: "
+            f"{whose(follow_up, start=True)} is due for review {when}. The recommendation reads: "
             f"“{wording(follow_up)}” Its status is “{follow_up.status.label.lower()}”: "
             "post an update with what has been done and the evidence.",
         )
@@ -118,7 +119,7 @@ def follow_up_overdue(
             user_ids,
             late_key(today, due, every),
             f"Overdue: {whose(follow_up)}",
-            f"{whose(follow_up)} was due for review on {long_date(due)}, "
+            f"{whose(follow_up, start=True)} was due for review on {long_date(due)}, "
             f"{(today - due).days} days ago, and has not been updated since. The recommendation "
             f"reads: “{wording(follow_up)}” Post an update, even to say that work is still in "
             "progress, with a new review date.",
@@ -192,7 +193,7 @@ def follow_up_stale(
             user_ids,
             f"since:{since.isoformat()}",
             f"No update for {days} days: {whose(follow_up)}",
-            f"{whose(follow_up)} "
+            f"{whose(follow_up, start=True)} "
             + (
                 f"has had no update since it was recorded on {long_date(since)}. "
                 if never
@@ -270,11 +271,14 @@ def validation_waiting(
                 subject_key=f"status_update:{row.update_id}",
                 period_key=f"posted:{posted.isoformat()}",
                 user_id=row.user_id,
-                title=f"To validate: {addressee}'s follow-up of {row.code} reported as implemented",
+                title=(
+                    f"To validate: {possessive(addressee)} follow-up of {row.code} reported as "
+                    "implemented"
+                ),
                 message=(
-                    f"On {long_date(posted)}, {addressee} reported {row.code} as implemented. "
-                    "It counts once the secretariat accepts it; accept it, or return it with a "
-                    "comment."
+                    f"On {long_date(posted)}, {in_sentence(addressee)} reported {row.code} as "
+                    "implemented. It counts once the secretariat accepts it; accept it, or return "
+                    "it with a comment."
                 ),
                 due_since=posted + timedelta(days=settings.days or 0),
                 # To the page where the secretariat accepts or returns this update, not to

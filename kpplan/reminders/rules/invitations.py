@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, joinedload
 
+from kpplan.core.names import in_sentence
 from kpplan.meetings.models import Activity, Document, Status
 from kpplan.participants.models import Answer, Invitation, InvitationList, Participant
 from kpplan.participants.queries import INVITATION_DOCUMENTS
@@ -118,8 +119,10 @@ def invitation(
     for found in invitations:
         invitation_list = found.invitation_list
         activity = invitation_list.activity
+        state = in_sentence(found.state.name)
         lines = [
-            f"{found.state.name} is invited to {activity.title}, {activity.kind.label}, "
+            f"{in_sentence(state, start=True)} is invited to {activity.title}, "
+            f"{activity.kind.label}, "
             f"{_when(activity)}{', ' + activity.where if activity.where else ''}.",
         ]
         seats = invitation_list.seats_per_delegation
@@ -128,9 +131,7 @@ def invitation(
             ask += f" ({seats} seat{'s' if seats != 1 else ''})"
         if invitation_list.nomination_deadline:
             ask += f" by {_day(invitation_list.nomination_deadline)}"
-        lines.append(
-            f"{ask} on your delegation's page, or answer there that {found.state.name} declines."
-        )
+        lines.append(f"{ask} on your delegation's page, or answer there that {state} declines.")
         for document in documents.get(activity.id, []):
             link = absolute_link(
                 "meetings.document", {"activity_id": activity.id, "document_id": document.id}
@@ -184,10 +185,10 @@ def invitation_unanswered(
                 user_id=user_id,
                 title=f"Answer {when}: invitation to {activity.title}",
                 message=(
-                    f"{found.state.name} has not yet answered the invitation to "
-                    f"{activity.title} ({_when(activity)}). Name its delegation {when} on the "
-                    "delegation's page, or answer there that it declines: declining is an "
-                    "answer too."
+                    f"{in_sentence(found.state.name, start=True)} has not yet answered the "
+                    f"invitation to {activity.title} ({_when(activity)}). Name its delegation "
+                    f"{when} on the delegation's page, or answer there that it declines: "
+                    "declining is an answer too."
                 ),
                 link_label="Answer the invitation",
                 **_delegation_link(found),
