@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, extract, func, or_, select
 
 from kpplan.core import cache
-from kpplan.core.dates import DatePrecision
+from kpplan.core.dates import DatePrecision, day_range
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
 from kpplan.meetings.models import (
@@ -22,12 +22,30 @@ from kpplan.meetings.queries import LIST_OPTIONS
 
 
 @dataclass(frozen=True)
+class MonthActivity:
+    """An activity as the month calendar shows it: its title, status and dates, read as
+    columns rather than as the activity with its states (which the calendar never shows)."""
+
+    id: int
+    title: str
+    status: Status
+    start_date: date
+    end_date: date
+    date_precision: DatePrecision
+
+    @property
+    def dates(self) -> str:
+        """Its dates as people read them, at their precision (``Activity.dates``)."""
+        return day_range(self.start_date, self.end_date, self.date_precision)
+
+
+@dataclass(frozen=True)
 class MonthGrid:
     first: date
-    weeks: list[list[tuple[date, list[Activity]]]]
+    weeks: list[list[tuple[date, list[MonthActivity]]]]
     # Activities the sources date only by month or year, that may fall in this month:
     # listed beside the grid, never put on a day nobody knows.
-    undated: list[Activity] = field(default_factory=list)
+    undated: list[MonthActivity] = field(default_factory=list)
 
     @property
     def previous(self) -> date:
@@ -38,10 +56,50 @@ class MonthGrid:
         return (self.first + timedelta(days=32)).replace(day=1)
 
 
+#: What the longest activities' spans are read from: kept until an activity changes.
+SPAN_READS = cache.watch(Activity)
+
+
+def _days_from_start_to_end():
+    """SQL: the days from an activity's first day to its last (0 for one day)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return Activity.end_date - Activity.start_date
+    return func.julianday(Activity.end_date) - func.julianday(Activity.start_date)
+
+
+def longest_spans() -> dict[DatePrecision, int]:
+    """The days from the first to the last day of the longest activity at each date
+    precision (kept until an activity changes): an activity overlapping a stretch of days
+    starts at most that many days before it, so that the calendar reads only the
+    activities that start in a bounded stretch of the index on the start date."""
+
+    def spans() -> dict[DatePrecision, int]:
+        rows = db.session.execute(
+            select(Activity.date_precision, func.max(_days_from_start_to_end())).group_by(
+                Activity.date_precision
+            )
+        ).all()
+        return {precision: int(days or 0) for precision, days in rows}
+
+    return cache.memoised("calendar:longest-spans", (), SPAN_READS, spans)
+
+
+def _overlapping(precision: DatePrecision, first: date, last: date, spans: dict):
+    """SQL: an activity dated at ``precision`` that overlaps the days ``first``–``last``,
+    sought on the index of the start date from ``first`` less the longest span."""
+    return and_(
+        Activity.date_precision == precision,
+        Activity.start_date.between(first - timedelta(days=spans[precision]), last),
+        Activity.end_date >= first,
+    )
+
+
 def month_grid(first: date) -> MonthGrid:
     """The weeks (Monday first) around the month of ``first``, each day with its activities.
 
-    One query for the activities that overlap the weeks shown, whatever their number.
+    One query for the activities that overlap the weeks shown (and one more after an
+    activity changed, for the longest spans), whatever their number; it reads only the
+    activities that start in the weeks shown or at most the longest span before them.
     """
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
     start, end = weeks[0][0], weeks[-1][-1]
@@ -50,31 +108,33 @@ def month_grid(first: date) -> MonthGrid:
     year_start, year_end = first.replace(month=1, day=1), first.replace(month=12, day=31)
     # Month- and year-dated activities keep the first day of their month or year (and a
     # year-dated one may fall in any month of its years): they are listed apart.
-    precision = Activity.date_precision
-    activities = db.session.scalars(
-        select(Activity)
-        .where(
-            or_(
-                and_(
-                    precision == DatePrecision.DAY,
-                    Activity.start_date <= end,
-                    Activity.end_date >= start,
-                ),
-                and_(
-                    precision == DatePrecision.MONTH,
-                    Activity.start_date <= month_end,
-                    Activity.end_date >= month_start,
-                ),
-                and_(
-                    precision == DatePrecision.YEAR,
-                    Activity.start_date <= year_end,
-                    Activity.end_date >= year_start,
-                ),
-            )
+    spans = longest_spans()
+    branches = [
+        _overlapping(precision, since, until, spans)
+        for precision, since, until in (
+            (DatePrecision.DAY, start, end),
+            (DatePrecision.MONTH, month_start, month_end),
+            (DatePrecision.YEAR, year_start, year_end),
         )
-        .options(*LIST_OPTIONS)
-        .order_by(Activity.start_date, Activity.id)
-    ).all()
+        if precision in spans
+    ]
+    rows = (
+        db.session.execute(
+            select(
+                Activity.id,
+                Activity.title,
+                Activity.status,
+                Activity.start_date,
+                Activity.end_date,
+                Activity.date_precision,
+            )
+            .where(or_(*branches))
+            .order_by(Activity.start_date, Activity.id)
+        ).all()
+        if branches
+        else []
+    )
+    activities = [MonthActivity(*row) for row in rows]
     dated = [a for a in activities if a.date_precision is DatePrecision.DAY]
     undated = [a for a in activities if a.date_precision is not DatePrecision.DAY]
     return MonthGrid(

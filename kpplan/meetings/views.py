@@ -89,7 +89,10 @@ def month():
     if not 1990 <= first.year <= 2100:
         first = today().replace(day=1)
     return render_template(
-        "meetings/calendar.html", grid=calendars.month_grid(first), today=today()
+        "meetings/calendar.html",
+        grid=calendars.month_grid(first),
+        today=today(),
+        activity_link=row_link("meetings.activity", "activity_id"),
     )
 
 

@@ -47,7 +47,7 @@ ORDER = (
 # activities also the activities' titles and dates, a total the recommendations and, as
 # its filters ask, their themes and their follow-ups.
 _YEARS_READ = cache.watch(Recommendation)
-_ACTIVITIES_READ = cache.watch(Recommendation, Activity)
+ACTIVITIES_READ = cache.watch(Recommendation, Activity)
 _THEMES_READ = cache.watch(RecommendationTheme)
 _FOLLOW_UPS_READ = cache.watch(FollowUp)
 _STATES_READ = cache.watch(State)
@@ -266,7 +266,7 @@ def recommendations_page(
         .join(Activity, Activity.id == Recommendation.activity_id)
     )
     # The change counters of everything the page keeps, read in one query for the request.
-    cache.change_stamp(*_ACTIVITIES_READ, *_THEMES_READ, *_FOLLOW_UPS_READ)
+    cache.change_stamp(*ACTIVITIES_READ, *_THEMES_READ, *_FOLLOW_UPS_READ)
     total = count_found(filters, scope, today)
     beyond = _counted_up_to(filters, scope) and total > COUNT_UP_TO
     # Words: the matches in the index's order, a page read without reading them all (no
@@ -338,7 +338,7 @@ def activities_with_recommendations(chosen: int | None = None, limit: int = 150)
         ).all()
 
     columns = (Activity.id, Activity.title, Activity.start_date)
-    rows = list(_kept("activities", (limit,), _ACTIVITIES_READ, latest))
+    rows = list(_kept("activities", (limit,), ACTIVITIES_READ, latest))
     if chosen and all(row.id != chosen for row in rows):
         rows += db.session.execute(select(*columns).where(Activity.id == chosen)).all()
     return rows

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
 
 # The follow-up views and the imports add their routes to ``bp`` when imported.
@@ -25,7 +26,7 @@ import kpplan.recommendations.follow_up_views  # noqa: F401
 import kpplan.recommendations.import_views  # noqa: F401
 from kpplan import permissions
 from kpplan.core import spreadsheets
-from kpplan.core.cache import page_etag, unchanged, watch, with_etag
+from kpplan.core.cache import memoised, page_etag, unchanged, watch, with_etag
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError, StaleEdit
 from kpplan.core.extensions import db
@@ -99,6 +100,23 @@ def _filters() -> lists.Filters:
     )
 
 
+def _activity_options(chosen: int | None) -> Markup:
+    """The options of the list's activity filter, written once until an activity or a
+    recommendation changes: the latest 150 activities at scale, more of the page than its
+    rows, the same for every reader and every other filter."""
+
+    def write() -> Markup:
+        html = render_template(
+            "recommendations/_activity_options.html",
+            activities=lists.activities_with_recommendations(chosen),
+            chosen=chosen,
+        )
+        # The output of an autoescaped template: every value in it is escaped already.
+        return Markup(html)  # noqa: S704
+
+    return memoised("recommendation-list:activity-options", (chosen,), lists.ACTIVITIES_READ, write)
+
+
 @bp.route("/recommendations/")
 @kept_page
 def index():
@@ -122,7 +140,7 @@ def index():
         themes=THEMES,
         years=lists.recommendation_years(),
         states=lists.member_state_choices() if current_scope().everything else [],
-        activities=lists.activities_with_recommendations(filters.activity_id),
+        activity_options=_activity_options(filters.activity_id),
     )
 
 

@@ -135,3 +135,15 @@ def test_link_choices_are_kept_until_an_activity_changes(
     assert f'<option value="{later.id}">2 Sep 2025 — Training in Cairo</option>' in (
         client.get(page).text
     )
+
+
+def test_words_are_found_whatever_their_case(client, people, login_as, factory):
+    """Typed in any case, words find the same activities, by title or theme (on
+    PostgreSQL as ILIKE on the columns, on SQLite as LIKE on their lower case)."""
+    kept = factory.activity(title="Child PROTECTION workshop", start=date(2025, 3, 1))
+    by_theme = factory.activity(title="Regional meeting", theme="Protection at sea")
+    factory.activity(title="Return and reintegration")
+    login_as(people["secretariat"])
+    for typed in ("protection", "Protection", "PROTECTION", "pRoTeCtIoN"):
+        html = client.get(f"/activities/archive?q={typed}").text
+        assert sorted(_ids(html)) == sorted([kept.id, by_theme.id]) and "2 in all" in html

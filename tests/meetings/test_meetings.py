@@ -535,9 +535,29 @@ class TestCalendarAndLedger:
             client.get("/activities/calendar?month=2023-05")
         for n in range(25):
             factory.activity(start=date(2023, 5, 1 + n), host="Kenya", co_hosts=("Italy",))
-        with count_queries() as many:
+        with count_queries(header_kept=True) as many:
             client.get("/activities/calendar?month=2023-05")
-        assert many.count == few.count
+        # The signed-in user, the longest spans (the activities changed) and the month's
+        # activities as columns, without their states.
+        assert many.count == few.count == 3
+        with count_queries(header_kept=True) as again:
+            page = client.get("/activities/calendar?month=2023-05").text
+        assert again.count == 2  # the spans kept while no activity changes
+        assert page.count('href="/activities/') >= 26
+
+    def test_calendar_finds_an_activity_longer_than_any_before(
+        self, client, people, login_as, factory
+    ):
+        # The month reads the activities that start at most the longest span before its
+        # weeks: a longer activity recorded afterwards is found all the same.
+        factory.activity(title="Short one", start=date(2022, 7, 4), days=2)
+        login_as(people["observer"])
+        assert client.get("/activities/calendar?month=2022-07").text.count(">Short one</a>") == 2
+        factory.activity(title="Long course", start=date(2022, 4, 25), days=75)
+        july = client.get("/activities/calendar?month=2022-07").text
+        # 25 Apr + 74 days = 8 Jul; the weeks shown start on Monday 27 June.
+        assert july.count(">Long course</a>") == 12
+        assert ">Long course</a>" not in client.get("/activities/calendar?month=2022-08").text
 
     def test_hosting_ledger_counts_by_state_region_and_year(
         self, app, client, people, login_as, factory
