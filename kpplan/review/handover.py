@@ -12,7 +12,7 @@ from kpplan.chair.models import Chairmanship
 from kpplan.core.cache import memoised, watch
 from kpplan.core.extensions import db
 from kpplan.meetings.models import Activity, Status
-from kpplan.recommendations import follow_up_queries
+from kpplan.recommendations import follow_up_queries, tallies
 from kpplan.recommendations import queries as rec_queries
 from kpplan.recommendations.models import FollowUp, Recommendation, StatusUpdate
 from kpplan.recommendations.queries import Scope
@@ -31,8 +31,6 @@ from kpplan.review.queries import (
 
 # The most rows a list of the handover page shows; its workbook holds up to LIST_LIMIT.
 PAGE_ROWS = 100
-# The page counts the Process's open recommendations up to this many ("more than 1,000").
-OPEN_COUNTED = 1000
 
 
 def successor_of(chairmanship: Chairmanship) -> Chairmanship | None:
@@ -111,30 +109,23 @@ def open_recommendations(
     return [replace(r, overdue=overdue.get(r.id, 0)) for r in shown] + found[len(shown) :]
 
 
-_OPEN_READS = watch(FollowUp, StatusUpdate, Recommendation, Activity)
+_OPEN_READS = watch(FollowUp, StatusUpdate, Recommendation, Activity, tallies.ProcessTally)
 
 
 def first_open_recommendations(
     scope: Scope, today: date, rows: int
 ) -> tuple[list[OpenRecommendation], int]:
     """The first ``rows`` of ``open_recommendations`` (the same order and counts, with
-    their overdue counts), and how many there are in all (for the whole Process, up to
-    ``OPEN_COUNTED + 1``, which stands for "more than OPEN_COUNTED"): for the page, which
-    shows no more. Read from the recommendations in their meeting order, each asked whether one of
+    their overdue counts), and how many there are in all: for the page, which shows no
+    more. Read from the recommendations in their meeting order, each asked whether one of
     its addressees still follows it up (the figures kept on write; a focal point's: their
-    follow-up), so that the page does not add up every open recommendation after a write."""
+    follow-up); how many there are is kept on write too (``tallies.open_recommendations``;
+    a focal point's: their state's open follow-ups), so that the page adds up no open
+    recommendation after a write."""
 
     def compute() -> tuple[list[OpenRecommendation], int]:
-        still_open = _still_open(scope)
-        # The first ones as a subquery of the grouped one that reads their counts.
-        first = still_open.order_by(Recommendation.meeting_date, Recommendation.code).limit(rows)
         if scope.everything:
-            # Counted up to OPEN_COUNTED (in meeting order, where the walk stops): how many
-            # recommendations have an addressee still at work is kept nowhere, and asking
-            # each of 20,000 took 47 ms after every write at 100x.
-            total = db.session.scalar(
-                select(func.count()).select_from(still_open.limit(OPEN_COUNTED + 1).subquery())
-            )
+            total = tallies.open_recommendations(db.session.connection())
         else:
             # A state follows each recommendation up once: its open follow-ups, read from
             # the figures kept on write.
@@ -148,9 +139,12 @@ def first_open_recommendations(
                     ),
                 )
             )
-        # Beyond OPEN_COUNTED the page says "more than", whoever reads it.
-        total = min(total or 0, OPEN_COUNTED + 1)
-        return (_open_recommendations(scope, rows, first) if total else []), total
+        if not total:
+            return [], 0
+        # The first ones as a subquery of the grouped one that reads their counts.
+        first = _still_open(scope).order_by(Recommendation.meeting_date, Recommendation.code)
+        first = first.limit(rows)
+        return _open_recommendations(scope, rows, first), total
 
     found, total = memoised("first_open_recommendations", (scope, rows), _OPEN_READS, compute)
     overdue = _overdue_counts([r.id for r in found], scope, today)

@@ -192,7 +192,6 @@ def handover(chairmanship_id: int):
         upcoming_table=_upcoming_table(pack.upcoming[:shown], shown) if pack.upcoming else None,
         shown=shown,
         list_limit=queries.LIST_LIMIT,
-        open_counted=handover_queries.OPEN_COUNTED,
         pack=pack,
         chairmanship=chairmanship,
         statuses=list(FollowUpStatus),
