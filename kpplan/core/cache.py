@@ -77,10 +77,15 @@ def counted(table: str) -> bool:
     return table not in UNCOUNTED
 
 
+def table_name(model: Any) -> str:
+    """The name of a model's table, or of a ``Table`` (a link table has no model)."""
+    return getattr(model, "__tablename__", None) or model.name
+
+
 def watch(*models: Any) -> tuple:
-    """``models``, for a module's tuple of what its figures read; refuses, at import time,
-    a table whose changes are not counted."""
-    names = [m.__tablename__ for m in models if not counted(m.__tablename__)]
+    """``models`` (or tables), for a module's tuple of what its figures read; refuses, at
+    import time, a table whose changes are not counted."""
+    names = [table_name(m) for m in models if not counted(table_name(m))]
     if names:
         raise RuntimeError(f"The changes of {names} are not counted: no figure may read them.")
     return models
@@ -295,7 +300,7 @@ def take_stamps(text: str | None) -> None:
 
 def change_stamp(*models: Any) -> tuple:
     """The change counters of ``models``' tables, all read once per request."""
-    names = tuple(m.__tablename__ for m in models)
+    names = tuple(table_name(m) for m in models)
     uncounted = [n for n in names if not counted(n)]
     if uncounted:
         raise RuntimeError(f"The changes of {uncounted} are not counted: no figure may read them.")

@@ -290,9 +290,9 @@ def _overdue_counts(ids: list[int], scope: Scope, today: date) -> dict[int, int]
 
 
 @dataclass
-class HandoverPack:
-    chairmanship: Chairmanship
-    successor: Chairmanship | None
+class HandoverLists:
+    """The follow-up and activity lists of a handover pack: the same for every Chair."""
+
     open_recommendations: list[OpenRecommendation]
     # How many there are in all (the page lists the first ``PAGE_ROWS`` only).
     open_total: int
@@ -301,35 +301,46 @@ class HandoverPack:
     upcoming: list[ActivityRow]
     # How many there are in all (the page reads the first ``PAGE_ROWS`` only).
     upcoming_total: int
+
+
+@dataclass
+class HandoverPack(HandoverLists):
+    chairmanship: Chairmanship
+    successor: Chairmanship | None
     not_delivered: list[ItemProgress]
 
 
-def handover_pack(
-    chairmanship: Chairmanship,
-    scope: Scope,
-    today: date,
-    overdue_limit: int = LIST_LIMIT,
-    open_rows: int | None = None,
-) -> HandoverPack:
-    """What the outgoing Chair hands over: open and overdue recommendations, upcoming
-    activities and the items of its work plan neither held nor dropped. The page asks for
-    fewer overdue follow-ups than the workbook (``overdue_limit``), for the first
-    ``open_rows`` open recommendations and as many upcoming activities only, and says how
-    many there are of each."""
+def handover_lists(
+    scope: Scope, today: date, overdue_limit: int = LIST_LIMIT, open_rows: int | None = None
+) -> HandoverLists:
+    """The open and overdue recommendations and the upcoming activities of a handover
+    pack. The page asks for fewer overdue follow-ups than the workbook
+    (``overdue_limit``), for the first ``open_rows`` open recommendations and as many
+    upcoming activities only, and says how many there are of each."""
     if open_rows is None:
         found = open_recommendations(scope, today)
         total = len(found)
     else:
         found, total = first_open_recommendations(scope, today, open_rows)
     upcoming, upcoming_total = upcoming_activities(today, open_rows or LIST_LIMIT)
-    return HandoverPack(
-        chairmanship=chairmanship,
-        successor=successor_of(chairmanship),
+    return HandoverLists(
         open_recommendations=found,
         open_total=total,
         overdue=overdue_follow_ups(scope, today, overdue_limit),
         overdue_total=follow_up_queries.follow_up_summary(scope, today).overdue,
         upcoming=upcoming,
         upcoming_total=upcoming_total,
+    )
+
+
+def handover_pack(chairmanship: Chairmanship, scope: Scope, today: date) -> HandoverPack:
+    """What the outgoing Chair hands over, as the workbook holds it: open and overdue
+    recommendations, upcoming activities (``handover_lists``, up to ``LIST_LIMIT`` each)
+    and the items of its work plan neither held nor dropped."""
+    lists = handover_lists(scope, today)
+    return HandoverPack(
+        **vars(lists),
+        chairmanship=chairmanship,
+        successor=successor_of(chairmanship),
         not_delivered=work_plan_progress(chairmanship, today).not_delivered,
     )

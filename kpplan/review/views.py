@@ -3,6 +3,7 @@ review snapshots taken at Senior Officials' Meetings."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -11,8 +12,8 @@ from markupsafe import Markup
 
 from kpplan import permissions
 from kpplan.chair import queries as chair_queries
-from kpplan.chair.models import Chairmanship
-from kpplan.core.cache import memoised
+from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem, work_plan_item_activities
+from kpplan.core.cache import memoised, watch
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
@@ -20,6 +21,7 @@ from kpplan.core.kept_pages import kept_page
 from kpplan.core.links import row_link
 from kpplan.core.requests import acting_user, int_arg
 from kpplan.core.spreadsheets import write_csv, write_workbook
+from kpplan.directory.models import State
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
 from kpplan.recommendations.queries import scope_of
@@ -179,21 +181,73 @@ def _upcoming_table(activities: list[queries.ActivityRow], shown: int) -> Markup
     return memoised("handover_upcoming", key, queries.ACTIVITIES_READ, write)
 
 
+@dataclass(frozen=True)
+class HandoverChair:
+    """What the handover page shows of the Chair (written once and kept, see
+    ``_handover_chair``): its title, the page's head and the items not delivered."""
+
+    id: int
+    title: str
+    head: Markup
+    not_delivered_count: int
+    not_delivered: Markup
+
+
+# A status update changes none of them: the Chair's part of the handover page is kept until
+# a chairmanship, a state (the Chairs' names), a work plan, an item or an activity changes.
+_HANDOVER_CHAIR_READS = watch(
+    Chairmanship, State, WorkPlan, WorkPlanItem, work_plan_item_activities, Activity
+)
+
+
+def _handover_chair(chairmanship_id: int) -> HandoverChair | None:
+    """The Chair's part of the handover page (its head, with the incoming Chair, and the
+    work-plan items not delivered), written once per day and per change of what it reads,
+    and kept: a status update, the day's usual write, leaves it alone. None: no such
+    chairmanship."""
+
+    def write() -> HandoverChair | None:
+        chairmanship = chair_queries.chairmanship_page(chairmanship_id)
+        if chairmanship is None:
+            return None
+        not_delivered = progress.work_plan_progress(chairmanship, today()).not_delivered
+        # The output of autoescaped templates: every value in them is escaped already.
+        head = render_template(
+            "review/_handover_head.html",
+            chairmanship=chairmanship,
+            successor=handover_queries.successor_of(chairmanship),
+            today=today(),
+        )
+        items = render_template(
+            "review/_not_delivered.html", chairmanship=chairmanship, not_delivered=not_delivered
+        )
+        return HandoverChair(
+            id=chairmanship.id,
+            title=chairmanship.title,
+            head=Markup(head),  # noqa: S704
+            not_delivered_count=len(not_delivered),
+            not_delivered=Markup(items),  # noqa: S704
+        )
+
+    key = (request.script_root, chairmanship_id, today())
+    return memoised("handover_chair", key, _HANDOVER_CHAIR_READS, write)
+
+
 @bp.route("/chair/<int:chairmanship_id>/handover")
 @kept_page
 def handover(chairmanship_id: int):
-    chairmanship = _chairmanship_or_404(chairmanship_id)
+    chair = _handover_chair(chairmanship_id)
+    if chair is None:
+        abort(404)
     shown = handover_queries.PAGE_ROWS
-    pack = handover_queries.handover_pack(
-        chairmanship, scope_of(current_user), today(), shown, open_rows=shown
-    )
+    pack = handover_queries.handover_lists(scope_of(current_user), today(), shown, open_rows=shown)
     return render_template(
         "review/handover.html",
         upcoming_table=_upcoming_table(pack.upcoming[:shown], shown) if pack.upcoming else None,
         shown=shown,
         list_limit=queries.LIST_LIMIT,
         pack=pack,
-        chairmanship=chairmanship,
+        chair=chair,
         statuses=list(FollowUpStatus),
         scope=scope_of(current_user),
         today=today(),

@@ -8,6 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from kpplan.chair.models import WorkPlanItem
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
 from kpplan.meetings.models import Activity, Status
@@ -193,6 +194,44 @@ class TestHandover:
             db.session.get(Activity, training.id).status = Status.CANCELLED
             db.session.commit()
         assert "Training in Malindi" not in upcoming()
+
+    def test_the_kept_chairs_part_follows_each_change(
+        self, app, client, people, login_as, factory, count_queries, term
+    ):
+        """The head (the Chair, the incoming Chair) and the items not delivered are written
+        once and kept: a status update leaves them (the chairmanship is not read again); a
+        new incoming Chair, a renamed state, an activity linked to an item or held shows at
+        the next render."""
+        login_as(people["secretariat"])
+        url = f"/chair/{term['chair'].id}/handover"
+
+        def items() -> str:
+            return client.get(url).text.split('id="not-delivered"', 1)[1].split("</section>")[0]
+
+        text = client.get(url).text
+        assert "to the incoming Chair ·" in text and "Chairmanship of South Sudan" in text
+        assert "Climate" in items() and "Not scheduled" in items()
+        factory.update(factory.follow_up_of(term["met"], "Italy").id)
+        with count_queries() as counter:
+            assert "Climate" in items()
+        assert not any("FROM chairmanships" in q for q in counter.statements)
+        factory.chairmanship("Germany", date(2026, 1, 1))
+        assert "to the incoming <a" in client.get(url).text
+        with app.app_context():
+            db.session.scalar(sa.select(State).where(State.name == "South Sudan")).name = "Juba"
+            db.session.commit()
+        text = client.get(url).text
+        assert "Handover pack of the Chairmanship of Juba" in text
+        assert "From the Chairmanship of Juba" in text
+        with app.app_context():
+            item = db.session.get(WorkPlanItem, term["items"]["not scheduled"].id)
+            item.activities.append(db.session.get(Activity, term["coming"].id))
+            db.session.commit()
+        assert "Not scheduled" not in items() and "Climate" in items()
+        with app.app_context():
+            db.session.get(Activity, term["coming"].id).status = Status.HELD
+            db.session.commit()
+        assert "Climate" not in items() and "Legal pathways" not in items()
 
     def test_a_focal_point_gets_their_own_state_only(self, client, people, login_as, term):
         login_as(people["fp_b"])  # Italy: one open follow-up, nothing overdue

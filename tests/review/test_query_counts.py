@@ -69,7 +69,7 @@ PAGE_QUERIES = {
     # page: (secretariat warm, after a write, focal point warm, after a write); the
     # change counters are read with the signed-in user, in its query.
     "review": (5, 6, 6, 7),
-    "handover": (7, 10, 8, 11),
+    "handover": (4, 7, 5, 8),
     "snapshot": (7, 7, 8, 8),
     "chairmanship": (5, 5, 6, 6),
     "item": (4, 4, 5, 5),
