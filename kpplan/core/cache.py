@@ -16,6 +16,7 @@ such figures (``conditional``): a browser that has the page gets a 304.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -324,6 +325,28 @@ def memoised(name: str, args: Hashable, models: tuple, compute: Callable[[], T])
         memo.pop(next(iter(memo)))
     memo[key] = value
     return value
+
+
+#: The most pieces of HTML ``kept_fragment`` keeps per worker and application.
+MAX_FRAGMENTS = 4096
+
+
+def kept_fragment(name: str, key: Hashable, write: Callable[[], T]) -> T:
+    """``write()``, or what it gave for the same ``name`` and ``key`` before: a piece of a
+    page (a row of a list) written from ``key`` alone, so that a page whose figures were
+    read again after a write does not write again the rows that show the same values.
+    ``key`` must hold every value the piece shows (and the address's root, for its links).
+    Kept per worker and application, at most ``MAX_FRAGMENTS``, the least used dropped."""
+    store: OrderedDict = current_app.extensions.setdefault("kpplan_fragments", OrderedDict())
+    full = (name, key)
+    found = store.get(full)
+    if found is not None:
+        store.move_to_end(full)
+        return found
+    found = store[full] = write()
+    if len(store) > MAX_FRAGMENTS:
+        store.popitem(last=False)
+    return found
 
 
 # --- Conditional GET --------------------------------------------------------------------

@@ -6,14 +6,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from kpplan import permissions
 from kpplan.chair import queries as chair_queries
 from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem, work_plan_item_activities
-from kpplan.core.cache import memoised, watch
+from kpplan.core.cache import kept_fragment, memoised, watch
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
@@ -233,6 +243,37 @@ def _handover_chair(chairmanship_id: int) -> HandoverChair | None:
     return memoised("handover_chair", key, _HANDOVER_CHAIR_READS, write)
 
 
+def _handover_rows(pack: handover_queries.HandoverLists) -> tuple[Markup, Markup]:
+    """The rows of the open recommendations and of the overdue follow-ups, each kept for
+    the values it shows (``kept_fragment``): after a status update, which reads the lists
+    again, only the rows whose values changed are written again."""
+    rows = get_template_attribute("review/_handover_rows.html", "open_row")
+    overdue_row = get_template_attribute("review/_handover_rows.html", "overdue_row")
+    recommendation_link = row_link("recommendations.recommendation", "recommendation_id")
+    follow_up_link = row_link("recommendations.follow_up", "follow_up_id")
+    statuses = list(FollowUpStatus)
+    root, day = request.script_root, today()
+
+    def open_row(r: handover_queries.OpenRecommendation) -> Markup:
+        shown = (r.id, r.code, r.text, r.activity_title, r.addressees, r.pending, r.overdue)
+        key = (root, shown, tuple(r.by_status[s] for s in statuses))
+        return kept_fragment(
+            "handover_open_row", key, lambda: rows(r, statuses, recommendation_link)
+        )
+
+    def overdue(f: queries.OverdueFollowUp) -> Markup:
+        return kept_fragment(
+            "handover_overdue_row",
+            (root, f, day),
+            lambda: overdue_row(f, day, recommendation_link, follow_up_link),
+        )
+
+    return (
+        Markup("").join(open_row(r) for r in pack.open_recommendations),
+        Markup("").join(overdue(f) for f in pack.overdue),
+    )
+
+
 @bp.route("/chair/<int:chairmanship_id>/handover")
 @kept_page
 def handover(chairmanship_id: int):
@@ -241,9 +282,12 @@ def handover(chairmanship_id: int):
         abort(404)
     shown = handover_queries.PAGE_ROWS
     pack = handover_queries.handover_lists(scope_of(current_user), today(), shown, open_rows=shown)
+    open_rows, overdue_rows = _handover_rows(pack)
     return render_template(
         "review/handover.html",
         upcoming_table=_upcoming_table(pack.upcoming[:shown], shown) if pack.upcoming else None,
+        open_rows=open_rows,
+        overdue_rows=overdue_rows,
         shown=shown,
         list_limit=queries.LIST_LIMIT,
         pack=pack,
@@ -251,8 +295,6 @@ def handover(chairmanship_id: int):
         statuses=list(FollowUpStatus),
         scope=scope_of(current_user),
         today=today(),
-        recommendation_link=row_link("recommendations.recommendation", "recommendation_id"),
-        follow_up_link=row_link("recommendations.follow_up", "follow_up_id"),
     )
 
 

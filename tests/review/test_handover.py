@@ -233,6 +233,36 @@ class TestHandover:
             db.session.commit()
         assert "Climate" not in items() and "Legal pathways" not in items()
 
+    def test_the_kept_rows_show_each_change(self, client, people, login_as, factory, term):
+        """Each row of the lists is written once for the values it shows: a status update
+        shows at once in its recommendation's row and takes a follow-up out of the overdue
+        ones, the other rows are the same."""
+        login_as(people["observer"])
+        url = f"/chair/{term['chair'].id}/handover"
+
+        def row(section: str, code: str) -> list[str]:
+            text = client.get(url).text.split(f'id="{section}"', 1)[1].split("</section>")[0]
+            found = [r for r in text.split("<tr>") if f">{code}</a>" in r]
+            return [c.split(">", 1)[1].split("<", 1)[0] for c in found[0].split("<td")[1:]]
+
+        header = ["Addressees", *(s.label for s in FollowUpStatus), "Awaiting", "Overdue"]
+        before = dict(zip(header, row("open", term["met"].code)[1:], strict=True))
+        assert (before["Not started"], before["In progress"], before["Implemented"]) == (
+            "1",
+            "0",
+            "1",
+        )
+        other = row("open", term["overdue"].code)
+        assert row("overdue", term["overdue"].code)
+        factory.update(factory.follow_up_of(term["met"], "Italy").id, FollowUpStatus.IN_PROGRESS)
+        after = dict(zip(header, row("open", term["met"].code)[1:], strict=True))
+        assert (after["Not started"], after["In progress"], after["Implemented"]) == ("0", "1", "1")
+        assert row("open", term["overdue"].code) == other
+        factory.update(
+            factory.follow_up_of(term["overdue"], "Kenya").id, FollowUpStatus.IMPLEMENTED
+        )
+        assert "Nothing is overdue." in client.get(url).text
+
     def test_a_focal_point_gets_their_own_state_only(self, client, people, login_as, term):
         login_as(people["fp_b"])  # Italy: one open follow-up, nothing overdue
         download = client.get(f"/chair/{term['chair'].id}/handover.xlsx")
