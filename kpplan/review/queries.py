@@ -293,10 +293,10 @@ def shares(scope: Scope) -> tuple[list, list]:
 
 
 @dataclass
-class TermReview:
-    chairmanship: Chairmanship
+class TermFigures:
+    """What the dashboard of a term shows besides the Chair's own work plan."""
+
     end: date | None
-    progress: WorkPlanProgress
     activities: list[ActivityRow]
     by_state: list
     by_theme: list
@@ -317,27 +317,47 @@ class TermReview:
         ]
 
 
-def term_review(
-    chairmanship: Chairmanship, scope: Scope, today: date, overdue_limit: int = OVERDUE_SHOWN
-) -> TermReview:
-    """Everything the dashboard of a term shows, in a fixed number of queries.
+@dataclass
+class TermReview(TermFigures):
+    chairmanship: Chairmanship
+    progress: WorkPlanProgress
+
+
+def term_figures(
+    start: date | None,
+    end: date | None,
+    scope: Scope,
+    today: date,
+    overdue_limit: int = OVERDUE_SHOWN,
+) -> TermFigures:
+    """The follow-up figures, activities and snapshots of the term from ``start`` to
+    ``end`` (``term_end``), in a fixed number of queries.
 
     Follow-up figures are as they stand today, over every recommendation in force;
     activities and snapshots are those of the term (from its start to its end, or to
-    today while it runs).
-    """
-    end = term_end(chairmanship, today)
-    start = chairmanship.start_date
+    today while it runs)."""
     dated = start is not None and end is not None
     by_state, by_theme = shares(scope)
-    return TermReview(
-        chairmanship=chairmanship,
+    return TermFigures(
         end=end,
-        progress=work_plan_progress(chairmanship, today),
         activities=activities_between(start, end) if dated else [],
         by_state=by_state,
         by_theme=by_theme,
         overdue=follow_up_queries.follow_up_summary(scope, today).overdue,
         overdue_list=overdue_follow_ups(scope, today, overdue_limit),
         snapshots=term_snapshots(start, end) if dated else [],
+    )
+
+
+def term_review(
+    chairmanship: Chairmanship, scope: Scope, today: date, overdue_limit: int = OVERDUE_SHOWN
+) -> TermReview:
+    """Everything the dashboard of a term shows (``term_figures``) with the progress of
+    the Chair's work plan, in a fixed number of queries."""
+    end = term_end(chairmanship, today)
+    figures = term_figures(chairmanship.start_date, end, scope, today, overdue_limit)
+    return TermReview(
+        **vars(figures),
+        chairmanship=chairmanship,
+        progress=work_plan_progress(chairmanship, today),
     )

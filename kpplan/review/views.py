@@ -4,6 +4,7 @@ review snapshots taken at Senior Officials' Meetings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlencode
 
 from flask import (
@@ -80,6 +81,14 @@ def _slug(chairmanship: Chairmanship) -> str:
     return f"{chairmanship.state.name.lower().replace(' ', '-')}-{year}"
 
 
+# A status update changes none of them: the Chair's part of the review and the handover
+# pages is kept until a chairmanship, a state (the Chairs' names), a work plan, an item, their
+# link to activities or an activity changes.
+_CHAIR_READS = watch(
+    Chairmanship, State, WorkPlan, WorkPlanItem, work_plan_item_activities, Activity
+)
+
+
 # The dashboard ------------------------------------------------------------------------
 
 
@@ -98,7 +107,7 @@ def _review(chairmanship_id: int, overdue_limit: int = queries.OVERDUE_SHOWN):
     return queries.term_review(chairmanship, scope_of(current_user), today(), overdue_limit)
 
 
-def _term_activities_table(review: queries.TermReview) -> Markup:
+def _term_activities_table(review: queries.TermFigures, start: date | None) -> Markup:
     """The table of the term's activities, written once per change of the activities (or
     their attendance lists, what ``activities_between`` reads) and kept: a follow-up's
     update, the day's usual write, leaves it alone."""
@@ -113,31 +122,86 @@ def _term_activities_table(review: queries.TermReview) -> Markup:
         # The output of an autoescaped template: every value in it is escaped already.
         return Markup(html)  # noqa: S704
 
-    key = (request.script_root, review.chairmanship.start_date, review.end)
+    key = (request.script_root, start, review.end)
     return memoised("review_term_activities", key, queries.TERM_ACTIVITIES_READ, write)
+
+
+@dataclass(frozen=True)
+class ReviewChair:
+    """What a term's review shows of the Chair (written once and kept, see
+    ``_review_chair``): its title and term, the page's head, the work plan's progress."""
+
+    id: int
+    title: str
+    start_date: date | None
+    end: date | None
+    head: Markup
+    work_plan: Markup
+    planned: int
+    held: int
+    held_on_time: int
+
+
+def _review_chair(chairmanship_id: int) -> ReviewChair | None:
+    """The Chair's part of a term's review (its head and the progress of its work plan),
+    written once per day and per change of what it reads (``_CHAIR_READS``), and kept: a
+    status update, the day's usual write, leaves it alone. None: no such chairmanship."""
+
+    def write() -> ReviewChair | None:
+        chairmanship = chair_queries.chairmanship_page(chairmanship_id)
+        if chairmanship is None:
+            return None
+        plan = progress.work_plan_progress(chairmanship, today())
+        head = render_template("review/_review_head.html", chairmanship=chairmanship, today=today())
+        work_plan = render_template(
+            "review/_work_plan.html",
+            chairmanship=chairmanship,
+            progress=plan,
+            progress_chart=charts.progress_bar(plan.counts),
+            progress_colours=charts.PROGRESS_COLOURS,
+            progress_labels=progress.PROGRESS_LABELS,
+            item_link=row_link("chair.item", "item_id"),
+        )
+        return ReviewChair(
+            id=chairmanship.id,
+            title=chairmanship.title,
+            start_date=chairmanship.start_date,
+            end=queries.term_end(chairmanship, today()),
+            # The output of autoescaped templates: every value in them is escaped already.
+            head=Markup(head),  # noqa: S704
+            work_plan=Markup(work_plan),  # noqa: S704
+            planned=plan.planned,
+            held=plan.held,
+            held_on_time=plan.counts["held_on_time"],
+        )
+
+    key = (request.script_root, chairmanship_id, today())
+    return memoised("review_chair", key, _CHAIR_READS, write)
 
 
 @bp.route("/chair/<int:chairmanship_id>/review")
 @kept_page
 def dashboard(chairmanship_id: int):
-    review = _review(chairmanship_id)
+    chair = _review_chair(chairmanship_id)
+    if chair is None:
+        abort(404)
+    scope = scope_of(current_user)
+    review = queries.term_figures(chair.start_date, chair.end, scope, today())
     return render_template(
         "review/dashboard.html",
         review=review,
-        chairmanship=review.chairmanship,
-        progress_chart=charts.progress_bar(review.progress.counts),
-        progress_colours=charts.PROGRESS_COLOURS,
-        progress_labels=progress.PROGRESS_LABELS,
+        chair=chair,
         theme_chart=charts.share_bars(review.by_theme, short_label=lambda r: r.key),
-        activities_table=_term_activities_table(review) if review.activities else None,
+        activities_table=(
+            _term_activities_table(review, chair.start_date) if review.activities else None
+        ),
         activity_link=row_link("meetings.activity", "activity_id"),
-        item_link=row_link("chair.item", "item_id"),
         state_link=row_link("recommendations.follow_ups", "state"),
         theme_link=_theme_link(),
         recommendation_link=row_link("recommendations.recommendation", "recommendation_id"),
         follow_up_link=row_link("recommendations.follow_up", "follow_up_id"),
         themes=BY_CODE,
-        scope=scope_of(current_user),
+        scope=scope,
         today=today(),
     )
 
@@ -203,13 +267,6 @@ class HandoverChair:
     not_delivered: Markup
 
 
-# A status update changes none of them: the Chair's part of the handover page is kept until
-# a chairmanship, a state (the Chairs' names), a work plan, an item or an activity changes.
-_HANDOVER_CHAIR_READS = watch(
-    Chairmanship, State, WorkPlan, WorkPlanItem, work_plan_item_activities, Activity
-)
-
-
 def _handover_chair(chairmanship_id: int) -> HandoverChair | None:
     """The Chair's part of the handover page (its head, with the incoming Chair, and the
     work-plan items not delivered), written once per day and per change of what it reads,
@@ -240,7 +297,7 @@ def _handover_chair(chairmanship_id: int) -> HandoverChair | None:
         )
 
     key = (request.script_root, chairmanship_id, today())
-    return memoised("handover_chair", key, _HANDOVER_CHAIR_READS, write)
+    return memoised("handover_chair", key, _CHAIR_READS, write)
 
 
 def _handover_rows(pack: handover_queries.HandoverLists) -> tuple[Markup, Markup]:
