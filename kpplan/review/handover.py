@@ -141,14 +141,15 @@ def first_open_recommendations(
             )
         if not total:
             return [], 0
-        # The first ones as a subquery of the grouped one that reads their counts.
+        # The first ones as a subquery of the grouped one that reads their counts, and
+        # how many of their addressees are overdue today.
         first = _still_open(scope).order_by(Recommendation.meeting_date, Recommendation.code)
         first = first.limit(rows)
-        return _open_recommendations(scope, rows, first), total
+        return _open_recommendations(scope, rows, first, overdue_on=today), total
 
-    found, total = memoised("first_open_recommendations", (scope, rows), _OPEN_READS, compute)
-    overdue = _overdue_counts([r.id for r in found], scope, today)
-    return [replace(r, overdue=overdue.get(r.id, 0)) for r in found], total
+    # Kept for the day: only a follow-up's change (or an activity's, a recommendation's)
+    # changes the rows, and the overdue counts besides them only with the day.
+    return memoised("first_open_recommendations", (scope, rows, today), _OPEN_READS, compute)
 
 
 def _still_open(scope: Scope):
@@ -179,9 +180,13 @@ def _still_open(scope: Scope):
     return select(Recommendation.id).where(Recommendation.withdrawn_at.is_(None), followed)
 
 
-def _open_recommendations(scope: Scope, limit: int, ids=None) -> list[OpenRecommendation]:
+def _open_recommendations(
+    scope: Scope, limit: int, ids=None, overdue_on: date | None = None
+) -> list[OpenRecommendation]:
     """``ids``: the recommendations to read (a list, or a select of their ids), or None
-    for every open one (up to ``limit``)."""
+    for every open one (up to ``limit``). ``overdue_on``: a day to count the overdue
+    addressees (within the scope) of each at, in the same statement, for a few
+    recommendations (the page's first ones)."""
     if scope.everything:
         source = select(
             RecommendationTally.recommendation_id.label("rid"),
@@ -245,10 +250,22 @@ def _open_recommendations(scope: Scope, limit: int, ids=None) -> list[OpenRecomm
     )
     if ids is not None:
         query = query.where(Recommendation.id.in_(ids))
+    if overdue_on is not None:
+        # Through the index of each recommendation's follow-ups (see ``_overdue_counts``).
+        overdue = (
+            select(func.count(FollowUp.id))
+            .where(
+                FollowUp.recommendation_id == Recommendation.id,
+                scope.where(),
+                rec_queries.overdue(overdue_on),
+            )
+            .scalar_subquery()
+        )
+        query = query.add_columns(overdue)
     rows = db.session.execute(query).all()
     found = []
     for row in rows:
-        counts = [int(v or 0) for v in row[6:]]
+        counts = [int(v or 0) for v in row[6 : 6 + len(statuses) + 2]]
         found.append(
             OpenRecommendation(
                 id=row[0],
@@ -260,7 +277,7 @@ def _open_recommendations(scope: Scope, limit: int, ids=None) -> list[OpenRecomm
                 addressees=counts[0],
                 by_status=dict(zip(statuses, counts[1 : 1 + len(statuses)], strict=True)),
                 pending=counts[-1],
-                overdue=0,
+                overdue=row[-1] if overdue_on is not None else 0,
             )
         )
     return found

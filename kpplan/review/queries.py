@@ -17,7 +17,7 @@ from kpplan.chair.models import HELD_STATUSES, Chairmanship
 from kpplan.core.cache import memoised, watch
 from kpplan.core.dates import day_range
 from kpplan.core.extensions import db
-from kpplan.directory.models import State
+from kpplan.directory.models import Organisation, State
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
 from kpplan.meetings.models import Status as ActivityStatus
@@ -169,13 +169,18 @@ class OverdueFollowUp:
     next_review_date: date
 
 
+# What an overdue follow-up's row reads: kept for the day until one of them changes.
+_OVERDUE_READS = watch(FollowUp, Recommendation, State, Organisation)
+
+
 def overdue_follow_ups(
     scope: Scope, today: date, limit: int = OVERDUE_SHOWN
 ) -> list[OverdueFollowUp]:
     """Follow-ups of recommendations in force waiting for their addressee (open, no
     implementation awaiting validation) whose review date has passed, the
     longest overdue first, with their recommendation and addressee: one query, of the
-    columns shown.
+    columns shown, kept for the day until a follow-up, a recommendation or an addressee's
+    name changes.
 
     For each open status a subquery walks an index of the follow-ups by status and review
     date (by state, status and review date within a state's scope) in order and stops at
@@ -184,6 +189,15 @@ def overdue_follow_ups(
     date at scale) are broken in the order of the index that serves the walk: by
     follow-up, or within a state's scope by recommendation, then follow-up.
     """
+    return memoised(
+        "overdue_follow_ups",
+        (scope, today, limit),
+        _OVERDUE_READS,
+        lambda: _overdue_follow_ups(scope, today, limit),
+    )
+
+
+def _overdue_follow_ups(scope: Scope, today: date, limit: int) -> list[OverdueFollowUp]:
     if scope.everything:
         order: tuple = (FollowUp.next_review_date, FollowUp.id)
     else:

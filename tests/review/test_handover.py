@@ -253,6 +253,7 @@ class TestHandover:
             "1",
         )
         other = row("open", term["overdue"].code)
+        assert other[-1] == "1"  # Kenya's follow-up of it is overdue
         assert row("overdue", term["overdue"].code)
         factory.update(factory.follow_up_of(term["met"], "Italy").id, FollowUpStatus.IN_PROGRESS)
         after = dict(zip(header, row("open", term["met"].code)[1:], strict=True))
