@@ -198,8 +198,7 @@ def dashboard(chairmanship_id: int):
         activity_link=row_link("meetings.activity", "activity_id"),
         state_link=row_link("recommendations.follow_ups", "state"),
         theme_link=_theme_link(),
-        recommendation_link=row_link("recommendations.recommendation", "recommendation_id"),
-        follow_up_link=row_link("recommendations.follow_up", "follow_up_id"),
+        overdue_rows=_overdue_rows(review.overdue_list),
         themes=BY_CODE,
         scope=scope,
         today=today(),
@@ -300,35 +299,38 @@ def _handover_chair(chairmanship_id: int) -> HandoverChair | None:
     return memoised("handover_chair", key, _CHAIR_READS, write)
 
 
-def _handover_rows(pack: handover_queries.HandoverLists) -> tuple[Markup, Markup]:
-    """The rows of the open recommendations and of the overdue follow-ups, each kept for
-    the values it shows (``kept_fragment``): after a status update, which reads the lists
-    again, only the rows whose values changed are written again."""
-    rows = get_template_attribute("review/_handover_rows.html", "open_row")
-    overdue_row = get_template_attribute("review/_handover_rows.html", "overdue_row")
-    recommendation_link = row_link("recommendations.recommendation", "recommendation_id")
-    follow_up_link = row_link("recommendations.follow_up", "follow_up_id")
+def _open_rows(found: list[handover_queries.OpenRecommendation]) -> Markup:
+    """The rows of the open recommendations, each kept for the values it shows
+    (``kept_fragment``): after a status update, which reads the list again, only the rows
+    whose figures changed are written again."""
+    write = get_template_attribute("review/_rows.html", "open_row")
+    link = row_link("recommendations.recommendation", "recommendation_id")
     statuses = list(FollowUpStatus)
-    root, day = request.script_root, today()
+    root = request.script_root
 
-    def open_row(r: handover_queries.OpenRecommendation) -> Markup:
+    def row(r: handover_queries.OpenRecommendation) -> Markup:
         shown = (r.id, r.code, r.text, r.activity_title, r.addressees, r.pending, r.overdue)
         key = (root, shown, tuple(r.by_status[s] for s in statuses))
-        return kept_fragment(
-            "handover_open_row", key, lambda: rows(r, statuses, recommendation_link)
-        )
+        return kept_fragment("open_row", key, lambda: write(r, statuses, link))
 
-    def overdue(f: queries.OverdueFollowUp) -> Markup:
+    return Markup("").join(row(r) for r in found)
+
+
+def _overdue_rows(found: list[queries.OverdueFollowUp]) -> Markup:
+    """The rows of overdue follow-ups, each kept for the values it shows and the day."""
+    write = get_template_attribute("review/_rows.html", "overdue_row")
+    recommendation_link = row_link("recommendations.recommendation", "recommendation_id")
+    follow_up_link = row_link("recommendations.follow_up", "follow_up_id")
+    root, day = request.script_root, today()
+
+    def row(f: queries.OverdueFollowUp) -> Markup:
         return kept_fragment(
-            "handover_overdue_row",
+            "overdue_row",
             (root, f, day),
-            lambda: overdue_row(f, day, recommendation_link, follow_up_link),
+            lambda: write(f, day, recommendation_link, follow_up_link),
         )
 
-    return (
-        Markup("").join(open_row(r) for r in pack.open_recommendations),
-        Markup("").join(overdue(f) for f in pack.overdue),
-    )
+    return Markup("").join(row(f) for f in found)
 
 
 @bp.route("/chair/<int:chairmanship_id>/handover")
@@ -339,12 +341,11 @@ def handover(chairmanship_id: int):
         abort(404)
     shown = handover_queries.PAGE_ROWS
     pack = handover_queries.handover_lists(scope_of(current_user), today(), shown, open_rows=shown)
-    open_rows, overdue_rows = _handover_rows(pack)
     return render_template(
         "review/handover.html",
         upcoming_table=_upcoming_table(pack.upcoming[:shown], shown) if pack.upcoming else None,
-        open_rows=open_rows,
-        overdue_rows=overdue_rows,
+        open_rows=_open_rows(pack.open_recommendations),
+        overdue_rows=_overdue_rows(pack.overdue),
         shown=shown,
         list_limit=queries.LIST_LIMIT,
         pack=pack,
