@@ -111,7 +111,10 @@ class Bench:
             engine.dispose()
         self.scale = scale
         self.ids = dict(built["ids"])
-        self.app = world.bench_app(url, world.BENCH_DIR / "instance")
+        from kpplan import settled
+
+        # Set aside from the garbage collector as wsgi.py sets a serving process's app.
+        self.app = settled(world.bench_app(url, world.BENCH_DIR / "instance"))
         self.queries = 0
         with self.app.app_context():
             from kpplan.core.extensions import db

@@ -16,6 +16,7 @@ such figures (``conditional``): a browser that has the page gets a 304.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -77,10 +78,15 @@ def counted(table: str) -> bool:
     return table not in UNCOUNTED
 
 
+def table_name(model: Any) -> str:
+    """The name of a model's table, or of a ``Table`` (a link table has no model)."""
+    return getattr(model, "__tablename__", None) or model.name
+
+
 def watch(*models: Any) -> tuple:
-    """``models``, for a module's tuple of what its figures read; refuses, at import time,
-    a table whose changes are not counted."""
-    names = [m.__tablename__ for m in models if not counted(m.__tablename__)]
+    """``models`` (or tables), for a module's tuple of what its figures read; refuses, at
+    import time, a table whose changes are not counted."""
+    names = [table_name(m) for m in models if not counted(table_name(m))]
     if names:
         raise RuntimeError(f"The changes of {names} are not counted: no figure may read them.")
     return models
@@ -295,7 +301,7 @@ def take_stamps(text: str | None) -> None:
 
 def change_stamp(*models: Any) -> tuple:
     """The change counters of ``models``' tables, all read once per request."""
-    names = tuple(m.__tablename__ for m in models)
+    names = tuple(table_name(m) for m in models)
     uncounted = [n for n in names if not counted(n)]
     if uncounted:
         raise RuntimeError(f"The changes of {uncounted} are not counted: no figure may read them.")
@@ -319,6 +325,28 @@ def memoised(name: str, args: Hashable, models: tuple, compute: Callable[[], T])
         memo.pop(next(iter(memo)))
     memo[key] = value
     return value
+
+
+#: The most pieces of HTML ``kept_fragment`` keeps per worker and application.
+MAX_FRAGMENTS = 4096
+
+
+def kept_fragment(name: str, key: Hashable, write: Callable[[], T]) -> T:
+    """``write()``, or what it gave for the same ``name`` and ``key`` before: a piece of a
+    page (a row of a list) written from ``key`` alone, so that a page whose figures were
+    read again after a write does not write again the rows that show the same values.
+    ``key`` must hold every value the piece shows (and the address's root, for its links).
+    Kept per worker and application, at most ``MAX_FRAGMENTS``, the least used dropped."""
+    store: OrderedDict = current_app.extensions.setdefault("kpplan_fragments", OrderedDict())
+    full = (name, key)
+    found = store.get(full)
+    if found is not None:
+        store.move_to_end(full)
+        return found
+    found = store[full] = write()
+    if len(store) > MAX_FRAGMENTS:
+        store.popitem(last=False)
+    return found
 
 
 # --- Conditional GET --------------------------------------------------------------------

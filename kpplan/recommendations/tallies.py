@@ -13,6 +13,9 @@ here: the status is stored by its value, without a CHECK constraint to widen):
 - ``activity_tallies``: over the recommendations in force, per activity they were made at,
   how many addressees stand at each status (the statistics of a period add up its
   activities' rows instead of its recommendations').
+- ``process_tallies``: figures of the whole Process that are no sum of follow-ups, by name:
+  ``open_recommendations``, how many recommendations in force an addressee still follows up
+  (open, or a move to "implemented" awaiting validation), which the handover pack shows.
 
 And, in the same hooks, the differences of the figures of the day (``day_figures``: what
 is overdue, due soon or not updated for long, counted for one day).
@@ -66,6 +69,7 @@ from kpplan.recommendations.day_figures import (
 from kpplan.recommendations.day_figures import describe as describe_day
 from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
 from kpplan.recommendations.models import Recommendation, RecommendationTheme
+from kpplan.recommendations.statuses import OPEN_STATUSES
 
 # The figures kept in memory for a while (``core.cache.memoised``) read these tables.
 watch(FollowUp, StatusUpdate, Recommendation, RecommendationTheme)
@@ -115,6 +119,27 @@ class ActivityTally(Base):
     activity_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     status: Mapped[str] = mapped_column(String(32), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProcessTally(Base):
+    """A figure of the whole Process kept on write that is no sum of follow-ups (see
+    ``PROCESS_FIGURES``), by name."""
+
+    __tablename__ = "process_tallies"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+#: The name of the kept number of open recommendations: in force, with an addressee that
+#: still follows them up (an open status, or a move to "implemented" awaiting validation).
+OPEN_RECOMMENDATIONS = "open_recommendations"
+
+#: What each figure of ``process_tallies`` is, in words (``kpplan recount --check``).
+PROCESS_FIGURES = {OPEN_RECOMMENDATIONS: "open recommendations of the Process"}
+
+#: A follow-up its addressee still works on: open, or awaiting validation.
+STILL_FOLLOWED = or_(FollowUp.status.in_(OPEN_STATUSES), PENDING)
 
 
 # --- What the follow-ups add up to ----------------------------------------------------
@@ -176,6 +201,18 @@ def _activity_rows(where=None):
     return query.where(where) if where is not None else query
 
 
+def _open_recommendations(ids=None):
+    """How many recommendations in force (of ``ids``, a list, or all of them) have a
+    follow-up still followed up: one per recommendation, whatever its addressees."""
+    still_followed = (
+        select(FollowUp.id)
+        .where(FollowUp.recommendation_id == Recommendation.id, STILL_FOLLOWED)
+        .exists()
+    )
+    query = select(func.count()).select_from(Recommendation).where(IN_FORCE, still_followed)
+    return query.where(Recommendation.id.in_(ids)) if ids is not None else query
+
+
 def _value(status) -> str:
     return getattr(status, "value", status)
 
@@ -185,12 +222,20 @@ def _contribution(
     follow_up_ids: set[int],
     recommendation_ids: set[int],
     basis: DayBasis | None = None,
+    reached: set[int] | None = None,
 ) -> Counter:
     """The counts the given follow-ups (and every follow-up of the given recommendations)
     add to each counter, keyed ``("r", recommendation, status, pending)``, ``("f",
     theme, state, status, pending)`` or ``("a", activity, status)``; and, with a
-    ``basis``, to each day figure, keyed ``("d", state, kind)``."""
+    ``basis``, to each day figure, keyed ``("d", state, kind)``.
+
+    And how many of the recommendations they reach are open, keyed ``("p",
+    OPEN_RECOMMENDATIONS)``: the given ones, those of the given follow-ups, and those of
+    ``reached`` (which it adds them to), so that the count after a flush is taken over the
+    same recommendations as before it (and over the new ones)."""
     found: Counter = Counter()
+    reached = reached if reached is not None else set()
+    reached.update(recommendation_ids)
     follow_up_list, recommendation_list = sorted(follow_up_ids), sorted(recommendation_ids)
     # In slices: an IN list stays well under the databases' limits on parameters.
     step = 2000
@@ -200,6 +245,7 @@ def _contribution(
         where = or_(FollowUp.id.in_(fus), FollowUp.recommendation_id.in_(recs))
         for rec, status, pending, n in connection.execute(_recommendation_rows(where)):
             found[("r", rec, _value(status), bool(pending))] += n
+            reached.add(rec)
         for build in (_state_rows, _theme_rows):
             for theme, state, status, pending, n in connection.execute(build(where)):
                 found[("f", theme, state, _value(status), bool(pending))] += n
@@ -207,6 +253,11 @@ def _contribution(
             found[("a", activity, _value(status))] += n
         if basis is not None:
             add_day_rows(found, connection.execute(day_rows(basis, where)))
+    reached_list = sorted(reached)
+    for start in range(0, len(reached_list), step):
+        found[("p", OPEN_RECOMMENDATIONS)] += connection.scalar(
+            _open_recommendations(reached_list[start : start + step])
+        )
     return found
 
 
@@ -243,15 +294,30 @@ def _before_flush(session: Session, flush_context, instances) -> None:
     # Held until the commit on PostgreSQL: the day cannot be counted again in between, so
     # the difference is taken and added at the same day.
     basis = day_basis(connection, lock="share")
-    before = _contribution(connection, follow_ups, recommendations, basis)
-    session.info[_KEY] = (follow_ups, recommendations, new, basis, before)
+    reached = _recommendations_of(session)
+    before = _contribution(connection, follow_ups, recommendations, basis, reached)
+    session.info[_KEY] = (follow_ups, recommendations, new, basis, before, reached)
+
+
+def _recommendations_of(session: Session) -> set[int]:
+    """The persistent recommendations the new and changed follow-ups of this flush belong
+    to, as the session holds them (a follow-up added to a recommendation, or moved to
+    another): whether they are open is counted before the flush too."""
+    found: set[int] = set()
+    for instance in (*session.new, *session.dirty):
+        if isinstance(instance, FollowUp):
+            recommendation = instance.__dict__.get("recommendation")
+            ident = instance.recommendation_id or getattr(recommendation, "id", None)
+            if ident is not None:
+                found.add(ident)
+    return found
 
 
 def _after_flush(session: Session, flush_context) -> None:
     kept = session.info.pop(_KEY, None)
     if kept is None:
         return
-    follow_ups, recommendations, new, basis, before = kept
+    follow_ups, recommendations, new, basis, before, reached = kept
     for instance in new:
         if isinstance(instance, FollowUp) and instance.id is not None:
             follow_ups.add(instance.id)
@@ -260,7 +326,7 @@ def _after_flush(session: Session, flush_context) -> None:
         elif isinstance(instance, RecommendationTheme) and instance.recommendation_id:
             recommendations.add(instance.recommendation_id)
     connection = session.connection()
-    after = _contribution(connection, follow_ups, recommendations, basis)
+    after = _contribution(connection, follow_ups, recommendations, basis, reached)
     delta = Counter(after)
     delta.subtract(before)
     add(connection, {key: d for key, d in delta.items() if d})
@@ -323,6 +389,7 @@ _COUNTERS = {
     "f": (FollowUpTally, ("theme", "state_id", "status", "pending")),
     "d": (FollowUpDayFigure, ("state_id", "kind")),
     "a": (ActivityTally, ("activity_id", "status")),
+    "p": (ProcessTally, ("name",)),
 }
 
 
@@ -355,9 +422,14 @@ def recount(connection) -> None:
     """Throw the counters away and count every follow-up again (in SQL); the day figures
     too, at the day and days they are counted for (if they are)."""
     rt, ft, at = RecommendationTally.__table__, FollowUpTally.__table__, ActivityTally.__table__
+    pt = ProcessTally.__table__
     connection.execute(delete(rt))
     connection.execute(delete(ft))
     connection.execute(delete(at))
+    connection.execute(delete(pt))
+    connection.execute(
+        insert(pt).values(name=OPEN_RECOMMENDATIONS, n=_open_recommendations().scalar_subquery())
+    )
     connection.execute(insert(at).from_select(["activity_id", "status", "n"], _activity_rows()))
     connection.execute(
         insert(rt).from_select(
@@ -374,6 +446,14 @@ def recount(connection) -> None:
         count_day_figures(connection, basis)
     # The figures kept in memory from the follow-ups are out of date too.
     bump(connection, [FollowUp.__tablename__])
+
+
+def open_recommendations(connection) -> int:
+    """How many recommendations in force an addressee still follows up (open, or a move
+    to "implemented" awaiting validation), as kept on write: one query of one row."""
+    pt = ProcessTally.__table__
+    found = connection.scalar(select(pt.c.n).where(pt.c.name == OPEN_RECOMMENDATIONS))
+    return found or 0
 
 
 def kept(connection) -> Counter:
@@ -398,6 +478,9 @@ def kept(connection) -> Counter:
         select(at.c.activity_id, at.c.status, at.c.n).where(at.c.n != 0)
     ):
         found[("a", activity, status)] = n
+    pt = ProcessTally.__table__
+    for name, n in connection.execute(select(pt.c.name, pt.c.n).where(pt.c.n != 0)):
+        found[("p", name)] = n
     return found
 
 
@@ -411,6 +494,7 @@ def counted(connection) -> Counter:
             found[("f", theme, state, _value(status), bool(pending))] += n
     for activity, status, n in connection.execute(_activity_rows()):
         found[("a", activity, _value(status))] += n
+    found[("p", OPEN_RECOMMENDATIONS)] += connection.scalar(_open_recommendations())
     basis = day_basis(connection)
     if basis is not None:
         add_day_rows(found, connection.execute(day_rows(basis)))
@@ -433,6 +517,8 @@ def describe(key: tuple) -> str:
         return describe_day(key)
     if key[0] == "a":
         return f"activity {key[1]}, {key[2]}"
+    if key[0] == "p":
+        return PROCESS_FIGURES.get(key[1], key[1])
     pending = " (awaiting validation)" if key[-1] else ""
     if key[0] == "r":
         return f"recommendation {key[1]}, {key[2]}{pending}"

@@ -12,7 +12,7 @@ from kpplan.chair.models import Chairmanship
 from kpplan.core.cache import memoised, watch
 from kpplan.core.extensions import db
 from kpplan.meetings.models import Activity, Status
-from kpplan.recommendations import follow_up_queries
+from kpplan.recommendations import follow_up_queries, tallies
 from kpplan.recommendations import queries as rec_queries
 from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
 from kpplan.recommendations.models import Recommendation
@@ -32,8 +32,6 @@ from kpplan.review.queries import (
 
 # The most rows a list of the handover page shows; its workbook holds up to LIST_LIMIT.
 PAGE_ROWS = 100
-# The page counts the Process's open recommendations up to this many ("more than 1,000").
-OPEN_COUNTED = 1000
 
 
 def successor_of(chairmanship: Chairmanship) -> Chairmanship | None:
@@ -112,30 +110,23 @@ def open_recommendations(
     return [replace(r, overdue=overdue.get(r.id, 0)) for r in shown] + found[len(shown) :]
 
 
-_OPEN_READS = watch(FollowUp, StatusUpdate, Recommendation, Activity)
+_OPEN_READS = watch(FollowUp, StatusUpdate, Recommendation, Activity, tallies.ProcessTally)
 
 
 def first_open_recommendations(
     scope: Scope, today: date, rows: int
 ) -> tuple[list[OpenRecommendation], int]:
     """The first ``rows`` of ``open_recommendations`` (the same order and counts, with
-    their overdue counts), and how many there are in all (for the whole Process, up to
-    ``OPEN_COUNTED + 1``, which stands for "more than OPEN_COUNTED"): for the page, which
-    shows no more. Read from the recommendations in their meeting order, each asked whether one of
+    their overdue counts), and how many there are in all: for the page, which shows no
+    more. Read from the recommendations in their meeting order, each asked whether one of
     its addressees still follows it up (the figures kept on write; a focal point's: their
-    follow-up), so that the page does not add up every open recommendation after a write."""
+    follow-up); how many there are is kept on write too (``tallies.open_recommendations``;
+    a focal point's: their state's open follow-ups), so that the page adds up no open
+    recommendation after a write."""
 
     def compute() -> tuple[list[OpenRecommendation], int]:
-        still_open = _still_open(scope)
-        # The first ones as a subquery of the grouped one that reads their counts.
-        first = still_open.order_by(Recommendation.meeting_date, Recommendation.code).limit(rows)
         if scope.everything:
-            # Counted up to OPEN_COUNTED (in meeting order, where the walk stops): how many
-            # recommendations have an addressee still at work is kept nowhere, and asking
-            # each of 20,000 took 47 ms after every write at 100x.
-            total = db.session.scalar(
-                select(func.count()).select_from(still_open.limit(OPEN_COUNTED + 1).subquery())
-            )
+            total = tallies.open_recommendations(db.session.connection())
         else:
             # A state follows each recommendation up once: its open follow-ups, read from
             # the figures kept on write.
@@ -149,13 +140,17 @@ def first_open_recommendations(
                     ),
                 )
             )
-        # Beyond OPEN_COUNTED the page says "more than", whoever reads it.
-        total = min(total or 0, OPEN_COUNTED + 1)
-        return (_open_recommendations(scope, rows, first) if total else []), total
+        if not total:
+            return [], 0
+        # The first ones as a subquery of the grouped one that reads their counts, and
+        # how many of their addressees are overdue today.
+        first = _still_open(scope).order_by(Recommendation.meeting_date, Recommendation.code)
+        first = first.limit(rows)
+        return _open_recommendations(scope, rows, first, overdue_on=today), total
 
-    found, total = memoised("first_open_recommendations", (scope, rows), _OPEN_READS, compute)
-    overdue = _overdue_counts([r.id for r in found], scope, today)
-    return [replace(r, overdue=overdue.get(r.id, 0)) for r in found], total
+    # Kept for the day: only a follow-up's change (or an activity's, a recommendation's)
+    # changes the rows, and the overdue counts besides them only with the day.
+    return memoised("first_open_recommendations", (scope, rows, today), _OPEN_READS, compute)
 
 
 def _still_open(scope: Scope):
@@ -186,9 +181,13 @@ def _still_open(scope: Scope):
     return select(Recommendation.id).where(Recommendation.withdrawn_at.is_(None), followed)
 
 
-def _open_recommendations(scope: Scope, limit: int, ids=None) -> list[OpenRecommendation]:
+def _open_recommendations(
+    scope: Scope, limit: int, ids=None, overdue_on: date | None = None
+) -> list[OpenRecommendation]:
     """``ids``: the recommendations to read (a list, or a select of their ids), or None
-    for every open one (up to ``limit``)."""
+    for every open one (up to ``limit``). ``overdue_on``: a day to count the overdue
+    addressees (within the scope) of each at, in the same statement, for a few
+    recommendations (the page's first ones)."""
     if scope.everything:
         source = select(
             RecommendationTally.recommendation_id.label("rid"),
@@ -252,10 +251,22 @@ def _open_recommendations(scope: Scope, limit: int, ids=None) -> list[OpenRecomm
     )
     if ids is not None:
         query = query.where(Recommendation.id.in_(ids))
+    if overdue_on is not None:
+        # Through the index of each recommendation's follow-ups (see ``_overdue_counts``).
+        overdue = (
+            select(func.count(FollowUp.id))
+            .where(
+                FollowUp.recommendation_id == Recommendation.id,
+                scope.where(),
+                rec_queries.overdue(overdue_on),
+            )
+            .scalar_subquery()
+        )
+        query = query.add_columns(overdue)
     rows = db.session.execute(query).all()
     found = []
     for row in rows:
-        counts = [int(v or 0) for v in row[6:]]
+        counts = [int(v or 0) for v in row[6 : 6 + len(statuses) + 2]]
         found.append(
             OpenRecommendation(
                 id=row[0],
@@ -267,7 +278,7 @@ def _open_recommendations(scope: Scope, limit: int, ids=None) -> list[OpenRecomm
                 addressees=counts[0],
                 by_status=dict(zip(statuses, counts[1 : 1 + len(statuses)], strict=True)),
                 pending=counts[-1],
-                overdue=0,
+                overdue=row[-1] if overdue_on is not None else 0,
             )
         )
     return found
@@ -297,9 +308,9 @@ def _overdue_counts(ids: list[int], scope: Scope, today: date) -> dict[int, int]
 
 
 @dataclass
-class HandoverPack:
-    chairmanship: Chairmanship
-    successor: Chairmanship | None
+class HandoverLists:
+    """The follow-up and activity lists of a handover pack: the same for every Chair."""
+
     open_recommendations: list[OpenRecommendation]
     # How many there are in all (the page lists the first ``PAGE_ROWS`` only).
     open_total: int
@@ -308,35 +319,46 @@ class HandoverPack:
     upcoming: list[ActivityRow]
     # How many there are in all (the page reads the first ``PAGE_ROWS`` only).
     upcoming_total: int
+
+
+@dataclass
+class HandoverPack(HandoverLists):
+    chairmanship: Chairmanship
+    successor: Chairmanship | None
     not_delivered: list[ItemProgress]
 
 
-def handover_pack(
-    chairmanship: Chairmanship,
-    scope: Scope,
-    today: date,
-    overdue_limit: int = LIST_LIMIT,
-    open_rows: int | None = None,
-) -> HandoverPack:
-    """What the outgoing Chair hands over: open and overdue recommendations, upcoming
-    activities and the items of its work plan neither held nor dropped. The page asks for
-    fewer overdue follow-ups than the workbook (``overdue_limit``), for the first
-    ``open_rows`` open recommendations and as many upcoming activities only, and says how
-    many there are of each."""
+def handover_lists(
+    scope: Scope, today: date, overdue_limit: int = LIST_LIMIT, open_rows: int | None = None
+) -> HandoverLists:
+    """The open and overdue recommendations and the upcoming activities of a handover
+    pack. The page asks for fewer overdue follow-ups than the workbook
+    (``overdue_limit``), for the first ``open_rows`` open recommendations and as many
+    upcoming activities only, and says how many there are of each."""
     if open_rows is None:
         found = open_recommendations(scope, today)
         total = len(found)
     else:
         found, total = first_open_recommendations(scope, today, open_rows)
     upcoming, upcoming_total = upcoming_activities(today, open_rows or LIST_LIMIT)
-    return HandoverPack(
-        chairmanship=chairmanship,
-        successor=successor_of(chairmanship),
+    return HandoverLists(
         open_recommendations=found,
         open_total=total,
         overdue=overdue_follow_ups(scope, today, overdue_limit),
         overdue_total=follow_up_queries.follow_up_summary(scope, today).overdue,
         upcoming=upcoming,
         upcoming_total=upcoming_total,
+    )
+
+
+def handover_pack(chairmanship: Chairmanship, scope: Scope, today: date) -> HandoverPack:
+    """What the outgoing Chair hands over, as the workbook holds it: open and overdue
+    recommendations, upcoming activities (``handover_lists``, up to ``LIST_LIMIT`` each)
+    and the items of its work plan neither held nor dropped."""
+    lists = handover_lists(scope, today)
+    return HandoverPack(
+        **vars(lists),
+        chairmanship=chairmanship,
+        successor=successor_of(chairmanship),
         not_delivered=work_plan_progress(chairmanship, today).not_delivered,
     )

@@ -17,7 +17,7 @@ from kpplan.chair.models import HELD_STATUSES, Chairmanship
 from kpplan.core.cache import memoised, watch
 from kpplan.core.dates import day_range
 from kpplan.core.extensions import db
-from kpplan.directory.models import State
+from kpplan.directory.models import Organisation, State
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
 from kpplan.meetings.models import Status as ActivityStatus
@@ -170,13 +170,18 @@ class OverdueFollowUp:
     next_review_date: date
 
 
+# What an overdue follow-up's row reads: kept for the day until one of them changes.
+_OVERDUE_READS = watch(FollowUp, Recommendation, State, Organisation)
+
+
 def overdue_follow_ups(
     scope: Scope, today: date, limit: int = OVERDUE_SHOWN
 ) -> list[OverdueFollowUp]:
     """Follow-ups of recommendations in force waiting for their addressee (open, no
     implementation awaiting validation) whose review date has passed, the
     longest overdue first, with their recommendation and addressee: one query, of the
-    columns shown.
+    columns shown, kept for the day until a follow-up, a recommendation or an addressee's
+    name changes.
 
     For each open status a subquery walks an index of the follow-ups by status and review
     date (by state, status and review date within a state's scope) in order and stops at
@@ -185,6 +190,15 @@ def overdue_follow_ups(
     date at scale) are broken in the order of the index that serves the walk: by
     follow-up, or within a state's scope by recommendation, then follow-up.
     """
+    return memoised(
+        "overdue_follow_ups",
+        (scope, today, limit),
+        _OVERDUE_READS,
+        lambda: _overdue_follow_ups(scope, today, limit),
+    )
+
+
+def _overdue_follow_ups(scope: Scope, today: date, limit: int) -> list[OverdueFollowUp]:
     if scope.everything:
         order: tuple = (FollowUp.next_review_date, FollowUp.id)
     else:
@@ -294,10 +308,10 @@ def shares(scope: Scope) -> tuple[list, list]:
 
 
 @dataclass
-class TermReview:
-    chairmanship: Chairmanship
+class TermFigures:
+    """What the dashboard of a term shows besides the Chair's own work plan."""
+
     end: date | None
-    progress: WorkPlanProgress
     activities: list[ActivityRow]
     by_state: list
     by_theme: list
@@ -318,27 +332,47 @@ class TermReview:
         ]
 
 
-def term_review(
-    chairmanship: Chairmanship, scope: Scope, today: date, overdue_limit: int = OVERDUE_SHOWN
-) -> TermReview:
-    """Everything the dashboard of a term shows, in a fixed number of queries.
+@dataclass
+class TermReview(TermFigures):
+    chairmanship: Chairmanship
+    progress: WorkPlanProgress
+
+
+def term_figures(
+    start: date | None,
+    end: date | None,
+    scope: Scope,
+    today: date,
+    overdue_limit: int = OVERDUE_SHOWN,
+) -> TermFigures:
+    """The follow-up figures, activities and snapshots of the term from ``start`` to
+    ``end`` (``term_end``), in a fixed number of queries.
 
     Follow-up figures are as they stand today, over every recommendation in force;
     activities and snapshots are those of the term (from its start to its end, or to
-    today while it runs).
-    """
-    end = term_end(chairmanship, today)
-    start = chairmanship.start_date
+    today while it runs)."""
     dated = start is not None and end is not None
     by_state, by_theme = shares(scope)
-    return TermReview(
-        chairmanship=chairmanship,
+    return TermFigures(
         end=end,
-        progress=work_plan_progress(chairmanship, today),
         activities=activities_between(start, end) if dated else [],
         by_state=by_state,
         by_theme=by_theme,
         overdue=follow_up_queries.follow_up_summary(scope, today).overdue,
         overdue_list=overdue_follow_ups(scope, today, overdue_limit),
         snapshots=term_snapshots(start, end) if dated else [],
+    )
+
+
+def term_review(
+    chairmanship: Chairmanship, scope: Scope, today: date, overdue_limit: int = OVERDUE_SHOWN
+) -> TermReview:
+    """Everything the dashboard of a term shows (``term_figures``) with the progress of
+    the Chair's work plan, in a fixed number of queries."""
+    end = term_end(chairmanship, today)
+    figures = term_figures(chairmanship.start_date, end, scope, today, overdue_limit)
+    return TermReview(
+        **vars(figures),
+        chairmanship=chairmanship,
+        progress=work_plan_progress(chairmanship, today),
     )

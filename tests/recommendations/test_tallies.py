@@ -17,7 +17,7 @@ from kpplan.recommendations import day_figures, services, tallies
 from kpplan.recommendations.deadlines import Deadlines
 from kpplan.recommendations.follow_up_models import FollowUp
 from kpplan.recommendations.models import Recommendation
-from kpplan.recommendations.statuses import FollowUpStatus
+from kpplan.recommendations.statuses import OPEN_STATUSES, FollowUpStatus
 from kpplan.recommendations.tallies import FollowUpTally, RecommendationTally
 from kpplan.recommendations.themes import THEMES
 
@@ -101,6 +101,16 @@ def test_kept_figures_match_a_full_count_after_random_changes(app, factory, rand
         )
         # So do the counts per activity (the statistics of a period add them up).
         assert sum(n for k, n in kept.items() if k[0] == "a") == in_force
+        # The open recommendations of the Process: in force, an addressee still at work.
+        still_open = [
+            r
+            for r in db.session.scalars(sa.select(Recommendation))
+            if r.withdrawn_at is None
+            and any(f.status in OPEN_STATUSES or f.pending_update_id for f in r.follow_ups)
+        ]
+        assert still_open, "no recommendation open"
+        assert tallies.open_recommendations(connection) == len(still_open)
+        assert len(still_open) < len(db.session.scalars(sa.select(Recommendation.id)).all())
         assert {k[1] for k in kept if k[0] == "a"} == {activity.id}
 
 
@@ -154,6 +164,14 @@ def test_recount_check_lists_what_differs_and_recount_puts_it_right(app, factory
             (FollowUpStatus.IMPLEMENTED.value, 1),
             (FollowUpStatus.NOT_STARTED.value, 1),
         ]
+        # Italy's too, by hand: the recommendation is open no longer.
+        db.session.connection().execute(sa.text("UPDATE follow_ups SET status = 'implemented'"))
+        db.session.commit()
+    result = runner.invoke(args=["kpplan", "recount", "--check"])
+    assert "open recommendations of the Process: kept 1, counted 0" in result.output
+    assert runner.invoke(args=["kpplan", "recount"]).exit_code == 0
+    with app.app_context():
+        assert tallies.open_recommendations(db.session.connection()) == 0
 
 
 @pytest.mark.parametrize("status", list(FollowUpStatus))
@@ -227,6 +245,8 @@ def test_the_migration_counts_the_follow_ups_already_there(empty_app):
         assert kept[("r", 2, "in_progress", False)] == 1
         # Per activity (0026): the withdrawn recommendation left out too.
         assert kept[("a", 1, "implemented")] == kept[("a", 1, "in_progress")] == 1
+        # The open recommendations (0032): the one in force, Italy still at work on it.
+        assert tallies.open_recommendations(connection) == 1
         db.session.commit()
         downgrade(revision="0014_calendar_token_hashes")
         assert "follow_up_tallies" not in sa.inspect(db.engine).get_table_names()

@@ -10,6 +10,7 @@ from datetime import date
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from kpplan.chair.models import WorkPlanItem
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
@@ -24,6 +25,42 @@ def _csv(response) -> list[list[str]]:
 
 
 class TestDashboard:
+    def test_the_kept_chairs_part_follows_each_change(
+        self, app, client, people, login_as, factory, count_queries, term
+    ):
+        """The head and the work plan's progress are written once and kept: a status update
+        leaves them (the chairmanship is not read again); a renamed state, an item linked
+        to an activity, an activity held show at the next render."""
+        login_as(people["observer"])
+        url = f"/chair/{term['chair'].id}/review"
+
+        def work_plan() -> str:
+            return client.get(url).text.split('id="work-plan"', 1)[1].split("</section>")[0]
+
+        assert "Review of the Chairmanship of South Sudan" in client.get(url).text
+        assert '>Planned</th><td class="num">6<' in work_plan()
+        factory.update(factory.follow_up_of(term["met"], "Italy").id)
+        with count_queries() as counter:
+            assert "Climate" in work_plan()
+        assert not any("FROM chairmanships" in q for q in counter.statements)
+        with app.app_context():
+            db.session.scalar(select(State).where(State.name == "South Sudan")).name = "Juba"
+            db.session.commit()
+        assert "Review of the Chairmanship of Juba" in client.get(url).text
+        held = re.compile(r"Held by the target</th><td class=\"num\">(\d+)<")
+        assert held.search(work_plan()).group(1) == "1"
+        with app.app_context():
+            item = db.session.get(WorkPlanItem, term["items"]["not scheduled"].id)
+            item.activities.append(db.session.get(Activity, term["activities"][0].id))
+            db.session.commit()
+        assert held.search(work_plan()).group(1) == "2"
+        cards = (
+            client.get(url)
+            .text.split('class="cards review-cards"', 1)[1]
+            .split("</div>\n</div>")[0]
+        )
+        assert "3, 2 by their target" in cards.replace("</p><p>held, ", ", ")
+
     def test_the_figures_of_the_term(self, client, people, login_as, term):
         login_as(people["observer"])
         page = client.get(f"/chair/{term['chair'].id}/review")
