@@ -16,6 +16,7 @@ from kpplan.recommendations.models import FollowUp, FollowUpStatus, StatusUpdate
 from kpplan.reminders import planning
 from kpplan.reminders.models import Reminder, ReminderKind, ReminderRun
 from kpplan.reminders.rules import RULES, follow_up_scans
+from kpplan.reminders.rules.sql import crossing_days, late_key
 from kpplan.reminders.settings import process_timezone, rule_settings
 from tests.factories import STATE_A, STATE_B
 from tests.reminders.helpers import add_milestone, at, run
@@ -183,3 +184,22 @@ def test_the_weekly_period_in_sql_is_the_one_the_rule_writes(app, factory, peopl
         moment = NOW + timedelta(days=days)
         run(app, moment)
         assert _found_anew(app, moment)[rule_key] == 0, days
+
+
+@pytest.mark.parametrize("every", [2, 3, 7])
+def test_the_days_a_period_turns_are_those_whose_weekly_key_changed(every):
+    # The overdue rule asks the index for these days only: they must be exactly the due
+    # dates whose reminder key today differs from the day it last looked (or newly overdue).
+    today = date(2027, 3, 8)
+    first = today - timedelta(days=60)
+    for passed in range(1, every):
+        since = today - timedelta(days=passed)
+        expected = [
+            due
+            for due in (today - timedelta(days=n) for n in range(1, 61))
+            if due >= since or late_key(today, due, every) != late_key(since, due, every)
+        ]
+        assert crossing_days(today, since, every, first) == expected
+    assert crossing_days(today, today - timedelta(days=every), every, first) is None
+    assert crossing_days(today, None, every, first) is None
+    assert crossing_days(today, today - timedelta(days=1), every, None) == []
