@@ -203,3 +203,40 @@ def test_the_days_a_period_turns_are_those_whose_weekly_key_changed(every):
     assert crossing_days(today, today - timedelta(days=every), every, first) is None
     assert crossing_days(today, None, every, first) is None
     assert crossing_days(today, today - timedelta(days=1), every, None) == []
+
+
+def test_a_reminder_another_scheduler_planned_meanwhile_is_neither_planned_nor_counted_again(
+    app, factory, people, smtp, monkeypatch
+):
+    from dataclasses import replace
+
+    from kpplan.reminders.rules import PlannedReminder
+
+    _grow(app, factory, people, 3)
+    run(app, NOW)
+    before = _outbox(app)
+    taken = next(r for r in sorted(before) if r[0] == "follow_up_stale")
+    stale = RULES["follow_up_stale"]
+
+    def racing(session, now, settings):
+        # What a rule's query read before another scheduler planned the first of these,
+        # and one found twice.
+        for subject, user_id in ((taken[1], taken[3]), ("follow_up:999999", taken[3])) * 2:
+            yield PlannedReminder(
+                rule="follow_up_stale",
+                subject_key=subject,
+                period_key=taken[2],
+                user_id=user_id,
+                title="Not updated",
+                message="",
+                link_endpoint="recommendations.follow_up",
+            )
+
+    monkeypatch.setitem(RULES, "follow_up_stale", replace(stale, find=racing, reads=()))
+    report = run(app, NOW + timedelta(minutes=5))
+    assert report.errors == []
+    new = ("follow_up_stale", "follow_up:999999", taken[2], taken[3])
+    assert _outbox(app) == before | {new}
+    assert report.planned_count == 1 and [
+        (p.rule, p.subject_key, p.period_key, p.user_id) for p in report.planned
+    ] == [new]
