@@ -32,7 +32,7 @@ from kpplan.reminders.planning import Preferences, TickReport, plan_rule
 from kpplan.reminders.rules import RULES
 from kpplan.reminders.rules.registry import Rule, RuleSettings
 from kpplan.reminders.sender import send_due
-from kpplan.reminders.settings import all_preferences, process_timezone, rule_settings
+from kpplan.reminders.settings import process_timezone, rule_preferences, rule_settings
 from kpplan.reminders.summaries import (
     bundle_escalations,
     digest_period,
@@ -76,8 +76,8 @@ def plan(
     tz = process_timezone()
     local_now = now.astimezone(tz)
     settings = rule_settings()
-    # Everybody's choices, read once and only if some rule finds something.
-    preferences = Preferences(all_preferences)
+    # Everybody's choices for a rule, read once and only if that rule finds something.
+    preferences = Preferences(rule_preferences)
     # Read before any rule looks: a change committed meanwhile is seen by the next tick.
     counters = dict(db.session.execute(select(ChangeCounter.name, ChangeCounter.n)).all())
     marks, on_record = {}, set()

@@ -8,13 +8,13 @@ holds, so a tick reads only what is new. The tick (``planner``) decides which ru
 from __future__ import annotations
 
 import functools
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import column, table
-from sqlalchemy.sql.expression import TableClause
+from sqlalchemy import column, select, table
 
 from kpplan.core.db import insert_ignoring_conflicts
 from kpplan.core.extensions import db
@@ -45,17 +45,20 @@ REPORT_PLANNED = 10_000
 
 
 class Preferences:
-    """Everybody's choices of delivery, read on the first look (a tick that plans nothing
-    does not read the thousands of them)."""
+    """Everybody's choices of delivery for a rule, read on the rule's first look (a tick
+    that plans nothing does not read the thousands of them, and one that plans for a few
+    rules reads theirs only)."""
 
-    def __init__(self, load: Callable[[], dict]) -> None:
+    def __init__(self, load: Callable[[str], dict[int, Delivery]]) -> None:
         self.load = load
-        self.loaded: dict | None = None
+        self.loaded: dict[str, dict[int, Delivery]] = {}
 
     def get(self, key: tuple[int, str]) -> Delivery | None:
-        if self.loaded is None:
-            self.loaded = self.load()
-        return self.loaded.get(key)
+        user_id, rule = key
+        chosen = self.loaded.get(rule)
+        if chosen is None:
+            chosen = self.loaded[rule] = self.load(rule)
+        return chosen.get(user_id)
 
 
 @dataclass
@@ -76,23 +79,49 @@ class TickReport:
     errors: list[str] = field(default_factory=list)
 
 
+#: The outbox's columns the planner writes, in the order of its rows (the others are null).
+_COLUMNS = (
+    "kind",
+    "rule",
+    "subject_key",
+    "period_key",
+    "user_id",
+    "delivery",
+    "status",
+    "title",
+    "message",
+    "link_endpoint",
+    "link_values",
+    "link_label",
+    "run_id",
+    "planned_at",
+    "next_attempt_at",
+    "attempts",
+    "message_id",
+)
+
+
 @functools.cache
-def _outbox_columns(dialect) -> tuple[TableClause, Callable]:
-    """The outbox as the planner writes it: its columns untyped but for ``link_values``
-    (JSON), the values given as stored, so that a batch of thousands is not converted
-    column by column, row by row; and the conversion of a moment as stored (``UTCDateTime``
-    on this database), done once a batch."""
-    columns = Reminder.__table__.c
-    outbox = table(
-        "reminders",
-        *(
-            column(c.name, c.type if c.name == "link_values" else None)
-            for c in columns
-            if c.name != "id"
-        ),
+def _outbox_insert(dialect) -> tuple[str, tuple[str, ...] | None, Callable]:
+    """The outbox's ``INSERT … ON CONFLICT DO NOTHING`` as the driver takes it: its SQL, the
+    order of its parameters (None: by name), and the conversion of a moment as stored
+    (``UTCDateTime`` on this database). A batch of thousands then goes to the driver as it
+    is, rather than each value of each row being converted and checked on its own."""
+    outbox = table("reminders", *(column(name) for name in _COLUMNS))
+    compiled = insert_ignoring_conflicts(outbox, UNIQUE_KEY).compile(
+        dialect=dialect, column_keys=list(_COLUMNS)
     )
-    moment = columns.planned_at.type.bind_processor(dialect) or (lambda value: value)
-    return outbox, moment
+    order = tuple(compiled.positiontup) if compiled.positional else None
+    stored = Reminder.__table__.c.planned_at.type.bind_processor(dialect) or (lambda value: value)
+    if dialect.name == "sqlite":
+        # As the driver would write it for each row (its adapter of datetimes), once.
+        def moment(value):
+            value = stored(value)
+            return value.isoformat(" ") if isinstance(value, datetime) else value
+
+    else:
+        moment = stored
+    return compiled.string, order, moment
 
 
 def _insert(
@@ -103,12 +132,16 @@ def _insert(
     report: TickReport,
     today: date,
 ) -> None:
-    """Put ``batch`` into the outbox in one statement; what an earlier tick (or another
-    scheduler) planned meanwhile is left out by the unique key, and not counted.
+    """Put ``batch`` (of one rule) into the outbox in one statement; what an earlier tick
+    (or another scheduler) planned meanwhile is left out by the unique key, and not
+    counted.
 
-    The rows go in as stored (enums by value, the moment converted once): the outbox's
-    typed table, or the ORM, would convert and check every value of every row on its own."""
-    outbox, moment = _outbox_columns(db.session.get_bind().dialect)
+    The rows go to the driver as stored (enums by value, the moment converted once, the
+    link as JSON text), in one ``executemany``. The rules leave out what the outbox holds,
+    so every row normally goes in, which the count of rows written says; only when it does
+    not are the rows this run wrote read back by their keys."""
+    connection = db.session.connection()
+    sql, order, moment = _outbox_insert(connection.dialect)
     planned_at = moment(now)
     domain = message_id_domain()
     kind = ReminderKind.REMINDER.value
@@ -119,50 +152,79 @@ def _insert(
         delivery = effective_delivery(key, preferences.get((planned.user_id, key)))
         status = _STATUS_FOR[delivery]
         statuses.append(status)
+        # In the order of _COLUMNS.
         rows.append(
-            {
-                "kind": kind,
-                "rule": planned.rule,
-                "subject_key": planned.subject_key,
-                "period_key": planned.period_key,
-                "user_id": planned.user_id,
-                "delivery": _VALUE[delivery],
-                "status": _VALUE[status],
-                "title": planned.title[:300],
-                "message": planned.message,
-                "link_endpoint": planned.link_endpoint,
-                "link_values": planned.link_values,
-                "link_label": planned.link_label,
-                "run_id": run_id,
-                "planned_at": planned_at,
-                "next_attempt_at": planned_at,
-                "attempts": 0,
-                "message_id": message_id_for(
+            (
+                kind,
+                planned.rule,
+                planned.subject_key,
+                planned.period_key,
+                planned.user_id,
+                _VALUE[delivery],
+                _VALUE[status],
+                planned.title[:300],
+                planned.message,
+                planned.link_endpoint,
+                # As the outbox's JSON column writes it (``None`` too, as JSON's null).
+                json.dumps(planned.link_values),
+                planned.link_label,
+                run_id,
+                planned_at,
+                planned_at,  # next_attempt_at
+                0,  # attempts
+                message_id_for(
                     planned.rule, planned.subject_key, planned.period_key, planned.user_id, domain
                 ),
-            }
+            )
         )
-    # RETURNING names the rows that went in (rowcount is -1 on PostgreSQL here).
-    inserted = {
-        tuple(row)
-        for row in db.session.execute(
-            insert_ignoring_conflicts(outbox, UNIQUE_KEY).returning(
-                outbox.c.rule, outbox.c.subject_key, outbox.c.period_key, outbox.c.user_id
-            ),
-            rows,
-        )
-    }
+    if order is None:
+        params = [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
+    elif order == _COLUMNS:
+        params = rows
+    else:
+        where = [_COLUMNS.index(name) for name in order]
+        params = [tuple(row[i] for i in where) for row in rows]
+    written = connection.exec_driver_sql(sql, params).rowcount
+    # None: every one went in.
+    inserted = None if written == len(batch) else _written_by(batch, run_id, now)
     for planned, status in zip(batch, statuses, strict=True):
-        key = (planned.rule, planned.subject_key, planned.period_key, planned.user_id)
-        if key not in inserted:
-            continue
-        inserted.discard(key)  # a reminder found twice went in once
+        if inserted is not None:
+            key = (planned.rule, planned.subject_key, planned.period_key, planned.user_id)
+            if key not in inserted:
+                continue
+            inserted.discard(key)  # a reminder found twice went in once
         report.planned_count += 1
         if len(report.planned) < REPORT_PLANNED:
             report.planned.append(planned)
         late = planned.due_since is not None and planned.due_since < today
         if late and status is not ReminderStatus.OFF:
             report.late_by_user[planned.user_id] += 1
+
+
+def _written_by(batch: list[PlannedReminder], run_id: int | None, now: datetime) -> set[tuple]:
+    """The keys of ``batch`` (of one rule) that this run (a dry run: this moment) put into
+    the outbox: those another scheduler planned meanwhile are another run's."""
+    this_run = (
+        (Reminder.run_id == run_id,)
+        if run_id is not None
+        else (Reminder.run_id.is_(None), Reminder.planned_at == now)
+    )
+    subjects = sorted({planned.subject_key for planned in batch})
+    found = set()
+    for start in range(0, len(subjects), 1000):
+        found.update(
+            tuple(row)
+            for row in db.session.execute(
+                select(
+                    Reminder.rule, Reminder.subject_key, Reminder.period_key, Reminder.user_id
+                ).where(
+                    Reminder.rule == batch[0].rule,
+                    Reminder.subject_key.in_(subjects[start : start + 1000]),
+                    *this_run,
+                )
+            )
+        )
+    return found
 
 
 def plan_rule(

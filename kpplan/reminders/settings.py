@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 
 from kpplan.core import clock
 from kpplan.core.extensions import db
@@ -54,12 +54,18 @@ def preferences_of(user_id: int) -> dict[str, Delivery]:
     return {key: chosen.get(key, Delivery.IMMEDIATELY) for key in RULES}
 
 
-def all_preferences() -> dict[tuple[int, str], Delivery]:
-    """Everybody's saved choices, for one tick's planning."""
+def rule_preferences(rule_key: str) -> dict[int, Delivery]:
+    """Everybody's saved choice for one rule, by person, for a tick's planning (read as the
+    values stored: a tick may read thousands)."""
     rows = db.session.execute(
-        select(ReminderPreference.user_id, ReminderPreference.rule, ReminderPreference.delivery)
+        select(ReminderPreference.user_id, type_coerce(ReminderPreference.delivery, String)).where(
+            ReminderPreference.rule == rule_key
+        )
     ).all()
-    return {(user_id, rule): delivery for user_id, rule, delivery in rows}
+    return {user_id: _DELIVERY[value] for user_id, value in rows}
+
+
+_DELIVERY = {member.value: member for member in Delivery}
 
 
 def effective_delivery(rule_key: str, chosen: Delivery | None) -> Delivery:

@@ -17,6 +17,7 @@ from kpplan.recommendations.statuses import FollowUpStatus, Validation
 from kpplan.reminders import planning
 from kpplan.reminders.models import Reminder, ReminderKind, ReminderRun
 from kpplan.reminders.rules import RULES, follow_up_scans
+from kpplan.reminders.rules.sql import crossing_days, late_key
 from kpplan.reminders.settings import process_timezone, rule_settings
 from tests.factories import STATE_A, STATE_B
 from tests.reminders.helpers import add_milestone, at, run
@@ -184,3 +185,59 @@ def test_the_weekly_period_in_sql_is_the_one_the_rule_writes(app, factory, peopl
         moment = NOW + timedelta(days=days)
         run(app, moment)
         assert _found_anew(app, moment)[rule_key] == 0, days
+
+
+@pytest.mark.parametrize("every", [2, 3, 7])
+def test_the_days_a_period_turns_are_those_whose_weekly_key_changed(every):
+    # The overdue rule asks the index for these days only: they must be exactly the due
+    # dates whose reminder key today differs from the day it last looked (or newly overdue).
+    today = date(2027, 3, 8)
+    first = today - timedelta(days=60)
+    for passed in range(1, every):
+        since = today - timedelta(days=passed)
+        expected = [
+            due
+            for due in (today - timedelta(days=n) for n in range(1, 61))
+            if due >= since or late_key(today, due, every) != late_key(since, due, every)
+        ]
+        assert crossing_days(today, since, every, first) == expected
+    assert crossing_days(today, today - timedelta(days=every), every, first) is None
+    assert crossing_days(today, None, every, first) is None
+    assert crossing_days(today, today - timedelta(days=1), every, None) == []
+
+
+def test_a_reminder_another_scheduler_planned_meanwhile_is_neither_planned_nor_counted_again(
+    app, factory, people, smtp, monkeypatch
+):
+    from dataclasses import replace
+
+    from kpplan.reminders.rules import PlannedReminder
+
+    _grow(app, factory, people, 3)
+    run(app, NOW)
+    before = _outbox(app)
+    taken = next(r for r in sorted(before) if r[0] == "follow_up_stale")
+    stale = RULES["follow_up_stale"]
+
+    def racing(session, now, settings):
+        # What a rule's query read before another scheduler planned the first of these,
+        # and one found twice.
+        for subject, user_id in ((taken[1], taken[3]), ("follow_up:999999", taken[3])) * 2:
+            yield PlannedReminder(
+                rule="follow_up_stale",
+                subject_key=subject,
+                period_key=taken[2],
+                user_id=user_id,
+                title="Not updated",
+                message="",
+                link_endpoint="recommendations.follow_up",
+            )
+
+    monkeypatch.setitem(RULES, "follow_up_stale", replace(stale, find=racing, reads=()))
+    report = run(app, NOW + timedelta(minutes=5))
+    assert report.errors == []
+    new = ("follow_up_stale", "follow_up:999999", taken[2], taken[3])
+    assert _outbox(app) == before | {new}
+    assert report.planned_count == 1 and [
+        (p.rule, p.subject_key, p.period_key, p.user_id) for p in report.planned
+    ] == [new]

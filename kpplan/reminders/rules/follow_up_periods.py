@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
-from kpplan.recommendations.statuses import Validation
+from kpplan.recommendations.statuses import OPEN_STATUSES, Validation
 from kpplan.reminders.rules.follow_up_scans import open_follow_ups
 
 
@@ -37,6 +37,16 @@ def next_waiting(session: Session, now: datetime, days: int) -> datetime | None:
     return first_after(first, now, days)
 
 
+def first_due(session: Session) -> date | None:
+    """The earliest next review date of an open follow-up (None: none has one): where the
+    overdue ones begin (one step of the index of statuses and dates per status)."""
+    first = session.scalar(
+        select(func.min(FollowUp.next_review_date)).where(FollowUp.status.in_(OPEN_STATUSES))
+    )
+    # An aggregate comes back as the database gives it (text on SQLite).
+    return date.fromisoformat(first) if isinstance(first, str) else first
+
+
 def first_after(first, now: datetime, days: int) -> datetime | None:
     """``days`` days after the moment ``first`` (None: None), at the earliest: counted in
     the Process's clock time, as the rules' ``now - days`` is, or in elapsed time (a day
@@ -57,11 +67,18 @@ def after_day(due_date, since: date | None, days: int) -> list:
     return [] if since is None else [due_date > since + timedelta(days=days)]
 
 
-def overdue_not_updated(today: date) -> list:
+def overdue_not_updated(today: date, on_days: list[date] | None = None) -> list:
     """Open follow-ups that are overdue and not updated since their review date: an update,
-    even one that gives no new date, stops the reminders (the lists still say overdue)."""
+    even one that gives no new date, stops the reminders (the lists still say overdue).
+    ``on_days``: only those due on these days, all before ``today`` (``crossing_days``),
+    asked as such so that the index of the due dates finds them day by day."""
+    overdue = (
+        FollowUp.is_overdue(today)
+        if on_days is None
+        else and_(FollowUp.waits_for_addressee, FollowUp.next_review_date.in_(on_days))
+    )
     return [
-        FollowUp.is_overdue(today),
+        overdue,
         # The day of the (UTC) update before the review date; both databases compare a
         # moment with a day as that day's midnight.
         or_(

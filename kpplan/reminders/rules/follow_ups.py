@@ -30,6 +30,7 @@ from kpplan.reminders.rules import follow_up_scans as scans
 from kpplan.reminders.rules.escalations import escalations, times_reminded
 from kpplan.reminders.rules.follow_up_periods import (
     after_day,
+    first_due,
     next_stale,
     next_waiting,
     overdue_not_updated,
@@ -46,6 +47,7 @@ from kpplan.reminders.rules.follow_up_scans import (
 from kpplan.reminders.rules.recipients import Recipients, secretariat_ids
 from kpplan.reminders.rules.registry import PlannedReminder, RuleSettings, long_date, rule
 from kpplan.reminders.rules.sql import (
+    crossing_days,
     iso_date,
     iso_day_of,
     late_crossed,
@@ -108,10 +110,16 @@ def follow_up_overdue(
     today = now.date()
     every = max(settings.days or 7, 1)
     period = late_period(today, FollowUp.next_review_date, every)
-    crossed = late_crossed(today, settings.since, FollowUp.next_review_date, every)
-    for follow_up, user_ids in not_reminded(
-        session, "follow_up_overdue", [*overdue_not_updated(today), *crossed], period
-    ):
+    # Since the day it last looked, only the due dates whose period turned: a few days of
+    # each week, found in the index of the due dates.
+    first = first_due(session) if settings.since is not None else None
+    days = crossing_days(today, settings.since, every, first)
+    if days is None:
+        crossed = late_crossed(today, settings.since, FollowUp.next_review_date, every)
+        where = [*overdue_not_updated(today), *crossed]
+    else:
+        where = overdue_not_updated(today, on_days=days)
+    for follow_up, user_ids in not_reminded(session, "follow_up_overdue", where, period):
         due = follow_up.next_review_date
         yield from reminders_of(
             "follow_up_overdue",

@@ -11,7 +11,7 @@ give both the keys the rules write in Python (``due:2026-12-08``, days since a d
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Integer, Select, String, and_, cast, exists, literal, or_
 from sqlalchemy.ext.compiler import compiles
@@ -124,6 +124,36 @@ def late_crossed(today: date, since: date | None, due_date, every: int) -> list:
             (days_since(day(today), due_date) - 1) // every
             != (days_since(day(since), due_date) - 1) // every,
         )
+    ]
+
+
+#: Beyond this many days (a rule every two days over a decade of archive), ``crossing_days``
+#: leaves it to ``late_crossed``.
+MAX_CROSSING_DAYS = 2000
+
+
+def crossing_days(
+    today: date, since: date | None, every: int, first: date | None
+) -> list[date] | None:
+    """What ``late_crossed`` finds, as the due dates it falls on, from ``first`` (the
+    earliest due date there is) to yesterday: those ``(today - 1 - due) % every`` days into
+    their period, for fewer days than have passed since ``since`` (the due dates from
+    ``since`` on, overdue since, among them). An index of the due dates finds them one day
+    after the other, where ``late_crossed`` works out the periods of every overdue row
+    (most of which crossed nothing). None when ``late_crossed`` finds all, or they are too
+    many days; every day listed is overdue."""
+    if since is None or (today - since).days >= every:
+        return None
+    if first is None:
+        return []
+    passed = (today - since).days
+    last = today - timedelta(days=1)
+    if (last - first).days // every * passed > MAX_CROSSING_DAYS:
+        return None
+    return [
+        last - timedelta(days=back)
+        for back in range((last - first).days + 1)
+        if back % every < passed
     ]
 
 
