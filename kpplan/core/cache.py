@@ -16,6 +16,7 @@ such figures (``conditional``): a browser that has the page gets a 304.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
@@ -329,6 +330,7 @@ def memoised(name: str, args: Hashable, models: tuple, compute: Callable[[], T])
 
 #: The most pieces of HTML ``kept_fragment`` keeps per worker and application.
 MAX_FRAGMENTS = 4096
+_FRAGMENTS_LOCK = threading.Lock()
 
 
 def kept_fragment(name: str, key: Hashable, write: Callable[[], T]) -> T:
@@ -339,13 +341,18 @@ def kept_fragment(name: str, key: Hashable, write: Callable[[], T]) -> T:
     Kept per worker and application, at most ``MAX_FRAGMENTS``, the least used dropped."""
     store: OrderedDict = current_app.extensions.setdefault("kpplan_fragments", OrderedDict())
     full = (name, key)
-    found = store.get(full)
-    if found is not None:
-        store.move_to_end(full)
-        return found
-    found = store[full] = write()
-    if len(store) > MAX_FRAGMENTS:
-        store.popitem(last=False)
+    # A threaded server's requests share the store: its order changes under one lock (the
+    # piece itself is written outside it).
+    with _FRAGMENTS_LOCK:
+        found = store.get(full)
+        if found is not None:
+            store.move_to_end(full)
+            return found
+    found = write()
+    with _FRAGMENTS_LOCK:
+        store[full] = found
+        while len(store) > MAX_FRAGMENTS:
+            store.popitem(last=False)
     return found
 
 
