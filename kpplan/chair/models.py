@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, aliased, column_property, mapped_column, rela
 
 from kpplan.core.dates import day
 from kpplan.core.db import Base, LabelledEnum, Timestamped, Versioned, enum_column
+from kpplan.core.names import in_sentence
 from kpplan.directory.models import State
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
@@ -73,7 +74,7 @@ class Chairmanship(Versioned, Timestamped, Base):
     @property
     def title(self) -> str:
         """How the texts name it: "the Chairmanship of South Sudan"."""
-        return f"Chairmanship of {self.state.name}"
+        return f"Chairmanship of {in_sentence(self.state.name)}"
 
     @property
     def ends_on(self) -> date | None:

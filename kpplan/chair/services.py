@@ -18,6 +18,7 @@ from kpplan.chair.models import (
 )
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.core.names import in_sentence
 from kpplan.directory.models import Region, State, User
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
@@ -130,7 +131,8 @@ def _check_chairmanship(
     for other in others:
         if other.start_date == start:
             raise DomainError(
-                f"The Chairmanship of {other.state.name} starts on the same day.", "start_date"
+                f"The Chairmanship of {in_sentence(other.state.name)} starts on the same day.",
+                "start_date",
             )
         _first_start, first_end, second_start, second = (
             (other.start_date, other.end_date, start, None)
@@ -142,7 +144,7 @@ def _check_chairmanship(
             continue
         shared = (first_end - second_start).days + 1
         if shared > MAX_HANDOVER_DAYS:
-            who = other.state.name
+            who = in_sentence(other.state.name)
             field = "start_date" if second is None else "end_date"
             raise DomainError(
                 f"This period overlaps the Chairmanship of {who} by {shared} days; two Chairs "

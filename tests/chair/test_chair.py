@@ -248,7 +248,7 @@ class TestPeriods:
         # On the shared handover day the incoming Chair counts.
         assert "Under the <a" in (page := client.get(f"/activities/{handover.id}").text)
         assert "Chairmanship of South Sudan" in page
-        assert "Chairmanship of The Netherlands" in client.get(f"/activities/{before.id}").text
+        assert "Chairmanship of the Netherlands" in client.get(f"/activities/{before.id}").text
         lonely = factory.activity(start=date(2010, 1, 1))
         assert "No chairmanship recorded" in client.get(f"/activities/{lonely.id}").text
 
