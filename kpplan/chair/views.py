@@ -23,6 +23,7 @@ from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem
 from kpplan.core.cache import memoised, stamp_every_page_with, watch
 from kpplan.core.clock import today
 from kpplan.core.extensions import db
+from kpplan.core.forms import first_error
 from kpplan.core.kept_pages import kept_page
 from kpplan.core.requests import acting_user, commit_or_flash, save_form
 from kpplan.directory.models import State
@@ -258,13 +259,6 @@ def edit_item(item_id: int):
     ), status
 
 
-def _first_error(form) -> str:
-    for field in form:
-        if field.errors:
-            return f"{field.label.text}: {field.errors[0]}"
-    return "The form could not be read; reload the page and try again."
-
-
 @bp.route("/items/<int:item_id>/activities", methods=["POST"])
 def link_activity(item_id: int):
     found = _item_or_404(item_id)
@@ -318,7 +312,7 @@ def reinstate_item(item_id: int):
     _require_item_editor(found)
     form = ReinstateForm()
     if not form.validate():
-        flash(_first_error(form), "error")
+        flash(first_error(form), "error")
         return redirect(url_for("chair.item", item_id=item_id))
     # A stale page or an item not dropped: the error page says so (409 or 400).
     services.reinstate_item(acting_user(), found, form.version.data)

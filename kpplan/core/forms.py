@@ -95,6 +95,15 @@ def attach_error(form: FlaskForm, error: DomainError) -> None:
             form.version.raw_data = [str(error.current_version)]
 
 
+def first_error(form) -> str:
+    """The first of a form's errors as one line ("Title: This field is required."), for a
+    form posted from a page that does not show it again (a flash message)."""
+    for field in _leaf_fields(form):
+        if field.errors:
+            return f"{field.label.text}: {field.errors[0]}"
+    return "The form could not be read; reload the page and try again."
+
+
 def read_spreadsheet_upload(form: Any) -> tuple[bytes, str] | None:
     """The CSV or XLSX file sent in ``form.file`` and its kind, for an import's preview; or
     None, with the message next to the file field, for another kind of file or one larger

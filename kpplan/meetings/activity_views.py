@@ -11,12 +11,13 @@ from kpplan.audit import queries as audit_queries
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.core.forms import first_error
 from kpplan.core.kept_pages import kept_page
 from kpplan.core.requests import acting_user, save_form
 from kpplan.directory import queries as directory_queries
 from kpplan.directory.models import User
 from kpplan.meetings import lifecycle, queries, services
-from kpplan.meetings.blueprint import activity_page_or_404, bp, first_error
+from kpplan.meetings.blueprint import activity_page_or_404, bp
 from kpplan.meetings.forms import (
     ActivityForm,
     DocumentForm,

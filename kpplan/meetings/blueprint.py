@@ -29,10 +29,3 @@ def activity_page_or_404(activity_id: int) -> Activity:
     if found is None:
         abort(404)
     return found
-
-
-def first_error(form) -> str:
-    for field in form:
-        if field.errors:
-            return f"{field.label.text}: {field.errors[0]}"
-    return "The form could not be read; reload the page and try again."

@@ -11,9 +11,10 @@ from kpplan import permissions
 from kpplan.core import files
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
+from kpplan.core.forms import first_error
 from kpplan.core.requests import acting_user
 from kpplan.meetings import documents
-from kpplan.meetings.blueprint import bp, first_error
+from kpplan.meetings.blueprint import bp
 from kpplan.meetings.forms import DocumentForm
 from kpplan.meetings.models import Activity, Document, DocumentKind
 
