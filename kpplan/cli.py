@@ -336,18 +336,18 @@ def recount_command(check: bool) -> None:
     after a snapshot was removed with its meeting).
     """
     from kpplan.core.clock import today
-    from kpplan.recommendations import day_figures, deadlines, tallies
+    from kpplan.recommendations import day_figures, deadlines, tallies, tally_check
     from kpplan.review import services as review_services
 
     connection = db.session.connection()
     if check:
-        found = tallies.differences(connection)
+        found = tally_check.differences(connection)
         db.session.rollback()
         if not found:
             click.echo("The kept follow-up figures match a full count.")
             return
         for key, have, want in found[:200]:
-            click.echo(f"  {tallies.describe(key)}: kept {have}, counted {want}")
+            click.echo(f"  {tally_check.describe(key)}: kept {have}, counted {want}")
         more = " (the first 200 listed)" if len(found) > 200 else ""
         click.echo(
             f"{len(found)} kept follow-up figures differ from a full count{more}; "

@@ -28,7 +28,7 @@ flush it is read again, and the difference is added to the counters with
 statements through the session on these tables (``session.execute(insert(FollowUp), rows)``,
 as the benchmark's filling does) make a full recount before the commit. Only raw SQL
 escapes both; ``flask kpplan recount`` puts the figures right then, and ``--check`` says
-whether they are.
+whether they are (``tally_check``).
 """
 
 from __future__ import annotations
@@ -56,7 +56,6 @@ from kpplan.core.cache import bump, watch
 from kpplan.core.db import Base
 from kpplan.recommendations.day_figures import (
     IN_FORCE,
-    NO_STATE,
     PENDING,
     STATE_KEY,
     DayBasis,
@@ -66,7 +65,6 @@ from kpplan.recommendations.day_figures import (
     day_basis,
     day_rows,
 )
-from kpplan.recommendations.day_figures import describe as describe_day
 from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
 from kpplan.recommendations.models import Recommendation, RecommendationTheme
 from kpplan.recommendations.statuses import OPEN_STATUSES
@@ -145,7 +143,7 @@ STILL_FOLLOWED = or_(FollowUp.status.in_(OPEN_STATUSES), PENDING)
 # --- What the follow-ups add up to ----------------------------------------------------
 
 
-def _recommendation_rows(where=None):
+def recommendation_rows(where=None):
     query = select(
         FollowUp.recommendation_id,
         FollowUp.status,
@@ -155,7 +153,7 @@ def _recommendation_rows(where=None):
     return query.where(where) if where is not None else query
 
 
-def _state_rows(where=None):
+def state_rows(where=None):
     query = (
         select(
             literal(EVERY_THEME).label("theme"),
@@ -171,7 +169,7 @@ def _state_rows(where=None):
     return query.where(where) if where is not None else query
 
 
-def _theme_rows(where=None):
+def theme_rows(where=None):
     query = (
         select(
             RecommendationTheme.code.label("theme"),
@@ -191,7 +189,7 @@ def _theme_rows(where=None):
     return query.where(where) if where is not None else query
 
 
-def _activity_rows(where=None):
+def activity_rows(where=None):
     query = (
         select(Recommendation.activity_id, FollowUp.status, func.count().label("n"))
         .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
@@ -201,7 +199,7 @@ def _activity_rows(where=None):
     return query.where(where) if where is not None else query
 
 
-def _open_recommendations(ids=None):
+def open_recommendations_counted(ids=None):
     """How many recommendations in force (of ``ids``, a list, or all of them) have a
     follow-up still followed up: one per recommendation, whatever its addressees."""
     still_followed = (
@@ -213,7 +211,7 @@ def _open_recommendations(ids=None):
     return query.where(Recommendation.id.in_(ids)) if ids is not None else query
 
 
-def _value(status) -> str:
+def status_value(status) -> str:
     return getattr(status, "value", status)
 
 
@@ -243,20 +241,20 @@ def _contribution(
         fus = follow_up_list[start : start + step]
         recs = recommendation_list[start : start + step]
         where = or_(FollowUp.id.in_(fus), FollowUp.recommendation_id.in_(recs))
-        for rec, status, pending, n in connection.execute(_recommendation_rows(where)):
-            found[("r", rec, _value(status), bool(pending))] += n
+        for rec, status, pending, n in connection.execute(recommendation_rows(where)):
+            found[("r", rec, status_value(status), bool(pending))] += n
             reached.add(rec)
-        for build in (_state_rows, _theme_rows):
+        for build in (state_rows, theme_rows):
             for theme, state, status, pending, n in connection.execute(build(where)):
-                found[("f", theme, state, _value(status), bool(pending))] += n
-        for activity, status, n in connection.execute(_activity_rows(where)):
-            found[("a", activity, _value(status))] += n
+                found[("f", theme, state, status_value(status), bool(pending))] += n
+        for activity, status, n in connection.execute(activity_rows(where)):
+            found[("a", activity, status_value(status))] += n
         if basis is not None:
             add_day_rows(found, connection.execute(day_rows(basis, where)))
     reached_list = sorted(reached)
     for start in range(0, len(reached_list), step):
         found[("p", OPEN_RECOMMENDATIONS)] += connection.scalar(
-            _open_recommendations(reached_list[start : start + step])
+            open_recommendations_counted(reached_list[start : start + step])
         )
     return found
 
@@ -428,15 +426,17 @@ def recount(connection) -> None:
     connection.execute(delete(at))
     connection.execute(delete(pt))
     connection.execute(
-        insert(pt).values(name=OPEN_RECOMMENDATIONS, n=_open_recommendations().scalar_subquery())
-    )
-    connection.execute(insert(at).from_select(["activity_id", "status", "n"], _activity_rows()))
-    connection.execute(
-        insert(rt).from_select(
-            ["recommendation_id", "status", "pending", "n"], _recommendation_rows()
+        insert(pt).values(
+            name=OPEN_RECOMMENDATIONS, n=open_recommendations_counted().scalar_subquery()
         )
     )
-    for build in (_state_rows, _theme_rows):
+    connection.execute(insert(at).from_select(["activity_id", "status", "n"], activity_rows()))
+    connection.execute(
+        insert(rt).from_select(
+            ["recommendation_id", "status", "pending", "n"], recommendation_rows()
+        )
+    )
+    for build in (state_rows, theme_rows):
         connection.execute(
             insert(ft).from_select(["theme", "state_id", "status", "pending", "n"], build())
         )
@@ -454,74 +454,3 @@ def open_recommendations(connection) -> int:
     pt = ProcessTally.__table__
     found = connection.scalar(select(pt.c.n).where(pt.c.name == OPEN_RECOMMENDATIONS))
     return found or 0
-
-
-def kept(connection) -> Counter:
-    """The counters as kept, zeros left out, keyed as ``_contribution`` keys them."""
-    found: Counter = Counter()
-    rt, ft = RecommendationTally.__table__, FollowUpTally.__table__
-    for rec, status, pending, n in connection.execute(
-        select(rt.c.recommendation_id, rt.c.status, rt.c.pending, rt.c.n).where(rt.c.n != 0)
-    ):
-        found[("r", rec, status, bool(pending))] = n
-    for theme, state, status, pending, n in connection.execute(
-        select(ft.c.theme, ft.c.state_id, ft.c.status, ft.c.pending, ft.c.n).where(ft.c.n != 0)
-    ):
-        found[("f", theme, state, status, bool(pending))] = n
-    dt = FollowUpDayFigure.__table__
-    for state, kind, n in connection.execute(
-        select(dt.c.state_id, dt.c.kind, dt.c.n).where(dt.c.n != 0)
-    ):
-        found[("d", state, kind)] = n
-    at = ActivityTally.__table__
-    for activity, status, n in connection.execute(
-        select(at.c.activity_id, at.c.status, at.c.n).where(at.c.n != 0)
-    ):
-        found[("a", activity, status)] = n
-    pt = ProcessTally.__table__
-    for name, n in connection.execute(select(pt.c.name, pt.c.n).where(pt.c.n != 0)):
-        found[("p", name)] = n
-    return found
-
-
-def counted(connection) -> Counter:
-    """What the counters should hold, counted from every follow-up (zeros left out)."""
-    found: Counter = Counter()
-    for rec, status, pending, n in connection.execute(_recommendation_rows()):
-        found[("r", rec, _value(status), bool(pending))] += n
-    for build in (_state_rows, _theme_rows):
-        for theme, state, status, pending, n in connection.execute(build()):
-            found[("f", theme, state, _value(status), bool(pending))] += n
-    for activity, status, n in connection.execute(_activity_rows()):
-        found[("a", activity, _value(status))] += n
-    found[("p", OPEN_RECOMMENDATIONS)] += connection.scalar(_open_recommendations())
-    basis = day_basis(connection)
-    if basis is not None:
-        add_day_rows(found, connection.execute(day_rows(basis)))
-    return +found
-
-
-def differences(connection) -> list[tuple[tuple, int, int]]:
-    """Each counter that differs from a full recount: (key, kept, counted)."""
-    have, want = kept(connection), counted(connection)
-    return [
-        (key, have.get(key, 0), want.get(key, 0))
-        for key in sorted(set(have) | set(want), key=repr)
-        if have.get(key, 0) != want.get(key, 0)
-    ]
-
-
-def describe(key: tuple) -> str:
-    """A counter's key in words, for ``kpplan recount --check``."""
-    if key[0] == "d":
-        return describe_day(key)
-    if key[0] == "a":
-        return f"activity {key[1]}, {key[2]}"
-    if key[0] == "p":
-        return PROCESS_FIGURES.get(key[1], key[1])
-    pending = " (awaiting validation)" if key[-1] else ""
-    if key[0] == "r":
-        return f"recommendation {key[1]}, {key[2]}{pending}"
-    theme = f"theme {key[1]}" if key[1] else "every theme"
-    state = f"state {key[2]}" if key[2] != NO_STATE else "organisations and the secretariat"
-    return f"{theme}, {state}, {key[3]}{pending}"

@@ -10,7 +10,7 @@ import pytest
 
 from kpplan.core.extensions import db
 from kpplan.meetings.models import Status
-from kpplan.recommendations import tallies
+from kpplan.recommendations import tally_check
 from tests.conftest import STATE_A, signed_in_session
 from tests.recommendations.helpers import form_version, post_update, process_today
 
@@ -48,4 +48,4 @@ def test_concurrent_updates_of_one_state_never_deadlock(app, backend, people, fa
         thread.join()
     assert outcomes.count(302) == len(follow_ups), outcomes
     with app.app_context():
-        assert tallies.differences(db.session.connection()) == []
+        assert tally_check.differences(db.session.connection()) == []

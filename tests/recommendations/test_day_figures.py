@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from kpplan.core.extensions import db
 from kpplan.core.rule_settings import ReminderRuleSetting
 from kpplan.meetings.models import Status
-from kpplan.recommendations import day_figures, deadlines, follow_up_queries, tallies
+from kpplan.recommendations import day_figures, deadlines, follow_up_queries, tally_check
 from kpplan.recommendations.deadlines import Deadlines
 from kpplan.recommendations.queries import Scope
 from kpplan.recommendations.statuses import FollowUpStatus
@@ -107,7 +107,7 @@ def test_a_basis_of_yesterday_falls_back_to_a_live_count(app, factory):
     # yesterday (not overdue at the basis's day: its figures are not today's).
     assert (summary.overdue, summary.due_soon, summary.pending) == (3, 2, 1)
     with app.app_context():
-        kept = tallies.kept(db.session.connection())
+        kept = tally_check.kept(db.session.connection())
     assert sum(n for k, n in kept.items() if k[:1] == ("d",) and k[2] == "overdue") == 2
 
 

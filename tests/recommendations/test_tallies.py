@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State
 from kpplan.meetings.models import Activity, Status
-from kpplan.recommendations import day_figures, services, tallies
+from kpplan.recommendations import day_figures, services, tallies, tally_check
 from kpplan.recommendations.deadlines import Deadlines
 from kpplan.recommendations.follow_up_models import FollowUp
 from kpplan.recommendations.models import Recommendation
@@ -70,16 +70,16 @@ def test_kept_figures_match_a_full_count_after_random_changes(app, factory, rand
             lambda rng: activity,
         )
         connection = db.session.connection()
-        assert tallies.differences(connection) == []
-        kept = tallies.kept(connection)
+        assert tally_check.differences(connection) == []
+        kept = tally_check.kept(connection)
         # The game reached every kind of figure: states, themes, organisations, pending.
         assert any(k[0] == "f" and k[1] for k in kept)
-        assert any(k[0] == "f" and k[2] == tallies.NO_STATE for k in kept)
+        assert any(k[0] == "f" and k[2] == day_figures.NO_STATE for k in kept)
         assert any(k[0] == "f" and k[-1] for k in kept), "no move to implemented awaited"
         # The figures of the day reached every kind, and match a count at their basis.
         day = {(k[1], k[2]): n for k, n in kept.items() if k[0] == "d"}
         assert {kind for _, kind in day} == set(day_figures.DAY_KINDS)
-        assert any(state == tallies.NO_STATE for state, _ in day)
+        assert any(state == day_figures.NO_STATE for state, _ in day)
         live = Counter()
         day_figures.add_day_rows(
             live, connection.execute(day_figures.day_rows(day_figures.day_basis(connection)))
@@ -123,7 +123,7 @@ def test_bulk_statements_are_counted_again(app, factory):
             .values(status=FollowUpStatus.IMPLEMENTED)
         )
         db.session.commit()
-        assert tallies.differences(db.session.connection()) == []
+        assert tally_check.differences(db.session.connection()) == []
         implemented = db.session.scalar(
             sa.select(sa.func.sum(RecommendationTally.n)).where(
                 RecommendationTally.recommendation_id == recommendation.id,
@@ -182,7 +182,7 @@ def test_every_status_is_counted(app, factory, status):
         follow_up.status = status
         db.session.commit()
         assert (
-            tallies.kept(db.session.connection())[
+            tally_check.kept(db.session.connection())[
                 ("f", tallies.EVERY_THEME, follow_up.state_id, status.value, False)
             ]
             == 1
@@ -239,8 +239,8 @@ def test_the_migration_counts_the_follow_ups_already_there(empty_app):
         db.session.commit()
         upgrade()
         connection = db.session.connection()
-        assert tallies.differences(connection) == []
-        kept = tallies.kept(connection)
+        assert tally_check.differences(connection) == []
+        kept = tally_check.kept(connection)
         assert kept[("f", "RD3", kenya, "implemented", False)] == 1  # the withdrawn one left out
         assert kept[("r", 2, "in_progress", False)] == 1
         # Per activity (0026): the withdrawn recommendation left out too.

@@ -12,7 +12,7 @@ from kpplan.chair.models import WorkPlanItem
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
 from kpplan.meetings.models import Activity, Status
-from kpplan.recommendations import tallies
+from kpplan.recommendations import tally_check
 from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.queries import Scope
 from kpplan.recommendations.statuses import OPEN_STATUSES, FollowUpStatus
@@ -138,7 +138,7 @@ class TestHandover:
         login_as(people["fp_b"])  # Italy: "met" and the last extra one
         assert "2 open recommendations" in client.get(url).text
         with app.app_context():
-            assert tallies.differences(db.session.connection()) == []
+            assert tally_check.differences(db.session.connection()) == []
 
     def test_after_a_write_the_page_reads_the_kept_number_and_adds_up_none(
         self, client, people, login_as, factory, count_queries, term
