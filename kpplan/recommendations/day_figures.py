@@ -9,8 +9,10 @@ every follow-up against today's date:
   awaiting validation ("pending"), as ``FollowUp.is_overdue``, ``is_due_soon``, ``is_stale``
   and ``urgency`` say at the basis's day.
 
-``count_the_day`` counts them again for a new day (the reminder scheduler's tick, at its
-start, and ``flask kpplan recount``); until a basis is counted, or when it is not today's
+``count_the_day`` moves them to a new day (the reminder scheduler's tick, at its start, and
+``flask kpplan recount``): a day or a few after the basis's, with the same days, it adds the
+difference of the few follow-ups that crossed a line in between (``shift_day_figures``);
+otherwise it counts every follow-up again. Until a basis is counted, or when it is not today's
 or the administrator changed the days since, the pages count live (``follow_up_queries``,
 ``state_follow_up_list``, ``at_a_glance``): right after midnight, until the next tick a few
 minutes later. Between two counts each write adds its difference to them, in its own
@@ -21,15 +23,29 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import Date, Integer, String, case, delete, func, insert, select, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kpplan.core.db import Base
+from kpplan.directory.models import State
 from kpplan.recommendations.deadlines import Deadlines, start_of
 from kpplan.recommendations.follow_up_models import FollowUp
 from kpplan.recommendations.models import Recommendation
+from kpplan.recommendations.statuses import OPEN_STATUSES
 
 #: The state key of follow-ups addressed to an organisation or the secretariat.
 NO_STATE = 0
@@ -92,21 +108,31 @@ def day_basis(connection, lock: str | None = None, wait: bool = True) -> DayBasi
     return DayBasis(row.day, Deadlines(due_soon_days=row.due_soon_days, stale_days=row.stale_days))
 
 
+def _kinds(basis: DayBasis) -> list:
+    """Whether a follow-up is of each of ``DAY_KINDS`` at ``basis``, in SQL, in their order."""
+    today, limits = basis.day, basis.limits
+    return [
+        FollowUp.is_overdue(today),
+        FollowUp.is_due_soon(today, limits.due_soon_days),
+        FollowUp.is_stale(start_of(today), limits.stale_days),
+        PENDING,
+        FollowUp.urgency(today, limits) == 2,
+    ]
+
+
+def _number(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
 def day_rows(basis: DayBasis, where=None):
     """Per state key, the follow-ups in force of each of ``DAY_KINDS`` at ``basis``."""
-    today, limits = basis.day, basis.limits
-
-    def number(condition):
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
     query = (
         select(
             STATE_KEY.label("state_id"),
-            number(FollowUp.is_overdue(today)).label("overdue"),
-            number(FollowUp.is_due_soon(today, limits.due_soon_days)).label("due_soon"),
-            number(FollowUp.is_stale(start_of(today), limits.stale_days)).label("stale"),
-            number(PENDING).label("pending"),
-            number(FollowUp.urgency(today, limits) == 2).label("stale_only"),
+            *(
+                _number(condition).label(kind)
+                for kind, condition in zip(DAY_KINDS, _kinds(basis), strict=True)
+            ),
         )
         .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
         .where(IN_FORCE)
@@ -135,11 +161,103 @@ def count_day_figures(connection, basis: DayBasis) -> None:
         connection.execute(insert(t), rows)
 
 
+#: Days between the basis and the new day up to which the figures are shifted rather than
+#: counted again: the follow-ups that cross a line grow with the days in between (a
+#: scheduler stopped for weeks comes back to a full count).
+SHIFT_DAYS = 7
+
+
+def crossed(old: date, new: date, limits: Deadlines):
+    """The ids of the open follow-ups whose kinds may differ between the days ``old`` and
+    ``new`` at the days ``limits``, each part read in an index rather than every follow-up:
+    reviewed between the two days (overdue at one, not at the other), reviewed between the
+    two last days of "due soon" (due soon at one, later at the other: who left it at the
+    front is overdue now, and counted with the first), and last updated (never updated:
+    recorded) between the two moments of "not updated". "Awaiting validation" does not
+    depend on the day; "not updated, neither overdue nor due soon" is made of the others."""
+    first, last = sorted((old, new))
+    soon = timedelta(days=limits.due_soon_days)
+    stale = timedelta(days=limits.stale_days)
+    since, until = start_of(first) - stale, start_of(last) - stale
+    review = FollowUp.next_review_date
+    of_open = FollowUp.status.in_(OPEN_STATUSES)
+    # The index of a state's follow-ups by update: by state (the organisations' and the
+    # secretariat's under none), so that each state's range is one step of it.
+    addressees = (FollowUp.state_id.in_(select(State.id)), FollowUp.state_id.is_(None))
+    return union(
+        select(FollowUp.id).where(of_open, review >= first, review < last),
+        select(FollowUp.id).where(of_open, review > first + soon, review <= last + soon),
+        *(
+            select(FollowUp.id).where(
+                addressee, FollowUp.last_update_at >= since, FollowUp.last_update_at < until
+            )
+            for addressee in addressees
+        ),
+        *(
+            select(FollowUp.id).where(
+                addressee,
+                FollowUp.last_update_at.is_(None),
+                FollowUp.created_at >= since,
+                FollowUp.created_at < until,
+            )
+            for addressee in addressees
+        ),
+    )
+
+
+def shift_day_figures(connection, basis: DayBasis, today: date) -> None:
+    """Move the day figures counted at ``basis`` to ``today`` (same days): add, per state
+    and kind, what the follow-ups that crossed a line in between (``crossed``) count at
+    ``today`` less what they counted at the basis's day. The others count the same at
+    both, so the figures come out as a full count at ``today`` would."""
+    new = DayBasis(today, basis.limits)
+    ids = crossed(basis.day, today, basis.limits)
+    query = (
+        select(
+            STATE_KEY,
+            *(
+                _number(now) - _number(before)
+                for now, before in zip(_kinds(new), _kinds(basis), strict=True)
+            ),
+        )
+        .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
+        .where(IN_FORCE, FollowUp.id.in_(ids))
+        .group_by(STATE_KEY)
+    )
+    changes = sorted(
+        ((state, kind), d)
+        for state, *numbers in connection.execute(query)
+        for kind, d in zip(DAY_KINDS, numbers, strict=True)
+        if d
+    )
+    if not changes:
+        return
+    t = FollowUpDayFigure.__table__
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as conflict_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as conflict_insert
+    # As a write adds its difference (``tallies.add``): the missing rows first, then
+    # ``n = n + d``, in the order of the key.
+    connection.execute(
+        conflict_insert(t).on_conflict_do_nothing(),
+        [{"state_id": state, "kind": kind, "n": 0} for (state, kind), _ in changes],
+    )
+    connection.execute(
+        update(t)
+        .where(t.c.state_id == bindparam("k_state"), t.c.kind == bindparam("k_kind"))
+        .values(n=t.c.n + bindparam("d")),
+        [{"k_state": state, "k_kind": kind, "d": d} for (state, kind), d in changes],
+    )
+
+
 def count_the_day(
     connection, today: date, limits: Deadlines, force: bool = False, wait: bool = True
 ) -> bool:
-    """Count the day figures again for ``today`` and the days ``limits`` in one grouped
-    query, and make them the basis; unless they already are (one read) and not ``force``.
+    """Make the day figures those of ``today`` and the days ``limits``, and make them the
+    basis; unless they already are (one read) and not ``force``. From a basis at most
+    ``SHIFT_DAYS`` away with the same days, by shifting them (``shift_day_figures``);
+    otherwise (or with ``force``) by counting every follow-up again in one grouped query.
     Returns whether it counted. Without ``wait`` (the reminder tick), a write under way
     raises ``OperationalError`` at once (PostgreSQL) instead of queueing the writes that
     follow behind this count: the next tick counts."""
@@ -147,7 +265,11 @@ def count_the_day(
     wanted = DayBasis(today, limits)
     if basis == wanted and not force:
         return False
-    count_day_figures(connection, wanted)
+    near = basis is not None and abs((today - basis.day).days) <= SHIFT_DAYS
+    if near and basis.limits == limits and not force:
+        shift_day_figures(connection, basis, today)
+    else:
+        count_day_figures(connection, wanted)
     values = {
         "day": today,
         "due_soon_days": limits.due_soon_days,

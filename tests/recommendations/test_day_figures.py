@@ -5,15 +5,19 @@ them with a count. (The reminder tick counting a new day: tests/reminders.)"""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from kpplan.core.extensions import db
 from kpplan.core.rule_settings import ReminderRuleSetting
 from kpplan.meetings.models import Status
 from kpplan.recommendations import day_figures, deadlines, follow_up_queries, tally_check
-from kpplan.recommendations.deadlines import Deadlines
+from kpplan.recommendations.deadlines import Deadlines, start_of
+from kpplan.recommendations.follow_up_models import FollowUp
+from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.queries import Scope
 from kpplan.recommendations.statuses import FollowUpStatus
 from tests.conftest import STATE_A, STATE_B
@@ -143,3 +147,102 @@ def test_recount_check_compares_the_day_figures(app, factory, runner):
     assert runner.invoke(args=["kpplan", "recount", "--check"]).exit_code == 0
     with app.app_context():
         assert day_figures.day_basis(db.session.connection()).day == today
+
+
+def _day_world(app, factory, today) -> None:
+    """Forty-five follow-ups (Kenya's, Italy's, the secretariat's) whose review dates, last
+    updates and recordings fall on every side of the lines of a few days around ``today``
+    (due within 3 days, not updated for 5), some closed, one awaiting validation and one
+    recommendation withdrawn."""
+    activity = factory.activity(status=Status.HELD)
+    for _ in range(15):
+        factory.recommendation(activity.id, states=(STATE_A, STATE_B), secretariat=True)
+    with app.app_context():
+        connection = db.session.connection()
+        t = FollowUp.__table__
+        ids = connection.scalars(sa.select(t.c.id).order_by(t.c.id)).all()
+    factory.update(ids[1], FollowUpStatus.IMPLEMENTED, pending=True)
+    line = start_of(today) - timedelta(days=5)
+    with app.app_context():
+        connection = db.session.connection()
+        for i, follow_up_id in enumerate(ids):
+            # Seventeen hours apart: every hour of the day comes round, on both sides.
+            moment = line + timedelta(hours=17 * i - 380)
+            values = {
+                "next_review_date": today + timedelta(days=(i * 7) % 27 - 13),
+                "last_update_at": None if i % 3 == 0 else moment,
+                "created_at": moment if i % 3 == 0 else moment - timedelta(days=40),
+            }
+            if i % 8 == 5:
+                values["status"] = FollowUpStatus.IMPLEMENTED
+            elif i % 8 == 6:
+                values["status"] = FollowUpStatus.NOT_APPLICABLE
+            elif i % 8 == 7:
+                values["status"] = FollowUpStatus.IN_PROGRESS
+            # Behind the session's back, as the figures are counted from scratch below.
+            connection.execute(sa.update(t).where(t.c.id == follow_up_id).values(**values))
+        r = Recommendation.__table__
+        connection.execute(
+            sa.update(r)
+            .where(
+                r.c.id == sa.select(t.c.recommendation_id).where(t.c.id == ids[4]).scalar_subquery()
+            )
+            .values(withdrawn_at=start_of(today))
+        )
+        db.session.commit()
+
+
+def _day_figures_kept(connection) -> dict:
+    return {key: n for key, n in tally_check.kept(connection).items() if key[0] == "d"}
+
+
+def _day_figures_counted(connection, today, limits) -> dict:
+    found: Counter = Counter()
+    day_figures.add_day_rows(
+        found, connection.execute(day_figures.day_rows(day_figures.DayBasis(today, limits)))
+    )
+    return dict(+found)
+
+
+def _not_called(*args, **kwargs):
+    raise AssertionError("not the way the figures were to be moved")
+
+
+@pytest.mark.parametrize("back", [1, 2, 4, 7, -1, -3])
+def test_a_new_day_shifts_the_figures_to_those_a_full_count_finds(app, factory, monkeypatch, back):
+    today = process_today(app)
+    _day_world(app, factory, today)
+    limits = Deadlines(due_soon_days=3, stale_days=5)
+    with app.app_context():
+        connection = db.session.connection()
+        before = today - timedelta(days=back)
+        day_figures.count_the_day(connection, before, limits, force=True)
+        assert _day_figures_kept(connection) == _day_figures_counted(connection, before, limits)
+        counted = _day_figures_counted(connection, today, limits)
+        # The follow-ups crossed lines in between: the figures are not those of the basis.
+        assert counted != _day_figures_kept(connection)
+        with monkeypatch.context() as patched:
+            patched.setattr(day_figures, "count_day_figures", _not_called)
+            assert day_figures.count_the_day(connection, today, limits) is True
+        assert _day_figures_kept(connection) == counted
+        assert day_figures.day_basis(connection) == day_figures.DayBasis(today, limits)
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("back", "limits"),
+    [(8, Deadlines(due_soon_days=3, stale_days=5)), (1, Deadlines(due_soon_days=4, stale_days=5))],
+)
+def test_a_day_far_off_or_other_days_are_counted_in_full(app, factory, monkeypatch, back, limits):
+    today = process_today(app)
+    _day_world(app, factory, today)
+    with app.app_context():
+        connection = db.session.connection()
+        day_figures.count_the_day(
+            connection, today - timedelta(days=back), Deadlines(3, 5), force=True
+        )
+        with monkeypatch.context() as patched:
+            patched.setattr(day_figures, "shift_day_figures", _not_called)
+            assert day_figures.count_the_day(connection, today, limits) is True
+        assert _day_figures_kept(connection) == _day_figures_counted(connection, today, limits)
+        db.session.rollback()
