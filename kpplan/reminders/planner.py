@@ -97,7 +97,7 @@ def plan(
         if not settings[key].enabled:
             continue
         inputs = _inputs(rule, settings[key], counters)
-        if key in on_record and _nothing_new(marks[key], inputs, local_now):
+        if key in on_record and _nothing_new(rule, marks[key], inputs, local_now):
             report.skipped.append(key)
             continue
         given = settings[key]
@@ -132,12 +132,16 @@ def _inputs(rule: Rule, settings: RuleSettings, counters: dict[str, int]) -> str
     )
 
 
-def _nothing_new(mark: ReminderRuleMark | None, inputs: str, local_now: datetime) -> bool:
-    """Whether a rule last planned in full for the same day, with the same inputs, and
-    before the first moment something more falls due: it would find nothing new."""
+def _nothing_new(
+    rule: Rule, mark: ReminderRuleMark | None, inputs: str, local_now: datetime
+) -> bool:
+    """Whether a rule last planned in full with the same inputs, and before the first moment
+    something more falls due: it would find nothing new. For a rule whose reminders fall due
+    on a day, on the same day; one whose reminders fall due at a moment (``wakes``) knows
+    that moment whatever the day, so a new day alone gives it nothing to look for."""
     return (
         mark is not None
-        and mark.day == local_now.date()
+        and (mark.day == local_now.date() or rule.wakes is not None)
         and mark.inputs == inputs
         and (mark.wake_at is None or local_now < mark.wake_at)
     )

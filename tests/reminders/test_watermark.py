@@ -1,6 +1,7 @@
 """The tick's watermark: a rule whose inputs (the tables it reads, its settings) have not
-changed since it last planned in full, on the same day of the Process and before the
-first moment something more falls due, is skipped; anything that could give a reminder
+changed since it last planned in full, on the same day of the Process (any day, for a rule
+whose reminders fall due at a moment) and before the first moment something more falls
+due, is skipped; anything that could give a reminder
 still gives it at the next tick.
 
 Each test checks the watermark's one promise: what a tick skips, the rule would have found
@@ -146,13 +147,14 @@ def test_a_setting_changed_is_seen_by_the_next_tick(app, factory, people, smtp):
 
 def test_a_new_day_is_seen_by_the_next_tick(app, factory, people, smtp):
     _everything_planned(app, factory, people)
-    # A day later each marked rule looks again, at what crossed its trigger since: the
-    # overdue ones' new weeks, the milestone due on 5 December coming within its days and
-    # then overdue, the follow-ups due on 20 December overdue, and their escalation.
+    # A day later each marked rule whose reminders fall due on a day looks again, at what
+    # crossed its trigger since: the overdue ones' new weeks, the milestone due on 5 December
+    # coming within its days and then overdue, the follow-ups due on 20 December overdue,
+    # and their escalation. Those that fall due at a moment (``wakes``) wait for it.
     crossed = dict.fromkeys(RULES, 0)
     for days in range(1, 51):
         found, skipped = _tick_as_the_rules_say(app, NOW + timedelta(days=days))
-        assert skipped == []
+        assert all(RULES[key].wakes is not None for key in skipped)
         crossed = {key: crossed[key] + found[key] for key in found}
     for key in ("follow_up_overdue", "follow_up_escalated", "milestone_overdue"):
         assert crossed[key] > 0, key
@@ -207,4 +209,29 @@ def test_a_follow_up_going_without_update_for_its_days_later_that_day_is_seen(
     found, skipped = _tick_as_the_rules_say(app, NOW + timedelta(minutes=30))
     assert "follow_up_stale" in skipped
     found, skipped = _tick_as_the_rules_say(app, NOW + timedelta(hours=3))
+    assert found["follow_up_stale"] > 0 and "follow_up_stale" not in skipped
+
+
+def test_a_follow_up_going_without_update_for_its_days_days_later_is_seen(
+    app, factory, people, smtp
+):
+    _everything_planned(app, factory, people)
+    activity = factory.activity(start=date(2026, 6, 1), status=Status.HELD)
+    recommendation = factory.recommendation(activity.id, states=(STATE_B,), target=None)
+    days = RULES["follow_up_stale"].default_days
+    with app.app_context():
+        # Its days without an update run out two days and two hours after NOW.
+        recorded = NOW.astimezone(process_timezone()) - timedelta(days=days - 2, hours=-2)
+        db.session.execute(
+            sa.update(FollowUp)
+            .where(FollowUp.recommendation_id == recommendation.id)
+            .values(created_at=recorded)
+        )
+        db.session.commit()
+    found, _ = _tick_as_the_rules_say(app, NOW)
+    assert found["follow_up_stale"] == 0
+    # The next day nothing it reads changed and its moment has not come: it is not looked for.
+    found, skipped = _tick_as_the_rules_say(app, NOW + timedelta(days=1))
+    assert "follow_up_stale" in skipped
+    found, skipped = _tick_as_the_rules_say(app, NOW + timedelta(days=2, hours=3))
     assert found["follow_up_stale"] > 0 and "follow_up_stale" not in skipped

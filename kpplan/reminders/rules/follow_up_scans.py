@@ -5,6 +5,7 @@ tick of a large installation finds hundreds of thousands), and the reminders the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -215,8 +216,15 @@ def reminders_of(
 def whose(follow_up: FollowUp, *, start: bool = False) -> str:
     """ "Kenya's follow-up of TM-2022-07/R3", "the Netherlands' follow-up of …"; with
     ``start`` (a sentence opens with it) "The Netherlands' follow-up of …"."""
-    whose_name = possessive(follow_up.addressee, start=start)
+    whose_name = _possessive(follow_up.addressee, start)
     return f"{whose_name} follow-up of {follow_up.recommendation.code}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _possessive(addressee: str, start: bool) -> str:
+    # Worked out once per addressee and tick (a name's reading takes a few steps): a tick
+    # a day later words tens of thousands of reminders for a few hundred addressees.
+    return possessive(addressee, start=start)
 
 
 def wording(follow_up: FollowUp) -> str:

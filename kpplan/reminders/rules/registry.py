@@ -96,7 +96,8 @@ class RuleSettings:
 
 RuleFunction = Callable[[Session, datetime, RuleSettings], Iterable[PlannedReminder]]
 #: The first moment after ``now`` at which a rule may find something more (None: not before
-#: the next day), for a rule whose reminders fall due at a moment rather than on a day.
+#: something it reads changes), for a rule whose reminders fall due at a moment rather than
+#: on a day: the tick skips it until then, whatever the day, while its inputs stay the same.
 WakeFunction = Callable[[Session, datetime, RuleSettings], datetime | None]
 
 
