@@ -249,6 +249,8 @@ def shift_day_figures(connection, basis: DayBasis, today: date) -> None:
         .values(n=t.c.n + bindparam("d")),
         [{"k_state": state, "k_kind": kind, "d": d} for (state, kind), d in changes],
     )
+    # A full count keeps no row of none: the table ends as one would leave it.
+    connection.execute(delete(t).where(t.c.n == 0))
 
 
 def count_the_day(

@@ -229,6 +229,23 @@ def test_a_new_day_shifts_the_figures_to_those_a_full_count_finds(app, factory, 
         db.session.commit()
 
 
+def test_a_figure_shifted_to_none_is_left_out_as_a_full_count_leaves_it(app, factory):
+    today = process_today(app)
+    activity = factory.activity(status=Status.HELD)
+    factory.recommendation(activity.id, states=(STATE_A,), target=today - timedelta(days=1))
+    limits = Deadlines(due_soon_days=3, stale_days=5)
+    figure = day_figures.FollowUpDayFigure.__table__
+    with app.app_context():
+        connection = db.session.connection()
+        day_figures.count_the_day(connection, today - timedelta(days=3), limits, force=True)
+        before = connection.execute(sa.select(figure.c.kind, figure.c.n)).all()
+        assert [tuple(row) for row in before] == [("due_soon", 1)]
+        day_figures.count_the_day(connection, today, limits)
+        after = connection.execute(sa.select(figure.c.kind, figure.c.n)).all()
+        assert [tuple(row) for row in after] == [("overdue", 1)]
+        db.session.rollback()
+
+
 @pytest.mark.parametrize(
     ("back", "limits"),
     [(8, Deadlines(due_soon_days=3, stale_days=5)), (1, Deadlines(due_soon_days=4, stale_days=5))],
