@@ -175,9 +175,9 @@ class ReminderRuleMark(Base):
     """What a rule last planned for, in full: the Process's day, its inputs (its settings and
     the change counters of the tables it reads) and, for a rule whose reminders fall due at
     a moment rather than a day, the first moment something more falls due. A tick skips the
-    rule while all three still hold and the run that marked it is on record (deleting the
-    runs, as when the outbox is emptied to start over, plans everything again): it would
-    find nothing new (the tick's watermark)."""
+    rule while all three still hold (such a rule: the last two, whatever the day) and the run
+    that marked it is on record (deleting the runs, as when the outbox is emptied to start
+    over, plans everything again): it would find nothing new (the tick's watermark)."""
 
     __tablename__ = "reminder_rule_marks"
 
