@@ -339,21 +339,17 @@ def link_candidates(activity: Activity, years: int = 3, limit: int = 400) -> lis
     ).all()
 
 
-_LINK_CHOICES_READ = cache.watch(Activity)
+#: What the "link to" choices are read from (``activity_views``: kept until it changes).
+LINK_CHOICES_READ = cache.watch(Activity)
 
 
 def link_choices(activity: Activity) -> list[tuple[int, str]]:
-    """``link_candidates`` as the page's choices, (id, "12–13 Jul 2022 — title"), kept
-    until an activity changes: the hundreds of dates at scale are written once, not at
-    every view of the page."""
-
-    def choices() -> list[tuple[int, str]]:
-        return [
-            (a.id, f"{day_range(a.start_date, a.start_date, a.date_precision)} — {a.title}")
-            for a in link_candidates(activity)
-        ]
-
-    return cache.memoised("activity-link-choices", (activity.id,), _LINK_CHOICES_READ, choices)
+    """``link_candidates`` as the page's choices, (id, "12–13 Jul 2022 — title"), from
+    ``LINK_CHOICES_READ`` alone."""
+    return [
+        (a.id, f"{day_range(a.start_date, a.start_date, a.date_precision)} — {a.title}")
+        for a in link_candidates(activity)
+    ]
 
 
 def feed_stamp(since: date) -> tuple:
