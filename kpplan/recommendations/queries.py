@@ -79,48 +79,6 @@ def recommendation_in_force():
     )
 
 
-def recommendation_page(recommendation_id: int) -> Recommendation | None:
-    return db.session.scalar(
-        select(Recommendation)
-        .where(Recommendation.id == recommendation_id)
-        .options(
-            joinedload(Recommendation.activity),
-            joinedload(Recommendation.predecessor),
-            selectinload(Recommendation.themes),
-            selectinload(Recommendation.revisions),
-        )
-    )
-
-
-def successors(recommendation: Recommendation) -> list[Recommendation]:
-    """The later recommendations that supersede or re-endorse this one."""
-    return db.session.scalars(
-        select(Recommendation)
-        .where(Recommendation.predecessor_id == recommendation.id)
-        .order_by(Recommendation.id)
-    ).all()
-
-
-def follow_ups_of(recommendation: Recommendation, scope: Scope) -> list[FollowUp]:
-    """The addressees' follow-ups with their timelines (updates, authors, evidence):
-    states by name, then organisations, then the secretariat."""
-    return db.session.scalars(
-        select(FollowUp)
-        .where(FollowUp.recommendation_id == recommendation.id, scope.where())
-        .outerjoin(State, FollowUp.state_id == State.id)
-        .options(
-            joinedload(FollowUp.state),
-            joinedload(FollowUp.organisation),
-            selectinload(FollowUp.updates).options(
-                joinedload(StatusUpdate.author),
-                joinedload(StatusUpdate.validated_by),
-                selectinload(StatusUpdate.evidence),
-            ),
-        )
-        .order_by(FollowUp.state_id.is_(None), State.name, FollowUp.organisation_id, FollowUp.id)
-    ).all()
-
-
 def follow_up_page(follow_up_id: int) -> FollowUp | None:
     """One follow-up with its addressee, recommendation and activity; its timeline is read
     a page at a time (``follow_up_queries.follow_up_timeline``), not with it."""

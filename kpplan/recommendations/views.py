@@ -37,7 +37,7 @@ from kpplan.core.links import row_link
 from kpplan.core.requests import acting_user, enum_arg, int_arg, save_form
 from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
-from kpplan.recommendations import figures, lists, queries, services, timelines
+from kpplan.recommendations import figures, lists, queries, recommendation_page, services
 from kpplan.recommendations.blueprint import bp, current_scope, download
 from kpplan.recommendations.exports import RECOMMENDATION_COLUMNS, recommendation_row
 from kpplan.recommendations.follow_up_models import FollowUp
@@ -182,11 +182,11 @@ def shares():
 @bp.route("/recommendations/<int:recommendation_id>")
 @kept_page
 def recommendation(recommendation_id: int):
-    found = queries.recommendation_page(recommendation_id)
+    found = recommendation_page.recommendation_shown(recommendation_id)
     if found is None:
         abort(404)
     day = today()
-    addressees = timelines.addressees_of(found.id, current_scope())
+    addressees = recommendation_page.addressees_of(found.id, current_scope())
     withdraw_form = None
     if permissions.can_record_recommendations(current_user) and not found.is_withdrawn:
         withdraw_form = WithdrawForm(data={"version": found.version})
@@ -196,14 +196,14 @@ def recommendation(recommendation_id: int):
         follow_ups=addressees,
         follow_up_link=row_link("recommendations.follow_up", "follow_up_id"),
         timelines=_timelines(addressees, day),
-        successors=queries.successors(found),
-        figures=timelines.figures_of(addressees, day),
+        successors=found.successors,
+        figures=recommendation_page.figures_of(addressees, day),
         withdraw_form=withdraw_form,
         today=day,
     )
 
 
-def _timelines(addressees: list[timelines.AddresseeShown], day) -> list[Markup]:
+def _timelines(addressees: list[recommendation_page.AddresseeShown], day) -> list[Markup]:
     """The timeline of each addressee that reported, each kept for the values it shows
     (``kept_fragment``): the follow-up and its updates (values only), the day (its
     "Overdue"), the Process's timezone (the moments), whether it is the page's only

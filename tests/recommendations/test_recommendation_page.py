@@ -10,18 +10,19 @@ from kpplan.core.extensions import db
 from kpplan.directory.models import User
 from kpplan.recommendations import follow_up_services
 from kpplan.recommendations.follow_up_models import StatusUpdate
+from kpplan.recommendations.models import Lineage, Recommendation, WordingRevision
 from kpplan.recommendations.statuses import FollowUpStatus
 from kpplan.reminders.services import save_timezone
 from tests.factories.directory import STATE_A
 
 
 def test_the_page_reads_as_many_queries_however_many_addressees_and_updates(
-    client, factory, people, login_as, count_queries
+    app, client, factory, people, login_as, count_queries
 ):
-    """Seven queries (the user with the change counters, the recommendation with its
-    activity and predecessor, its themes, its earlier wordings, its follow-ups, their
-    updates with people and evidence, its successors), with one addressee and one update as
-    with five addressees and thirty updates, some with evidence."""
+    """Four queries (the user with the change counters, the recommendation with its
+    activity, predecessor and themes, its follow-ups, their updates with people and
+    evidence), with one addressee and one update as with six addressees and thirty updates,
+    some with evidence; one more each for earlier wordings and successors, when it has any."""
     login_as(people["secretariat"])
     activity = factory.activity()
     small = factory.recommendation(activity.id, states=("Kenya",))
@@ -39,7 +40,21 @@ def test_the_page_reads_as_many_queries_however_many_addressees_and_updates(
         text = client.get(f"/recommendations/{large.id}").text
     assert text.count('<details class="state-timeline">') == 6
     assert text.count('<ul class="evidence">') == 8
-    assert few.count == many.count == 7, many.statements
+    assert few.count == many.count == 4, many.statements
+    later = factory.recommendation(activity.id, states=("Kenya",))
+    with app.app_context():
+        found = db.session.get(Recommendation, later.id)
+        found.predecessor_id, found.lineage = large.id, Lineage.SUPERSEDES
+        db.session.add(
+            WordingRevision(
+                recommendation_id=large.id, text="The first wording.", reason="Clearer."
+            )
+        )
+        db.session.commit()
+    with count_queries(header_kept=True) as more:
+        text = client.get(f"/recommendations/{large.id}").text
+    assert "The first wording." in text and f">{later.code}</a>" in text
+    assert more.count == 6, more.statements
 
 
 def test_the_kept_timelines_follow_updates_names_and_the_timezone(

@@ -1,24 +1,35 @@
-"""A recommendation's addressees as its page shows them: each follow-up's status and its
-whole timeline of updates (with their authors, validators and evidence), read as plain rows
-in two queries, and the figures of the page counted from those rows.
+"""A recommendation's page read as plain rows: the recommendation with what it shows of
+its activity, predecessor, themes, earlier wordings and successors (one query, and one more
+for each of the last two only when there are any); its addressees' follow-ups, each with its
+whole timeline of updates (their authors, validators and evidence: two queries); and the
+figures of the page counted from those rows.
 
-The page loaded them as objects (a follow-up, its updates, their people and evidence: four
-queries, and the ORM's work for each of some fifty objects cost more than the page's SQL),
-then counted the same follow-ups again in SQL for the "Implemented" line."""
+The page loaded all of them as objects (nine queries, and the ORM's work for each of some
+fifty objects cost more than the page's SQL), then counted the same follow-ups again in SQL
+for the "Implemented" line."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
+from kpplan.core.dates import DatePrecision
 from kpplan.core.extensions import db
 from kpplan.directory.models import Organisation, State, User
+from kpplan.meetings.models import Activity
 from kpplan.recommendations.addressees import addressee_columns, addressee_of
 from kpplan.recommendations.figures import Figures
 from kpplan.recommendations.follow_up_models import Evidence, FollowUp, StatusUpdate
+from kpplan.recommendations.models import (
+    Lineage,
+    Priority,
+    Recommendation,
+    RecommendationTheme,
+    WordingRevision,
+)
 from kpplan.recommendations.queries import Scope
 from kpplan.recommendations.statuses import OUT_OF_SHARE, FollowUpStatus, Validation
 
@@ -28,6 +39,172 @@ class Person:
     """Who posted or validated an update, by name (all the timeline shows of them)."""
 
     name: str
+
+
+@dataclass(frozen=True)
+class ActivityShown:
+    """The activity a recommendation was agreed at, as its page names it."""
+
+    id: int
+    title: str
+    start_date: date
+    date_precision: DatePrecision
+
+    first_day = Activity.first_day
+
+
+@dataclass(frozen=True)
+class ThemeShown:
+    code: str
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A recommendation the page links to (its predecessor, a successor)."""
+
+    id: int
+    code: str
+    lineage: Lineage | None = None
+
+
+@dataclass(frozen=True)
+class RevisionShown:
+    """An earlier wording, with who replaced it (by name), when and why."""
+
+    text: str
+    replaced_at: datetime
+    replaced_by: Person | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecommendationShown:
+    """What a recommendation's page shows of it, as values."""
+
+    id: int
+    code: str
+    text: str
+    priority: Priority
+    target_date: date | None
+    to_all_members: bool
+    illustrative: bool
+    lineage: Lineage | None
+    withdrawn_at: datetime | None
+    withdrawal_reason: str | None
+    version: int
+    activity: ActivityShown
+    predecessor: Linked | None
+    themes: tuple[ThemeShown, ...]
+    revisions: tuple[RevisionShown, ...]
+    successors: tuple[Linked, ...]
+
+    is_withdrawn = Recommendation.is_withdrawn
+
+
+_PREDECESSOR = aliased(Recommendation)
+_SUCCESSOR = aliased(Recommendation)
+_REPLACED_BY = aliased(User)
+
+
+def recommendation_shown(recommendation_id: int) -> RecommendationShown | None:
+    """The recommendation with its activity, predecessor and themes in one query (its
+    themes as one text, sorted here, as the list reads them), and its earlier wordings and
+    successors each in one more only when it has any. None when there is no such
+    recommendation."""
+    row = db.session.execute(
+        select(
+            Recommendation.id,
+            Recommendation.code,
+            Recommendation.text,
+            Recommendation.priority,
+            Recommendation.target_date,
+            Recommendation.to_all_members,
+            Recommendation.illustrative,
+            Recommendation.lineage,
+            Recommendation.withdrawn_at,
+            Recommendation.withdrawal_reason,
+            Recommendation.version,
+            Activity.id.label("activity_id"),
+            Activity.title.label("activity_title"),
+            Activity.start_date,
+            Activity.date_precision,
+            _PREDECESSOR.id.label("predecessor_id"),
+            _PREDECESSOR.code.label("predecessor_code"),
+            select(func.aggregate_strings(RecommendationTheme.code, ","))
+            .where(RecommendationTheme.recommendation_id == Recommendation.id)
+            .correlate(Recommendation)
+            .scalar_subquery()
+            .label("theme_codes"),
+            exists()
+            .where(WordingRevision.recommendation_id == Recommendation.id)
+            .correlate(Recommendation)
+            .label("has_revisions"),
+            exists()
+            .where(_SUCCESSOR.predecessor_id == Recommendation.id)
+            .correlate(Recommendation)
+            .label("has_successors"),
+        )
+        .join(Activity, Activity.id == Recommendation.activity_id)
+        .outerjoin(_PREDECESSOR, _PREDECESSOR.id == Recommendation.predecessor_id)
+        .where(Recommendation.id == recommendation_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    return RecommendationShown(
+        id=row.id,
+        code=row.code,
+        text=row.text,
+        priority=row.priority,
+        target_date=row.target_date,
+        to_all_members=row.to_all_members,
+        illustrative=row.illustrative,
+        lineage=row.lineage,
+        withdrawn_at=row.withdrawn_at,
+        withdrawal_reason=row.withdrawal_reason,
+        version=row.version,
+        activity=ActivityShown(
+            row.activity_id, row.activity_title, row.start_date, row.date_precision
+        ),
+        predecessor=(
+            Linked(row.predecessor_id, row.predecessor_code)
+            if row.predecessor_id is not None
+            else None
+        ),
+        themes=tuple(
+            ThemeShown(code)
+            for code in sorted(row.theme_codes.split(",") if row.theme_codes else [])
+        ),
+        revisions=_revisions_of(row.id) if row.has_revisions else (),
+        successors=_successors_of(row.id) if row.has_successors else (),
+    )
+
+
+def _revisions_of(recommendation_id: int) -> tuple[RevisionShown, ...]:
+    rows = db.session.execute(
+        select(
+            WordingRevision.text,
+            WordingRevision.replaced_at,
+            _REPLACED_BY.name,
+            WordingRevision.reason,
+        )
+        .outerjoin(_REPLACED_BY, _REPLACED_BY.id == WordingRevision.replaced_by_id)
+        .where(WordingRevision.recommendation_id == recommendation_id)
+        .order_by(WordingRevision.id)
+    )
+    return tuple(
+        RevisionShown(text, at, Person(name) if name is not None else None, reason)
+        for text, at, name, reason in rows
+    )
+
+
+def _successors_of(recommendation_id: int) -> tuple[Linked, ...]:
+    """The later recommendations that supersede or re-endorse this one."""
+    rows = db.session.execute(
+        select(_SUCCESSOR.id, _SUCCESSOR.code, _SUCCESSOR.lineage)
+        .where(_SUCCESSOR.predecessor_id == recommendation_id)
+        .order_by(_SUCCESSOR.id)
+    )
+    return tuple(Linked(*row) for row in rows)
 
 
 @dataclass(frozen=True)
