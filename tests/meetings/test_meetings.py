@@ -429,14 +429,19 @@ def test_activity_page_query_count_is_pinned_and_does_not_grow(
     activity with its states and organisations, its steps, its documents, its links both
     ways, the "link to" choices and its history), as many with one link, document, step and
     neighbour as with thirty of each; 6 while no activity changed (the "link to" choices
-    kept). The Chair it falls under is kept until a chairmanship, work plan or item
-    changes, its invitations until a list, invitation or participant changes, the history
-    names the activity without reading it again, and the steps' possible owners are kept
-    until a user changes (the first page reads them)."""
+    kept); one fewer without documents (whether it has any is asked with the activity).
+    The Chair it falls under is kept until a chairmanship, work plan or item changes, its
+    invitations until a list, invitation or participant changes, the history names the
+    activity without reading it again, and the steps' possible owners are kept until a user
+    changes (the first page reads them)."""
     login_as(people["secretariat"])
     start = date(2024, 5, 6)
     activity = factory.activity(start=start, host="Kenya", co_hosts=("Italy",), milestones=True)
     page = f"/activities/{activity.id}"
+    client.get(page)
+    with count_queries(header_kept=True) as bare:
+        assert "No document yet." in client.get(page).text
+    assert bare.count == 5, bare.statements
 
     def add(n: int) -> None:
         for i in range(n):
