@@ -3,7 +3,8 @@
 Every function takes a ``Scope``: a focal point sees only the follow-ups of their own
 state; the secretariat, the Chair and observers see all of them. The list of
 recommendations is in ``lists``, the shares and figures in ``figures``, a state's
-follow-ups by urgency in ``state_follow_up_list``.
+follow-ups by urgency in ``state_follow_up_list``, a recommendation's own page in
+``recommendation_page``.
 """
 
 from __future__ import annotations
