@@ -18,6 +18,7 @@ from kpplan.chair.models import (
 from kpplan.core.cache import memoised, watch
 from kpplan.core.dates import day_range
 from kpplan.core.extensions import db
+from kpplan.directory.models import State
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity, Status
 
@@ -141,20 +142,45 @@ def chair_line(today: date) -> ChairLine:
     )
 
 
-def items_delivered_by(activity_id: int) -> list[WorkPlanItem]:
-    """The work-plan items an activity delivers, with their plans and Chairs."""
-    return db.session.scalars(
-        select(WorkPlanItem)
+@dataclass(frozen=True)
+class DeliveredItem:
+    """A work-plan item an activity delivers, as the activity's page names it."""
+
+    id: int
+    theme: str
+    work_plan_title: str
+    chair_state_name: str
+
+
+@dataclass(frozen=True)
+class ChairOfActivity:
+    """Under which Chair an activity falls and what it delivers of their work plans, as
+    plain values (kept between requests: ``chair.views.chair_of_activity``)."""
+
+    under_id: int | None
+    under_title: str | None
+    delivers: tuple[DeliveredItem, ...]
+
+
+def chair_of_activity(activity_id: int, start: date) -> ChairOfActivity:
+    """The chairmanship that covers an activity starting on ``start`` and the work-plan
+    items the activity delivers (by target date), with their plans' titles and Chairs'
+    states: two queries of columns."""
+    under = chairmanship_on(start)
+    delivers = db.session.execute(
+        select(WorkPlanItem.id, WorkPlanItem.theme, WorkPlan.title, State.name)
         .join(work_plan_item_activities, work_plan_item_activities.c.item_id == WorkPlanItem.id)
+        .join(WorkPlan, WorkPlan.id == WorkPlanItem.work_plan_id)
+        .join(Chairmanship, Chairmanship.id == WorkPlan.chairmanship_id)
+        .join(State, State.id == Chairmanship.state_id)
         .where(work_plan_item_activities.c.activity_id == activity_id)
-        .options(
-            joinedload(WorkPlanItem.work_plan)
-            .joinedload(WorkPlan.chairmanship)
-            .joinedload(Chairmanship.state),
-            selectinload(WorkPlanItem.activities),
-        )
         .order_by(WorkPlanItem.target_date, WorkPlanItem.id)
     ).all()
+    return ChairOfActivity(
+        under_id=under.id if under is not None else None,
+        under_title=under.title if under is not None else None,
+        delivers=tuple(DeliveredItem(*row) for row in delivers),
+    )
 
 
 def handover_candidates() -> list[Activity]:

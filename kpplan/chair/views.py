@@ -19,7 +19,7 @@ from kpplan.chair.forms import (
     WorkPlanForm,
     WorkPlanItemForm,
 )
-from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem
+from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem, work_plan_item_activities
 from kpplan.core.cache import memoised, stamp_every_page_with, watch
 from kpplan.core.clock import today
 from kpplan.core.extensions import db
@@ -63,11 +63,23 @@ def chair_line():
     return g.chair_line
 
 
+# What an activity's page shows of its Chair: a status update changes none of it.
+_ACTIVITY_CHAIR_READS = watch(
+    Chairmanship, State, WorkPlan, WorkPlanItem, work_plan_item_activities
+)
+
+
 @bp.app_template_global()
-def chair_of_activity(activity: Activity):
+def chair_of_activity(activity: Activity) -> queries.ChairOfActivity:
     """For an activity's page: the chairmanship it falls under (by its start date) and the
-    work-plan items it delivers."""
-    return queries.chairmanship_on(activity.start_date), queries.items_delivered_by(activity.id)
+    work-plan items it delivers, kept until a chairmanship, a state, a work plan, an item
+    or their activities change (the activity's start date is part of the key)."""
+    return memoised(
+        "chair_of_activity",
+        (activity.id, activity.start_date),
+        _ACTIVITY_CHAIR_READS,
+        lambda: queries.chair_of_activity(activity.id, activity.start_date),
+    )
 
 
 # Chairmanships ------------------------------------------------------------------------

@@ -3,11 +3,13 @@ its milestones and its links to other activities."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, get_template_attribute, redirect, render_template, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from kpplan import permissions
 from kpplan.audit import queries as audit_queries
+from kpplan.core.cache import memoised
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
 from kpplan.core.extensions import db
@@ -36,6 +38,20 @@ def _warn_overlaps(activity: Activity) -> None:
         flash(f"Note: these dates overlap with {names}.", "warning")
 
 
+def _link_options(activity: Activity) -> Markup:
+    """The "link to" choices as the options of their select, written once and kept until
+    an activity changes: hundreds at scale, whose dates and titles were read, written and
+    escaped again on every view of the page (after any write elsewhere, since the page
+    reads the history). An empty text when there is none."""
+    write = get_template_attribute("meetings/_link_options.html", "options")
+    return memoised(
+        "activity-link-options",
+        (activity.id,),
+        queries.LINK_CHOICES_READ,
+        lambda: write(queries.link_choices(activity)),
+    )
+
+
 @bp.route("/<int:activity_id>")
 @kept_page
 def activity(activity_id: int):
@@ -49,9 +65,7 @@ def activity(activity_id: int):
     document_form = DocumentForm() if permissions.can_plan_activities(current_user) else None
     link_form, link_targets = None, []
     if permissions.can_plan_activities(current_user):
-        # Hundreds of choices at scale, their labels kept: the template writes them in
-        # one loop, rather than the form's widget building each option.
-        link_form, link_targets = LinkForm(), queries.link_choices(found)
+        link_form, link_targets = LinkForm(), _link_options(found)
     return render_template(
         "meetings/activity.html",
         activity=found,

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kpplan.core import cache, paging
 from kpplan.core.dates import DatePrecision, day_range
@@ -21,6 +22,7 @@ from kpplan.meetings.models import (
     ActivityLink,
     ActivityOrganisation,
     ActivityStateRole,
+    Document,
     Format,
     Milestone,
     StateRole,
@@ -249,26 +251,50 @@ def archive_years() -> list[int]:
     return cache.memoised("archive-years", (), _YEARS_READ_FROM, years)
 
 
+# Whether the activity has documents, asked with the activity itself: most have none, and
+# their own query (a round trip, and the ORM's work) is then left out.
+_HAS_DOCUMENTS = (
+    select(Document.id)
+    .where(Document.activity_id == Activity.id)
+    .correlate(Activity)
+    .exists()
+    .label("has_documents")
+)
+
+
 def activity_page(activity_id: int) -> Activity | None:
     """One activity with its places, states, organisations, steps and documents.
 
-    Three queries: the activity joined with its states and organisations (a few rows each,
-    so their product stays small), then its steps and its documents, which may be many."""
-    return (
-        db.session.scalars(
-            select(Activity)
+    Two queries, three with documents: the activity joined with its states and
+    organisations (a few rows each, so their product stays small) and whether it has
+    documents, then its steps, then its documents when it has any (which may be many)."""
+    found = (
+        db.session.execute(
+            select(Activity, _HAS_DOCUMENTS)
             .where(Activity.id == activity_id)
             .options(
                 joinedload(Activity.country),
                 joinedload(Activity.state_roles).joinedload(ActivityStateRole.state),
                 joinedload(Activity.organisations).joinedload(ActivityOrganisation.organisation),
                 selectinload(Activity.milestones).joinedload(Milestone.owner),
-                selectinload(Activity.documents),
             )
         )
         .unique()
         .one_or_none()
     )
+    if found is None:
+        return None
+    activity, has_documents = found
+    documents = (
+        db.session.scalars(
+            select(Document).where(Document.activity_id == activity.id).order_by(Document.id)
+        ).all()
+        if has_documents
+        else []
+    )
+    # As loaded with the activity: the page reads them without another query.
+    set_committed_value(activity, "documents", list(documents))
+    return activity
 
 
 def feed_activities(
@@ -339,21 +365,17 @@ def link_candidates(activity: Activity, years: int = 3, limit: int = 400) -> lis
     ).all()
 
 
-_LINK_CHOICES_READ = cache.watch(Activity)
+#: What the "link to" choices are read from (``activity_views``: kept until it changes).
+LINK_CHOICES_READ = cache.watch(Activity)
 
 
 def link_choices(activity: Activity) -> list[tuple[int, str]]:
-    """``link_candidates`` as the page's choices, (id, "12–13 Jul 2022 — title"), kept
-    until an activity changes: the hundreds of dates at scale are written once, not at
-    every view of the page."""
-
-    def choices() -> list[tuple[int, str]]:
-        return [
-            (a.id, f"{day_range(a.start_date, a.start_date, a.date_precision)} — {a.title}")
-            for a in link_candidates(activity)
-        ]
-
-    return cache.memoised("activity-link-choices", (activity.id,), _LINK_CHOICES_READ, choices)
+    """``link_candidates`` as the page's choices, (id, "12–13 Jul 2022 — title"), from
+    ``LINK_CHOICES_READ`` alone."""
+    return [
+        (a.id, f"{day_range(a.start_date, a.start_date, a.date_precision)} — {a.title}")
+        for a in link_candidates(activity)
+    ]
 
 
 def feed_stamp(since: date) -> tuple:

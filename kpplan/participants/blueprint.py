@@ -12,7 +12,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    g,
     redirect,
     request,
     url_for,
@@ -20,6 +19,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from kpplan import permissions
+from kpplan.core.cache import memoised
 from kpplan.core.extensions import db
 from kpplan.meetings.models import Activity
 from kpplan.participants import queries
@@ -40,13 +40,16 @@ def signed_in_only():
 
 
 @bp.app_template_global()
-def participation_of(activity: Activity):
-    """For an activity's page: its invitations in figures, or None without a list (read
-    once per request, however often the page asks)."""
-    found = g.setdefault("participation_of", {})
-    if activity.id not in found:
-        found[activity.id] = queries.summary_of(activity.id)
-    return found[activity.id]
+def participation_of(activity: Activity) -> queries.Summary | None:
+    """For an activity's page: its invitations in figures, or None without a list, kept
+    until an invitation list, invitation or participant changes (a status update, which
+    the page is written again after, changes none of them)."""
+    return memoised(
+        "participation_of",
+        (activity.id,),
+        queries.SUMMARY_READS,
+        lambda: queries.summary_of(activity.id),
+    )
 
 
 def manages_participants() -> bool:

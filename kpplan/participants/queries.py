@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from kpplan.audit.models import AuditEntry
 from kpplan.audit.sentences import HistoryLine, describe
+from kpplan.core.cache import watch
 from kpplan.core.extensions import db
 from kpplan.directory.models import Role, User
 from kpplan.meetings.models import Activity, Document, DocumentKind
@@ -128,10 +130,27 @@ def delegation_history(invitation: Invitation, limit: int = 30) -> list[HistoryL
 
 
 @dataclass(frozen=True)
-class Summary:
-    """What an activity's page says of its invitations."""
+class ListShown:
+    """What an activity's page shows of its invitation list, as values."""
 
-    invitation_list: InvitationList
+    sent_at: datetime | None
+    attendance_taken_at: datetime | None
+    attended: int | None
+    countries: int | None
+    organisations: int | None
+    women: int | None
+
+    is_sent = InvitationList.is_sent
+    has_figures = InvitationList.has_figures
+    women_share = InvitationList.women_share
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What an activity's page says of its invitations, as values (kept between requests:
+    ``participants.blueprint.participation_of``)."""
+
+    invitation_list: ListShown
     delegations: int
     declined: int
     answered: int
@@ -147,23 +166,40 @@ class Summary:
         return self.by_status.get(ParticipantStatus.CONFIRMED, 0)
 
 
+#: What ``summary_of`` reads.
+SUMMARY_READS = watch(InvitationList, Invitation, Participant)
+
+
 def summary_of(activity_id: int) -> Summary | None:
-    """The activity's invitations in figures (three queries), or None without a list."""
-    invitation_list = list_of(activity_id)
-    if invitation_list is None:
+    """The activity's invitations in figures (three queries of columns, one without a
+    list), or None without a list; read from ``SUMMARY_READS`` alone."""
+    found = db.session.execute(
+        select(
+            InvitationList.id,
+            InvitationList.sent_at,
+            InvitationList.attendance_taken_at,
+            InvitationList.attended,
+            InvitationList.countries,
+            InvitationList.organisations,
+            InvitationList.women,
+        ).where(InvitationList.activity_id == activity_id)
+    ).one_or_none()
+    if found is None:
         return None
+    list_id, *shown = found
+    answers = db.session.scalars(select(Invitation.answer).where(Invitation.list_id == list_id))
+    answers = list(answers)
     rows = db.session.execute(
         select(Participant.status, func.count(Participant.id))
         .join(Invitation, Invitation.id == Participant.invitation_id)
-        .where(Invitation.list_id == invitation_list.id)
+        .where(Invitation.list_id == list_id)
         .group_by(Participant.status)
     ).all()
-    invitations = invitation_list.invitations
     return Summary(
-        invitation_list=invitation_list,
-        delegations=len(invitations),
-        declined=sum(1 for i in invitations if i.answer is Answer.DECLINED),
-        answered=sum(1 for i in invitations if i.answer is not Answer.AWAITING),
+        invitation_list=ListShown(*shown),
+        delegations=len(answers),
+        declined=sum(1 for answer in answers if answer is Answer.DECLINED),
+        answered=sum(1 for answer in answers if answer is not Answer.AWAITING),
         by_status=dict(rows),
     )
 

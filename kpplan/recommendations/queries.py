@@ -3,7 +3,8 @@
 Every function takes a ``Scope``: a focal point sees only the follow-ups of their own
 state; the secretariat, the Chair and observers see all of them. The list of
 recommendations is in ``lists``, the shares and figures in ``figures``, a state's
-follow-ups by urgency in ``state_follow_up_list``.
+follow-ups by urgency in ``state_follow_up_list``, a recommendation's own page in
+``recommendation_page``.
 """
 
 from __future__ import annotations
@@ -77,48 +78,6 @@ def recommendation_in_force():
         .offset(0)
         .exists()
     )
-
-
-def recommendation_page(recommendation_id: int) -> Recommendation | None:
-    return db.session.scalar(
-        select(Recommendation)
-        .where(Recommendation.id == recommendation_id)
-        .options(
-            joinedload(Recommendation.activity),
-            joinedload(Recommendation.predecessor),
-            selectinload(Recommendation.themes),
-            selectinload(Recommendation.revisions),
-        )
-    )
-
-
-def successors(recommendation: Recommendation) -> list[Recommendation]:
-    """The later recommendations that supersede or re-endorse this one."""
-    return db.session.scalars(
-        select(Recommendation)
-        .where(Recommendation.predecessor_id == recommendation.id)
-        .order_by(Recommendation.id)
-    ).all()
-
-
-def follow_ups_of(recommendation: Recommendation, scope: Scope) -> list[FollowUp]:
-    """The addressees' follow-ups with their timelines (updates, authors, evidence):
-    states by name, then organisations, then the secretariat."""
-    return db.session.scalars(
-        select(FollowUp)
-        .where(FollowUp.recommendation_id == recommendation.id, scope.where())
-        .outerjoin(State, FollowUp.state_id == State.id)
-        .options(
-            joinedload(FollowUp.state),
-            joinedload(FollowUp.organisation),
-            selectinload(FollowUp.updates).options(
-                joinedload(StatusUpdate.author),
-                joinedload(StatusUpdate.validated_by),
-                selectinload(StatusUpdate.evidence),
-            ),
-        )
-        .order_by(FollowUp.state_id.is_(None), State.name, FollowUp.organisation_id, FollowUp.id)
-    ).all()
 
 
 def follow_up_page(follow_up_id: int) -> FollowUp | None:

@@ -11,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    get_template_attribute,
     make_response,
     redirect,
     render_template,
@@ -26,8 +27,8 @@ import kpplan.recommendations.follow_up_views  # noqa: F401
 import kpplan.recommendations.import_views  # noqa: F401
 from kpplan import permissions
 from kpplan.core import spreadsheets
-from kpplan.core.cache import memoised, page_etag, unchanged, watch, with_etag
-from kpplan.core.clock import today
+from kpplan.core.cache import kept_fragment, memoised, page_etag, unchanged, watch, with_etag
+from kpplan.core.clock import timezone_name, today
 from kpplan.core.errors import DomainError, StaleEdit
 from kpplan.core.extensions import db
 from kpplan.core.forms import attach_error
@@ -36,7 +37,7 @@ from kpplan.core.links import row_link
 from kpplan.core.requests import acting_user, enum_arg, int_arg, save_form
 from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
-from kpplan.recommendations import figures, lists, queries, services
+from kpplan.recommendations import figures, lists, queries, recommendation_page, services
 from kpplan.recommendations.blueprint import bp, current_scope, download
 from kpplan.recommendations.exports import RECOMMENDATION_COLUMNS, recommendation_row
 from kpplan.recommendations.follow_up_models import FollowUp
@@ -181,24 +182,40 @@ def shares():
 @bp.route("/recommendations/<int:recommendation_id>")
 @kept_page
 def recommendation(recommendation_id: int):
-    found = queries.recommendation_page(recommendation_id)
+    found = recommendation_page.recommendation_shown(recommendation_id)
     if found is None:
         abort(404)
-    scope = current_scope()
-    follow_ups = queries.follow_ups_of(found, scope)
-    shown = figures.figures_for([found.id], scope, today()).get(found.id, figures.Figures())
+    day = today()
+    addressees = recommendation_page.addressees_of(found.id, current_scope())
     withdraw_form = None
     if permissions.can_record_recommendations(current_user) and not found.is_withdrawn:
         withdraw_form = WithdrawForm(data={"version": found.version})
     return render_template(
         "recommendations/recommendation.html",
         recommendation=found,
-        follow_ups=follow_ups,
-        successors=queries.successors(found),
-        figures=shown,
+        follow_ups=addressees,
+        follow_up_link=row_link("recommendations.follow_up", "follow_up_id"),
+        timelines=_timelines(addressees, day),
+        successors=found.successors,
+        figures=recommendation_page.figures_of(addressees, day),
         withdraw_form=withdraw_form,
-        today=today(),
+        today=day,
     )
+
+
+def _timelines(addressees: list[recommendation_page.AddresseeShown], day) -> list[Markup]:
+    """The timeline of each addressee that reported, each kept for the values it shows
+    (``kept_fragment``): the follow-up and its updates (values only), the day (its
+    "Overdue"), the Process's timezone (the moments), whether it is the page's only
+    addressee (shown open) and the address's root. After a status update only the
+    timeline it changed is written again."""
+    write = get_template_attribute("recommendations/_timeline.html", "state_timeline")
+    key = (request.script_root, timezone_name(), day, len(addressees) == 1)
+    return [
+        kept_fragment("recommendation_timeline", (*key, a), lambda a=a: write(a, day, key[-1]))
+        for a in addressees
+        if a.updates
+    ]
 
 
 def _recommendation_or_404(recommendation_id: int) -> Recommendation:

@@ -252,6 +252,44 @@ class TestPeriods:
         lonely = factory.activity(start=date(2010, 1, 1))
         assert "No chairmanship recorded" in client.get(f"/activities/{lonely.id}").text
 
+    def test_the_activity_page_follows_its_chair_and_keeps_it_through_a_status_update(
+        self, app, client, people, login_as, factory, count_queries
+    ):
+        """What the activity's page says of its Chair is kept between pages, and shows at
+        once a new chairmanship, a renamed state, an item it delivers and one it no longer
+        delivers; a status update (which changes none of it) does not read it again."""
+        activity = factory.activity(start=date(2022, 7, 12), status=Status.HELD)
+        page = f"/activities/{activity.id}"
+        login_as(people["fp_a"])
+        assert "No chairmanship recorded" in client.get(page).text
+        chair = factory.chairmanship("South Sudan", date(2022, 3, 22))
+        assert "Chairmanship of South Sudan" in client.get(page).text
+        item = factory.work_plan_item(factory.work_plan(chair.id).id, theme="Border posts")
+        with app.app_context():
+            found = db.session.get(WorkPlanItem, item.id)
+            found.activities.append(db.session.get(Activity, activity.id))
+            db.session.commit()
+        text = client.get(page).text
+        assert f'href="/chair/items/{item.id}">Border posts</a>' in text
+        assert "(Work Plan 2022/23, South Sudan)" in text
+        with app.app_context():
+            state_named("South Sudan").name = "Republic of South Sudan"
+            db.session.commit()
+        text = client.get(page).text
+        assert "Chairmanship of the Republic of South Sudan" in text
+        assert "(Work Plan 2022/23, Republic of South Sudan)" in text
+        recommendation = factory.recommendation(activity.id, states=("Kenya",))
+        factory.update(recommendation.follow_ups[0].id)
+        with count_queries(header_kept=True) as counted:
+            assert "Border posts" in client.get(page).text
+        assert not [q for q in counted.statements if "chairmanships" in q]
+        with app.app_context():
+            found = db.session.get(WorkPlanItem, item.id)
+            found.activities.clear()
+            db.session.commit()
+        text = client.get(page).text
+        assert "Border posts" not in text and "<dt>Delivers</dt>" not in text
+
 
 # The header of every page ---------------------------------------------------------------
 
