@@ -194,6 +194,21 @@ def day_figures(connection, state_id: int | None, today: date, limits: Deadlines
     return {kind: int(n) for kind, n in zip(DAY_KINDS, row[1:], strict=True)}
 
 
+def overdue_of_state(connection, state_id: int, today: date) -> int | None:
+    """How many follow-ups of recommendations in force addressed to a state are overdue at
+    ``today``, from the figures of the day (one query); ``None`` when they are not counted
+    for ``today``. Overdue depends on the day alone, not on the days of "due soon" and
+    "not updated": the figure holds while the administrator's days wait to be counted."""
+    t, b = FollowUpDayFigure.__table__, FollowUpDayBasis.__table__
+    figure = (
+        select(func.coalesce(func.sum(t.c.n), 0))
+        .where(t.c.state_id == state_id, t.c.kind == "overdue")
+        .scalar_subquery()
+    )
+    row = connection.execute(select(figure).where(b.c.id == _BASIS_ID, b.c.day == today)).first()
+    return None if row is None else int(row[0])
+
+
 _DAY_WORDS = {
     "overdue": "overdue",
     "due_soon": "due soon",

@@ -26,6 +26,7 @@ from kpplan.core.extensions import db
 from kpplan.core.paging import Key, KeysetPage, keyset_page
 from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
+from kpplan.recommendations import day_figures
 from kpplan.recommendations.figures import Figures, figures_for
 from kpplan.recommendations.follow_up_models import FollowUp
 from kpplan.recommendations.models import Recommendation, RecommendationTheme
@@ -182,12 +183,37 @@ def _counted_up_to(filters: Filters, scope: Scope) -> bool:
     return bool(filters.theme or filters.words or _narrowed_by_follow_ups(filters, scope))
 
 
+def _overdue_of_one_state(filters: Filters, scope: Scope, today: date) -> int | None:
+    """The total of a state's overdue recommendations in force (the filters "state" and
+    "overdue", or "overdue" in a focal point's scope, and nothing else), from the figures
+    of the day kept on write: a recommendation has at most one follow-up per state, so
+    there are as many as the state's overdue follow-ups. ``None`` for any other filters,
+    or when the day is not counted for ``today`` (the list counts then)."""
+    state_id = filters.state_id or scope.state_id
+    if (
+        not filters.overdue
+        or not state_id
+        or (filters.state_id and scope.state_id and filters.state_id != scope.state_id)
+        or filters.show != "open"
+        or filters.status is not None
+        or filters.theme
+        or filters.activity_id
+        or filters.year
+        or filters.words
+    ):
+        return None
+    return day_figures.overdue_of_state(db.session.connection(), state_id, today)
+
+
 def count_found(filters: Filters, scope: Scope, today: date) -> int:
     """How many recommendations the filters find, kept until the data changes; when the
     follow-ups, a theme or words narrow the list, counted up to ``COUNT_UP_TO`` + 1 only
     (each row costs a look-up: the list says "more than" beyond it)."""
 
     def count() -> int:
+        kept = _overdue_of_one_state(filters, scope, today)
+        if kept is not None:
+            return min(kept, COUNT_UP_TO + 1)
         if (filters.state_id or scope.state_id) and not filters.words:
             found = _one_state_query(filters, scope, today)
         else:

@@ -5,6 +5,7 @@ them with a count. (The reminder tick counting a new day: tests/reminders.)"""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -143,3 +144,43 @@ def test_recount_check_compares_the_day_figures(app, factory, runner):
     assert runner.invoke(args=["kpplan", "recount", "--check"]).exit_code == 0
     with app.app_context():
         assert day_figures.day_basis(db.session.connection()).day == today
+
+
+def test_a_states_overdue_recommendations_are_totalled_from_the_day_figures(
+    app, factory, client, people, login_as, count_queries, monkeypatch
+):
+    """The total of "state and overdue" (or "overdue" in a focal point's scope) is the
+    state's figure of the day, not a count of its follow-ups; the same number as the count
+    it replaces, which is what the list does when the day is not counted for today."""
+    from kpplan.recommendations import lists
+
+    today = process_today(app)
+    kenya = _state_id(app, STATE_A)
+    _world(factory, today)
+    _world(factory, today)
+
+    def total(who: str, query: str) -> tuple[str, list[str]]:
+        login_as(people[who])
+        with count_queries() as counter:
+            html = client.get(f"/recommendations/?{query}").text
+        found = re.findall(r"(\d+) in all|More than (\d+) found", html)
+        return "".join(found[0]) if found else "", counter.statements
+
+    observer, focal = ("observer", f"state={kenya}&overdue=1"), ("fp_a", "overdue=1")
+    counted = {who: total(who, query)[0] for who, query in (observer, focal)}
+    assert counted == {"observer": "2", "fp_a": "2"}
+    _count_the_day(app, today)
+    _world(factory, today)  # added on write to the day's figures: one more each
+    for who, query in (observer, focal):
+        shown, said = total(who, query)
+        assert shown == "3"
+        assert not any("SELECT count(*)" in q for q in said)
+        assert any("follow_up_day_figures" in q for q in said)
+    # Another filter beside them: counted, as before.
+    shown, said = total("observer", f"state={kenya}&overdue=1&status=not_started")
+    assert shown == "3" and any("SELECT count(*)" in q for q in said)
+    # Beyond the list's limit it says "more than", as the count up to the limit did.
+    monkeypatch.setattr(lists, "COUNT_UP_TO", 1)
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    _world(factory, today)
+    assert total(*observer)[0] == "1"
