@@ -183,12 +183,12 @@ def _counted_up_to(filters: Filters, scope: Scope) -> bool:
     return bool(filters.theme or filters.words or _narrowed_by_follow_ups(filters, scope))
 
 
-def _overdue_of_one_state(filters: Filters, scope: Scope, today: date) -> int | None:
-    """The total of a state's overdue recommendations in force (the filters "state" and
-    "overdue", or "overdue" in a focal point's scope, and nothing else), from the figures
-    of the day kept on write: a recommendation has at most one follow-up per state, so
-    there are as many as the state's overdue follow-ups. ``None`` for any other filters,
-    or when the day is not counted for ``today`` (the list counts then)."""
+def _overdue_of_one_state(filters: Filters, scope: Scope) -> int | None:
+    """The state whose overdue recommendations in force the filters ask for (the filters
+    "state" and "overdue", or "overdue" in a focal point's scope, and nothing else): their
+    total is the state's overdue figure of the day, kept on write (a recommendation has at
+    most one follow-up per state), when the day is counted for today. ``None`` for any
+    other filters."""
     state_id = filters.state_id or scope.state_id
     if (
         not filters.overdue
@@ -202,7 +202,7 @@ def _overdue_of_one_state(filters: Filters, scope: Scope, today: date) -> int | 
         or filters.words
     ):
         return None
-    return day_figures.overdue_of_state(db.session.connection(), state_id, today)
+    return state_id
 
 
 def count_found(filters: Filters, scope: Scope, today: date) -> int:
@@ -211,16 +211,18 @@ def count_found(filters: Filters, scope: Scope, today: date) -> int:
     (each row costs a look-up: the list says "more than" beyond it)."""
 
     def count() -> int:
-        kept = _overdue_of_one_state(filters, scope, today)
-        if kept is not None:
-            return min(kept, COUNT_UP_TO + 1)
         if (filters.state_id or scope.state_id) and not filters.words:
             found = _one_state_query(filters, scope, today)
         else:
             found = _list_query(filters, scope, today).with_only_columns(Recommendation.id)
         if _counted_up_to(filters, scope):
             found = found.limit(COUNT_UP_TO + 1)
-        return db.session.scalar(select(func.count()).select_from(found.subquery()))
+        counted = select(func.count()).select_from(found.subquery())
+        state_id = _overdue_of_one_state(filters, scope)
+        if state_id is None:
+            return db.session.scalar(counted)
+        figure = day_figures.overdue_of_state(state_id, today, counted.scalar_subquery())
+        return min(db.session.scalar(figure), COUNT_UP_TO + 1)
 
     # "Overdue" moves with the day: the day is part of what the total is kept for.
     return _kept(
