@@ -57,7 +57,7 @@ def totals(today: date, rows: list[StateAtAGlance]) -> Totals:
     everyone = StateAtAGlance(
         0,
         "All addressees",
-        open=memoised("open_follow_ups", None, _GLANCE_READS, _every_open),
+        open=_glance(today)[1],
         overdue=summary.overdue,
         pending=summary.pending,
     )
@@ -71,16 +71,14 @@ def totals(today: date, rows: list[StateAtAGlance]) -> Totals:
     return Totals(states, others, everyone)
 
 
-def _every_open() -> int:
-    """The follow-ups of recommendations in force that are open or await validation, of
-    every addressee: from the figures kept on write."""
+def _every_open():
+    """SQL: the follow-ups of recommendations in force that are open or await validation,
+    of every addressee: from the figures kept on write."""
     tally = tallies.FollowUpTally
     open_values = [s.value for s in OPEN_STATUSES]
-    return db.session.scalar(
-        select(func.coalesce(func.sum(tally.n), 0)).where(
-            tally.theme == tallies.EVERY_THEME,
-            or_(tally.status.in_(open_values), tally.pending.is_(True)),
-        )
+    return select(func.coalesce(func.sum(tally.n), 0)).where(
+        tally.theme == tallies.EVERY_THEME,
+        or_(tally.status.in_(open_values), tally.pending.is_(True)),
     )
 
 
@@ -97,7 +95,13 @@ def states_at_a_glance(today: date) -> list[StateAtAGlance]:
     status and review date; counted in that index only before the day was ever counted.
     The last update is the top of the index of a state's follow-ups by update. Kept until
     the follow-ups change or the day does."""
-    return memoised("states_at_a_glance", today, _GLANCE_READS, lambda: _states_at_a_glance(today))
+    return _glance(today)[0]
+
+
+def _glance(today: date) -> tuple[list[StateAtAGlance], int]:
+    """The rows of ``states_at_a_glance`` and every addressee's open follow-ups (the
+    totals' last line), read in one statement and kept together."""
+    return memoised("states_at_a_glance", today, _GLANCE_READS, lambda: _read_glance(today))
 
 
 _GLANCE_READS = watch(FollowUp, StatusUpdate, Recommendation, State)
@@ -147,6 +151,10 @@ def _overdue_count(basis: day_figures.DayBasis | None, today: date):
 
 
 def _states_at_a_glance(today: date) -> list[StateAtAGlance]:
+    return _read_glance(today)[0]
+
+
+def _read_glance(today: date) -> tuple[list[StateAtAGlance], int]:
     tally = tallies.FollowUpTally
     of_state = and_(tally.theme == tallies.EVERY_THEME, tally.state_id == State.id)
     open_values = [s.value for s in OPEN_STATUSES]
@@ -177,8 +185,11 @@ def _states_at_a_glance(today: date) -> list[StateAtAGlance]:
             .scalar_subquery(),
             latest.with_only_columns(FollowUp.last_update_at).scalar_subquery(),
             latest.with_only_columns(FollowUp.id).scalar_subquery(),
+            # Not correlated: counted once for the statement, not per state.
+            _every_open().scalar_subquery(),
         )
         .where(State.is_member.is_(True))
         .order_by(State.name)
     ).all()
-    return [StateAtAGlance(*row) for row in rows]
+    every_open = rows[0][-1] if rows else db.session.scalar(_every_open())
+    return [StateAtAGlance(*row[:-1]) for row in rows], every_open

@@ -285,10 +285,11 @@ def count_the_day(
     return True
 
 
-def day_figures(connection, state_id: int | None, today: date, limits: Deadlines):
+def day_figures(connection, state_id: int | None, today: date, limits: Deadlines, **also):
     """The day figures of one state's follow-ups (``None``: every addressee's), in one
     query, as a dict by kind; ``None`` when they are not counted for ``today`` and
-    ``limits``."""
+    ``limits``. ``also``: scalar subqueries read in the same query, by name, their values
+    put in the dict beside the kinds (a page that needs a kept figure more saves a query)."""
     t, b = FollowUpDayFigure.__table__, FollowUpDayBasis.__table__
     of_scope = t.c.state_id == state_id if state_id else True
 
@@ -310,12 +311,34 @@ def day_figures(connection, state_id: int | None, today: date, limits: Deadlines
         )
         .scalar_subquery()
     )
+    names = (*DAY_KINDS, *also)
     row = connection.execute(
-        select(counted_for_today, *(total(kind).label(kind) for kind in DAY_KINDS))
+        select(
+            counted_for_today,
+            *(total(kind).label(kind) for kind in DAY_KINDS),
+            *(column.label(name) for name, column in also.items()),
+        )
     ).one()
     if not row[0]:
         return None
-    return {kind: int(n) for kind, n in zip(DAY_KINDS, row[1:], strict=True)}
+    return {name: int(n) for name, n in zip(names, row[1:], strict=True)}
+
+
+def overdue_of_state(state_id: int, today: date, otherwise):
+    """SQL: how many follow-ups of recommendations in force addressed to a state are
+    overdue at ``today``, from the figures of the day when they are counted for ``today``,
+    else ``otherwise`` (a scalar subquery that counts them): one statement, of which the
+    database runs the branch it takes. Overdue depends on the day alone, not on the days
+    of "due soon" and "not updated": the figure holds while the administrator's days wait
+    to be counted."""
+    t, b = FollowUpDayFigure.__table__, FollowUpDayBasis.__table__
+    figure = (
+        select(func.coalesce(func.sum(t.c.n), 0))
+        .where(t.c.state_id == state_id, t.c.kind == "overdue")
+        .scalar_subquery()
+    )
+    counted_for_today = select(b.c.id).where(b.c.id == _BASIS_ID, b.c.day == today).exists()
+    return select(case((counted_for_today, figure), else_=otherwise))
 
 
 _DAY_WORDS = {

@@ -7,7 +7,7 @@ A state's list by urgency is in ``state_follow_up_list``; every state at a glanc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, func, select
@@ -15,9 +15,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from kpplan.core.cache import memoised
 from kpplan.core.extensions import db
+from kpplan.directory.models import Organisation, State, User, organisation_display_name
 from kpplan.meetings.models import Activity
 from kpplan.recommendations import day_figures, deadlines
-from kpplan.recommendations.follow_up_models import FollowUp, StatusUpdate
+from kpplan.recommendations.follow_up_models import (
+    Evidence,
+    FollowUp,
+    StatusUpdate,
+    addressee_name,
+)
 from kpplan.recommendations.models import Recommendation
 from kpplan.recommendations.queries import _STAMPED, Scope, _in_force, overdue
 from kpplan.recommendations.statuses import Validation
@@ -57,23 +63,108 @@ def follow_up_timeline(
     return Timeline(list(updates[:length]), older)
 
 
-def validation_queue(page: int, per_page: int) -> Pagination:
-    """Updates to "implemented" waiting for the secretariat, oldest first."""
-    query = (
-        select(StatusUpdate)
-        .where(StatusUpdate.validation == Validation.PENDING)
-        .options(
-            joinedload(StatusUpdate.author),
-            joinedload(StatusUpdate.follow_up).options(
-                joinedload(FollowUp.state),
-                joinedload(FollowUp.organisation),
-                joinedload(FollowUp.recommendation),
-            ),
-            selectinload(StatusUpdate.evidence),
-        )
-        .order_by(StatusUpdate.posted_at, StatusUpdate.id)
+@dataclass(frozen=True)
+class QueuedRecommendation:
+    code: str
+    illustrative: bool
+
+
+@dataclass(frozen=True)
+class QueuedFollowUp:
+    id: int
+    addressee: str
+    recommendation: QueuedRecommendation
+
+
+@dataclass(frozen=True)
+class QueuedAuthor:
+    name: str
+
+
+@dataclass(frozen=True)
+class QueuedUpdate:
+    """A row of the validation queue: what it shows of an update, read as plain values
+    (a page's fifty updates with their follow-ups, addressees, recommendations, authors
+    and evidence cost the ORM several times their SQL)."""
+
+    id: int
+    posted_at: datetime
+    narrative: str
+    author: QueuedAuthor | None
+    follow_up: QueuedFollowUp
+    #: How many pieces of evidence support it.
+    evidence_count: int
+
+
+_QUEUED = (
+    StatusUpdate.id,
+    StatusUpdate.posted_at,
+    StatusUpdate.narrative,
+    User.name.label("author_name"),
+    FollowUp.id.label("follow_up_id"),
+    State.name.label("state_name"),
+    Organisation.name.label("organisation_name"),
+    Organisation.acronym.label("organisation_acronym"),
+    Recommendation.code,
+    Recommendation.illustrative,
+    select(func.count(Evidence.id))
+    .where(Evidence.status_update_id == StatusUpdate.id)
+    .scalar_subquery()
+    .label("evidence_count"),
+)
+
+
+def _queued(row) -> QueuedUpdate:
+    organisation = (
+        organisation_display_name(row.organisation_name, row.organisation_acronym)
+        if row.organisation_name is not None
+        else None
     )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return QueuedUpdate(
+        row.id,
+        row.posted_at,
+        row.narrative,
+        QueuedAuthor(row.author_name) if row.author_name is not None else None,
+        QueuedFollowUp(
+            row.follow_up_id,
+            addressee_name(row.state_name, organisation),
+            QueuedRecommendation(row.code, row.illustrative),
+        ),
+        row.evidence_count,
+    )
+
+
+class _QueuePage(Pagination):
+    """A page of the validation queue as ``db.paginate`` pages (the same pages, numbers
+    and total), its items plain rows (``QueuedUpdate``)."""
+
+    def _query_items(self) -> list[QueuedUpdate]:
+        rows = db.session.execute(
+            select(*_QUEUED)
+            .join(FollowUp, FollowUp.id == StatusUpdate.follow_up_id)
+            .join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
+            .outerjoin(User, User.id == StatusUpdate.author_id)
+            .outerjoin(State, State.id == FollowUp.state_id)
+            .outerjoin(Organisation, Organisation.id == FollowUp.organisation_id)
+            .where(StatusUpdate.validation == Validation.PENDING)
+            .order_by(StatusUpdate.posted_at, StatusUpdate.id)
+            .limit(self.per_page)
+            .offset(self._query_offset)
+        )
+        return [_queued(row) for row in rows]
+
+    def _query_count(self) -> int:
+        return db.session.scalar(
+            select(func.count())
+            .select_from(StatusUpdate)
+            .where(StatusUpdate.validation == Validation.PENDING)
+        )
+
+
+def validation_queue(page: int, per_page: int) -> Pagination:
+    """Updates to "implemented" waiting for the secretariat, oldest first: a page of
+    plain rows (``QueuedUpdate``) and their total, in two queries."""
+    return _QueuePage(page=page, per_page=per_page, max_per_page=None, error_out=False)
 
 
 def update_for_validation(update_id: int) -> StatusUpdate | None:

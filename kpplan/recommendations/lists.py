@@ -26,6 +26,7 @@ from kpplan.core.extensions import db
 from kpplan.core.paging import Key, KeysetPage, keyset_page
 from kpplan.directory.models import State
 from kpplan.meetings.models import Activity
+from kpplan.recommendations import day_figures
 from kpplan.recommendations.figures import Figures, figures_for
 from kpplan.recommendations.follow_up_models import FollowUp
 from kpplan.recommendations.models import Recommendation, RecommendationTheme
@@ -182,6 +183,28 @@ def _counted_up_to(filters: Filters, scope: Scope) -> bool:
     return bool(filters.theme or filters.words or _narrowed_by_follow_ups(filters, scope))
 
 
+def _overdue_of_one_state(filters: Filters, scope: Scope) -> int | None:
+    """The state whose overdue recommendations in force the filters ask for (the filters
+    "state" and "overdue", or "overdue" in a focal point's scope, and nothing else): their
+    total is the state's overdue figure of the day, kept on write (a recommendation has at
+    most one follow-up per state), when the day is counted for today. ``None`` for any
+    other filters."""
+    state_id = filters.state_id or scope.state_id
+    if (
+        not filters.overdue
+        or not state_id
+        or (filters.state_id and scope.state_id and filters.state_id != scope.state_id)
+        or filters.show != "open"
+        or filters.status is not None
+        or filters.theme
+        or filters.activity_id
+        or filters.year
+        or filters.words
+    ):
+        return None
+    return state_id
+
+
 def count_found(filters: Filters, scope: Scope, today: date) -> int:
     """How many recommendations the filters find, kept until the data changes; when the
     follow-ups, a theme or words narrow the list, counted up to ``COUNT_UP_TO`` + 1 only
@@ -194,7 +217,12 @@ def count_found(filters: Filters, scope: Scope, today: date) -> int:
             found = _list_query(filters, scope, today).with_only_columns(Recommendation.id)
         if _counted_up_to(filters, scope):
             found = found.limit(COUNT_UP_TO + 1)
-        return db.session.scalar(select(func.count()).select_from(found.subquery()))
+        counted = select(func.count()).select_from(found.subquery())
+        state_id = _overdue_of_one_state(filters, scope)
+        if state_id is None:
+            return db.session.scalar(counted)
+        figure = day_figures.overdue_of_state(state_id, today, counted.scalar_subquery())
+        return min(db.session.scalar(figure), COUNT_UP_TO + 1)
 
     # "Overdue" moves with the day: the day is part of what the total is kept for.
     return _kept(

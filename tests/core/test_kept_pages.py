@@ -237,3 +237,24 @@ def test_a_table_kept_in_step_by_the_database_is_read_as_its_base_table(app):
     with app.app_context(), cache.reading_tables() as tables:
         db.session.execute(with_words(sa.select(Recommendation.id), "smuggling")).all()
     assert tables == {"recommendations"}
+
+
+def test_the_tables_of_a_statement_are_recorded_on_every_run(app):
+    """The tables are found once per compiled form of a statement, and recorded on every
+    run of it; a statement of another shape built from it records its own."""
+    from kpplan.recommendations.follow_up_models import FollowUp
+    from kpplan.recommendations.models import Recommendation
+
+    walk = sa.select(FollowUp.id).where(FollowUp.id > sa.bindparam("after"))
+    with app.app_context():
+        for after in (0, 1):
+            with cache.reading_tables() as tables:
+                db.session.execute(walk, {"after": after}).all()
+            assert tables == {"follow_ups"}
+        joined = walk.join(Recommendation, Recommendation.id == FollowUp.recommendation_id)
+        with cache.reading_tables() as tables:
+            db.session.execute(joined, {"after": 0}).all()
+        assert tables == {"follow_ups", "recommendations"}
+        with cache.reading_tables() as tables:
+            db.session.connection().exec_driver_sql("SELECT 1").all()
+        assert tables == {cache.UNKNOWN}

@@ -5,6 +5,7 @@ them with a count. (The reminder tick counting a new day: tests/reminders.)"""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import timedelta
 
@@ -263,3 +264,46 @@ def test_a_day_far_off_or_other_days_are_counted_in_full(app, factory, monkeypat
             assert day_figures.count_the_day(connection, today, limits) is True
         assert _day_figures_kept(connection) == _day_figures_counted(connection, today, limits)
         db.session.rollback()
+
+
+def test_a_states_overdue_recommendations_are_totalled_from_the_day_figures(
+    app, factory, client, people, login_as, count_queries, monkeypatch
+):
+    """The total of "state and overdue" (or "overdue" in a focal point's scope) is the
+    state's figure of the day when the day is counted for today, in the one query the
+    count took; else the count, as before."""
+    from kpplan.recommendations import lists
+
+    today = process_today(app)
+    kenya = _state_id(app, STATE_A)
+    _world(factory, today)
+    _world(factory, today)
+
+    def total(who: str, query: str) -> tuple[str, list[str]]:
+        login_as(people[who])
+        with count_queries() as counter:
+            html = client.get(f"/recommendations/?{query}").text
+        found = re.findall(r"(\d+) in all|More than (\d+) found", html)
+        return "".join(found[0]) if found else "", counter.statements
+
+    observer, focal = ("observer", f"state={kenya}&overdue=1"), ("fp_a", "overdue=1")
+    assert total(*observer)[0] == total(*focal)[0] == "2"  # counted: no basis yet
+    _count_the_day(app, today)
+    with app.app_context():
+        # Behind kpplan's back, so that the total shows where it was read from.
+        db.session.execute(
+            sa.text("UPDATE follow_up_day_figures SET n = n + 10 WHERE kind = 'overdue'")
+        )
+        db.session.commit()
+    _world(factory, today)  # a write: the total is read again
+    for who, query in (observer, focal):
+        shown, said = total(who, query)
+        assert shown == "13"
+        assert sum("follow_up_day_figures" in q for q in said) == 1
+    # Another filter beside them: counted.
+    assert total("observer", f"state={kenya}&overdue=1&status=not_started")[0] == "3"
+    # Beyond the list's limit it says "more than", as the count up to the limit does.
+    monkeypatch.setattr(lists, "COUNT_UP_TO", 12)
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    _world(factory, today)
+    assert total(*observer)[0] == "12"

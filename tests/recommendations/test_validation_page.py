@@ -141,3 +141,48 @@ def test_returning_needs_a_comment_next_to_its_field(app, client, people, login_
         FollowUpStatus.NOT_STARTED,
         Validation.RETURNED,
     )
+
+
+def test_the_queue_lists_each_update_with_its_addressee_author_and_evidence(
+    app, client, people, login_as, factory, count_queries
+):
+    """Oldest first, each update's recommendation, addressee (a state, an organisation by
+    its display name, the secretariat), author and pieces of evidence; the page and its
+    total in two queries, whatever the number of updates."""
+    organisation = factory.organisation("Migration Watch")
+    with app.app_context():
+        from kpplan.directory.models import Organisation
+
+        db.session.get(Organisation, organisation.id).acronym = "MW"
+        db.session.commit()
+    activity = factory.activity()
+    recommendation = factory.recommendation(
+        activity.id, states=(STATE_A,), organisations=(organisation.id,), secretariat=True
+    )
+    with app.app_context():
+        follow_ups = db.session.scalars(
+            sa.select(FollowUp)
+            .where(FollowUp.recommendation_id == recommendation.id)
+            .order_by(FollowUp.state_id.is_(None), FollowUp.organisation_id.is_(None))
+        ).all()
+        ids = [f.id for f in follow_ups]
+    with_files = factory.update(ids[0], FollowUpStatus.IMPLEMENTED, with_file=PDF, pending=True)
+    factory.update(ids[1], FollowUpStatus.IMPLEMENTED, pending=True)
+    factory.update(ids[2], FollowUpStatus.IMPLEMENTED, pending=True)
+    with app.app_context():
+        db.session.get(StatusUpdate, with_files.id).author_id = people["fp_a"].id
+        db.session.commit()
+    login_as(people["secretariat"])
+    with count_queries() as counter:
+        page = client.get("/follow-ups/validation").text
+    rows = re.findall(r'<td data-label="Addressee">(.*?)</td>', page)
+    assert [html.unescape(r) for r in rows] == [
+        STATE_A,
+        "Migration Watch (MW)",
+        "Secretariat",
+    ]
+    assert page.count("1 piece of evidence") == 1 and page.count("No evidence") == 2
+    assert people["fp_a"].name in page
+    assert page.count(recommendation.code) >= 3
+    assert "3 in all" in page
+    assert sum("FROM status_updates" in q for q in counter.statements) == 2
