@@ -21,9 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from flask import g
+from flask import g, has_request_context
 
 from kpplan.core import rule_settings
+from kpplan.core.cache import memoised, watch
 
 #: The reminder rules whose days the pages use, by their keys in the rule registry.
 DUE_SOON_RULE = "follow_up_due"
@@ -61,13 +62,28 @@ def start_of(today: date) -> datetime:
     return datetime.combine(today, time.min, tzinfo=UTC)
 
 
+#: What ``current`` reads: kept until the administrator saves a rule's settings, so that a
+#: page rendered after a follow-up's update does not read them again.
+_SETTINGS_READ = watch(rule_settings.ReminderRuleSetting)
+
+
 def current() -> Deadlines:
     """The days in force: those the administrator saved for the two reminders, else the
-    defaults. Read once per request (a list asks for each of its rows)."""
+    defaults. Looked up once per request (a list asks for each of its rows), and read from
+    the database only when the settings changed since a page last read them (the jobs and
+    commands read them each time)."""
     if "follow_up_deadlines" not in g:
-        saved = rule_settings.saved_days(DUE_SOON_RULE, STALE_RULE)
-        g.follow_up_deadlines = Deadlines(
-            due_soon_days=saved.get(DUE_SOON_RULE, DUE_SOON_DAYS),
-            stale_days=saved.get(STALE_RULE, STALE_DAYS),
-        )
+        if has_request_context():
+            found = memoised("follow_up_deadlines", None, _SETTINGS_READ, _saved)
+        else:
+            found = _saved()
+        g.follow_up_deadlines = found
     return g.follow_up_deadlines
+
+
+def _saved() -> Deadlines:
+    saved = rule_settings.saved_days(DUE_SOON_RULE, STALE_RULE)
+    return Deadlines(
+        due_soon_days=saved.get(DUE_SOON_RULE, DUE_SOON_DAYS),
+        stale_days=saved.get(STALE_RULE, STALE_DAYS),
+    )

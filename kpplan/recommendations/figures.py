@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, null, select, union_all
 
 from kpplan.core.extensions import db
 from kpplan.directory.models import State
@@ -119,6 +119,55 @@ def shares_by_theme(scope: Scope) -> list[ShareRow]:
     kept on write (one small query)."""
     by_code = _added_up(FollowUpTally.theme, scope, every_theme=False)
     return [ShareRow(t.label, *by_code[t.code], key=t.code) for t in THEMES if t.code in by_code]
+
+
+def shares_by_state_and_theme(scope: Scope) -> tuple[list[ShareRow], list[ShareRow]]:
+    """``shares_by_state`` and ``shares_by_theme`` (the same rows in the same order), in
+    one statement: a page that shows both reads the kept figures once, one round trip
+    fewer right after a write."""
+    n = FollowUpTally.n
+
+    def count_if(condition):
+        return func.sum(case((condition, n), else_=0))
+
+    def added_up(part: str, every_theme: bool, ident, label):
+        query = (
+            select(
+                literal(part).label("part"),
+                (ident if ident is not None else null()).label("ident"),
+                label.label("label"),
+                func.sum(n),
+                count_if(FollowUpTally.status == FollowUpStatus.IMPLEMENTED.value),
+                count_if(FollowUpTally.status.in_([s.value for s in OUT_OF_SHARE])),
+                count_if(FollowUpTally.pending),
+            )
+            .where(
+                FollowUpTally.theme == EVERY_THEME
+                if every_theme
+                else FollowUpTally.theme > EVERY_THEME
+            )
+            .group_by(*(c for c in (ident, label) if c is not None))
+        )
+        if not scope.everything:
+            query = query.where(FollowUpTally.state_id == scope.state_id)
+        return query
+
+    by_state = added_up("s", True, FollowUpTally.state_id, State.name).join(
+        State, State.id == FollowUpTally.state_id
+    )
+    by_theme = added_up("t", False, None, FollowUpTally.theme)
+    both = union_all(by_state, by_theme).subquery()
+    # The states by name (as ``shares_by_state``); the themes go in the order of the frames.
+    rows = db.session.execute(select(both).order_by(both.c.part, both.c.label)).all()
+    states, by_code = [], {}
+    for part, ident, label, *counts in rows:
+        counts = [int(v or 0) for v in counts]
+        if part == "s":
+            states.append(ShareRow(label, *counts, key=ident))
+        else:
+            by_code[label] = counts
+    themes = [ShareRow(t.label, *by_code[t.code], key=t.code) for t in THEMES if t.code in by_code]
+    return states, themes
 
 
 def status_totals(scope: Scope) -> dict[FollowUpStatus, int]:

@@ -252,14 +252,13 @@ def _open_recommendations(
     if ids is not None:
         query = query.where(Recommendation.id.in_(ids))
     if overdue_on is not None:
-        # Through the index of each recommendation's follow-ups (see ``_overdue_counts``).
+        # Counted in the column, not filtered, as ``_overdue_counts`` does: filtered, a
+        # database without statistics (SQLite is never analysed) walks the review dates'
+        # index instead, every overdue follow-up of the Process for each recommendation
+        # (18 s for the first 100 at 100x, against a few ms through each one's follow-ups).
         overdue = (
-            select(func.count(FollowUp.id))
-            .where(
-                FollowUp.recommendation_id == Recommendation.id,
-                scope.where(),
-                rec_queries.overdue(overdue_on),
-            )
+            select(func.coalesce(func.sum(case((rec_queries.overdue(overdue_on), 1), else_=0)), 0))
+            .where(FollowUp.recommendation_id == Recommendation.id, scope.where())
             .scalar_subquery()
         )
         query = query.add_columns(overdue)

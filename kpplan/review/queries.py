@@ -297,13 +297,10 @@ _SHARES_READ = watch(FollowUpTally, State)
 
 def shares(scope: Scope) -> tuple[list, list]:
     """The implemented share per state and per theme within the scope
-    (``figures.shares_by_state``, ``figures.shares_by_theme``), kept until the kept
-    figures or the states change."""
+    (``figures.shares_by_state_and_theme``: one statement), kept until the kept figures or
+    the states change."""
     return memoised(
-        "review_shares",
-        scope,
-        _SHARES_READ,
-        lambda: (figures.shares_by_state(scope), figures.shares_by_theme(scope)),
+        "review_shares", scope, _SHARES_READ, lambda: figures.shares_by_state_and_theme(scope)
     )
 
 

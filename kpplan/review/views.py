@@ -3,6 +3,7 @@ review snapshots taken at Senior Officials' Meetings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
@@ -35,6 +36,7 @@ from kpplan.core.spreadsheets import write_csv, write_workbook
 from kpplan.directory.models import State
 from kpplan.meetings.kinds import ActivityKind
 from kpplan.meetings.models import Activity
+from kpplan.recommendations.figures import ShareRow
 from kpplan.recommendations.queries import scope_of
 from kpplan.recommendations.statuses import FollowUpStatus
 from kpplan.recommendations.themes import BY_CODE
@@ -191,18 +193,40 @@ def dashboard(chairmanship_id: int):
         "review/dashboard.html",
         review=review,
         chair=chair,
-        theme_chart=charts.share_bars(review.by_theme, short_label=lambda r: r.key),
+        theme_chart=_theme_chart(review.by_theme),
         activities_table=(
             _term_activities_table(review, chair.start_date) if review.activities else None
         ),
         activity_link=row_link("meetings.activity", "activity_id"),
-        state_link=row_link("recommendations.follow_ups", "state"),
-        theme_link=_theme_link(),
+        state_row=_share_row("state_share_row", row_link("recommendations.follow_ups", "state")),
+        theme_row=_share_row("theme_share_row", _theme_link()),
         overdue_rows=_overdue_rows(review.overdue_list),
-        themes=BY_CODE,
         scope=scope,
         today=today(),
     )
+
+
+def _share_row(macro: str, link) -> Callable[[ShareRow], Markup]:
+    """A row of the dashboard's shares by state or by theme (``macro`` of
+    ``review/_rows.html``), kept for the values it shows (``kept_fragment``): after a status
+    update, which reads the shares again, only the rows of the states and themes whose
+    figures it changed are written again."""
+    write = get_template_attribute("review/_rows.html", macro)
+    root = request.script_root
+
+    def row(r: ShareRow) -> Markup:
+        key = (root, r.key, r.label, r.total, r.implemented, r.not_applicable, r.pending)
+        return kept_fragment(macro, key, lambda: write(r, link, BY_CODE))
+
+    return row
+
+
+def _theme_chart(by_theme: list[ShareRow]) -> Markup:
+    """The chart of the shares by theme, kept for the bars it draws (``kept_fragment``)."""
+    chart = charts.share_bars(by_theme, short_label=lambda r: r.key)
+    key = (chart.width, chart.height, chart.left, chart.plot, chart.bar_height, *chart.bars)
+    write = get_template_attribute("review/_rows.html", "theme_chart")
+    return kept_fragment("theme_chart", key, lambda: write(chart))
 
 
 def _theme_link():
