@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+import time
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, Integer, MetaData, event, inspect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import DateTime, Engine, Enum, Integer, MetaData, event, inspect
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
@@ -99,12 +101,67 @@ def configure_sqlite_connection(dbapi_connection, connection_record=None) -> Non
         cursor.close()
 
 
-def configure_engine(engine) -> None:
-    """Attach what kpplan needs to every connection of ``engine`` (SQLite only, so far)."""
-    if engine.dialect.name == "sqlite" and not event.contains(
-        engine, "connect", configure_sqlite_connection
-    ):
-        event.listen(engine, "connect", configure_sqlite_connection)
+#: A pooled connection to a database server that was given back more recently than this is
+#: used as it is; one idle for longer is pinged first (see ``PingAfterIdle``).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+_IDLE_SINCE = "kpplan_idle_since"
+
+
+class PingAfterIdle:
+    """Check that a pooled connection to a database server is alive before it is used, when
+    it has been idle for more than ``PING_AFTER_IDLE_SECONDS``.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: a round trip to the server on
+    each (two a request: the sign-in's connection, then the session's), for a connection
+    that was in use a few milliseconds before. What a ping finds (a server restarted, a
+    connection dropped by a firewall) happens while connections wait in the pool between
+    requests, not in the moment between two checkouts of the same request: a connection
+    that was idle longer is pinged as before, and a dead one is replaced (the pool's
+    ``DisconnectionError``) before anything runs on it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.dialect = engine.dialect
+
+    def connected(self, dbapi_connection, connection_record) -> None:
+        connection_record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checked_in(self, dbapi_connection, connection_record) -> None:
+        if connection_record is not None:
+            connection_record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checked_out(self, dbapi_connection, connection_record, connection_proxy) -> None:
+        idle_since = connection_record.info.get(_IDLE_SINCE)
+        if idle_since is not None and time.monotonic() - idle_since <= PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = self.dialect.do_ping(dbapi_connection)
+        except self.dialect.loaded_dbapi.Error as error:
+            if self.dialect.is_disconnect(error, dbapi_connection, None):
+                raise DisconnectionError("the pooled connection is closed") from error
+            raise
+        if not alive:
+            raise DisconnectionError("the pooled connection did not answer")
+
+
+_PINGED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def configure_engine(engine: Engine) -> None:
+    """Attach what kpplan needs to every connection of ``engine``: SQLite's settings
+    (``configure_sqlite_connection``); for a server's connections, a ping before using one
+    that was idle (``PingAfterIdle``). Once per engine, however often it is called."""
+    if engine.dialect.name == "sqlite":
+        if not event.contains(engine, "connect", configure_sqlite_connection):
+            event.listen(engine, "connect", configure_sqlite_connection)
+        return
+    if engine in _PINGED:
+        return
+    _PINGED.add(engine)
+    ping = PingAfterIdle(engine)
+    event.listen(engine, "connect", ping.connected)
+    event.listen(engine, "checkin", ping.checked_in)
+    event.listen(engine, "checkout", ping.checked_out)
 
 
 def insert_ignoring_conflicts(model: type[Base], index_elements: list[str], **values):
