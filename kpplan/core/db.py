@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import enum
+import re
 import time
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Enum, Integer, MetaData, event, inspect
+from sqlalchemy import Connection, DateTime, Engine, Enum, Integer, MetaData, event, inspect
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
@@ -144,13 +147,76 @@ class PingAfterIdle:
             raise DisconnectionError("the pooled connection did not answer")
 
 
+#: The execution option that marks the connection of a request that only reads
+#: (``read_outside_transaction``).
+_READS_OUTSIDE = "kpplan_reads_outside_transaction"
+
+
+def read_outside_transaction(session: Session) -> None:
+    """Let ``session`` read from a database server without a transaction, until it writes:
+    for a request that reads (a GET), before anything else uses the session.
+
+    Under PostgreSQL's READ COMMITTED each statement sees what was committed when it
+    started, in a transaction or not: a page's reads see the same either way. Without one,
+    the server is sent no BEGIN and no ROLLBACK (two round trips on every page), and the
+    driver keeps the statements it prepared (psycopg forgets them all at each rollback; a
+    prepared statement is not parsed and planned again). Anything but a plain SELECT (a
+    write, a locking read) begins a transaction first (``_begin_before_writing``), which
+    the session commits or rolls back as before. SQLite is left as it is: it has no round
+    trips to save, and its driver begins a transaction only before a write anyway."""
+    if session.get_bind().dialect.name == "sqlite" or session.in_transaction():
+        return
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT", _READS_OUTSIDE: True})
+
+
+@contextmanager
+def statement_connection(session: Session) -> Iterator[Connection]:
+    """A connection for statements that need no transaction (each reads on its own): the
+    session's, when it reads outside a transaction (``read_outside_transaction``); else
+    one of the pool's in autocommit, given back at the end, which leaves the session's
+    transaction unstarted (a server is sent no BEGIN and no ROLLBACK for it)."""
+    if session.in_transaction():
+        connection = session.connection()
+        if connection.get_execution_options().get(_READS_OUTSIDE):
+            yield connection
+            return
+    with session.get_bind().connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _plain_read(statement: str) -> bool:
+    head = statement.lstrip()[:6].upper()
+    return head == "SELECT" and not _LOCKING_READ.search(statement)
+
+
+_LOCKING_READ = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b", re.I)
+
+
+def _begin_before_writing(connection, cursor, statement, parameters, context, executemany):
+    # On a connection of ``read_outside_transaction``: a write (or a locking read) and
+    # what follows it run in a transaction, as on any other connection.
+    if not connection.get_execution_options().get(_READS_OUTSIDE) or _plain_read(statement):
+        return
+    from psycopg.pq import TransactionStatus
+
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection.info.transaction_status == TransactionStatus.IDLE:
+        begin = dbapi_connection.cursor()
+        try:
+            begin.execute("BEGIN")
+        finally:
+            begin.close()
+
+
 _PINGED: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def configure_engine(engine: Engine) -> None:
     """Attach what kpplan needs to every connection of ``engine``: SQLite's settings
     (``configure_sqlite_connection``); for a server's connections, a ping before using one
-    that was idle (``PingAfterIdle``). Once per engine, however often it is called."""
+    that was idle (``PingAfterIdle``), and a transaction begun before the first write of
+    a session that read without one (``read_outside_transaction``). Once per engine,
+    however often it is called."""
     if engine.dialect.name == "sqlite":
         if not event.contains(engine, "connect", configure_sqlite_connection):
             event.listen(engine, "connect", configure_sqlite_connection)
@@ -162,6 +228,7 @@ def configure_engine(engine: Engine) -> None:
     event.listen(engine, "connect", ping.connected)
     event.listen(engine, "checkin", ping.checked_in)
     event.listen(engine, "checkout", ping.checked_out)
+    event.listen(engine, "before_cursor_execute", _begin_before_writing)
 
 
 def insert_ignoring_conflicts(model: type[Base], index_elements: list[str], **values):
