@@ -163,25 +163,30 @@ def read_outside_transaction(session: Session) -> None:
     prepared statement is not parsed and planned again). Anything but a plain SELECT (a
     write, a locking read) begins a transaction first (``_begin_before_writing``), which
     the session commits or rolls back as before. SQLite is left as it is: it has no round
-    trips to save, and its driver begins a transaction only before a write anyway."""
-    if session.get_bind().dialect.name == "sqlite" or session.in_transaction():
+    trips to save, and its driver begins a transaction only before a write anyway
+    (``create_app`` calls this for a server's database only)."""
+    if session.in_transaction():
         return
     session.connection(execution_options={"isolation_level": "AUTOCOMMIT", _READS_OUTSIDE: True})
 
 
 @contextmanager
 def statement_connection(session: Session) -> Iterator[Connection]:
-    """A connection for statements that need no transaction (each reads on its own): the
-    session's, when it reads outside a transaction (``read_outside_transaction``); else
-    one of the pool's in autocommit, given back at the end, which leaves the session's
-    transaction unstarted (a server is sent no BEGIN and no ROLLBACK for it)."""
+    """A connection for statements that need no transaction (each reads on its own),
+    leaving the session's transaction unstarted: the session's own when it reads outside
+    one (``read_outside_transaction``); else one of the pool's, given back at the end, in
+    autocommit on a server (which is sent no BEGIN and no ROLLBACK for it; SQLite's driver
+    begins none before a read)."""
     if session.in_transaction():
         connection = session.connection()
         if connection.get_execution_options().get(_READS_OUTSIDE):
             yield connection
             return
-    with session.get_bind().connect() as connection:
-        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+    engine = session.get_bind()
+    with engine.connect() as connection:
+        if engine.dialect.name != "sqlite":
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
 
 
 def _plain_read(statement: str) -> bool:
