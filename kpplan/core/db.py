@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, DateTime, Engine, Enum, Integer, MetaData, event, inspect
-from sqlalchemy.exc import DisconnectionError, IntegrityError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
@@ -167,7 +167,14 @@ def read_outside_transaction(session: Session) -> None:
     (``create_app`` calls this for a server's database only)."""
     if session.in_transaction():
         return
-    session.connection(execution_options={"isolation_level": "AUTOCOMMIT", _READS_OUTSIDE: True})
+    try:
+        session.connection(
+            execution_options={"isolation_level": "AUTOCOMMIT", _READS_OUTSIDE: True}
+        )
+    except DBAPIError:
+        # The server does not answer: the page meets it at its first statement, as it
+        # would have (``/healthz`` says 503), not here.
+        session.rollback()
 
 
 @contextmanager
