@@ -164,8 +164,8 @@ def read_outside_transaction(session: Session) -> None:
     write, a locking read) begins a transaction first (``_begin_before_writing``), which
     the session commits or rolls back as before. SQLite is left as it is: it has no round
     trips to save, and its driver begins a transaction only before a write anyway
-    (``create_app`` calls this for a server's database only)."""
-    if session.in_transaction():
+    (``create_app`` registers its hook for a server's database only)."""
+    if session.in_transaction() or session.get_bind().dialect.name == "sqlite":
         return
     try:
         session.connection(
