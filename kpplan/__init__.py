@@ -63,7 +63,7 @@ def register_extensions(app: Flask) -> None:
     from kpplan.auth.loader import add_user_column, load_user
     from kpplan.core import clock
     from kpplan.core.cache import count_changes
-    from kpplan.core.db import configure_engine, guard_texts
+    from kpplan.core.db import configure_engine, guard_texts, read_outside_transaction
     from kpplan.core.extensions import csrf, db, login_manager, migrate
     from kpplan.core.requests import refuse_nul_in_address
     from kpplan.recommendations.tallies import keep_tallies
@@ -72,9 +72,18 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             configure_engine(engine)
+        server = db.engine.dialect.name != "sqlite"
     guard_texts()
     keep_tallies()
     count_changes()
+
+    def reads_without_transaction():
+        """A page's reads need no transaction on a database server (until it writes)."""
+        if request.method in ("GET", "HEAD") and request.endpoint != "static":
+            read_outside_transaction(db.session())
+
+    if server:
+        app.before_request(reads_without_transaction)
     app.before_request(refuse_nul_in_address)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)

@@ -17,7 +17,9 @@ from flask import Flask
 class Defaults:
     # Empty means: SQLite file instance/kpplan.db.
     DATABASE_URL = ""
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # No ``pool_pre_ping``: a server's connections idle for more than a second are pinged
+    # before use (``core.db.PingAfterIdle``), not every connection on every checkout.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SQLALCHEMY_RECORD_QUERIES = False
 
     SESSION_COOKIE_HTTPONLY = True

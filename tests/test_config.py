@@ -101,6 +101,53 @@ def test_postgresql_connections_compile_no_statement(app, backend):
         assert db.session.scalar(sa.text("SHOW jit")) == "off"
 
 
+def _backend_pid(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.text("SELECT pg_backend_pid()"))
+
+
+def test_a_connection_the_server_dropped_while_idle_is_replaced_before_use(
+    app, backend, monkeypatch
+):
+    """A pooled connection idle for longer than ``PING_AFTER_IDLE_SECONDS`` is pinged
+    before a request uses it: one the server ended meanwhile (a restart, a firewall) is
+    replaced, and the request never sees it."""
+    from kpplan.core import db as core_db
+
+    if backend != "postgres":
+        assert "pool_pre_ping" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        return
+    monkeypatch.setattr(core_db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    client = app.test_client()
+    assert client.get("/healthz").json["database"] == "ok"
+    pooled = _backend_pid(app)
+    admin = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with admin.connect() as connection:
+        assert connection.scalar(sa.select(sa.func.pg_terminate_backend(pooled)))
+    admin.dispose()
+
+    assert client.get("/healthz").json["database"] == "ok"
+    assert _backend_pid(app) != pooled
+
+
+def test_a_connection_given_back_a_moment_ago_is_used_without_a_ping(app, backend, monkeypatch):
+    """Each request checks out a connection twice (the sign-in's statement, then the
+    page's): a ping before each was a round trip to the server for nothing."""
+    if backend != "postgres":
+        return
+    with app.app_context():
+        dialect = db.engine.dialect
+    pings = []
+    original = type(dialect).do_ping
+    monkeypatch.setattr(
+        type(dialect), "do_ping", lambda self, c: pings.append(c) or original(self, c)
+    )
+    client = app.test_client()
+    for _ in range(3):
+        assert client.get("/healthz").status_code == 200
+    assert pings == []
+
+
 def test_a_serving_process_sets_what_its_app_is_built_of_aside_from_the_collector(app):
     """wsgi.py (what gunicorn's workers import) settles its app: a full garbage collection
     then walks only what requests made, not the app's 165,000 objects again."""

@@ -30,7 +30,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from kpplan.auth.models import SignedInSession
 from kpplan.auth.services import SEEN_EVERY, SESSION_KEY
 from kpplan.core import cache
-from kpplan.core.db import utcnow
+from kpplan.core.db import statement_connection, utcnow
 from kpplan.core.extensions import db
 from kpplan.core.parsing import MAX_INT, whole_number
 from kpplan.core.passwords import token_digest
@@ -80,9 +80,10 @@ def load_user(session_id: str) -> User | None:
     if whole_number(user_id, 1, MAX_INT) is None or not token or not isinstance(secret, str):
         return None
     names = list(_USER_COLUMNS)
-    # On a connection of its own, given back at once, without the ORM's loading steps: a
-    # kept page, which reads nothing else, never starts the session's transaction.
-    with db.engine.connect() as connection:
+    # Without the ORM's loading steps, and outside a transaction (one statement needs none):
+    # a kept page, which reads nothing else, starts none, and a server is sent no BEGIN
+    # and no ROLLBACK for it.
+    with statement_connection(db.session()) as connection:
         row = connection.execute(
             _signed_in_query(), {"user_id": int(user_id), "key_hash": token_digest(secret)}
         ).first()

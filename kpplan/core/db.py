@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import enum
+import re
+import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, Integer, MetaData, event, inspect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, DateTime, Engine, Enum, Integer, MetaData, event, inspect
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
@@ -99,12 +104,143 @@ def configure_sqlite_connection(dbapi_connection, connection_record=None) -> Non
         cursor.close()
 
 
-def configure_engine(engine) -> None:
-    """Attach what kpplan needs to every connection of ``engine`` (SQLite only, so far)."""
-    if engine.dialect.name == "sqlite" and not event.contains(
-        engine, "connect", configure_sqlite_connection
-    ):
-        event.listen(engine, "connect", configure_sqlite_connection)
+#: A pooled connection to a database server that was given back more recently than this is
+#: used as it is; one idle for longer is pinged first (see ``PingAfterIdle``).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+_IDLE_SINCE = "kpplan_idle_since"
+
+
+class PingAfterIdle:
+    """Check that a pooled connection to a database server is alive before it is used, when
+    it has been idle for more than ``PING_AFTER_IDLE_SECONDS``.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: a round trip to the server on
+    each (two a request: the sign-in's connection, then the session's), for a connection
+    that was in use a few milliseconds before. What a ping finds (a server restarted, a
+    connection dropped by a firewall) happens while connections wait in the pool between
+    requests, not in the moment between two checkouts of the same request: a connection
+    that was idle longer is pinged as before, and a dead one is replaced (the pool's
+    ``DisconnectionError``) before anything runs on it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.dialect = engine.dialect
+
+    def connected(self, dbapi_connection, connection_record) -> None:
+        connection_record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checked_in(self, dbapi_connection, connection_record) -> None:
+        if connection_record is not None:
+            connection_record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checked_out(self, dbapi_connection, connection_record, connection_proxy) -> None:
+        idle_since = connection_record.info.get(_IDLE_SINCE)
+        if idle_since is not None and time.monotonic() - idle_since <= PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = self.dialect.do_ping(dbapi_connection)
+        except self.dialect.loaded_dbapi.Error as error:
+            if self.dialect.is_disconnect(error, dbapi_connection, None):
+                raise DisconnectionError("the pooled connection is closed") from error
+            raise
+        if not alive:
+            raise DisconnectionError("the pooled connection did not answer")
+
+
+#: The execution option that marks the connection of a request that only reads
+#: (``read_outside_transaction``).
+_READS_OUTSIDE = "kpplan_reads_outside_transaction"
+
+
+def read_outside_transaction(session: Session) -> None:
+    """Let ``session`` read from a database server without a transaction, until it writes:
+    for a request that reads (a GET), before anything else uses the session.
+
+    Under PostgreSQL's READ COMMITTED each statement sees what was committed when it
+    started, in a transaction or not: a page's reads see the same either way. Without one,
+    the server is sent no BEGIN and no ROLLBACK (two round trips on every page), and the
+    driver keeps the statements it prepared (psycopg forgets them all at each rollback; a
+    prepared statement is not parsed and planned again). Anything but a plain SELECT (a
+    write, a locking read) begins a transaction first (``_begin_before_writing``), which
+    the session commits or rolls back as before. SQLite is left as it is: it has no round
+    trips to save, and its driver begins a transaction only before a write anyway
+    (``create_app`` registers its hook for a server's database only)."""
+    if session.in_transaction() or session.get_bind().dialect.name == "sqlite":
+        return
+    try:
+        session.connection(
+            execution_options={"isolation_level": "AUTOCOMMIT", _READS_OUTSIDE: True}
+        )
+    except DBAPIError:
+        # The server does not answer: the page meets it at its first statement, as it
+        # would have (``/healthz`` says 503), not here.
+        session.rollback()
+
+
+@contextmanager
+def statement_connection(session: Session) -> Iterator[Connection]:
+    """A connection for statements that need no transaction (each reads on its own),
+    leaving the session's transaction unstarted: the session's own when it reads outside
+    one (``read_outside_transaction``); else one of the pool's, given back at the end, in
+    autocommit on a server (which is sent no BEGIN and no ROLLBACK for it; SQLite's driver
+    begins none before a read)."""
+    if session.in_transaction():
+        connection = session.connection()
+        if connection.get_execution_options().get(_READS_OUTSIDE):
+            yield connection
+            return
+    engine = session.get_bind()
+    with engine.connect() as connection:
+        if engine.dialect.name != "sqlite":
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
+
+
+def _plain_read(statement: str) -> bool:
+    head = statement.lstrip()[:6].upper()
+    return head == "SELECT" and not _LOCKING_READ.search(statement)
+
+
+_LOCKING_READ = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b", re.I)
+
+
+def _begin_before_writing(connection, cursor, statement, parameters, context, executemany):
+    # On a connection of ``read_outside_transaction``: a write (or a locking read) and
+    # what follows it run in a transaction, as on any other connection.
+    if not connection.get_execution_options().get(_READS_OUTSIDE) or _plain_read(statement):
+        return
+    from psycopg.pq import TransactionStatus
+
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection.info.transaction_status == TransactionStatus.IDLE:
+        begin = dbapi_connection.cursor()
+        try:
+            begin.execute("BEGIN")
+        finally:
+            begin.close()
+
+
+_PINGED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def configure_engine(engine: Engine) -> None:
+    """Attach what kpplan needs to every connection of ``engine``: SQLite's settings
+    (``configure_sqlite_connection``); for a server's connections, a ping before using one
+    that was idle (``PingAfterIdle``), and a transaction begun before the first write of
+    a session that read without one (``read_outside_transaction``). Once per engine,
+    however often it is called."""
+    if engine.dialect.name == "sqlite":
+        if not event.contains(engine, "connect", configure_sqlite_connection):
+            event.listen(engine, "connect", configure_sqlite_connection)
+        return
+    if engine in _PINGED:
+        return
+    _PINGED.add(engine)
+    ping = PingAfterIdle(engine)
+    event.listen(engine, "connect", ping.connected)
+    event.listen(engine, "checkin", ping.checked_in)
+    event.listen(engine, "checkout", ping.checked_out)
+    event.listen(engine, "before_cursor_execute", _begin_before_writing)
 
 
 def insert_ignoring_conflicts(model: type[Base], index_elements: list[str], **values):
