@@ -8,8 +8,11 @@ from datetime import date, timedelta
 from html import unescape
 
 import pytest
+import sqlalchemy as sa
 from markupsafe import escape
 
+from kpplan.core.extensions import db
+from kpplan.meetings.models import Activity
 from kpplan.recommendations.statuses import FollowUpStatus
 from tests.conftest import STATE_A, STATE_B
 from tests.recommendations.helpers import PDF, form_version, post_update, process_today
@@ -44,6 +47,31 @@ class TestListsAndShares:
         assert codes(f"activity={new.id}") == {b.code}
         assert codes("q=prosecute") == {b.code}
         assert client.get("/recommendations/?status=bogus&year=x&page=-3").status_code == 200
+
+    def test_a_row_kept_for_its_values_follows_them(self, app, client, people, login_as, factory):
+        """Each row of the list is written once for the values it shows and kept: a status
+        update writes its row again with the new figures, and so does any value it shows
+        (here the activity's title, changed behind the app's back with kept pages off, so
+        that only the row's own key can tell)."""
+        activity = factory.activity()
+        r = factory.recommendation(activity.id, states=(STATE_A, STATE_B))
+        login_as(people["observer"])
+
+        def row() -> str:
+            page = client.get("/recommendations/").text
+            return re.search(rf"{re.escape(r.code)}</a>.*?</tr>", page, re.S).group(0)
+
+        assert "(0/2)" in row()
+        factory.update(factory.follow_up_of(r, STATE_A).id, FollowUpStatus.IMPLEMENTED)
+        assert "(1/2)" in row()
+        assert "50 %" in row()
+        app.config["KEEP_PAGES"] = False
+        with app.app_context():
+            db.session.execute(
+                sa.update(Activity).where(Activity.id == activity.id).values(title="Renamed")
+            )
+            db.session.commit()
+        assert "Renamed" in row()
 
     def test_shares_per_state_and_theme(self, app, client, people, login_as, factory):
         activity = factory.activity()
