@@ -20,8 +20,9 @@ from kpplan.chair.forms import (
     WorkPlanItemForm,
 )
 from kpplan.chair.models import Chairmanship, WorkPlan, WorkPlanItem, work_plan_item_activities
-from kpplan.core.cache import memoised, stamp_every_page_with, watch
+from kpplan.core.cache import memoised, watch
 from kpplan.core.clock import today
+from kpplan.core.etags import stamp_every_page_with
 from kpplan.core.extensions import db
 from kpplan.core.forms import first_error
 from kpplan.core.kept_pages import kept_page
@@ -32,7 +33,7 @@ from kpplan.meetings.models import Activity
 bp = Blueprint("chair", __name__, url_prefix="/chair")
 
 # The header of every page names the Chair (a state): pages answered with a 304 while
-# nothing changed (``core.cache.page_etag``) must change when either does.
+# nothing changed (``core.etags.page_etag``) must change when either does.
 stamp_every_page_with(Chairmanship, State)
 _CHAIR_LINE_READS = watch(Chairmanship, State)
 

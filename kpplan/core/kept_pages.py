@@ -1,7 +1,7 @@
 """Pages kept as rendered, for their reader, until a table they read changes.
 
 A list page is read far more often than what it shows changes. ``kept_page`` renders a
-page once for a reader (``cache.reader_scope``: the address, the Process's day, the
+page once for a reader (``etags.reader_scope``: the address, the Process's day, the
 account and its scope, the header's figures, the session's form token) and records every
 table its statements read, and every kept figure it took from the memo. The next time
 that reader asks for that address, the page is served as it was rendered while the
@@ -28,7 +28,8 @@ from typing import Any
 from flask import Response, current_app, request, session
 from werkzeug.datastructures import Headers
 
-from kpplan.core.cache import UNKNOWN, change_stamps, counted, reader_scope, reading_tables
+from kpplan.core.cache import UNKNOWN, change_stamps, counted, reading_tables
+from kpplan.core.etags import reader_scope
 
 MAX_PAGES = 512
 MAX_BYTES = 64 * 1024 * 1024

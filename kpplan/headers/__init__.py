@@ -21,7 +21,7 @@ from flask import Flask, Response, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from kpplan.core.cache import PRIVATE_REVALIDATED
+from kpplan.core.etags import PRIVATE_REVALIDATED
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -147,7 +147,7 @@ def add_security_headers(response: Response) -> Response:
     if request.is_secure and "strict-transport-security" not in present:
         headers["Strict-Transport-Security"] = "max-age=31536000"
     # The session names a user: not read from the database again (no query more).
-    # Pages of figures with an ETag (``core.cache.with_etag``) are kept "private,
+    # Pages of figures with an ETag (``core.etags.with_etag``) are kept "private,
     # no-cache" instead: the browser asks again each time, and a person signed out is sent
     # to the sign-in page rather than shown them.
     if (

@@ -29,9 +29,10 @@ import kpplan.recommendations.follow_up_views  # noqa: F401
 import kpplan.recommendations.import_views  # noqa: F401
 from kpplan import permissions
 from kpplan.core import spreadsheets
-from kpplan.core.cache import kept_fragment, memoised, page_etag, unchanged, watch, with_etag
+from kpplan.core.cache import kept_fragment, memoised, watch
 from kpplan.core.clock import timezone_name, today
 from kpplan.core.errors import DomainError, StaleEdit
+from kpplan.core.etags import page_etag, unchanged, with_etag
 from kpplan.core.extensions import db
 from kpplan.core.forms import attach_error
 from kpplan.core.kept_pages import kept_page

@@ -8,9 +8,10 @@ from markupsafe import Markup
 
 from kpplan import permissions
 from kpplan.chair.models import Chairmanship
-from kpplan.core.cache import memoised, page_etag, unchanged, watch, with_etag
+from kpplan.core.cache import memoised, watch
 from kpplan.core.clock import today
 from kpplan.core.errors import DomainError
+from kpplan.core.etags import page_etag, unchanged, with_etag
 from kpplan.core.kept_pages import kept_page
 from kpplan.core.links import row_link
 from kpplan.core.spreadsheets import write_csv, write_xlsx

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from kpplan import create_app
-from kpplan.core import cache
+from kpplan.core import cache, etags
 from kpplan.core.cache import ChangeCounter
 from kpplan.core.extensions import db
 from kpplan.core.kept_pages import KeptPages
@@ -126,8 +126,8 @@ def test_a_new_day_renders_the_page_again(client, people, login_as, factory, mon
     first = _warm(client, "/organisations/")
     key = next(iter(_kept(client).pages))
     with client.application.app_context():
-        tomorrow = cache.today() + timedelta(days=1)
-    monkeypatch.setattr(cache, "today", lambda: tomorrow)
+        tomorrow = etags.today() + timedelta(days=1)
+    monkeypatch.setattr(etags, "today", lambda: tomorrow)
     # The same page, but for the form token's signature, which holds the second it was
     # rendered in (the machine may have passed into the next one).
     assert without_form_token(client.get("/organisations/").text) == without_form_token(first.text)
